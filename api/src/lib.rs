@@ -1,0 +1,28 @@
+//! Wire types shared by the modelreg server and CLI: validated names, versions, digests,
+//! file paths, licence expressions, the manifest, request/response bodies and the error
+//! envelope. This crate parses and serialises; it must never do I/O.
+
+mod digest;
+mod error;
+mod license;
+mod manifest;
+mod name;
+mod path;
+mod schema;
+mod version;
+mod wire;
+
+pub use digest::{Digest, DigestError};
+pub use error::{ErrorBody, ErrorEnvelope};
+pub use license::{LicenseError, LicenseExpr};
+pub use manifest::{FileEntry, Manifest, ManifestError, Metadata};
+pub use name::{ModelName, NameError};
+pub use path::{FilePath, PathError};
+pub use version::{Version, VersionError, VersionSelector};
+pub use wire::{
+    BlobUploaded, MissingBlobsRequest, MissingBlobsResponse, ModelSummary, PublishResponse, VersionList,
+    VersionManifest, VersionSummary,
+};
+
+/// Largest number of digests one `POST /v1/blobs/missing` may ask about.
+pub const MAX_MISSING_QUERY: usize = 10_000;

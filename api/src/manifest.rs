@@ -1,0 +1,135 @@
+//! The manifest: everything a version is. Its canonical JSON (files sorted by path, keys in a
+//! fixed order) is what the version digest is computed over.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::{Digest, FilePath, LicenseExpr};
+
+/// Most files one version may list.
+pub const MAX_FILES: usize = 100_000;
+
+/// One file of a version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FileEntry {
+    pub path: FilePath,
+    pub digest: Digest,
+    /// Size in bytes.
+    pub size: u64,
+}
+
+/// What people weigh when choosing a model. `license` is required; every other key is kept
+/// as given until it gets a typed field of its own.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Metadata {
+    pub license: LicenseExpr,
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
+}
+
+/// A version's files and metadata, as published.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    pub files: Vec<FileEntry>,
+    pub metadata: Metadata,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ManifestError {
+    #[error("files: a version needs at least one file")]
+    NoFiles,
+    #[error("files: a version may list at most {MAX_FILES} files")]
+    TooManyFiles,
+    #[error("files: '{0}' is listed more than once")]
+    DuplicatePath(String),
+    #[error("files: '{0}' is both a file and a directory")]
+    FileIsDirectory(String),
+}
+
+impl Manifest {
+    /// Checks what the field types alone cannot: a non-empty, bounded file list without
+    /// duplicates, and no file that is also another file's directory.
+    pub fn validate(&self) -> Result<(), ManifestError> {
+        if self.files.is_empty() {
+            return Err(ManifestError::NoFiles);
+        }
+        if self.files.len() > MAX_FILES {
+            return Err(ManifestError::TooManyFiles);
+        }
+        let mut seen = BTreeSet::new();
+        for f in &self.files {
+            if !seen.insert(f.path.as_str()) {
+                return Err(ManifestError::DuplicatePath(f.path.to_string()));
+            }
+        }
+        for f in &self.files {
+            let mut prefix = String::new();
+            for part in f.path.components() {
+                if !prefix.is_empty() && seen.contains(prefix.as_str()) {
+                    return Err(ManifestError::FileIsDirectory(prefix));
+                }
+                if !prefix.is_empty() {
+                    prefix.push('/');
+                }
+                prefix.push_str(part);
+            }
+        }
+        Ok(())
+    }
+
+    /// The manifest in canonical form: files sorted by path.
+    pub fn canonicalize(mut self) -> Self {
+        self.files.sort_by(|a, b| a.path.cmp(&b.path));
+        self
+    }
+
+    /// Canonical JSON bytes (call on a canonicalised manifest). Object keys of free-form
+    /// metadata are sorted because `serde_json::Map` is ordered by key.
+    pub fn canonical_json(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("a manifest always serialises")
+    }
+
+    /// Total bytes of all files.
+    pub fn total_size(&self) -> u64 {
+        self.files.iter().map(|f| f.size).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn manifest(paths: &[&str]) -> Manifest {
+        let digest: Digest = format!("sha256:{}", "0".repeat(64)).parse().unwrap();
+        Manifest {
+            files: paths.iter().map(|p| FileEntry { path: p.parse().unwrap(), digest, size: 1 }).collect(),
+            metadata: Metadata { license: "MIT".parse().unwrap(), extra: BTreeMap::new() },
+        }
+    }
+
+    #[test]
+    fn duplicate_and_shadowing_paths_are_refused() {
+        assert_eq!(manifest(&[]).validate(), Err(ManifestError::NoFiles));
+        assert_eq!(manifest(&["a", "a"]).validate(), Err(ManifestError::DuplicatePath("a".into())));
+        assert_eq!(manifest(&["a", "a/b"]).validate(), Err(ManifestError::FileIsDirectory("a".into())));
+        assert!(manifest(&["a/b", "a/c", "b"]).validate().is_ok());
+    }
+
+    #[test]
+    fn canonical_json_ignores_file_order() {
+        let a = manifest(&["x", "y"]).canonicalize().canonical_json();
+        let b = manifest(&["y", "x"]).canonicalize().canonical_json();
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn unknown_top_level_keys_are_refused() {
+        let err = serde_json::from_str::<Manifest>(r#"{"files":[],"metadata":{"license":"MIT"},"extra":1}"#)
+            .unwrap_err();
+        assert!(err.to_string().contains("extra"), "{err}");
+    }
+}
