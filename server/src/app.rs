@@ -1,0 +1,54 @@
+//! Wiring: builds the shared state once from a `Config` and serves the route table on a
+//! listener. Tests use the same seam with `127.0.0.1:0`.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+
+use crate::blob::{self, S3Options};
+use crate::config::Config;
+use crate::http::{self, JsonLimit};
+use crate::service::{Policy, Registry};
+use crate::store;
+
+/// Opens the metadata store (running migrations) and the blob store.
+pub async fn build_registry(config: &Config) -> anyhow::Result<Registry> {
+    let meta = open_store(config).await?;
+    let s3 = &config.blobs.s3;
+    let options = S3Options {
+        endpoint: s3.endpoint.clone(),
+        region: s3.region.clone(),
+        access_key_id: s3.access_key_id.clone(),
+        secret_access_key: s3.secret_access_key.clone(),
+        allow_http: s3.allow_http,
+    };
+    let blobs = blob::open(&config.blobs_url(), &options).context("opening the blob store")?;
+    let policy =
+        Policy { anonymous_read: config.auth.anonymous_read, max_blob_bytes: config.limits.max_blob_bytes };
+    Ok(Registry::new(meta, blobs, policy))
+}
+
+/// Opens the metadata store and brings its schema up to date.
+pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn store::MetadataStore>> {
+    let url = config.database_url();
+    store::open(&url, config.database.max_connections)
+        .await
+        .with_context(|| format!("opening the database {}", crate::config::redact_url(&url)))
+}
+
+/// Serves the API on `listener` until the returned server is stopped.
+pub fn serve(listener: TcpListener, registry: Registry, config: &Config) -> std::io::Result<Server> {
+    let registry = web::Data::new(registry);
+    let limit = web::Data::new(JsonLimit(config.limits.max_json_bytes));
+    let mut server = HttpServer::new(move || {
+        App::new().app_data(registry.clone()).app_data(limit.clone()).configure(http::configure)
+    })
+    .listen(listener)?;
+    if config.server.workers > 0 {
+        server = server.workers(config.server.workers);
+    }
+    Ok(server.run())
+}

@@ -1,0 +1,55 @@
+//! Opening the object store a blob URL names: `file:///path` (created if missing) or
+//! `s3://bucket[/prefix]` with explicit S3 options.
+
+use std::sync::Arc;
+
+use object_store::ObjectStore;
+use object_store::aws::AmazonS3Builder;
+use object_store::local::LocalFileSystem;
+use object_store::prefix::PrefixStore;
+
+use super::{BlobError, BlobStore};
+
+/// S3 connection settings; unset values fall back to the SDK defaults.
+#[derive(Clone, Default)]
+pub struct S3Options {
+    pub endpoint: Option<String>,
+    pub region: Option<String>,
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<String>,
+    pub allow_http: bool,
+}
+
+/// Opens the store for `url`.
+pub fn open(url: &str, s3: &S3Options) -> Result<BlobStore, BlobError> {
+    if let Some(path) = url.strip_prefix("file://") {
+        std::fs::create_dir_all(path)
+            .map_err(|e| BlobError::Config(format!("cannot create blob folder '{path}': {e}")))?;
+        let local = LocalFileSystem::new_with_prefix(path)
+            .map_err(|e| BlobError::Config(format!("cannot open blob folder '{path}': {e}")))?;
+        return Ok(BlobStore::new(Arc::new(local)));
+    }
+    let Some(rest) = url.strip_prefix("s3://") else {
+        return Err(BlobError::Config(format!("unsupported blob URL '{url}' (use file:// or s3://)")));
+    };
+    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    if bucket.is_empty() {
+        return Err(BlobError::Config("s3 URL has no bucket".into()));
+    }
+    let mut builder = AmazonS3Builder::new().with_bucket_name(bucket).with_allow_http(s3.allow_http);
+    if let Some(endpoint) = &s3.endpoint {
+        builder = builder.with_endpoint(endpoint);
+    }
+    builder = builder.with_region(s3.region.as_deref().unwrap_or("us-east-1"));
+    if let Some(key) = &s3.access_key_id {
+        builder = builder.with_access_key_id(key);
+    }
+    if let Some(secret) = &s3.secret_access_key {
+        builder = builder.with_secret_access_key(secret);
+    }
+    let s3_store = builder.build().map_err(|e| BlobError::Config(e.to_string()))?;
+    let prefix = prefix.trim_matches('/');
+    let store: Arc<dyn ObjectStore> =
+        if prefix.is_empty() { Arc::new(s3_store) } else { Arc::new(PrefixStore::new(s3_store, prefix)) };
+    Ok(BlobStore::new(store))
+}

@@ -1,0 +1,295 @@
+//! Server configuration: typed sections, layered defaults < TOML file < `MODELREG_*` (and
+//! the usual `AWS_*`) environment < command-line flags. Loading reads, never writes; secrets
+//! are redacted in `Debug` and in `config show`.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub server: ServerSection,
+    pub database: DatabaseSection,
+    pub blobs: BlobsSection,
+    pub auth: AuthSection,
+    pub limits: LimitsSection,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerSection {
+    /// Address to listen on. Loopback by default; port 0 picks a free port.
+    pub bind: SocketAddr,
+    /// Where the embedded defaults keep their data (SQLite file and blob folder).
+    pub data_dir: PathBuf,
+    /// HTTP worker threads; 0 = one per CPU.
+    pub workers: usize,
+}
+
+#[derive(Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseSection {
+    /// `sqlite://PATH` or `postgres://...`; unset = `sqlite://<data_dir>/modelreg.db`.
+    pub url: Option<String>,
+    pub max_connections: Option<u32>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct BlobsSection {
+    /// `file:///path` or `s3://bucket[/prefix]`; unset = `file://<data_dir>`.
+    pub url: Option<String>,
+    pub s3: S3Section,
+}
+
+#[derive(Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct S3Section {
+    pub endpoint: Option<String>,
+    pub region: Option<String>,
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<String>,
+    /// Allow a plain-http endpoint (test servers, MinIO without TLS).
+    pub allow_http: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthSection {
+    /// Let requests without a token read (never write).
+    pub anonymous_read: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsSection {
+    /// Largest blob accepted, in bytes.
+    pub max_blob_bytes: u64,
+    /// Largest JSON request body (manifests included), in bytes.
+    pub max_json_bytes: usize,
+}
+
+impl Default for ServerSection {
+    fn default() -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("./modelreg-data"),
+            workers: 0,
+        }
+    }
+}
+
+impl Default for LimitsSection {
+    fn default() -> Self {
+        Self { max_blob_bytes: 1 << 40, max_json_bytes: 16 << 20 }
+    }
+}
+
+/// Command-line overrides, the last layer.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub bind: Option<SocketAddr>,
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
+    pub blobs_url: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("invalid config file {path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("invalid value for {key}: {message}")]
+    Value { key: String, message: String },
+}
+
+impl Config {
+    /// Builds the effective configuration. `env` looks up one environment variable; pass
+    /// `|k| std::env::var(k).ok()` in production and a map in tests.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl Fn(&str) -> Option<String>,
+        overrides: &Overrides,
+    ) -> Result<Self, ConfigError> {
+        let mut config = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+                toml::from_str(&text)
+                    .map_err(|e| ConfigError::Parse { path: path.to_owned(), message: e.to_string() })?
+            }
+            None => Config::default(),
+        };
+        config.apply_env(&env)?;
+        config.apply_overrides(overrides);
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn apply_env(&mut self, env: &impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        fn get<'k>(env: &impl Fn(&str) -> Option<String>, keys: &[&'k str]) -> Option<(&'k str, String)> {
+            keys.iter().find_map(|k| env(k).filter(|v| !v.is_empty()).map(|v| (*k, v)))
+        }
+        let get = |keys: &[&'static str]| get(env, keys);
+        if let Some((key, v)) = get(&["MODELREG_BIND"]) {
+            self.server.bind = parse_value(key, &v)?;
+        }
+        if let Some((_, v)) = get(&["MODELREG_DATA_DIR"]) {
+            self.server.data_dir = PathBuf::from(v);
+        }
+        if let Some((key, v)) = get(&["MODELREG_WORKERS"]) {
+            self.server.workers = parse_value(key, &v)?;
+        }
+        if let Some((_, v)) = get(&["MODELREG_DATABASE_URL"]) {
+            self.database.url = Some(v);
+        }
+        if let Some((_, v)) = get(&["MODELREG_BLOBS_URL"]) {
+            self.blobs.url = Some(v);
+        }
+        if let Some((key, v)) = get(&["MODELREG_ANONYMOUS_READ"]) {
+            self.auth.anonymous_read = parse_bool(key, &v)?;
+        }
+        if let Some((key, v)) = get(&["MODELREG_MAX_BLOB_BYTES"]) {
+            self.limits.max_blob_bytes = parse_value(key, &v)?;
+        }
+        let s3 = &mut self.blobs.s3;
+        if let Some((_, v)) = get(&["MODELREG_S3_ENDPOINT", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"]) {
+            s3.endpoint = Some(v);
+        }
+        if let Some((_, v)) = get(&["MODELREG_S3_REGION", "AWS_REGION", "AWS_DEFAULT_REGION"]) {
+            s3.region = Some(v);
+        }
+        if let Some((_, v)) = get(&["MODELREG_S3_ACCESS_KEY_ID", "AWS_ACCESS_KEY_ID"]) {
+            s3.access_key_id = Some(v);
+        }
+        if let Some((_, v)) = get(&["MODELREG_S3_SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY"]) {
+            s3.secret_access_key = Some(v);
+        }
+        if let Some((key, v)) = get(&["MODELREG_S3_ALLOW_HTTP", "AWS_ALLOW_HTTP"]) {
+            s3.allow_http = parse_bool(key, &v)?;
+        }
+        Ok(())
+    }
+
+    fn apply_overrides(&mut self, o: &Overrides) {
+        if let Some(bind) = o.bind {
+            self.server.bind = bind;
+        }
+        if let Some(dir) = &o.data_dir {
+            self.server.data_dir.clone_from(dir);
+        }
+        if let Some(url) = &o.database_url {
+            self.database.url = Some(url.clone());
+        }
+        if let Some(url) = &o.blobs_url {
+            self.blobs.url = Some(url.clone());
+        }
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let url = self.database_url();
+        if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://"))
+        {
+            return Err(ConfigError::Value {
+                key: "database.url".into(),
+                message: "expected a sqlite:// or postgres:// URL".into(),
+            });
+        }
+        let blobs = self.blobs_url();
+        if !(blobs.starts_with("file://") || blobs.starts_with("s3://")) {
+            return Err(ConfigError::Value {
+                key: "blobs.url".into(),
+                message: format!("expected file:///path or s3://bucket[/prefix], got '{blobs}'"),
+            });
+        }
+        if self.limits.max_json_bytes < 1024 {
+            return Err(ConfigError::Value {
+                key: "limits.max_json_bytes".into(),
+                message: "must be at least 1024".into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The metadata database URL, defaulting to a SQLite file in the data dir.
+    pub fn database_url(&self) -> String {
+        self.database
+            .url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.server.data_dir.join("modelreg.db").display()))
+    }
+
+    /// The blob store URL, defaulting to the data dir itself.
+    pub fn blobs_url(&self) -> String {
+        self.blobs.url.clone().unwrap_or_else(|| format!("file://{}", self.server.data_dir.display()))
+    }
+
+    /// The effective configuration as TOML, secrets replaced by `<redacted>`.
+    pub fn to_redacted_toml(&self) -> String {
+        let mut shown = self.clone();
+        shown.database.url = Some(redact_url(&self.database_url()));
+        shown.blobs.url = Some(self.blobs_url());
+        if shown.blobs.s3.secret_access_key.is_some() {
+            shown.blobs.s3.secret_access_key = Some(REDACTED.into());
+        }
+        toml::to_string_pretty(&shown).expect("config serialises")
+    }
+}
+
+const REDACTED: &str = "<redacted>";
+
+/// Replaces the password of a URL's user-info, if any.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some(REDACTED));
+            u.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+fn parse_value<T: std::str::FromStr>(key: &str, v: &str) -> Result<T, ConfigError>
+where
+    T::Err: fmt::Display,
+{
+    v.parse().map_err(|e: T::Err| ConfigError::Value { key: key.into(), message: e.to_string() })
+}
+
+fn parse_bool(key: &str, v: &str) -> Result<bool, ConfigError> {
+    match v.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => {
+            Err(ConfigError::Value { key: key.into(), message: format!("expected true or false, got '{v}'") })
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseSection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DatabaseSection")
+            .field("url", &self.url.as_deref().map(redact_url))
+            .field("max_connections", &self.max_connections)
+            .finish()
+    }
+}
+
+impl fmt::Debug for S3Section {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("S3Section")
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &self.secret_access_key.as_ref().map(|_| REDACTED))
+            .field("allow_http", &self.allow_http)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests;

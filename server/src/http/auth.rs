@@ -1,0 +1,80 @@
+//! The auth extractor: `Auth<Read>` / `Auth<Write>` on a handler authenticates the bearer
+//! token (if any) and checks its scope before the handler runs.
+
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+
+use crate::service::{Principal, Registry, RegistryError};
+use crate::store::Scope;
+
+/// The scope a route needs.
+pub trait Need {
+    const SCOPE: Scope;
+}
+
+pub struct Read;
+pub struct Write;
+
+impl Need for Read {
+    const SCOPE: Scope = Scope::Read;
+}
+
+impl Need for Write {
+    const SCOPE: Scope = Scope::Write;
+}
+
+/// An authorised caller; `principal` is `None` only for anonymous reads.
+pub struct Auth<N: Need> {
+    pub principal: Option<Principal>,
+    _need: PhantomData<N>,
+}
+
+impl<N: Need> FromRequest for Auth<N> {
+    type Error = RegistryError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, RegistryError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let registry = req.app_data::<web::Data<Registry>>().cloned();
+        let header = req.headers().get(header::AUTHORIZATION).map(|v| v.to_str().map(str::to_owned));
+        Box::pin(async move {
+            let registry = registry.ok_or_else(|| RegistryError::internal("registry is not configured"))?;
+            let principal = match header {
+                None => None,
+                Some(raw) => {
+                    let raw =
+                        raw.map_err(|_| RegistryError::Unauthorized("malformed Authorization header"))?;
+                    let secret = bearer_secret(&raw).ok_or(RegistryError::Unauthorized(
+                        "Authorization header must be 'Bearer <token>'",
+                    ))?;
+                    Some(registry.authenticate(secret).await?)
+                }
+            };
+            registry.authorize(principal.as_ref(), N::SCOPE)?;
+            Ok(Self { principal, _need: PhantomData })
+        })
+    }
+}
+
+fn bearer_secret(header: &str) -> Option<&str> {
+    let (scheme, rest) = header.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim()).filter(|s| !s.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bearer_secret;
+
+    #[test]
+    fn bearer_scheme_is_case_insensitive_and_needs_a_secret() {
+        assert_eq!(bearer_secret("Bearer abc"), Some("abc"));
+        assert_eq!(bearer_secret("bearer  abc "), Some("abc"));
+        assert_eq!(bearer_secret("Basic abc"), None);
+        assert_eq!(bearer_secret("Bearer "), None);
+        assert_eq!(bearer_secret("Bearer"), None);
+    }
+}

@@ -1,0 +1,139 @@
+//! Blob routes: which digests are missing, streamed verified upload, and ranged download.
+
+use actix_web::body::SizedStream;
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use futures_util::stream;
+use modelreg_api::{BlobUploaded, Digest, MAX_MISSING_QUERY, MissingBlobsRequest, MissingBlobsResponse};
+
+use super::auth::{Auth, Read, Write};
+use super::body::{JsonLimit, read_json};
+use crate::blob::RangeRequest;
+use crate::service::{Registry, RegistryError};
+
+fn parse_digest(raw: &str) -> Result<Digest, RegistryError> {
+    raw.parse().map_err(|e: modelreg_api::DigestError| RegistryError::Invalid {
+        code: "invalid_digest",
+        message: e.to_string(),
+    })
+}
+
+pub async fn missing(
+    registry: web::Data<Registry>,
+    _auth: Auth<Write>,
+    limit: web::Data<JsonLimit>,
+    body: web::Payload,
+) -> Result<HttpResponse, RegistryError> {
+    let request: MissingBlobsRequest =
+        read_json(body, limit.0, |message| RegistryError::Invalid { code: "invalid_json", message }).await?;
+    if request.digests.len() > MAX_MISSING_QUERY {
+        return Err(RegistryError::Invalid {
+            code: "too_many_digests",
+            message: format!("digests: at most {MAX_MISSING_QUERY} per request"),
+        });
+    }
+    let missing = registry.missing_blobs(request.digests).await?;
+    Ok(HttpResponse::Ok().json(MissingBlobsResponse { missing }))
+}
+
+pub async fn upload(
+    registry: web::Data<Registry>,
+    _auth: Auth<Write>,
+    path: web::Path<String>,
+    req: HttpRequest,
+    body: web::Payload,
+) -> Result<HttpResponse, RegistryError> {
+    let digest = parse_digest(&path)?;
+    let size = content_length(&req)?;
+    let created = registry.upload_blob(digest, size, body).await?;
+    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok(HttpResponse::build(status).json(BlobUploaded { digest, size, created }))
+}
+
+pub async fn download(
+    registry: web::Data<Registry>,
+    _auth: Auth<Read>,
+    path: web::Path<String>,
+    req: HttpRequest,
+) -> Result<HttpResponse, RegistryError> {
+    let digest = parse_digest(&path)?;
+    let range = req.headers().get(header::RANGE).and_then(|v| v.to_str().ok()).and_then(parse_range);
+    let read = registry.read_blob(&digest, range).await?;
+    let mut response = blob_response(
+        &digest,
+        if read.range.is_some() { StatusCode::PARTIAL_CONTENT } else { StatusCode::OK },
+    );
+    let len = match read.range {
+        Some(r) => {
+            response.insert_header((
+                header::CONTENT_RANGE,
+                format!("bytes {}-{}/{}", r.start, r.end - 1, read.size),
+            ));
+            r.end - r.start
+        }
+        None => read.size,
+    };
+    Ok(response.body(SizedStream::new(len, read.stream)))
+}
+
+pub async fn head(
+    registry: web::Data<Registry>,
+    _auth: Auth<Read>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, RegistryError> {
+    let digest = parse_digest(&path)?;
+    let size = registry.blob_size(&digest).await?;
+    let empty = stream::empty::<Result<bytes::Bytes, std::convert::Infallible>>();
+    Ok(blob_response(&digest, StatusCode::OK).body(SizedStream::new(size, empty)))
+}
+
+fn blob_response(digest: &Digest, status: StatusCode) -> actix_web::HttpResponseBuilder {
+    let mut response = HttpResponse::build(status);
+    response
+        .content_type("application/octet-stream")
+        .insert_header((header::ACCEPT_RANGES, "bytes"))
+        .insert_header((header::ETAG, format!("\"{digest}\"")))
+        .insert_header(("Docker-Content-Digest", digest.to_string()))
+        .insert_header((header::CACHE_CONTROL, "private, max-age=31536000, immutable"));
+    response
+}
+
+fn content_length(req: &HttpRequest) -> Result<u64, RegistryError> {
+    let raw = req.headers().get(header::CONTENT_LENGTH).ok_or(RegistryError::LengthRequired)?;
+    raw.to_str().ok().and_then(|s| s.parse().ok()).ok_or(RegistryError::Invalid {
+        code: "invalid_content_length",
+        message: "Content-Length must be a non-negative integer".into(),
+    })
+}
+
+/// Parses a single-range `Range` header. Anything else (several ranges, other units, bad
+/// syntax) is ignored, which per RFC 9110 means serving the whole blob.
+fn parse_range(raw: &str) -> Option<RangeRequest> {
+    let spec = raw.trim().strip_prefix("bytes=")?.trim();
+    if spec.contains(',') {
+        return None;
+    }
+    let (first, last) = spec.split_once('-')?;
+    let (first, last) = (first.trim(), last.trim());
+    if first.is_empty() {
+        return last.parse().ok().map(RangeRequest::Suffix);
+    }
+    let start = first.parse().ok()?;
+    let last = if last.is_empty() { None } else { Some(last.parse().ok()?) };
+    Some(RangeRequest::From { start, last })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn range_headers_parse_single_ranges_only() {
+        assert_eq!(parse_range("bytes=0-99"), Some(RangeRequest::From { start: 0, last: Some(99) }));
+        assert_eq!(parse_range("bytes=100-"), Some(RangeRequest::From { start: 100, last: None }));
+        assert_eq!(parse_range("bytes=-5"), Some(RangeRequest::Suffix(5)));
+        assert_eq!(parse_range("bytes=0-1,5-6"), None);
+        assert_eq!(parse_range("items=0-1"), None);
+        assert_eq!(parse_range("bytes=a-b"), None);
+    }
+}

@@ -1,0 +1,102 @@
+//! Maps `RegistryError` to HTTP: one exhaustive match gives each variant its status and
+//! stable code. 5xx bodies say only "internal server error"; the cause is logged here, once.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use modelreg_api::ErrorEnvelope;
+use serde_json::json;
+
+use crate::service::RegistryError;
+
+impl RegistryError {
+    /// Status and stable snake_case code of each variant.
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            Self::Invalid { code, .. } => (StatusCode::BAD_REQUEST, code),
+            Self::InvalidManifest(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_manifest"),
+            Self::MissingBlobs(_) => (StatusCode::UNPROCESSABLE_ENTITY, "missing_blobs"),
+            Self::DigestMismatch { .. } => (StatusCode::BAD_REQUEST, "digest_mismatch"),
+            Self::SizeMismatch { .. } => (StatusCode::BAD_REQUEST, "size_mismatch"),
+            Self::BodyInterrupted(_) => (StatusCode::BAD_REQUEST, "body_interrupted"),
+            Self::BlobTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "blob_too_large"),
+            Self::LengthRequired => (StatusCode::LENGTH_REQUIRED, "length_required"),
+            Self::RangeNotSatisfiable { .. } => (StatusCode::RANGE_NOT_SATISFIABLE, "range_not_satisfiable"),
+            Self::ModelNotFound(_) => (StatusCode::NOT_FOUND, "model_not_found"),
+            Self::VersionNotFound { .. } => (StatusCode::NOT_FOUND, "version_not_found"),
+            Self::BlobNotFound(_) => (StatusCode::NOT_FOUND, "blob_not_found"),
+            Self::VersionConflict { .. } => (StatusCode::CONFLICT, "version_conflict"),
+            Self::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            Self::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+
+    fn details(&self) -> Option<serde_json::Value> {
+        match self {
+            Self::MissingBlobs(missing) => Some(json!({ "missing": missing })),
+            Self::VersionConflict { existing, .. } => Some(json!({ "existing_digest": existing })),
+            _ => None,
+        }
+    }
+}
+
+impl ResponseError for RegistryError {
+    fn status_code(&self) -> StatusCode {
+        self.status_and_code().0
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let (status, code) = self.status_and_code();
+        let message = if status.is_server_error() {
+            tracing::error!(error = %ErrorChain(self), http.status = status.as_u16(), "request failed");
+            match self {
+                Self::Unavailable(_) => self.to_string(),
+                _ => "internal server error".to_owned(),
+            }
+        } else {
+            self.to_string()
+        };
+        let mut envelope = ErrorEnvelope::new(code, message);
+        envelope.error.details = self.details();
+        let mut response = HttpResponse::build(status);
+        if let Self::RangeNotSatisfiable { size } = self {
+            response.insert_header((header::CONTENT_RANGE, format!("bytes */{size}")));
+        }
+        if let Self::Unauthorized(_) = self {
+            response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        response.json(envelope)
+    }
+}
+
+/// Displays an error and all its sources, for the one log line a 5xx gets.
+struct ErrorChain<'a>(&'a (dyn std::error::Error + 'static));
+
+impl std::fmt::Display for ErrorChain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(s) = source {
+            write!(f, ": {s}")?;
+            source = s.source();
+        }
+        Ok(())
+    }
+}
+
+fn envelope(status: StatusCode, code: &str, message: String) -> HttpResponse {
+    HttpResponse::build(status).json(ErrorEnvelope::new(code, message))
+}
+
+pub async fn route_not_found(req: HttpRequest) -> HttpResponse {
+    envelope(StatusCode::NOT_FOUND, "not_found", format!("no route for {} {}", req.method(), req.path()))
+}
+
+pub async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
+    envelope(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!("method {} is not allowed on {}", req.method(), req.path()),
+    )
+}

@@ -1,0 +1,106 @@
+//! Model routes: publish a version, model summary, version list, resolve a selector.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, SecondsFormat, Utc};
+use modelreg_api::{
+    Manifest, ModelName, ModelSummary, PublishResponse, Version, VersionList, VersionManifest,
+    VersionSelector, VersionSummary,
+};
+
+use super::auth::{Auth, Read, Write};
+use super::body::{JsonLimit, read_json};
+use crate::service::{Registry, RegistryError};
+use crate::store::VersionRecord;
+
+fn model_name(path: &(String, String)) -> Result<ModelName, RegistryError> {
+    ModelName::from_parts(&path.0, &path.1)
+        .map_err(|e| RegistryError::Invalid { code: "invalid_model_name", message: e.to_string() })
+}
+
+fn timestamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+fn summary(r: &VersionRecord) -> VersionSummary {
+    VersionSummary {
+        version: r.version.clone(),
+        digest: r.digest,
+        size_bytes: r.size_bytes,
+        file_count: r.file_count,
+        published_at: timestamp(r.published_at),
+    }
+}
+
+pub async fn publish(
+    registry: web::Data<Registry>,
+    _auth: Auth<Write>,
+    limit: web::Data<JsonLimit>,
+    path: web::Path<(String, String, String)>,
+    body: web::Payload,
+) -> Result<HttpResponse, RegistryError> {
+    let (namespace, name, version) = path.into_inner();
+    let model = model_name(&(namespace, name))?;
+    let version: Version = version.parse().map_err(|e: modelreg_api::VersionError| {
+        RegistryError::Invalid { code: "invalid_version", message: e.to_string() }
+    })?;
+    let manifest: Manifest = read_json(body, limit.0, RegistryError::InvalidManifest).await?;
+    let published = registry.publish(&model, &version, manifest).await?;
+    let status = if published.created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok(HttpResponse::build(status).json(PublishResponse {
+        model,
+        version,
+        digest: published.digest,
+        created: published.created,
+    }))
+}
+
+pub async fn summary_route(
+    registry: web::Data<Registry>,
+    _auth: Auth<Read>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, RegistryError> {
+    let name = model_name(&path)?;
+    let (model, versions) = registry.model_summary(&name).await?;
+    let latest = VersionSelector::Latest.select(versions.iter().map(|v| &v.version)).cloned();
+    Ok(HttpResponse::Ok().json(ModelSummary {
+        name,
+        latest,
+        version_count: versions.len() as u64,
+        created_at: timestamp(model.created_at),
+        updated_at: timestamp(model.updated_at),
+    }))
+}
+
+pub async fn versions(
+    registry: web::Data<Registry>,
+    _auth: Auth<Read>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, RegistryError> {
+    let model = model_name(&path)?;
+    let versions = registry.list_versions(&model).await?;
+    Ok(HttpResponse::Ok().json(VersionList { model, versions: versions.iter().map(summary).collect() }))
+}
+
+pub async fn resolve(
+    registry: web::Data<Registry>,
+    _auth: Auth<Read>,
+    path: web::Path<(String, String, String)>,
+) -> Result<HttpResponse, RegistryError> {
+    let (namespace, name, selector) = path.into_inner();
+    let model = model_name(&(namespace, name))?;
+    let selector: VersionSelector = selector.parse().map_err(|e: modelreg_api::VersionError| {
+        RegistryError::Invalid { code: "invalid_selector", message: e.to_string() }
+    })?;
+    let resolved = registry.resolve(&model, &selector).await?;
+    let record = resolved.record;
+    Ok(HttpResponse::Ok().json(VersionManifest {
+        model: resolved.model,
+        version: record.version,
+        digest: record.digest,
+        size_bytes: record.size_bytes,
+        published_at: timestamp(record.published_at),
+        files: resolved.manifest.files,
+        metadata: resolved.manifest.metadata,
+    }))
+}

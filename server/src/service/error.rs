@@ -1,0 +1,75 @@
+//! `RegistryError`: every way a registry operation can fail, in domain terms. The HTTP
+//! layer maps each variant to a status and a stable code in one exhaustive match.
+
+use modelreg_api::{Digest, ModelName, Version};
+
+use crate::blob::BlobError;
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    /// A request parameter or body field failed validation; `code` is stable.
+    #[error("{message}")]
+    Invalid { code: &'static str, message: String },
+    #[error("invalid manifest: {0}")]
+    InvalidManifest(String),
+    #[error("{} referenced blob(s) are not in the registry; upload them first", .0.len())]
+    MissingBlobs(Vec<Digest>),
+    #[error("content does not match digest: declared {expected}, received {actual}")]
+    DigestMismatch { expected: Digest, actual: Digest },
+    #[error("content size does not match: expected {expected} bytes, got {actual}")]
+    SizeMismatch { expected: u64, actual: u64 },
+    #[error("request body interrupted: {0}")]
+    BodyInterrupted(String),
+    #[error("blob of {size} bytes exceeds the limit of {max} bytes")]
+    BlobTooLarge { size: u64, max: u64 },
+    #[error("a Content-Length header is required")]
+    LengthRequired,
+    #[error("range not satisfiable for a blob of {size} bytes")]
+    RangeNotSatisfiable { size: u64 },
+    #[error("model '{0}' not found")]
+    ModelNotFound(ModelName),
+    #[error("model '{model}' has no version matching '{selector}'")]
+    VersionNotFound { model: ModelName, selector: String },
+    #[error("blob {0} not found")]
+    BlobNotFound(Digest),
+    #[error(
+        "{model}@{version} is already published with different content ({existing}); versions are immutable"
+    )]
+    VersionConflict { model: ModelName, version: Version, existing: Digest },
+    #[error("{0}")]
+    Unauthorized(&'static str),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("service unavailable: {0}")]
+    Unavailable(&'static str),
+    #[error("internal error: {0}")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl RegistryError {
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::Internal(message.into().into())
+    }
+}
+
+impl From<StoreError> for RegistryError {
+    fn from(e: StoreError) -> Self {
+        Self::Internal(Box::new(e))
+    }
+}
+
+impl From<BlobError> for RegistryError {
+    fn from(e: BlobError) -> Self {
+        match e {
+            BlobError::NotFound(d) => Self::BlobNotFound(d),
+            BlobError::DigestMismatch { expected, actual } => Self::DigestMismatch { expected, actual },
+            BlobError::SizeMismatch { expected, actual } => Self::SizeMismatch { expected, actual },
+            BlobError::RangeNotSatisfiable { size } => Self::RangeNotSatisfiable { size },
+            BlobError::Body(source) => Self::BodyInterrupted(source.to_string()),
+            e @ (BlobError::Corrupt { .. } | BlobError::Store(_) | BlobError::Config(_)) => {
+                Self::Internal(Box::new(e))
+            }
+        }
+    }
+}

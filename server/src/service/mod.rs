@@ -1,0 +1,177 @@
+//! The registry's domain logic: blob upload and lookup, atomic publish, version resolution
+//! and token authentication. It owns the invariants of DESIGN.md §4 and imports neither
+//! actix nor sqlx.
+
+mod auth;
+mod error;
+mod publish;
+
+use std::sync::Arc;
+
+use futures_util::stream::{self, Stream, StreamExt, TryStreamExt};
+use modelreg_api::{Digest, Manifest, ModelName, Version, VersionSelector};
+
+pub use auth::{Principal, generate_token_secret, hash_token};
+pub use error::RegistryError;
+
+use crate::blob::{BlobRead, BlobStore, RangeRequest};
+use crate::store::{MetadataStore, ModelRecord, VersionRecord};
+
+/// Concurrent blob-store HEADs for existence checks.
+const HEADS_IN_FLIGHT: usize = 32;
+
+/// Policy knobs the service enforces.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub anonymous_read: bool,
+    pub max_blob_bytes: u64,
+}
+
+pub struct Registry {
+    meta: Arc<dyn MetadataStore>,
+    blobs: BlobStore,
+    policy: Policy,
+}
+
+/// A resolved version with its parsed manifest.
+#[derive(Debug, Clone)]
+pub struct ResolvedVersion {
+    pub model: ModelName,
+    pub record: VersionRecord,
+    pub manifest: Manifest,
+}
+
+impl Registry {
+    pub fn new(meta: Arc<dyn MetadataStore>, blobs: BlobStore, policy: Policy) -> Self {
+        Self { meta, blobs, policy }
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// Readiness: both the database and the blob store answer.
+    pub async fn check_ready(&self) -> Result<(), RegistryError> {
+        if let Err(e) = self.meta.ping().await {
+            tracing::warn!(error = %e, "readiness: database unreachable");
+            return Err(RegistryError::Unavailable("database unreachable"));
+        }
+        if let Err(e) = self.blobs.ping().await {
+            tracing::warn!(error = %e, "readiness: blob store unreachable");
+            return Err(RegistryError::Unavailable("blob store unreachable"));
+        }
+        Ok(())
+    }
+
+    /// The subset of `digests` the registry does not hold, in the order asked.
+    pub async fn missing_blobs(&self, digests: Vec<Digest>) -> Result<Vec<Digest>, RegistryError> {
+        let mut unique = digests;
+        unique.sort();
+        unique.dedup();
+        let present: Vec<(Digest, bool)> = stream::iter(unique)
+            .map(|d| async move { Ok::<_, RegistryError>((d, self.blobs.size_of(&d).await?.is_some())) })
+            .buffer_unordered(HEADS_IN_FLIGHT)
+            .try_collect()
+            .await?;
+        let mut missing: Vec<Digest> =
+            present.into_iter().filter(|(_, here)| !here).map(|(d, _)| d).collect();
+        missing.sort();
+        Ok(missing)
+    }
+
+    /// Stores a blob if it is new. `declared_size` is the request's Content-Length. Returns
+    /// whether the blob was created (false: it was already there).
+    pub async fn upload_blob<S, E>(
+        &self,
+        digest: Digest,
+        declared_size: u64,
+        body: S,
+    ) -> Result<bool, RegistryError>
+    where
+        S: Stream<Item = Result<bytes::Bytes, E>> + Unpin,
+        E: std::error::Error + Send + Sync + 'static,
+    {
+        if declared_size > self.policy.max_blob_bytes {
+            return Err(RegistryError::BlobTooLarge { size: declared_size, max: self.policy.max_blob_bytes });
+        }
+        if let Some(existing) = self.blobs.size_of(&digest).await? {
+            if existing == declared_size {
+                return Ok(false);
+            }
+            return Err(RegistryError::SizeMismatch { expected: existing, actual: declared_size });
+        }
+        self.blobs.put_verified(&digest, declared_size, body).await?;
+        tracing::info!(blob.digest = %digest, size_bytes = declared_size, "blob stored");
+        Ok(true)
+    }
+
+    /// The size of a stored blob; 404 when absent.
+    pub async fn blob_size(&self, digest: &Digest) -> Result<u64, RegistryError> {
+        self.blobs.size_of(digest).await?.ok_or(RegistryError::BlobNotFound(*digest))
+    }
+
+    pub async fn read_blob(
+        &self,
+        digest: &Digest,
+        range: Option<RangeRequest>,
+    ) -> Result<BlobRead, RegistryError> {
+        Ok(self.blobs.get(digest, range).await?)
+    }
+
+    pub async fn model_summary(
+        &self,
+        name: &ModelName,
+    ) -> Result<(ModelRecord, Vec<VersionRecord>), RegistryError> {
+        let model =
+            self.meta.get_model(name).await?.ok_or_else(|| RegistryError::ModelNotFound(name.clone()))?;
+        let versions = self.sorted_versions(name).await?;
+        Ok((model, versions))
+    }
+
+    /// Every version of a model in semver order, lowest first; 404 for an unknown model.
+    pub async fn list_versions(&self, name: &ModelName) -> Result<Vec<VersionRecord>, RegistryError> {
+        let versions = self.sorted_versions(name).await?;
+        if versions.is_empty() && self.meta.get_model(name).await?.is_none() {
+            return Err(RegistryError::ModelNotFound(name.clone()));
+        }
+        Ok(versions)
+    }
+
+    async fn sorted_versions(&self, name: &ModelName) -> Result<Vec<VersionRecord>, RegistryError> {
+        let mut versions = self.meta.list_versions(name).await?;
+        versions.sort_by(|a, b| a.version.cmp(&b.version));
+        Ok(versions)
+    }
+
+    /// Finds the version a selector means and loads its manifest.
+    pub async fn resolve(
+        &self,
+        name: &ModelName,
+        selector: &VersionSelector,
+    ) -> Result<ResolvedVersion, RegistryError> {
+        let version = match selector {
+            VersionSelector::Exact(v) => v.clone(),
+            other => {
+                let versions = self.list_versions(name).await?;
+                let picked: Option<&Version> = other.select(versions.iter().map(|r| &r.version));
+                picked.cloned().ok_or_else(|| RegistryError::VersionNotFound {
+                    model: name.clone(),
+                    selector: other.to_string(),
+                })?
+            }
+        };
+        let Some(detail) = self.meta.get_version(name, &version).await? else {
+            if self.meta.get_model(name).await?.is_none() {
+                return Err(RegistryError::ModelNotFound(name.clone()));
+            }
+            return Err(RegistryError::VersionNotFound {
+                model: name.clone(),
+                selector: selector.to_string(),
+            });
+        };
+        let manifest: Manifest = serde_json::from_str(&detail.manifest_json).map_err(|e| {
+            RegistryError::internal(format!("stored manifest of {name}@{version} is unreadable: {e}"))
+        })?;
+        Ok(ResolvedVersion { model: name.clone(), record: detail.record, manifest })
+    }
+}

@@ -1,0 +1,182 @@
+//! The metadata store: models, versions, their files, and tokens. One trait, one
+//! implementation per SQL dialect; every method is one transaction. This module must not
+//! know about HTTP or the blob store, and `sqlx` must not leak out of it.
+
+mod postgres;
+mod rows;
+mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use modelreg_api::{Digest, ModelName, Version};
+
+pub use postgres::PostgresStore;
+pub use sqlite::SqliteStore;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("database error: {0}")]
+    Database(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// A version to be written by [`MetadataStore::publish_version`].
+#[derive(Debug, Clone)]
+pub struct NewVersion {
+    pub model: ModelName,
+    pub version: Version,
+    pub digest: Digest,
+    pub license: String,
+    /// The canonical manifest JSON.
+    pub manifest_json: String,
+    pub files: Vec<NewFile>,
+    pub size_bytes: u64,
+    pub published_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewFile {
+    pub path: String,
+    pub digest: Digest,
+    pub size: u64,
+}
+
+/// What a publish did. A duplicate is an outcome, not an error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PublishOutcome {
+    Created,
+    /// The same version with the same digest already exists.
+    Identical,
+    /// The version exists with other content.
+    Conflict {
+        existing: Digest,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelRecord {
+    pub name: ModelName,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct VersionRecord {
+    pub version: Version,
+    pub digest: Digest,
+    pub size_bytes: u64,
+    pub file_count: u64,
+    pub published_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct VersionDetail {
+    pub record: VersionRecord,
+    pub manifest_json: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scope {
+    Read,
+    Write,
+    Admin,
+}
+
+impl Scope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Read => "read",
+            Self::Write => "write",
+            Self::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "read" => Some(Self::Read),
+            "write" => Some(Self::Write),
+            "admin" => Some(Self::Admin),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewToken {
+    pub name: String,
+    pub scope: Scope,
+    /// Hex sha256 of the secret; the secret itself is never stored.
+    pub token_hash: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenRecord {
+    pub name: String,
+    pub scope: Scope,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// A token name that is already taken.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NameTaken;
+
+#[async_trait]
+pub trait MetadataStore: Send + Sync + 'static {
+    /// Cheap round trip, for readiness.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Writes the model (if new), the version and its files in one transaction. Of
+    /// concurrent publishes of one version exactly one creates it.
+    async fn publish_version(&self, new: &NewVersion) -> Result<PublishOutcome, StoreError>;
+
+    async fn get_model(&self, name: &ModelName) -> Result<Option<ModelRecord>, StoreError>;
+
+    /// All versions of a model, in no particular order (callers sort by semver).
+    async fn list_versions(&self, name: &ModelName) -> Result<Vec<VersionRecord>, StoreError>;
+
+    async fn get_version(
+        &self,
+        name: &ModelName,
+        version: &Version,
+    ) -> Result<Option<VersionDetail>, StoreError>;
+
+    async fn create_token(&self, token: &NewToken) -> Result<Result<(), NameTaken>, StoreError>;
+
+    async fn find_token(&self, token_hash: &str) -> Result<Option<TokenRecord>, StoreError>;
+}
+
+/// Opens the store a database URL names and brings its schema up to date.
+pub async fn open(url: &str, max_connections: Option<u32>) -> Result<Arc<dyn MetadataStore>, StoreError> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(SqliteStore::connect(url, max_connections).await?))
+    } else {
+        Ok(Arc::new(PostgresStore::connect(url, max_connections).await?))
+    }
+}
+
+fn db_err(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+    StoreError::Database(Box::new(e))
+}
+
+fn parse_stored<T: std::str::FromStr>(what: &str, raw: &str) -> Result<T, StoreError>
+where
+    T::Err: std::fmt::Display,
+{
+    raw.parse().map_err(|e| StoreError::Corrupt(format!("{what} '{raw}': {e}")))
+}
+
+fn to_u64(what: &str, v: i64) -> Result<u64, StoreError> {
+    u64::try_from(v).map_err(|_| StoreError::Corrupt(format!("{what} is negative: {v}")))
+}
+
+fn to_i64(v: u64) -> Result<i64, StoreError> {
+    i64::try_from(v)
+        .map_err(|_| StoreError::Corrupt(format!("value {v} does not fit a signed 64-bit column")))
+}

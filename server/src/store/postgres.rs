@@ -1,0 +1,197 @@
+//! PostgreSQL implementation of [`MetadataStore`]: plain SQL, native types (`jsonb`,
+//! `timestamptz`, `bigint`), migrations from `migrations/postgres`.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use modelreg_api::{ModelName, Version};
+use sqlx::postgres::{PgPool, PgPoolOptions};
+
+use super::rows::{ModelRow, TokenRow, VersionDetailRow, VersionRow};
+use super::{
+    MetadataStore, ModelRecord, NameTaken, NewToken, NewVersion, PublishOutcome, StoreError, TokenRecord,
+    VersionDetail, VersionRecord, db_err, parse_stored, to_i64,
+};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
+
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+impl PostgresStore {
+    /// Connects and runs pending migrations.
+    pub async fn connect(url: &str, max_connections: Option<u32>) -> Result<Self, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections.unwrap_or(10))
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await
+            .map_err(db_err)?;
+        MIGRATOR.run(&pool).await.map_err(db_err)?;
+        Ok(Self { pool })
+    }
+}
+
+#[async_trait]
+impl MetadataStore for PostgresStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn publish_version(&self, new: &NewVersion) -> Result<PublishOutcome, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        sqlx::query(
+            "INSERT INTO models (namespace, name, created_at, updated_at) VALUES ($1, $2, $3, $3)
+             ON CONFLICT (namespace, name) DO NOTHING",
+        )
+        .bind(new.model.namespace())
+        .bind(new.model.name())
+        .bind(new.published_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let (model_id,): (i64,) = sqlx::query_as("SELECT id FROM models WHERE namespace = $1 AND name = $2")
+            .bind(new.model.namespace())
+            .bind(new.model.name())
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        let version = new.version.to_string();
+        // Of concurrent inserts of one (model, version), the losers wait for the winner's
+        // commit and then see the conflict: exactly one publish creates the version.
+        let inserted: Option<(i64,)> = sqlx::query_as(
+            "INSERT INTO versions
+               (model_id, version, major, minor, patch, prerelease, digest, license, manifest,
+                size_bytes, file_count, published_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12)
+             ON CONFLICT (model_id, version) DO NOTHING
+             RETURNING id",
+        )
+        .bind(model_id)
+        .bind(&version)
+        .bind(to_i64(new.version.as_semver().major)?)
+        .bind(to_i64(new.version.as_semver().minor)?)
+        .bind(to_i64(new.version.as_semver().patch)?)
+        .bind(new.version.as_semver().pre.as_str())
+        .bind(new.digest.to_string())
+        .bind(&new.license)
+        .bind(&new.manifest_json)
+        .bind(to_i64(new.size_bytes)?)
+        .bind(to_i64(new.files.len() as u64)?)
+        .bind(new.published_at)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let Some((version_id,)) = inserted else {
+            let (existing,): (String,) =
+                sqlx::query_as("SELECT digest FROM versions WHERE model_id = $1 AND version = $2")
+                    .bind(model_id)
+                    .bind(&version)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+            let existing = parse_stored("digest", &existing)?;
+            return Ok(if existing == new.digest {
+                PublishOutcome::Identical
+            } else {
+                PublishOutcome::Conflict { existing }
+            });
+        };
+        let paths: Vec<&str> = new.files.iter().map(|f| f.path.as_str()).collect();
+        let digests: Vec<String> = new.files.iter().map(|f| f.digest.to_string()).collect();
+        let sizes = new.files.iter().map(|f| to_i64(f.size)).collect::<Result<Vec<_>, _>>()?;
+        sqlx::query(
+            "INSERT INTO version_files (version_id, path, digest, size_bytes)
+             SELECT $1, * FROM UNNEST($2::text[], $3::text[], $4::bigint[])",
+        )
+        .bind(version_id)
+        .bind(&paths)
+        .bind(&digests)
+        .bind(&sizes)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        sqlx::query("UPDATE models SET updated_at = $2 WHERE id = $1")
+            .bind(model_id)
+            .bind(new.published_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(PublishOutcome::Created)
+    }
+
+    async fn get_model(&self, name: &ModelName) -> Result<Option<ModelRecord>, StoreError> {
+        let row: Option<ModelRow> = sqlx::query_as(
+            "SELECT namespace, name, created_at, updated_at FROM models WHERE namespace = $1 AND name = $2",
+        )
+        .bind(name.namespace())
+        .bind(name.name())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        row.map(ModelRow::into_record).transpose()
+    }
+
+    async fn list_versions(&self, name: &ModelName) -> Result<Vec<VersionRecord>, StoreError> {
+        let rows: Vec<VersionRow> = sqlx::query_as(
+            "SELECT v.version, v.digest, v.size_bytes, v.file_count::bigint AS file_count, v.published_at
+             FROM versions v JOIN models m ON m.id = v.model_id
+             WHERE m.namespace = $1 AND m.name = $2",
+        )
+        .bind(name.namespace())
+        .bind(name.name())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.into_iter().map(VersionRow::into_record).collect()
+    }
+
+    async fn get_version(
+        &self,
+        name: &ModelName,
+        version: &Version,
+    ) -> Result<Option<VersionDetail>, StoreError> {
+        let row: Option<VersionDetailRow> = sqlx::query_as(
+            "SELECT v.version, v.digest, v.size_bytes, v.file_count::bigint AS file_count, v.published_at,
+                    v.manifest::text AS manifest
+             FROM versions v JOIN models m ON m.id = v.model_id
+             WHERE m.namespace = $1 AND m.name = $2 AND v.version = $3",
+        )
+        .bind(name.namespace())
+        .bind(name.name())
+        .bind(version.to_string())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        row.map(VersionDetailRow::into_detail).transpose()
+    }
+
+    async fn create_token(&self, token: &NewToken) -> Result<Result<(), NameTaken>, StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO tokens (name, scope, token_hash, created_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(&token.name)
+        .bind(token.scope.as_str())
+        .bind(&token.token_hash)
+        .bind(token.created_at)
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(if done.rows_affected() == 1 { Ok(()) } else { Err(NameTaken) })
+    }
+
+    async fn find_token(&self, token_hash: &str) -> Result<Option<TokenRecord>, StoreError> {
+        let row: Option<TokenRow> = sqlx::query_as(
+            "SELECT name, scope, created_at, expires_at, revoked_at FROM tokens WHERE token_hash = $1",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        row.map(TokenRow::into_record).transpose()
+    }
+}

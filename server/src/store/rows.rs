@@ -1,0 +1,85 @@
+//! Private row structs shared by both dialects (sqlx's `FromRow` derive is generic over the
+//! database) and their conversion into validated records.
+
+use chrono::{DateTime, Utc};
+use modelreg_api::ModelName;
+
+use super::{
+    ModelRecord, Scope, StoreError, TokenRecord, VersionDetail, VersionRecord, parse_stored, to_u64,
+};
+
+#[derive(sqlx::FromRow)]
+pub(super) struct ModelRow {
+    namespace: String,
+    name: String,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct VersionRow {
+    version: String,
+    digest: String,
+    size_bytes: i64,
+    file_count: i64,
+    published_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct VersionDetailRow {
+    #[sqlx(flatten)]
+    row: VersionRow,
+    manifest: String,
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct TokenRow {
+    name: String,
+    scope: String,
+    created_at: DateTime<Utc>,
+    expires_at: Option<DateTime<Utc>>,
+    revoked_at: Option<DateTime<Utc>>,
+}
+
+impl ModelRow {
+    pub(super) fn into_record(self) -> Result<ModelRecord, StoreError> {
+        Ok(ModelRecord {
+            name: ModelName::from_parts(&self.namespace, &self.name)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+impl VersionRow {
+    pub(super) fn into_record(self) -> Result<VersionRecord, StoreError> {
+        Ok(VersionRecord {
+            version: parse_stored("version", &self.version)?,
+            digest: parse_stored("digest", &self.digest)?,
+            size_bytes: to_u64("size_bytes", self.size_bytes)?,
+            file_count: to_u64("file_count", self.file_count)?,
+            published_at: self.published_at,
+        })
+    }
+}
+
+impl VersionDetailRow {
+    pub(super) fn into_detail(self) -> Result<VersionDetail, StoreError> {
+        Ok(VersionDetail { record: self.row.into_record()?, manifest_json: self.manifest })
+    }
+}
+
+impl TokenRow {
+    pub(super) fn into_record(self) -> Result<TokenRecord, StoreError> {
+        let scope = Scope::parse(&self.scope)
+            .ok_or_else(|| StoreError::Corrupt(format!("token scope '{}'", self.scope)))?;
+        Ok(TokenRecord {
+            name: self.name,
+            scope,
+            created_at: self.created_at,
+            expires_at: self.expires_at,
+            revoked_at: self.revoked_at,
+        })
+    }
+}
