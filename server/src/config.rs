@@ -291,5 +291,62 @@ impl fmt::Debug for S3Section {
     }
 }
 
+/// A commented example configuration showing every key with its default (committed as
+/// docs/modelreg-server.example.toml and drift-tested).
+pub fn example_toml() -> String {
+    let d = Config::default();
+    format!(
+        r#"# modelreg-server configuration. Every key is optional; shown are the defaults.
+# Layers: defaults < this file (--config FILE or MODELREG_CONFIG) < environment < flags.
+
+[server]
+# Address to listen on; loopback by default. Env MODELREG_BIND, flag --bind.
+bind = "{bind}"
+# Data of the embedded defaults (SQLite file, blob folder). Env MODELREG_DATA_DIR, flag --data-dir.
+data_dir = "{data_dir}"
+# HTTP worker threads; 0 = one per CPU. Env MODELREG_WORKERS.
+workers = {workers}
+
+[database]
+# sqlite://PATH or postgres://USER:PASSWORD@HOST/DB. Unset: sqlite://<data_dir>/modelreg.db.
+# Env MODELREG_DATABASE_URL, flag --database-url.
+# url = "postgres://modelreg:secret@127.0.0.1:5432/modelreg"
+# Pool size (default 10 on PostgreSQL, 4 on SQLite).
+# max_connections = 10
+
+[blobs]
+# file:///PATH or s3://BUCKET[/PREFIX]. Unset: file://<data_dir>.
+# Env MODELREG_BLOBS_URL, flag --blobs-url.
+# url = "s3://modelreg/blobs"
+
+[blobs.s3]
+# Each also reads MODELREG_S3_* or the usual AWS_* variables (AWS_ENDPOINT_URL, AWS_REGION,
+# AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_ALLOW_HTTP).
+# endpoint = "http://127.0.0.1:9000"
+# region = "us-east-1"
+# access_key_id = "..."
+# secret_access_key = "..."
+allow_http = {allow_http}
+
+[auth]
+# Let requests without a token read (never write). Env MODELREG_ANONYMOUS_READ.
+anonymous_read = {anonymous_read}
+
+[limits]
+# Largest blob accepted, in bytes. Env MODELREG_MAX_BLOB_BYTES.
+max_blob_bytes = {max_blob_bytes}
+# Largest JSON request body (manifests included), in bytes.
+max_json_bytes = {max_json_bytes}
+"#,
+        bind = d.server.bind,
+        data_dir = d.server.data_dir.display(),
+        workers = d.server.workers,
+        allow_http = d.blobs.s3.allow_http,
+        anonymous_read = d.auth.anonymous_read,
+        max_blob_bytes = d.limits.max_blob_bytes,
+        max_json_bytes = d.limits.max_json_bytes,
+    )
+}
+
 #[cfg(test)]
 mod tests;

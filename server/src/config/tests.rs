@@ -86,3 +86,10 @@ fn secrets_never_show_in_debug_or_config_show() {
     }
     assert!(c.to_redacted_toml().contains("<redacted>"));
 }
+
+#[test]
+fn the_example_config_parses_to_the_defaults() {
+    let f = write(&example_toml());
+    let c = Config::load(Some(f.path()), env(&[]), &Overrides::default()).unwrap();
+    assert_eq!(c, Config::default());
+}

@@ -23,10 +23,7 @@ pub async fn read_json<T: DeserializeOwned>(
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| RegistryError::BodyInterrupted(e.to_string()))?;
         if buf.len() + chunk.len() > limit {
-            return Err(RegistryError::Invalid {
-                code: "body_too_large",
-                message: format!("request body exceeds the limit of {limit} bytes"),
-            });
+            return Err(RegistryError::BodyTooLarge { limit });
         }
         buf.extend_from_slice(&chunk);
     }

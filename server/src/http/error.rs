@@ -19,6 +19,7 @@ impl RegistryError {
             Self::SizeMismatch { .. } => (StatusCode::BAD_REQUEST, "size_mismatch"),
             Self::BodyInterrupted(_) => (StatusCode::BAD_REQUEST, "body_interrupted"),
             Self::BlobTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "blob_too_large"),
+            Self::BodyTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"),
             Self::LengthRequired => (StatusCode::LENGTH_REQUIRED, "length_required"),
             Self::RangeNotSatisfiable { .. } => (StatusCode::RANGE_NOT_SATISFIABLE, "range_not_satisfiable"),
             Self::ModelNotFound(_) => (StatusCode::NOT_FOUND, "model_not_found"),

@@ -23,6 +23,8 @@ pub enum RegistryError {
     BodyInterrupted(String),
     #[error("blob of {size} bytes exceeds the limit of {max} bytes")]
     BlobTooLarge { size: u64, max: u64 },
+    #[error("request body exceeds the limit of {limit} bytes")]
+    BodyTooLarge { limit: usize },
     #[error("a Content-Length header is required")]
     LengthRequired,
     #[error("range not satisfiable for a blob of {size} bytes")]

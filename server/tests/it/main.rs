@@ -1,1 +1,8 @@
+//! The server's one integration-test binary: store and blob contract suites (every backend),
+//! HTTP behaviour through the real route table, and generated-contract drift checks.
 
+mod blob_contract;
+mod contracts;
+mod http;
+mod store_contract;
+mod support;

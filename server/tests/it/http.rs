@@ -1,0 +1,75 @@
+//! HTTP behaviour through the real route table, in process: every error path answers with
+//! the JSON envelope and the right status.
+
+mod auth;
+mod blobs;
+mod models;
+mod system;
+
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::{App, test, web};
+use modelreg_api::ErrorEnvelope;
+use modelreg_server::http::{JsonLimit, configure};
+use modelreg_server::service::{Policy, Registry};
+use modelreg_server::store::Scope;
+use tempfile::TempDir;
+
+use crate::support::{default_policy, embedded_registry};
+
+/// A registry on SQLite + a local folder, with a write and a read token.
+pub struct Harness {
+    pub registry: web::Data<Registry>,
+    pub write: String,
+    pub read: String,
+    pub admin: String,
+    _dir: TempDir,
+}
+
+impl Harness {
+    pub async fn new() -> Self {
+        Self::with_policy(default_policy()).await
+    }
+
+    pub async fn with_policy(policy: Policy) -> Self {
+        let (registry, dir) = embedded_registry(policy).await;
+        let write = registry.create_token("writer", Scope::Write).await.unwrap();
+        let read = registry.create_token("reader", Scope::Read).await.unwrap();
+        let admin = registry.create_token("admin", Scope::Admin).await.unwrap();
+        Self { registry: web::Data::new(registry), write, read, admin, _dir: dir }
+    }
+
+    pub async fn app(
+        &self,
+    ) -> impl Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error> {
+        app_for(self.registry.clone(), 64 * 1024).await
+    }
+}
+
+pub async fn app_for(
+    registry: web::Data<Registry>,
+    json_limit: usize,
+) -> impl Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error> {
+    test::init_service(
+        App::new().app_data(registry).app_data(web::Data::new(JsonLimit(json_limit))).configure(configure),
+    )
+    .await
+}
+
+pub fn bearer(token: &str) -> (&'static str, String) {
+    ("Authorization", format!("Bearer {token}"))
+}
+
+/// Sends a request and returns status and the decoded error envelope (for non-2xx).
+pub async fn error_of(
+    app: &impl Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error>,
+    req: test::TestRequest,
+) -> (u16, ErrorEnvelope) {
+    let resp = test::call_service(app, req.to_request()).await;
+    let status = resp.status().as_u16();
+    let content_type = resp.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned());
+    let body = test::read_body(resp).await;
+    assert_eq!(content_type.as_deref(), Some("application/json"), "status {status}: {body:?}");
+    let envelope: ErrorEnvelope = serde_json::from_slice(&body)
+        .unwrap_or_else(|e| panic!("status {status}: not an envelope ({e}): {body:?}"));
+    (status, envelope)
+}

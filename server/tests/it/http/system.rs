@@ -1,0 +1,97 @@
+//! Health, readiness, OpenAPI, unknown routes and wrong methods.
+
+use std::sync::Arc;
+
+use actix_web::{test, web};
+use async_trait::async_trait;
+use modelreg_api::{ModelName, Version};
+use modelreg_server::service::Registry;
+use modelreg_server::store::{
+    MetadataStore, ModelRecord, NameTaken, NewToken, NewVersion, PublishOutcome, StoreError, TokenRecord,
+    VersionDetail, VersionRecord,
+};
+
+use super::{Harness, app_for, bearer, error_of};
+use crate::support::{default_policy, local_blobs};
+
+#[actix_web::test]
+async fn health_and_readiness_answer_when_backends_are_up() {
+    let h = Harness::new().await;
+    let app = h.app().await;
+    for path in ["/healthz", "/readyz"] {
+        let resp = test::call_service(&app, test::TestRequest::get().uri(path).to_request()).await;
+        assert_eq!(resp.status(), 200, "{path}");
+    }
+}
+
+#[actix_web::test]
+async fn the_openapi_document_is_served() {
+    let h = Harness::new().await;
+    let app = h.app().await;
+    let doc: serde_json::Value =
+        test::call_and_read_body_json(&app, test::TestRequest::get().uri("/openapi.json").to_request()).await;
+    assert_eq!(doc["openapi"], "3.1.0");
+    assert!(doc["paths"]["/v1/blobs/{digest}"]["put"].is_object());
+    assert!(doc["components"]["schemas"]["Manifest"].is_object());
+}
+
+#[actix_web::test]
+async fn unknown_routes_and_wrong_methods_get_the_envelope() {
+    let h = Harness::new().await;
+    let app = h.app().await;
+    let (status, e) = error_of(&app, test::TestRequest::get().uri("/nope")).await;
+    assert_eq!((status, e.error.code.as_str()), (404, "not_found"));
+    let (status, e) = error_of(&app, test::TestRequest::delete().uri("/healthz")).await;
+    assert_eq!((status, e.error.code.as_str()), (405, "method_not_allowed"));
+    let (status, e) =
+        error_of(&app, test::TestRequest::delete().uri("/v1/models/acme/bert/versions/1.0.0")).await;
+    assert_eq!((status, e.error.code.as_str()), (405, "method_not_allowed"));
+}
+
+/// A store whose every call fails, to exercise the 5xx paths.
+struct FailingStore;
+
+fn boom() -> StoreError {
+    StoreError::Database("connection refused by db.internal:5432 (secret detail)".into())
+}
+
+#[async_trait]
+impl MetadataStore for FailingStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        Err(boom())
+    }
+    async fn publish_version(&self, _: &NewVersion) -> Result<PublishOutcome, StoreError> {
+        Err(boom())
+    }
+    async fn get_model(&self, _: &ModelName) -> Result<Option<ModelRecord>, StoreError> {
+        Err(boom())
+    }
+    async fn list_versions(&self, _: &ModelName) -> Result<Vec<VersionRecord>, StoreError> {
+        Err(boom())
+    }
+    async fn get_version(&self, _: &ModelName, _: &Version) -> Result<Option<VersionDetail>, StoreError> {
+        Err(boom())
+    }
+    async fn create_token(&self, _: &NewToken) -> Result<Result<(), NameTaken>, StoreError> {
+        Err(boom())
+    }
+    async fn find_token(&self, _: &str) -> Result<Option<TokenRecord>, StoreError> {
+        Err(boom())
+    }
+}
+
+#[actix_web::test]
+async fn backend_failures_are_503_or_500_without_internal_detail() {
+    let (blobs, _backing) = local_blobs();
+    let registry = web::Data::new(Registry::new(Arc::new(FailingStore), blobs, default_policy()));
+    let app = app_for(registry, 1024).await;
+    let (status, e) = error_of(&app, test::TestRequest::get().uri("/readyz")).await;
+    assert_eq!((status, e.error.code.as_str()), (503, "unavailable"));
+    assert!(!e.error.message.contains("secret"), "{}", e.error.message);
+    let token = format!("mrg_{}", "0".repeat(64));
+    let (status, e) =
+        error_of(&app, test::TestRequest::get().uri("/v1/models/acme/bert").insert_header(bearer(&token)))
+            .await;
+    assert_eq!((status, e.error.code.as_str()), (500, "internal"));
+    assert_eq!(e.error.message, "internal server error");
+}
