@@ -17,6 +17,8 @@ pub use error::RegistryError;
 use crate::blob::{BlobRead, BlobStore, RangeRequest};
 use crate::store::{MetadataStore, ModelRecord, VersionRecord};
 
+/// Bodies up to this size are drained when the blob already exists.
+const DRAIN_MAX: u64 = 64 << 20;
 /// Concurrent blob-store HEADs for existence checks.
 const HEADS_IN_FLIGHT: usize = 32;
 
@@ -95,10 +97,18 @@ impl Registry {
             return Err(RegistryError::BlobTooLarge { size: declared_size, max: self.policy.max_blob_bytes });
         }
         if let Some(existing) = self.blobs.size_of(&digest).await? {
-            if existing == declared_size {
-                return Ok(false);
+            if existing != declared_size {
+                return Err(RegistryError::SizeMismatch { expected: existing, actual: declared_size });
             }
-            return Err(RegistryError::SizeMismatch { expected: existing, actual: declared_size });
+            // Read a small body to its end so the connection stays usable; a large one is
+            // not worth the bandwidth and the client gets the answer before it finishes.
+            if declared_size <= DRAIN_MAX {
+                let mut body = body;
+                while let Some(chunk) = body.next().await {
+                    chunk.map_err(|e| RegistryError::BodyInterrupted(e.to_string()))?;
+                }
+            }
+            return Ok(false);
         }
         self.blobs.put_verified(&digest, declared_size, body).await?;
         tracing::info!(blob.digest = %digest, size_bytes = declared_size, "blob stored");
