@@ -1,1 +1,22 @@
-//! placeholder
+//! The modelreg command-line client as a library: a typed registry client, the push and
+//! pull engines with the steps they are built from (scan, hash, verify), and the clap
+//! command line. The `modelreg` binary only parses, runs and prints errors.
+
+pub mod client;
+pub mod commands;
+pub mod error;
+pub mod hash;
+pub mod metadata;
+pub mod output;
+pub mod pull;
+pub mod push;
+pub mod reference;
+pub mod scan;
+pub mod verify;
+
+pub use client::Client;
+pub use error::{ClientError, FailureKind};
+pub use output::Output;
+pub use pull::{PullReport, PullRequest, pull};
+pub use push::{PushReport, PushRequest, push};
+pub use reference::ModelRef;

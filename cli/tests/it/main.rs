@@ -1,1 +1,10 @@
+//! Integration tests of the modelreg CLI: the binary and the library against a fake
+//! registry that answers canned responses. (End-to-end tests against the real server go
+//! in `e2e.rs`.)
 
+mod cli_errors;
+mod e2e;
+mod fake_registry;
+mod pull;
+mod push;
+mod support;

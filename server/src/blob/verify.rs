@@ -29,11 +29,14 @@ impl Sha256Hasher {
     }
 }
 
-/// Passes bytes through unchanged and, at the end, fails the stream if they did not hash to
-/// the expected digest: a corrupt stored blob is never served as if it were fine.
+/// Passes bytes through unchanged, holding back the latest chunk until the next one arrives;
+/// at the end it releases that last chunk only if everything hashed to the expected digest.
+/// A corrupt stored blob therefore never reaches a client complete: the response is cut
+/// short of its Content-Length and no client can mistake it for the real thing.
 pub struct VerifyingStream {
     inner: BoxStream<'static, Result<Bytes, BlobError>>,
     hasher: Option<Sha256Hasher>,
+    held: Option<Bytes>,
     expected: Digest,
 }
 
@@ -42,7 +45,7 @@ impl VerifyingStream {
         inner: impl Stream<Item = Result<Bytes, BlobError>> + Send + 'static,
         expected: Digest,
     ) -> Self {
-        Self { inner: Box::pin(inner), hasher: Some(Sha256Hasher::new()), expected }
+        Self { inner: Box::pin(inner), hasher: Some(Sha256Hasher::new()), held: None, expected }
     }
 }
 
@@ -51,25 +54,32 @@ impl Stream for VerifyingStream {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
-        match this.inner.as_mut().poll_next(cx) {
-            Poll::Ready(Some(Ok(chunk))) => {
-                if let Some(h) = this.hasher.as_mut() {
-                    h.update(&chunk);
-                }
-                Poll::Ready(Some(Ok(chunk)))
-            }
-            Poll::Ready(None) => match this.hasher.take() {
-                Some(h) => {
-                    let actual = h.finish();
-                    if actual == this.expected {
-                        Poll::Ready(None)
-                    } else {
-                        Poll::Ready(Some(Err(BlobError::Corrupt { digest: this.expected, actual })))
+        loop {
+            let Some(hasher) = this.hasher.as_mut() else {
+                return Poll::Ready(None);
+            };
+            match this.inner.as_mut().poll_next(cx) {
+                Poll::Ready(Some(Ok(chunk))) => {
+                    hasher.update(&chunk);
+                    if let Some(previous) = this.held.replace(chunk) {
+                        return Poll::Ready(Some(Ok(previous)));
                     }
                 }
-                None => Poll::Ready(None),
-            },
-            other => other,
+                Poll::Ready(Some(Err(e))) => {
+                    this.hasher = None;
+                    return Poll::Ready(Some(Err(e)));
+                }
+                Poll::Ready(None) => {
+                    let actual = this.hasher.take().map(Sha256Hasher::finish);
+                    return match actual {
+                        Some(actual) if actual != this.expected => {
+                            Poll::Ready(Some(Err(BlobError::Corrupt { digest: this.expected, actual })))
+                        }
+                        _ => Poll::Ready(this.held.take().map(Ok)),
+                    };
+                }
+                Poll::Pending => return Poll::Pending,
+            }
         }
     }
 }

@@ -1,0 +1,291 @@
+//! `Client`: the typed HTTP client of the v1 registry API. It builds URLs segment by
+//! segment, attaches the bearer token, and turns every non-2xx answer into a `ClientError`
+//! decoded from the error envelope. It knows nothing of directories or files on disk.
+
+use std::fmt;
+use std::time::Duration;
+
+use modelreg_api::{
+    BlobUploaded, Digest, ErrorBody, ErrorEnvelope, MAX_MISSING_QUERY, Manifest, MissingBlobsRequest,
+    MissingBlobsResponse, ModelName, ModelSummary, PublishResponse, Version, VersionList, VersionManifest,
+    VersionSelector,
+};
+use reqwest::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, RANGE};
+use reqwest::{Method, RequestBuilder, Response, StatusCode, Url};
+use serde::de::DeserializeOwned;
+
+use crate::error::ClientError;
+
+/// Largest error body read from the registry; anything longer is cut.
+const MAX_ERROR_BODY: usize = 64 * 1024;
+
+/// A handle on one registry. Cheap to clone (the connection pool is shared).
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    base: Url,
+    auth: Option<HeaderValue>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("base", &self.base.as_str())
+            .field("auth", &self.auth.as_ref().map(|_| "Bearer <redacted>"))
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// A client for the registry at `base` (`http://` or `https://`, optionally with a path
+    /// prefix), sending `token` as a bearer token when given and not empty.
+    pub fn new(base: Url, token: Option<&str>) -> Result<Self, ClientError> {
+        if !matches!(base.scheme(), "http" | "https") || base.cannot_be_a_base() {
+            return Err(ClientError::Invalid(format!(
+                "registry URL '{base}' must start with http:// or https://"
+            )));
+        }
+        let auth = match token.map(str::trim).filter(|t| !t.is_empty()) {
+            None => None,
+            Some(t) => {
+                let mut value = HeaderValue::from_str(&format!("Bearer {t}")).map_err(|_| {
+                    ClientError::Invalid("the token contains characters not allowed in an HTTP header".into())
+                })?;
+                value.set_sensitive(true);
+                Some(value)
+            }
+        };
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("modelreg-cli/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|e| ClientError::Invalid(format!("cannot set up the HTTP client: {e}")))?;
+        Ok(Self { http, base, auth })
+    }
+
+    /// The registry's base URL.
+    pub fn base_url(&self) -> &Url {
+        &self.base
+    }
+
+    /// The URL of an API path given as raw segments; each segment is percent-encoded on
+    /// its own, so a selector such as `>=1, <2` stays one segment.
+    pub fn endpoint(&self, segments: &[&str]) -> Url {
+        let mut url = self.base.clone();
+        url.set_query(None);
+        url.set_fragment(None);
+        url.path_segments_mut().expect("checked in Client::new").pop_if_empty().extend(segments);
+        url
+    }
+
+    /// `POST /v1/blobs/missing`, in chunks of at most `MAX_MISSING_QUERY` digests.
+    pub async fn missing_blobs(&self, digests: &[Digest]) -> Result<Vec<Digest>, ClientError> {
+        let url = self.endpoint(&["v1", "blobs", "missing"]);
+        let mut missing = Vec::new();
+        for chunk in digests.chunks(MAX_MISSING_QUERY) {
+            let body = MissingBlobsRequest { digests: chunk.to_vec() };
+            let resp = self.send(self.request(Method::POST, &url).json(&body), &url).await?;
+            missing.extend(read_json::<MissingBlobsResponse>(resp, &url).await?.missing);
+        }
+        Ok(missing)
+    }
+
+    /// `PUT /v1/blobs/{digest}` with a streamed body of exactly `size` bytes.
+    pub async fn upload_blob(
+        &self,
+        digest: &Digest,
+        size: u64,
+        body: reqwest::Body,
+    ) -> Result<BlobUploaded, ClientError> {
+        let url = self.endpoint(&["v1", "blobs", &digest.to_string()]);
+        let req = self
+            .request(Method::PUT, &url)
+            .header(CONTENT_TYPE, "application/octet-stream")
+            .header(CONTENT_LENGTH, size)
+            .body(body);
+        let resp = self.send(req, &url).await?;
+        read_json(resp, &url).await
+    }
+
+    /// `GET /v1/blobs/{digest}`, from byte `offset` on when it is not zero. The answer is
+    /// 200 (whole blob) or 206 (from `offset`); the caller streams the body.
+    pub async fn get_blob(&self, digest: &Digest, offset: u64) -> Result<Response, ClientError> {
+        let url = self.endpoint(&["v1", "blobs", &digest.to_string()]);
+        let mut req = self.request(Method::GET, &url);
+        if offset > 0 {
+            req = req.header(RANGE, format!("bytes={offset}-"));
+        }
+        self.send(req, &url).await
+    }
+
+    /// `PUT /v1/models/{ns}/{name}/versions/{version}`: publish a manifest.
+    pub async fn publish(
+        &self,
+        model: &ModelName,
+        version: &Version,
+        manifest: &Manifest,
+    ) -> Result<PublishResponse, ClientError> {
+        let url = self.model_endpoint(model, &["versions", &version.to_string()]);
+        let resp = self.send(self.request(Method::PUT, &url).json(manifest), &url).await?;
+        read_json(resp, &url).await
+    }
+
+    /// `GET /v1/models/{ns}/{name}`.
+    pub async fn model(&self, model: &ModelName) -> Result<ModelSummary, ClientError> {
+        self.get_json(self.model_endpoint(model, &[])).await
+    }
+
+    /// `GET /v1/models/{ns}/{name}/versions`, in semver order.
+    pub async fn versions(&self, model: &ModelName) -> Result<VersionList, ClientError> {
+        self.get_json(self.model_endpoint(model, &["versions"])).await
+    }
+
+    /// `GET /v1/models/{ns}/{name}/versions/{selector}`: resolve a selector to a manifest.
+    pub async fn resolve(
+        &self,
+        model: &ModelName,
+        selector: &VersionSelector,
+    ) -> Result<VersionManifest, ClientError> {
+        self.get_json(self.model_endpoint(model, &["versions", &selector.to_string()])).await
+    }
+
+    fn model_endpoint(&self, model: &ModelName, rest: &[&str]) -> Url {
+        let mut segments = vec!["v1", "models", model.namespace(), model.name()];
+        segments.extend_from_slice(rest);
+        self.endpoint(&segments)
+    }
+
+    async fn get_json<T: DeserializeOwned>(&self, url: Url) -> Result<T, ClientError> {
+        let resp = self.send(self.request(Method::GET, &url), &url).await?;
+        read_json(resp, &url).await
+    }
+
+    fn request(&self, method: Method, url: &Url) -> RequestBuilder {
+        let req = self.http.request(method, url.clone());
+        match &self.auth {
+            Some(value) => req.header(AUTHORIZATION, value.clone()),
+            None => req,
+        }
+    }
+
+    /// Sends a request; a non-2xx answer becomes `ClientError::Api`.
+    async fn send(&self, req: RequestBuilder, url: &Url) -> Result<Response, ClientError> {
+        let resp = req.send().await.map_err(|e| transport_error(&e, url))?;
+        if resp.status().is_success() {
+            return Ok(resp);
+        }
+        Err(self.api_error(resp).await)
+    }
+
+    async fn api_error(&self, mut resp: Response) -> ClientError {
+        let status = resp.status();
+        let mut body = Vec::new();
+        while let Ok(Some(chunk)) = resp.chunk().await {
+            body.extend_from_slice(&chunk);
+            if body.len() > MAX_ERROR_BODY {
+                break;
+            }
+        }
+        let mut error = match serde_json::from_slice::<ErrorEnvelope>(&body) {
+            Ok(envelope) => envelope.error,
+            Err(_) => ErrorBody {
+                code: code_of_status(status),
+                message: format!("the registry answered {status}"),
+                details: None,
+            },
+        };
+        if status.is_server_error() && !error.message.starts_with("the registry answered") {
+            error.message = format!("the registry answered {status}: {}", error.message);
+        }
+        if status == StatusCode::UNAUTHORIZED && self.auth.is_none() {
+            error.message.push_str(" (pass --token or set MODELREG_TOKEN)");
+        }
+        ClientError::Api { status, error }
+    }
+}
+
+/// Decodes a 2xx JSON body.
+async fn read_json<T: DeserializeOwned>(resp: Response, url: &Url) -> Result<T, ClientError> {
+    let bytes = resp.bytes().await.map_err(|e| transport_error(&e, url))?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| ClientError::BadResponse { url: url.to_string(), reason: e.to_string() })
+}
+
+/// Classifies a reqwest failure: no connection at all means the registry is unavailable.
+pub(crate) fn transport_error(err: &reqwest::Error, url: &Url) -> ClientError {
+    let reason = root_cause(err);
+    if err.is_connect() || err.is_timeout() {
+        ClientError::Unreachable { url: url.to_string(), reason }
+    } else {
+        ClientError::Transport { url: url.to_string(), reason }
+    }
+}
+
+/// The innermost cause of an error ("Connection refused"), which says more than
+/// reqwest's own summary.
+fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut innermost = err;
+    while let Some(source) = innermost.source() {
+        innermost = source;
+    }
+    innermost.to_string()
+}
+
+/// A snake_case code for a status whose body was not an error envelope.
+fn code_of_status(status: StatusCode) -> String {
+    let reason = status.canonical_reason().unwrap_or("http error");
+    reason.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client(base: &str) -> Client {
+        Client::new(base.parse().unwrap(), Some("secret-token")).unwrap()
+    }
+
+    #[test]
+    fn selectors_travel_as_one_encoded_segment() {
+        let c = client("http://127.0.0.1:8080");
+        let model: ModelName = "acme/bert".parse().unwrap();
+        let sel: VersionSelector = ">=1, <2".parse().unwrap();
+        let url = c.model_endpoint(&model, &["versions", &sel.to_string()]);
+        assert_eq!(url.as_str(), "http://127.0.0.1:8080/v1/models/acme/bert/versions/%3E=1,%20%3C2");
+        let url = c.model_endpoint(&model, &["versions", "^1.4"]);
+        assert_eq!(
+            url.path_segments().unwrap().collect::<Vec<_>>(),
+            ["v1", "models", "acme", "bert", "versions", "^1.4"]
+        );
+    }
+
+    #[test]
+    fn a_base_path_prefix_is_kept() {
+        let c = client("https://example.com/registry/");
+        assert_eq!(
+            c.endpoint(&["v1", "blobs", "missing"]).as_str(),
+            "https://example.com/registry/v1/blobs/missing"
+        );
+        let c = client("https://example.com/registry");
+        assert_eq!(c.endpoint(&["v1"]).as_str(), "https://example.com/registry/v1");
+    }
+
+    #[test]
+    fn the_token_never_shows_in_debug_output() {
+        let shown = format!("{:?}", client("http://localhost"));
+        assert!(!shown.contains("secret-token"), "{shown}");
+        assert!(shown.contains("redacted"), "{shown}");
+    }
+
+    #[test]
+    fn non_http_registry_urls_are_refused() {
+        let err = Client::new("ftp://example.com".parse().unwrap(), None).unwrap_err();
+        assert!(err.to_string().contains("http://"), "{err}");
+    }
+
+    #[test]
+    fn statuses_without_an_envelope_get_a_snake_case_code() {
+        assert_eq!(code_of_status(StatusCode::BAD_GATEWAY), "bad_gateway");
+        assert_eq!(code_of_status(StatusCode::NOT_FOUND), "not_found");
+    }
+}

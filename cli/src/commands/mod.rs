@@ -1,0 +1,150 @@
+//! The command line: global flags, the subcommand enum, and dispatch. Each subcommand lives
+//! in its own module with its `Args` and `run`; the work itself is done by library modules.
+
+pub mod pull;
+pub mod push;
+pub mod show;
+pub mod versions;
+
+use std::fmt;
+use std::io::Write;
+
+use clap::{Args, Parser, Subcommand};
+use reqwest::Url;
+use serde::Serialize;
+
+use crate::client::Client;
+use crate::error::ClientError;
+use crate::output::Output;
+
+/// Default registry address when neither `--registry` nor `MODELREG_URL` is set.
+pub const DEFAULT_REGISTRY: &str = "http://127.0.0.1:8080";
+
+/// `modelreg`: push, pull and inspect versioned ML models in a modelreg registry.
+#[derive(Debug, Parser)]
+#[command(name = "modelreg", version, about)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every subcommand accepts.
+#[derive(Clone, Args)]
+pub struct GlobalArgs {
+    /// Base URL of the registry.
+    #[arg(long, global = true, env = "MODELREG_URL", default_value = DEFAULT_REGISTRY, value_name = "URL")]
+    pub registry: Url,
+    /// Bearer token for the registry (prefer the environment variable: flags show in `ps`).
+    #[arg(long, global = true, env = "MODELREG_TOKEN", hide_env_values = true, value_name = "TOKEN")]
+    pub token: Option<String>,
+    /// Print exactly one JSON document on stdout, errors included; nothing on stderr.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Print only the result: no progress or status lines on stderr.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Also print a line per file on stderr.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+}
+
+impl fmt::Debug for GlobalArgs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GlobalArgs")
+            .field("registry", &self.registry.as_str())
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("json", &self.json)
+            .field("quiet", &self.quiet)
+            .field("verbose", &self.verbose)
+            .finish()
+    }
+}
+
+impl GlobalArgs {
+    pub fn output(&self) -> Output {
+        Output { json: self.json, quiet: self.quiet, verbose: self.verbose }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Publish a directory as a new, immutable version of a model.
+    Push(push::PushArgs),
+    /// Download a version of a model, verifying every file.
+    Pull(pull::PullArgs),
+    /// List the versions of a model.
+    Versions(versions::VersionsArgs),
+    /// Show a version's metadata and files.
+    Show(show::ShowArgs),
+}
+
+/// Runs the parsed command line; the result goes to stdout, an error is returned for `main`
+/// to print.
+pub async fn run(cli: Cli) -> Result<(), ClientError> {
+    let out = cli.global.output();
+    let client = Client::new(cli.global.registry.clone(), cli.global.token.as_deref())?;
+    match cli.command {
+        Command::Push(args) => push::run(&client, args, &out).await,
+        Command::Pull(args) => pull::run(&client, args, &out).await,
+        Command::Versions(args) => versions::run(&client, args, &out).await,
+        Command::Show(args) => show::run(&client, args, &out).await,
+    }
+}
+
+/// Writes a result to stdout. A closed pipe (`modelreg versions | head -1`) is not an error.
+pub fn emit(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "{text}").and_then(|()| stdout.flush());
+}
+
+/// Writes a value to stdout as the one JSON document of this run.
+pub fn emit_json(value: &impl Serialize) {
+    emit(&serde_json::to_string_pretty(value).expect("CLI results always serialise"));
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_argument_definitions_are_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn global_flags_work_after_the_subcommand_and_the_token_is_never_shown() {
+        let cli = Cli::try_parse_from([
+            "modelreg",
+            "versions",
+            "acme/bert",
+            "--json",
+            "--registry",
+            "http://example.com:9000",
+            "--token",
+            "s3cr3t",
+        ])
+        .unwrap();
+        assert!(cli.global.json);
+        assert_eq!(cli.global.registry.as_str(), "http://example.com:9000/");
+        assert!(!format!("{cli:?}").contains("s3cr3t"));
+    }
+
+    #[test]
+    fn bad_names_and_references_are_usage_errors() {
+        for args in [
+            &["modelreg", "pull", "Acme/Bert"][..],
+            &["modelreg", "show", "acme/bert@nope"],
+            &["modelreg", "push", "dir", "--model", "acme", "--version", "1.0.0"],
+            &["modelreg", "push", "dir", "--model", "acme/bert", "--version", "1.0"],
+            &["modelreg", "push", "dir", "--model", "acme/bert", "--version", "1.0.0", "--license", "Nope-1"],
+            &["modelreg", "pull", "acme/bert", "--jobs", "0"],
+        ] {
+            let err = Cli::try_parse_from(args).unwrap_err();
+            assert_eq!(err.exit_code(), 2, "{args:?}");
+        }
+    }
+}

@@ -1,0 +1,100 @@
+//! `modelreg versions NS/NAME`: a model's versions as a table, or the `VersionList` as JSON.
+
+use clap::Args;
+use modelreg_api::{ModelName, VersionList};
+
+use crate::client::Client;
+use crate::commands::{emit, emit_json};
+use crate::error::ClientError;
+use crate::output::{Output, human_size};
+
+#[derive(Debug, Args)]
+pub struct VersionsArgs {
+    /// Model whose versions to list.
+    #[arg(value_name = "NS/NAME")]
+    pub model: ModelName,
+}
+
+pub async fn run(client: &Client, args: VersionsArgs, out: &Output) -> Result<(), ClientError> {
+    let list = client.versions(&args.model).await?;
+    if out.json {
+        emit_json(&list);
+    } else if list.versions.is_empty() {
+        out.info(format!("{} has no versions", list.model));
+    } else {
+        emit(&table(&list));
+    }
+    Ok(())
+}
+
+/// Version, publication time, size, file count and digest, one row per version, in the
+/// order the registry returned them (semver).
+pub fn table(list: &VersionList) -> String {
+    let mut rows =
+        vec![["VERSION".to_owned(), "PUBLISHED".into(), "SIZE".into(), "FILES".into(), "DIGEST".into()]];
+    for v in &list.versions {
+        rows.push([
+            v.version.to_string(),
+            v.published_at.clone(),
+            human_size(v.size_bytes),
+            v.file_count.to_string(),
+            v.digest.to_string(),
+        ]);
+    }
+    render_table(&rows)
+}
+
+/// Left-aligned columns separated by two spaces, no trailing blanks.
+pub fn render_table<const N: usize>(rows: &[[String; N]]) -> String {
+    let mut widths = [0; N];
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let lines: Vec<String> = rows
+        .iter()
+        .map(|row| {
+            let cells: Vec<String> = row.iter().zip(widths).map(|(c, w)| format!("{c:<w$}")).collect();
+            cells.join("  ").trim_end().to_owned()
+        })
+        .collect();
+    lines.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use modelreg_api::VersionSummary;
+
+    use super::*;
+
+    #[test]
+    fn versions_render_as_an_aligned_table() {
+        let digest = format!("sha256:{}", "ab".repeat(32)).parse().unwrap();
+        let list = VersionList {
+            model: "acme/bert".parse().unwrap(),
+            versions: vec![
+                VersionSummary {
+                    version: "1.4.0".parse().unwrap(),
+                    digest,
+                    size_bytes: 4_718_592,
+                    file_count: 3,
+                    published_at: "2025-01-02T03:04:05Z".into(),
+                },
+                VersionSummary {
+                    version: "10.0.0-rc.1".parse().unwrap(),
+                    digest,
+                    size_bytes: 12,
+                    file_count: 1,
+                    published_at: "2025-02-02T03:04:05Z".into(),
+                },
+            ],
+        };
+        let text = table(&list);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3);
+        assert!(lines[0].starts_with("VERSION      PUBLISHED"), "{text}");
+        assert!(lines[1].starts_with("1.4.0        2025-01-02T03:04:05Z  4.5 MiB  3"), "{text}");
+        assert!(lines[2].contains("12 B"), "{text}");
+    }
+}

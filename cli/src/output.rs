@@ -1,0 +1,77 @@
+//! How the CLI talks to the person at the terminal: diagnostics on stderr according to
+//! `-q`/`-v`/`--json`, and sizes in human units. Results (stdout) are printed by the
+//! commands, never from here.
+
+use std::fmt::Display;
+
+/// The chosen verbosity. With `json` or `quiet`, nothing at all goes to stderr except
+/// errors (and with `json` not even those: they go to stdout as JSON).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Output {
+    pub json: bool,
+    pub quiet: bool,
+    pub verbose: bool,
+}
+
+impl Output {
+    /// Prints nothing: for library callers such as tests.
+    pub fn silent() -> Self {
+        Self { json: false, quiet: true, verbose: false }
+    }
+
+    /// A progress or status line on stderr, unless quiet or in JSON mode.
+    pub fn info(&self, message: impl Display) {
+        if !self.json && !self.quiet {
+            eprintln!("{message}");
+        }
+    }
+
+    /// A per-file line on stderr, only with `-v`.
+    pub fn detail(&self, message: impl Display) {
+        if self.verbose && !self.json && !self.quiet {
+            eprintln!("{message}");
+        }
+    }
+}
+
+/// `1536` -> `1.5 KiB`; bytes below 1 KiB are shown exactly.
+pub fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
+/// `1 file` / `3 files`.
+pub fn count_files(n: usize) -> String {
+    if n == 1 { "1 file".to_owned() } else { format!("{n} files") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_use_binary_units() {
+        assert_eq!(human_size(0), "0 B");
+        assert_eq!(human_size(1023), "1023 B");
+        assert_eq!(human_size(1024), "1.0 KiB");
+        assert_eq!(human_size(1536), "1.5 KiB");
+        assert_eq!(human_size(1_258_291), "1.2 MiB");
+        assert_eq!(human_size(4_718_592), "4.5 MiB");
+        assert_eq!(human_size(3 * 1024 * 1024 * 1024), "3.0 GiB");
+    }
+
+    #[test]
+    fn file_counts_are_pluralised() {
+        assert_eq!(count_files(1), "1 file");
+        assert_eq!(count_files(3), "3 files");
+    }
+}
