@@ -14,7 +14,10 @@ mod wire;
 
 pub use digest::{Digest, DigestError};
 pub use error::{ErrorBody, ErrorEnvelope};
-pub use license::{LicenseError, LicenseExpr};
+pub use license::{
+    CommercialUse, LicenseAssessment, LicenseClass, LicenseError, LicenseExpr, LicenseTermError,
+    LicenseTerms, assess, from_hf_license, known_licenses, license_terms, permits,
+};
 pub use manifest::{FileEntry, Manifest, ManifestError, Metadata};
 pub use name::{ModelName, NameError};
 pub use path::{FilePath, PathError};

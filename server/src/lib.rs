@@ -5,6 +5,7 @@
 pub mod app;
 pub mod blob;
 pub mod config;
+pub mod facts;
 pub mod http;
 pub mod service;
 pub mod store;

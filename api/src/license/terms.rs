@@ -336,7 +336,10 @@ mod tests {
             "Llama-2",
             "Gemma",
         ] {
-            assert!(spdx::license_id(name).is_none(), "{name} is now an SPDX id: use it instead of LicenseRef");
+            assert!(
+                spdx::license_id(name).is_none(),
+                "{name} is now an SPDX id: use it instead of LicenseRef"
+            );
         }
         for (id, _) in known_licenses() {
             if let Some(spdx_id) = spdx::license_id(id) {

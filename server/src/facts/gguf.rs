@@ -218,7 +218,9 @@ impl<'a> Reader<'a> {
     fn string(&mut self, max: u64, what: &str) -> Result<&'a [u8], Stop> {
         let len = self.u64(what)?;
         if len > max {
-            return Err(malformed(format!("{what} declares {len} bytes, more than the {max}-byte limit")).into());
+            return Err(
+                malformed(format!("{what} declares {len} bytes, more than the {max}-byte limit")).into()
+            );
         }
         self.take(len, what)
     }
@@ -321,8 +323,10 @@ fn read_header(r: &mut Reader<'_>) -> Result<GgufFacts, Stop> {
     // `<arch>.*` keys may precede `general.architecture`, so keep the candidates.
     let mut per_architecture = BTreeMap::<String, u64>::new();
     for index in 0..kv_count {
-        let key = r.string(MAX_NAME_BYTES, "metadata key").map_err(|s| s.within(|| format!("key {index}")))?;
-        let key = std::str::from_utf8(key).map_err(|_| malformed(format!("metadata key {index} is not UTF-8")))?;
+        let key =
+            r.string(MAX_NAME_BYTES, "metadata key").map_err(|s| s.within(|| format!("key {index}")))?;
+        let key =
+            std::str::from_utf8(key).map_err(|_| malformed(format!("metadata key {index} is not UTF-8")))?;
         let place = || format!("metadata '{}'", shorten(key));
         let value_type = r.u32("value type").map_err(|s| s.within(place))?;
         let value = r.value(value_type, 0).map_err(|s| s.within(place))?;
@@ -336,7 +340,10 @@ fn read_header(r: &mut Reader<'_>) -> Result<GgufFacts, Stop> {
                     .filter(|a| a.is_power_of_two())
                     .ok_or_else(|| malformed("general.alignment is not a power of two"))?;
             }
-            _ if [".context_length", ".block_count", ".embedding_length"].iter().any(|s| key.ends_with(s)) => {
+            _ if [".context_length", ".block_count", ".embedding_length"]
+                .iter()
+                .any(|s| key.ends_with(s)) =>
+            {
                 if let Some(v) = value.as_u64() {
                     per_architecture.insert(key.to_owned(), v);
                 }
@@ -354,12 +361,15 @@ fn read_header(r: &mut Reader<'_>) -> Result<GgufFacts, Stop> {
 
     let mut last_offset = 0u64;
     for index in 0..tensor_count {
-        let name = r.string(MAX_NAME_BYTES, "tensor name").map_err(|s| s.within(|| format!("tensor {index}")))?;
+        let name =
+            r.string(MAX_NAME_BYTES, "tensor name").map_err(|s| s.within(|| format!("tensor {index}")))?;
         let name = String::from_utf8_lossy(name);
         let place = || format!("tensor '{}'", shorten(&name));
         let n_dims = r.u32("dimension count").map_err(|s| s.within(place))?;
         if n_dims > MAX_DIMS {
-            return Err(Stop::from(malformed(format!("{n_dims} dimensions, at most {MAX_DIMS}"))).within(place));
+            return Err(
+                Stop::from(malformed(format!("{n_dims} dimensions, at most {MAX_DIMS}"))).within(place)
+            );
         }
         let mut elements = 1u64;
         for _ in 0..n_dims {

@@ -56,7 +56,9 @@ pub fn parse_safetensors(prefix: &[u8], file_size: u64) -> Result<Parse<Safetens
         return Err(malformed(format!("read {} bytes of a {file_size}-byte file", prefix.len())));
     }
     if file_size < LEN_BYTES {
-        return Err(malformed(format!("the file is {file_size} bytes, too short for the 8-byte header length")));
+        return Err(malformed(format!(
+            "the file is {file_size} bytes, too short for the 8-byte header length"
+        )));
     }
     let Some(len_bytes) = prefix.first_chunk::<8>() else {
         return Ok(Parse::NeedMore(LEN_BYTES));
@@ -178,7 +180,12 @@ mod tests {
     #[test]
     fn counts_parameters_per_dtype_and_reads_metadata() {
         let file = safetensors_file(
-            &[("embed", "BF16", &[32, 8]), ("norm", "F32", &[8]), ("scale", "F32", &[]), ("mask", "BOOL", &[3])],
+            &[
+                ("embed", "BF16", &[32, 8]),
+                ("norm", "F32", &[8]),
+                ("scale", "F32", &[]),
+                ("mask", "BOOL", &[3]),
+            ],
             &[("format", "pt")],
         );
         let facts = done(&file);

@@ -1,0 +1,240 @@
+use super::*;
+use crate::facts::test_files::GgufWriter;
+
+fn tokens(n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("<tok-{i}>")).collect()
+}
+
+fn llama() -> GgufWriter {
+    GgufWriter::new(3)
+        .str("general.architecture", "llama")
+        .str("general.name", "Tiny Llama")
+        .u32("general.file_type", 15)
+        .u32("llama.context_length", 4096)
+        .u32("llama.block_count", 2)
+        .u64("llama.embedding_length", 64)
+        .f32("llama.rope.freq_base", 10_000.0)
+        .bool("tokenizer.ggml.add_bos_token", true)
+        .str_array("tokenizer.ggml.tokens", &tokens(5_000))
+        .f32_array("tokenizer.ggml.scores", 5_000)
+        .nested_array("test.nested")
+        .tensor("token_embd.weight", &[64, 5_000])
+        .tensor("blk.0.attn_q.weight", &[64, 64])
+        .tensor("output_norm.weight", &[64])
+}
+
+fn done(file: &[u8]) -> GgufFacts {
+    match parse_gguf(file, file.len() as u64) {
+        Ok(Parse::Done(facts)) => facts,
+        other => panic!("expected facts, got {other:?}"),
+    }
+}
+
+fn malformed_reason(result: Result<Parse<GgufFacts>, FactsError>) -> String {
+    match result {
+        Err(FactsError::Malformed { kind: FileKind::Gguf, reason }) => reason,
+        other => panic!("expected a malformed-GGUF error, got {other:?}"),
+    }
+}
+
+#[test]
+fn reads_facts_from_a_llama_header_skipping_the_vocabulary() {
+    let (file, _) = llama().build();
+    assert_eq!(
+        done(&file),
+        GgufFacts {
+            version: 3,
+            architecture: Some("llama".into()),
+            name: Some("Tiny Llama".into()),
+            context_length: Some(4096),
+            parameters: 64 * 5_000 + 64 * 64 + 64,
+            tensor_count: 3,
+            file_type: Some(15),
+            quantization: Some("Q4_K_M".into()),
+            block_count: Some(2),
+            embedding_length: Some(64),
+        }
+    );
+}
+
+#[test]
+fn version_2_files_are_read() {
+    let (file, _) = GgufWriter::new(2).str("general.architecture", "gpt2").tensor("w", &[3, 5]).build();
+    let facts = done(&file);
+    assert_eq!((facts.version, facts.parameters), (2, 15));
+}
+
+#[test]
+fn architecture_keys_may_come_before_the_architecture_and_others_are_ignored() {
+    let (file, _) = GgufWriter::new(3)
+        .u32("clip.context_length", 77)
+        .i32("phi3.context_length", 131_072)
+        .i32("phi3.block_count", -1)
+        .str("general.architecture", "phi3")
+        .build();
+    let facts = done(&file);
+    assert_eq!(facts.context_length, Some(131_072));
+    assert_eq!(facts.block_count, None, "negative counts are not facts");
+    assert_eq!((facts.tensor_count, facts.parameters), (0, 0));
+}
+
+#[test]
+fn without_an_architecture_there_are_no_architecture_facts() {
+    let (file, _) =
+        GgufWriter::new(3).u32("llama.context_length", 4096).u32("general.file_type", 999).build();
+    let facts = done(&file);
+    assert_eq!(facts.context_length, None);
+    assert_eq!((facts.file_type, facts.quantization), (Some(999), None));
+}
+
+#[test]
+fn common_file_types_have_llama_cpp_names() {
+    let names: Vec<_> = [0, 1, 2, 7, 10, 15, 18, 30, 32].into_iter().map(quantization_name).collect();
+    let expected = ["F32", "F16", "Q4_0", "Q8_0", "Q2_K", "Q4_K_M", "Q6_K", "IQ4_XS", "BF16"];
+    assert_eq!(names, expected.map(Some));
+}
+
+#[test]
+fn a_short_prefix_asks_for_more_until_the_tensor_infos_are_complete() {
+    let (file, header_len) = llama().build();
+    let size = file.len() as u64;
+    let mut len = 16;
+    let mut rounds = 0;
+    let facts = loop {
+        match parse_gguf(&file[..len], size).unwrap() {
+            Parse::Done(facts) => break facts,
+            Parse::NeedMore(n) => {
+                assert!(n > len as u64 && n <= size, "asked for {n} after {len}");
+                len = n as usize;
+            }
+        }
+        rounds += 1;
+        assert!(rounds < 10);
+    };
+    assert!(len >= header_len);
+    assert_eq!(facts, done(&file));
+    assert!(matches!(parse_gguf(&file[..header_len], size), Ok(Parse::Done(_))));
+    assert!(matches!(parse_gguf(&file[..header_len - 1], size), Ok(Parse::NeedMore(_))));
+}
+
+#[test]
+fn need_more_grows_by_doubling_but_never_past_the_file() {
+    let big = "x".repeat(300_000);
+    let (file, header_len) = GgufWriter::new(3).str("general.name", &big).build();
+    let size = file.len() as u64;
+    assert_eq!(parse_gguf(&file[..3], size).unwrap(), Parse::NeedMore(MIN_READ_AHEAD));
+    let after_read_ahead = parse_gguf(&file[..MIN_READ_AHEAD as usize], size).unwrap();
+    assert_eq!(after_read_ahead, Parse::NeedMore(header_len as u64), "the whole string, not just double");
+    let (small, _) = GgufWriter::new(3).build();
+    assert!(matches!(parse_gguf(&small, small.len() as u64), Ok(Parse::Done(_))));
+    assert_eq!(parse_gguf(&small[..10], small.len() as u64).unwrap(), Parse::NeedMore(small.len() as u64));
+}
+
+#[test]
+fn bad_magic_is_malformed_even_in_a_short_prefix() {
+    assert!(malformed_reason(parse_gguf(b"GGML\x03\0\0\0", 1 << 30)).contains("magic"));
+    assert!(malformed_reason(parse_gguf(b"PK", 1 << 30)).contains("magic"));
+    malformed_reason(parse_gguf(b"", 0));
+}
+
+#[test]
+fn other_versions_and_big_endian_files_are_unsupported() {
+    for (version, expected) in [(1, "version 1"), (4, "version 4"), (3u32.swap_bytes(), "big-endian")] {
+        let (file, _) = GgufWriter::new(version).build();
+        match parse_gguf(&file, file.len() as u64) {
+            Err(FactsError::Unsupported { reason, .. }) => assert!(reason.contains(expected), "{reason}"),
+            other => panic!("expected unsupported, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn a_file_that_ends_inside_the_header_is_malformed() {
+    let (file, header_len) = llama().build();
+    let cut = &file[..header_len - 5];
+    assert!(malformed_reason(parse_gguf(cut, cut.len() as u64)).contains("past the end"));
+}
+
+/// A file whose header is `kvs` (already encoded, `count` of them) and no tensors, padded
+/// so that declared lengths are checked against a large file rather than a short one.
+fn with_raw_kvs(count: u64, kvs: &[u8]) -> (Vec<u8>, u64) {
+    let mut file = b"GGUF".to_vec();
+    file.extend_from_slice(&3u32.to_le_bytes());
+    file.extend_from_slice(&0u64.to_le_bytes());
+    file.extend_from_slice(&count.to_le_bytes());
+    file.extend_from_slice(kvs);
+    (file, 1 << 40)
+}
+
+fn raw_kv(key: &str, value_type: u32, value: &[u8]) -> Vec<u8> {
+    let mut kv = (key.len() as u64).to_le_bytes().to_vec();
+    kv.extend_from_slice(key.as_bytes());
+    kv.extend_from_slice(&value_type.to_le_bytes());
+    kv.extend_from_slice(value);
+    kv
+}
+
+#[test]
+fn a_huge_declared_string_length_is_malformed_without_allocating() {
+    let (file, size) = with_raw_kvs(1, &raw_kv("general.name", 8, &(1u64 << 50).to_le_bytes()));
+    assert!(malformed_reason(parse_gguf(&file, size)).contains("limit"));
+    let (file, size) = with_raw_kvs(1, &(u64::MAX).to_le_bytes());
+    assert!(malformed_reason(parse_gguf(&file, size)).contains("metadata key"));
+}
+
+#[test]
+fn huge_declared_counts_are_malformed() {
+    let (file, _) = with_raw_kvs(u64::MAX, &[]);
+    malformed_reason(parse_gguf(&file, file.len() as u64 + 1000));
+
+    let mut strings = 8u32.to_le_bytes().to_vec();
+    strings.extend_from_slice(&u64::MAX.to_le_bytes());
+    let (file, size) = with_raw_kvs(1, &raw_kv("tokenizer.ggml.tokens", 9, &strings));
+    assert!(malformed_reason(parse_gguf(&file, size)).contains("cannot fit"));
+
+    let mut floats = 6u32.to_le_bytes().to_vec();
+    floats.extend_from_slice(&(u64::MAX / 2).to_le_bytes());
+    let (file, size) = with_raw_kvs(1, &raw_kv("tokenizer.ggml.scores", 9, &floats));
+    malformed_reason(parse_gguf(&file, size));
+
+    let (mut file, _) = GgufWriter::new(3).build();
+    file[8..16].copy_from_slice(&(1u64 << 60).to_le_bytes());
+    assert!(malformed_reason(parse_gguf(&file, file.len() as u64)).contains("tensor count"));
+}
+
+#[test]
+fn unknown_value_types_and_deep_nesting_are_malformed() {
+    let (file, size) = with_raw_kvs(1, &raw_kv("x", 13, &[0; 8]));
+    assert!(malformed_reason(parse_gguf(&file, size)).contains("value type 13"));
+
+    let mut nested = Vec::new();
+    for _ in 0..10 {
+        nested.extend_from_slice(&9u32.to_le_bytes());
+        nested.extend_from_slice(&1u64.to_le_bytes());
+    }
+    let (file, size) = with_raw_kvs(1, &raw_kv("deep", 9, &nested));
+    assert!(malformed_reason(parse_gguf(&file, size)).contains("nested"));
+}
+
+#[test]
+fn bad_tensor_infos_are_malformed() {
+    let (file, _) = GgufWriter::new(3).tensor("w", &[u64::MAX, 2]).build();
+    assert!(malformed_reason(parse_gguf(&file, file.len() as u64)).contains("overflows"));
+    let (file, _) = GgufWriter::new(3).tensor("w", &[1, 1, 1, 1, 1]).build();
+    assert!(malformed_reason(parse_gguf(&file, file.len() as u64)).contains("dimensions"));
+    let (mut file, header_len) = GgufWriter::new(3).tensor("w", &[4]).build();
+    file[header_len - 8..header_len].copy_from_slice(&4096u64.to_le_bytes());
+    assert!(malformed_reason(parse_gguf(&file, file.len() as u64)).contains("offset"));
+}
+
+#[test]
+fn an_alignment_that_is_not_a_power_of_two_is_malformed() {
+    let (file, _) = GgufWriter::new(3).u32("general.alignment", 24).tensor("w", &[4]).build();
+    assert!(malformed_reason(parse_gguf(&file, file.len() as u64)).contains("alignment"));
+}
+
+#[test]
+fn a_prefix_longer_than_the_file_is_refused() {
+    let (file, _) = llama().build();
+    malformed_reason(parse_gguf(&file, 10));
+}

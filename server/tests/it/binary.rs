@@ -1,0 +1,93 @@
+//! The `modelreg-server` binary itself: start-up defaults, subcommands, failing fast on bad
+//! configuration, and secrets kept out of `config show`.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn server() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_modelreg-server"));
+    for (key, _) in std::env::vars() {
+        if key.starts_with("MODELREG_") || key.starts_with("AWS_") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.stdin(Stdio::null());
+    cmd
+}
+
+#[test]
+fn with_no_config_it_serves_sqlite_and_a_local_folder_under_modelreg_data() {
+    let cwd = tempfile::TempDir::new().unwrap();
+    let mut child = server()
+        .args(["--bind", "127.0.0.1:0"])
+        .current_dir(cwd.path())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut listening = None;
+    for line in stderr.lines() {
+        let line = line.unwrap();
+        if let Some(at) = line.find("listening on http://") {
+            listening = Some(line[at..].to_owned());
+            break;
+        }
+        assert!(Instant::now() < deadline, "no listening line");
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let listening = listening.expect("the server logged where it listens");
+    let port: u16 = listening.rsplit(':').next().unwrap().trim().parse().unwrap();
+    assert!(listening.starts_with("listening on http://127.0.0.1:") && port != 0, "{listening}");
+    assert!(cwd.path().join("modelreg-data/modelreg.db").is_file());
+    assert!(cwd.path().join("modelreg-data").is_dir());
+}
+
+#[test]
+fn migrate_and_token_create_work_without_a_running_server() {
+    let data = tempfile::TempDir::new().unwrap();
+    let dir = data.path().to_str().unwrap();
+    let out = server().args(["--data-dir", dir, "migrate"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = server().args(["token", "create", "--name", "ci", "--scope", "read", "--data-dir", dir]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let token = String::from_utf8(out.stdout).unwrap();
+    assert!(token.trim().starts_with("mrg_") && token.trim().len() == 68, "{token}");
+    let db = std::fs::read(data.path().join("modelreg.db")).unwrap();
+    let needle = token.trim().as_bytes();
+    assert!(!db.windows(needle.len()).any(|w| w == needle), "only the token's hash is stored");
+    let out = server().args(["token", "create", "--name", "ci", "--data-dir", dir]).output().unwrap();
+    assert!(!out.status.success(), "token names are unique");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
+}
+
+#[test]
+fn bad_configuration_fails_fast_naming_the_key() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let file = dir.path().join("c.toml");
+    std::fs::write(&file, "[server]\nbnid = \"127.0.0.1:1\"\n").unwrap();
+    let out = server().arg("--config").arg(&file).arg("serve").output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bnid"), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let out = server().env("MODELREG_BLOBS_URL", "ftp://nowhere").arg("serve").output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("blobs.url"));
+}
+
+#[test]
+fn config_show_prints_the_effective_config_without_secrets() {
+    let out = server()
+        .args(["--database-url", "postgres://modelreg:hunter2@db.example/modelreg", "config", "show"])
+        .env("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI")
+        .env("MODELREG_ANONYMOUS_READ", "true")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let shown = String::from_utf8(out.stdout).unwrap();
+    assert!(!shown.contains("hunter2") && !shown.contains("wJalrXUtnFEMI"), "{shown}");
+    assert!(shown.contains("anonymous_read = true"), "{shown}");
+    assert!(shown.contains("db.example"), "{shown}");
+}
