@@ -51,7 +51,10 @@ fn migrate_and_token_create_work_without_a_running_server() {
     let dir = data.path().to_str().unwrap();
     let out = server().args(["--data-dir", dir, "migrate"]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let out = server().args(["token", "create", "--name", "ci", "--scope", "read", "--data-dir", dir]).output().unwrap();
+    let out = server()
+        .args(["token", "create", "--name", "ci", "--scope", "read", "--data-dir", dir])
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let token = String::from_utf8(out.stdout).unwrap();
     assert!(token.trim().starts_with("mrg_") && token.trim().len() == 68, "{token}");
@@ -70,7 +73,11 @@ fn bad_configuration_fails_fast_naming_the_key() {
     std::fs::write(&file, "[server]\nbnid = \"127.0.0.1:1\"\n").unwrap();
     let out = server().arg("--config").arg(&file).arg("serve").output().unwrap();
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("bnid"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("bnid"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     let out = server().env("MODELREG_BLOBS_URL", "ftp://nowhere").arg("serve").output().unwrap();
     assert!(!out.status.success());
