@@ -7,7 +7,8 @@ use spdx::expression::{ExprNode, Operator};
 use spdx::{Expression, LicenseItem};
 
 use super::LicenseExpr;
-use super::terms::{CommercialUse, LicenseClass, Scale, license_terms};
+use super::class::{CommercialUse, LicenseClass, Scale};
+use super::terms::license_terms;
 
 /// The verdict on a licence expression, per axis; see the rules in the `license` module docs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

@@ -4,14 +4,14 @@
 //!
 //! # Classes
 //!
-//! | class            | meaning                                                   | commercial use        | examples |
-//! |------------------|-----------------------------------------------------------|-----------------------|----------|
-//! | `permissive`     | use, change, redistribute; at most keep a notice          | `allowed`             | MIT, Apache-2.0, BSD-3-Clause, CC-BY-4.0, CC0-1.0 |
-//! | `weak_copyleft`  | changes to the licensed files are shared alike            | `allowed`             | MPL-2.0, EPL-2.0, LGPL-3.0-only |
-//! | `copyleft`       | derived works as a whole are shared alike                 | `allowed`             | GPL-3.0-only, AGPL-3.0-only, CC-BY-SA-4.0 |
-//! | `restricted_use` | commercial use allowed, but with use restrictions or conditions | `restricted` or `allowed` | OpenRAIL-M, Llama, Gemma, Qwen, DeepSeek; CC-BY-ND-4.0 |
-//! | `non_commercial` | no commercial use                                         | `forbidden`           | CC-BY-NC-4.0, CC-BY-NC-SA-4.0 |
-//! | `unknown`        | not in the table, or not decidable from the expression    | `unknown`             | LicenseRef-my-licence |
+//! | class | meaning | commercial use | examples |
+//! |---|---|---|---|
+//! | `permissive` | use, change, redistribute; at most keep a notice | `allowed` | MIT, Apache-2.0, BSD-3-Clause, CC-BY-4.0, CC0-1.0 |
+//! | `weak_copyleft` | changes to the licensed files are shared alike | `allowed` | MPL-2.0, EPL-2.0, LGPL-3.0-only |
+//! | `copyleft` | derived works as a whole are shared alike | `allowed` | GPL-3.0-only, AGPL-3.0-only, CC-BY-SA-4.0 |
+//! | `restricted_use` | commercial use allowed, with use restrictions or conditions | `restricted` (`allowed` for CC-BY-ND) | OpenRAIL-M, Llama, Gemma, Qwen, DeepSeek, CC-BY-ND-4.0 |
+//! | `non_commercial` | no commercial use | `forbidden` | CC-BY-NC-4.0, CC-BY-NC-SA-4.0 |
+//! | `unknown` | not in the table, or not decidable from the expression | `unknown` | LicenseRef-my-licence |
 //!
 //! `commercial_use = restricted` means allowed with conditions: Llama's 700M monthly-user
 //! threshold, Qwen's 100M, a RAIL or Gemma prohibited-use list, Falcon-180B's hosting ban.
@@ -19,6 +19,8 @@
 //! published for anything, but may not share fine-tunes, quantisations or merges of it.
 //! RAIL/OpenRAIL, Llama, Gemma and the other model licences are not on the SPDX list, so
 //! they are written `LicenseRef-openrail-m`, `LicenseRef-llama3.1`, ... (matched ignoring case).
+//! SPDX deprecates the bare GNU ids (`GPL-3.0`), so `LicenseExpr` refuses them: write
+//! `GPL-3.0-only` or `GPL-3.0-or-later`.
 //!
 //! # Rules for expressions
 //!
@@ -26,13 +28,13 @@
 //! non_commercial`, commercial use `allowed < restricted < forbidden`. The two axes are
 //! folded independently through the expression tree:
 //!
-//! | expression     | verdict |
-//! |----------------|---------|
-//! | `A OR B`       | the licensee picks: the more permissive of A and B |
-//! | `A AND B`      | both apply: the stricter of A and B |
-//! | `A WITH e`     | A's verdict (exceptions such as LLVM-exception or Classpath-exception-2.0 only relax A; we do not credit that) |
+//! | expression | verdict |
+//! |---|---|
+//! | `A OR B` | the licensee picks: the more permissive of A and B |
+//! | `A AND B` | both apply: the stricter of A and B |
+//! | `A WITH e` | A's verdict (exceptions such as LLVM-exception or Classpath-exception-2.0 only relax A; we do not credit that) |
 //! | `A+`, `-or-later` | the same as A |
-//! | unknown id     | `unknown` |
+//! | unknown id, `DocumentRef-...` | `unknown` |
 //!
 //! `unknown` is never guessed away: a result is known only if it would be the same whatever
 //! the unknown licence turned out to be. So `unknown OR permissive` is `permissive` and
@@ -45,6 +47,7 @@
 //! alternative a user can comply with.
 
 mod assess;
+mod class;
 mod hf;
 mod terms;
 
@@ -54,8 +57,9 @@ use std::str::FromStr;
 use crate::schema::string_newtype_serde;
 
 pub use assess::{LicenseAssessment, assess, permits};
+pub use class::{CommercialUse, LicenseClass, LicenseTermError};
 pub use hf::from_hf_license;
-pub use terms::{CommercialUse, LicenseClass, LicenseTermError, LicenseTerms, known_licenses, license_terms};
+pub use terms::{LicenseTerms, known_licenses, license_terms};
 
 /// A syntactically valid SPDX expression, stored as written (trimmed).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
