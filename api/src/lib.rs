@@ -6,6 +6,7 @@ mod digest;
 mod error;
 mod license;
 mod manifest;
+mod metadata;
 mod name;
 mod path;
 mod schema;
@@ -18,7 +19,11 @@ pub use license::{
     CommercialUse, LicenseAssessment, LicenseClass, LicenseError, LicenseExpr, LicenseTermError,
     LicenseTerms, assess, from_hf_license, known_licenses, license_terms, permits,
 };
-pub use manifest::{FileEntry, Manifest, ManifestError, Metadata};
+pub use manifest::{FileEntry, Manifest, ManifestError};
+pub use metadata::{
+    BaseModel, BaseRelation, DerivedField, Evaluation, Format, HardwareNeeds, LanguageError, LanguageTag,
+    Latency, LicenseTermsDeclared, Metadata, MetadataError, Modalities, Modality, Precision, Risks, Task,
+};
 pub use name::{ModelName, NameError};
 pub use path::{FilePath, PathError};
 pub use version::{Version, VersionError, VersionSelector};

@@ -1,12 +1,12 @@
 //! The manifest: everything a version is. Its canonical JSON (files sorted by path, keys in a
 //! fixed order) is what the version digest is computed over.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::{Digest, FilePath, LicenseExpr};
+use crate::{DerivedField, Digest, FilePath, Metadata, MetadataError};
 
 /// Most files one version may list.
 pub const MAX_FILES: usize = 100_000;
@@ -21,21 +21,16 @@ pub struct FileEntry {
     pub size: u64,
 }
 
-/// What people weigh when choosing a model. `license` is required; every other key is kept
-/// as given until it gets a typed field of its own.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct Metadata {
-    pub license: LicenseExpr,
-    #[serde(flatten)]
-    pub extra: BTreeMap<String, serde_json::Value>,
-}
-
 /// A version's files and metadata, as published.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Manifest {
     pub files: Vec<FileEntry>,
     pub metadata: Metadata,
+    /// Declared metadata fields that should stand even where the files say otherwise
+    /// (recorded with the version; without it a contradiction is refused).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub override_derived: BTreeSet<DerivedField>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -48,6 +43,8 @@ pub enum ManifestError {
     DuplicatePath(String),
     #[error("files: '{0}' is both a file and a directory")]
     FileIsDirectory(String),
+    #[error(transparent)]
+    Metadata(#[from] MetadataError),
 }
 
 impl Manifest {
@@ -78,17 +75,19 @@ impl Manifest {
                 prefix.push_str(part);
             }
         }
+        self.metadata.validate()?;
         Ok(())
     }
 
-    /// The manifest in canonical form: files sorted by path.
+    /// The manifest in canonical form: files sorted by path, metadata normalised.
     pub fn canonicalize(mut self) -> Self {
         self.files.sort_by(|a, b| a.path.cmp(&b.path));
+        self.metadata.normalize();
         self
     }
 
-    /// Canonical JSON bytes (call on a canonicalised manifest). Object keys of free-form
-    /// metadata are sorted because `serde_json::Map` is ordered by key.
+    /// Canonical JSON bytes (call on a canonicalised manifest): struct fields in declaration
+    /// order, map keys sorted, absent optional fields omitted.
     pub fn canonical_json(&self) -> Vec<u8> {
         serde_json::to_vec(self).expect("a manifest always serialises")
     }
@@ -107,7 +106,8 @@ mod tests {
         let digest: Digest = format!("sha256:{}", "0".repeat(64)).parse().unwrap();
         Manifest {
             files: paths.iter().map(|p| FileEntry { path: p.parse().unwrap(), digest, size: 1 }).collect(),
-            metadata: Metadata { license: "MIT".parse().unwrap(), extra: BTreeMap::new() },
+            metadata: Metadata::with_license("MIT".parse().unwrap()),
+            override_derived: BTreeSet::new(),
         }
     }
 

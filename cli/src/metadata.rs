@@ -2,7 +2,6 @@
 //! directory, converted from TOML to JSON, with command-line flags on top. Talks to no
 //! server.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use modelreg_api::{LicenseExpr, Metadata};
@@ -31,30 +30,26 @@ pub fn merge_metadata(
     table: Option<toml::Table>,
     license_flag: Option<LicenseExpr>,
 ) -> Result<Metadata, ClientError> {
-    let mut extra = BTreeMap::new();
+    let mut fields = serde_json::Map::new();
     for (key, value) in table.unwrap_or_default() {
         let json = toml_to_json(value)
             .map_err(|reason| ClientError::Invalid(format!("{METADATA_FILE}: {key}: {reason}")))?;
-        extra.insert(key, json);
+        fields.insert(key, json);
     }
-    let from_file = match extra.remove("license") {
-        None => None,
-        Some(Json::String(s)) => Some(
-            s.parse::<LicenseExpr>()
-                .map_err(|e| ClientError::Invalid(format!("{METADATA_FILE}: license: {e}")))?,
-        ),
-        Some(_) => {
-            return Err(ClientError::Invalid(format!(
-                "{METADATA_FILE}: license must be a string such as \"Apache-2.0\""
-            )));
-        }
-    };
-    let license = license_flag.or(from_file).ok_or_else(|| {
-        ClientError::Invalid(format!(
+    if let Some(license) = license_flag {
+        fields.insert("license".into(), Json::String(license.to_string()));
+    }
+    if !fields.contains_key("license") {
+        return Err(ClientError::Invalid(format!(
             "a licence is required: set license = \"SPDX-expression\" in {METADATA_FILE} or pass --license"
-        ))
+        )));
+    }
+    let metadata: Metadata = serde_path_to_error::deserialize(Json::Object(fields)).map_err(|e| {
+        let path = e.path().to_string();
+        ClientError::Invalid(format!("{METADATA_FILE}: {path}: {}", e.into_inner()))
     })?;
-    Ok(Metadata { license, extra })
+    metadata.validate().map_err(|e| ClientError::Invalid(format!("{METADATA_FILE}: {e}")))?;
+    Ok(metadata)
 }
 
 /// Converts a TOML value to JSON; datetimes become their RFC 3339 strings.
@@ -95,9 +90,9 @@ mod tests {
                 task = "text-classification"
                 context_length = 8192
                 fine_tunable = true
-                temperature = 0.7
-                languages = ["en", "fr"]
-                released = 2024-05-01T12:00:00Z
+                languages = ["en", "FR"]
+                [labels]
+                released = "2024-05-01"
                 [modalities]
                 input = ["text"]
                 "#,
@@ -114,19 +109,25 @@ mod tests {
                 "task": "text-classification",
                 "context_length": 8192,
                 "fine_tunable": true,
-                "temperature": 0.7,
                 "languages": ["en", "fr"],
-                "released": "2024-05-01T12:00:00Z",
-                "modalities": {"input": ["text"]},
+                "labels": {"released": "2024-05-01"},
+                "modalities": {"input": ["text"], "output": []},
             })
         );
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_by_name() {
+        let err =
+            merge_metadata(table("license = \"MIT\"\ntemperature = 0.7"), None).unwrap_err().to_string();
+        assert!(err.contains("temperature"), "{err}");
     }
 
     #[test]
     fn the_license_flag_wins_over_the_file() {
         let meta = merge_metadata(table(r#"license = "MIT""#), Some("Apache-2.0".parse().unwrap())).unwrap();
         assert_eq!(meta.license.as_str(), "Apache-2.0");
-        assert!(meta.extra.is_empty());
+        assert_eq!(serde_json::to_value(&meta).unwrap(), json!({"license": "Apache-2.0"}));
         let meta = merge_metadata(None, Some("MIT".parse().unwrap())).unwrap();
         assert_eq!(meta.license.as_str(), "MIT");
     }
@@ -144,7 +145,7 @@ mod tests {
         let err = merge_metadata(table(r#"license = "Made-Up-1.0""#), None).unwrap_err().to_string();
         assert!(err.contains("license") && err.contains("Made-Up-1.0"), "{err}");
         let err = merge_metadata(table("license = 3"), None).unwrap_err().to_string();
-        assert!(err.contains("must be a string"), "{err}");
+        assert!(err.contains("expected a string"), "{err}");
     }
 
     #[test]
@@ -154,7 +155,7 @@ mod tests {
         assert!(err.to_string().contains("licence is required"), "{err}");
         std::fs::write(dir.path().join(METADATA_FILE), "license = \"MIT\"\ntags = [\"nlp\"]\n").unwrap();
         let meta = load_metadata(dir.path(), None).unwrap();
-        assert_eq!(meta.extra["tags"], json!(["nlp"]));
+        assert_eq!(meta.tags, ["nlp"]);
         std::fs::write(dir.path().join(METADATA_FILE), "license = ").unwrap();
         let err = load_metadata(dir.path(), None).unwrap_err().to_string();
         assert!(err.contains("not valid TOML"), "{err}");

@@ -82,7 +82,11 @@ pub async fn pull_manifest(
 /// The manifest rules the registry enforces, checked again before touching the disk: no
 /// duplicate path, no file that is also a directory.
 fn check_manifest(resolved: &VersionManifest) -> Result<(), ClientError> {
-    let manifest = Manifest { files: resolved.files.clone(), metadata: resolved.metadata.clone() };
+    let manifest = Manifest {
+        files: resolved.files.clone(),
+        metadata: resolved.metadata.clone(),
+        override_derived: Default::default(),
+    };
     manifest.validate().map_err(|e| ClientError::BadResponse {
         url: format!("{}@{}", resolved.model, resolved.version),
         reason: e.to_string(),

@@ -83,6 +83,7 @@ pub async fn push(client: &Client, req: &PushRequest, out: &Output) -> Result<Pu
             .map(|f| FileEntry { path: f.path.clone(), digest: f.digest, size: f.size })
             .collect(),
         metadata,
+        override_derived: Default::default(),
     }
     .canonicalize();
     manifest.validate().map_err(|e| ClientError::Invalid(e.to_string()))?;

@@ -37,11 +37,14 @@ pub fn describe(m: &VersionManifest) -> String {
         format!("size:       {} in {}", human_size(m.size_bytes), count_files(m.files.len())),
         format!("license:    {}", m.metadata.license),
     ];
-    if !m.metadata.extra.is_empty() {
-        lines.push("metadata:".into());
-        for (key, value) in &m.metadata.extra {
+    if let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(&m.metadata) {
+        let rest: Vec<_> = fields.into_iter().filter(|(k, _)| k != "license").collect();
+        if !rest.is_empty() {
+            lines.push("metadata:".into());
+        }
+        for (key, value) in rest {
             let shown = match value {
-                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::String(s) => s,
                 other => other.to_string(),
             };
             lines.push(format!("  {key}: {shown}"));
@@ -58,7 +61,6 @@ pub fn describe(m: &VersionManifest) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
 
     use modelreg_api::{FileEntry, Metadata};
     use serde_json::json;
@@ -75,13 +77,10 @@ mod tests {
             size_bytes: 2048,
             published_at: "2025-01-02T03:04:05Z".into(),
             files: vec![FileEntry { path: "model.bin".parse().unwrap(), digest, size: 2048 }],
-            metadata: Metadata {
-                license: "Apache-2.0".parse().unwrap(),
-                extra: BTreeMap::from([
-                    ("task".to_owned(), json!("fill-mask")),
-                    ("languages".to_owned(), json!(["en", "fr"])),
-                ]),
-            },
+            metadata: serde_json::from_value::<Metadata>(
+                json!({"license": "Apache-2.0", "task": "fill-mask", "languages": ["en", "fr"]}),
+            )
+            .unwrap(),
         };
         let text = describe(&m);
         assert!(text.starts_with("acme/bert@1.4.2\n"), "{text}");

@@ -102,6 +102,7 @@ pub fn manifest(files: &[(&str, &[u8])], license: &str) -> Manifest {
                 size: data.len() as u64,
             })
             .collect(),
-        metadata: Metadata { license: license.parse().unwrap(), extra: Default::default() },
+        metadata: Metadata::with_license(license.parse().unwrap()),
+        override_derived: Default::default(),
     }
 }

@@ -115,7 +115,7 @@ async fn selectors_resolve_like_cargo() {
     upload(&h, &a).await;
     for version in ["1.0.0", "1.4.0", "1.4.2", "1.5.0-rc.1", "2.0.0"] {
         let mut m = manifest(&[("a", &a)], "MIT");
-        m.metadata.extra.insert("v".into(), version.into());
+        m.metadata.labels.insert("v".into(), version.into());
         let resp = test::call_service(
             &app,
             publish(&h, "acme/bert", version, serde_json::to_string(&m).unwrap()).to_request(),
@@ -139,7 +139,7 @@ async fn selectors_resolve_like_cargo() {
         )
         .await;
         assert_eq!(resolved.version.to_string(), expected, "{selector}");
-        assert_eq!(resolved.metadata.extra["v"], expected);
+        assert_eq!(resolved.metadata.labels["v"], expected);
     }
     let (status, e) = error_of(&app, get(&h, "/v1/models/acme/bert/versions/%5E3")).await;
     assert_eq!((status, e.error.code.as_str()), (404, "version_not_found"));
