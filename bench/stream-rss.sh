@@ -19,7 +19,7 @@ cleanup() {
 trap cleanup EXIT
 
 cargo build --release --locked --bin modelreg-server --bin modelreg >&2
-bin=target/release
+bin=${CARGO_TARGET_DIR:-target}/release
 
 mkdir -p "$work/model" "$work/data"
 head -c "$((size_mib * 1024 * 1024))" /dev/urandom > "$work/model/weights.bin"

@@ -4,7 +4,9 @@
 
 mod digest;
 mod error;
+mod facts;
 mod license;
+mod lookup;
 mod manifest;
 mod metadata;
 mod name;
@@ -15,9 +17,14 @@ mod wire;
 
 pub use digest::{Digest, DigestError};
 pub use error::{ErrorBody, ErrorEnvelope};
+pub use facts::{Fact, FactSource, Facts};
 pub use license::{
     CommercialUse, LicenseAssessment, LicenseClass, LicenseError, LicenseExpr, LicenseTermError,
     LicenseTerms, assess, from_hf_license, known_licenses, license_terms, permits,
+};
+pub use lookup::{
+    DEFAULT_LIMIT, Derivative, DerivativeList, LookupError, LookupPage, LookupQuery, LookupRow, MAX_LIMIT,
+    Order, SortKey, VersionsMode,
 };
 pub use manifest::{FileEntry, Manifest, ManifestError};
 pub use metadata::{

@@ -3,7 +3,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::{Digest, FileEntry, Metadata, ModelName, Version};
+use crate::{Digest, Facts, FileEntry, Metadata, ModelName, Version};
 
 /// `POST /v1/blobs/missing` request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -49,6 +49,10 @@ pub struct VersionManifest {
     pub published_at: String,
     pub files: Vec<FileEntry>,
     pub metadata: Metadata,
+    /// Effective values of the fields the registry can also read from the files, each
+    /// marked declared, derived or overridden.
+    #[serde(default)]
+    pub facts: Facts,
 }
 
 /// One line of a model's version list.

@@ -81,6 +81,7 @@ mod tests {
                 json!({"license": "Apache-2.0", "task": "fill-mask", "languages": ["en", "fr"]}),
             )
             .unwrap(),
+            facts: Default::default(),
         };
         let text = describe(&m);
         assert!(text.starts_with("acme/bert@1.4.2\n"), "{text}");

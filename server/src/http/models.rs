@@ -102,5 +102,6 @@ pub async fn resolve(
         published_at: timestamp(record.published_at),
         files: resolved.manifest.files,
         metadata: resolved.manifest.metadata,
+        facts: resolved.facts,
     }))
 }

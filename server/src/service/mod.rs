@@ -9,7 +9,7 @@ mod publish;
 use std::sync::Arc;
 
 use futures_util::stream::{self, Stream, StreamExt, TryStreamExt};
-use modelreg_api::{Digest, Manifest, ModelName, Version, VersionSelector};
+use modelreg_api::{Digest, Facts, Manifest, ModelName, Version, VersionSelector};
 
 pub use auth::{Principal, generate_token_secret, hash_token};
 pub use error::RegistryError;
@@ -41,6 +41,7 @@ pub struct ResolvedVersion {
     pub model: ModelName,
     pub record: VersionRecord,
     pub manifest: Manifest,
+    pub facts: Facts,
 }
 
 impl Registry {
@@ -182,6 +183,6 @@ impl Registry {
         let manifest: Manifest = serde_json::from_str(&detail.manifest_json).map_err(|e| {
             RegistryError::internal(format!("stored manifest of {name}@{version} is unreadable: {e}"))
         })?;
-        Ok(ResolvedVersion { model: name.clone(), record: detail.record, manifest })
+        Ok(ResolvedVersion { model: name.clone(), record: detail.record, manifest, facts: Facts::default() })
     }
 }

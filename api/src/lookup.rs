@@ -1,0 +1,388 @@
+//! The lookup (`GET /v1/models`): its query, parsed from and written to query-string pairs
+//! in one place so that server and CLI agree, and its result rows.
+
+use std::fmt;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    CommercialUse, Digest, Format, LanguageTag, LicenseClass, Modalities, Modality, ModelName, Precision,
+    Task, Version,
+};
+
+/// Default and largest page size.
+pub const DEFAULT_LIMIT: u32 = 20;
+pub const MAX_LIMIT: u32 = 200;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SortKey {
+    #[default]
+    Name,
+    Created,
+    Updated,
+    Parameters,
+    Size,
+    ContextLength,
+    Latency,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Order {
+    #[default]
+    Asc,
+    Desc,
+}
+
+/// Which versions a lookup returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum VersionsMode {
+    /// One row per model: its highest non-pre-release version matching every filter.
+    #[default]
+    Best,
+    /// Every matching version.
+    All,
+}
+
+/// Filters, sorting and paging of a lookup. Across parameters filters combine with AND; a
+/// repeated parameter is OR, except `language` (all required).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LookupQuery {
+    pub q: Option<String>,
+    pub namespace: Vec<String>,
+    pub license: Vec<String>,
+    pub license_class: Vec<LicenseClass>,
+    pub commercial_use: Option<bool>,
+    pub modality: Vec<Modality>,
+    pub input_modality: Vec<Modality>,
+    pub output_modality: Vec<Modality>,
+    pub task: Vec<Task>,
+    pub language: Vec<LanguageTag>,
+    pub any_language: Vec<LanguageTag>,
+    pub min_context: Option<u64>,
+    pub max_context: Option<u64>,
+    pub min_params: Option<u64>,
+    pub max_params: Option<u64>,
+    pub max_size_bytes: Option<u64>,
+    pub format: Vec<Format>,
+    pub framework: Vec<String>,
+    pub precision: Vec<Precision>,
+    pub quantization: Vec<String>,
+    pub base_model: Option<ModelName>,
+    pub fine_tunable: Option<bool>,
+    pub max_latency_ms: Option<f64>,
+    pub hardware: Option<String>,
+    pub has_risk_notes: Option<bool>,
+    pub tag: Vec<String>,
+    pub label: Vec<(String, String)>,
+    pub sort: SortKey,
+    pub order: Order,
+    pub limit: u32,
+    pub cursor: Option<String>,
+    pub versions: VersionsMode,
+}
+
+/// A query parameter that did not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("query parameter '{param}': {reason}")]
+pub struct LookupError {
+    pub param: String,
+    pub reason: String,
+}
+
+fn bad(param: &str, reason: impl fmt::Display) -> LookupError {
+    LookupError { param: param.to_owned(), reason: reason.to_string() }
+}
+
+fn parse<T: std::str::FromStr>(param: &str, value: &str) -> Result<T, LookupError>
+where
+    T::Err: fmt::Display,
+{
+    value.trim().parse().map_err(|e| bad(param, e))
+}
+
+fn parse_bool(param: &str, value: &str) -> Result<bool, LookupError> {
+    match value.trim() {
+        "true" | "1" => Ok(true),
+        "false" | "0" => Ok(false),
+        other => Err(bad(param, format!("expected true or false, got '{other}'"))),
+    }
+}
+
+fn once<T>(slot: &mut Option<T>, param: &str, value: T) -> Result<(), LookupError> {
+    if slot.replace(value).is_some() {
+        return Err(bad(param, "may be given only once"));
+    }
+    Ok(())
+}
+
+fn short(param: &str, value: &str) -> Result<String, LookupError> {
+    let v = value.trim();
+    if v.is_empty() || v.len() > 256 {
+        return Err(bad(param, "must be 1-256 characters"));
+    }
+    Ok(v.to_owned())
+}
+
+fn enum_value<T: for<'de> Deserialize<'de>>(param: &str, value: &str) -> Result<T, LookupError> {
+    serde_json::from_value(serde_json::Value::String(value.trim().to_ascii_lowercase()))
+        .map_err(|e| bad(param, e))
+}
+
+impl LookupQuery {
+    /// Parses decoded query-string pairs. Unknown parameters are refused, naming them.
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Self, LookupError> {
+        let mut q = Self { limit: DEFAULT_LIMIT, ..Self::default() };
+        let (mut sort, mut order, mut limit, mut versions) = (None, None, None, None);
+        for (key, value) in pairs {
+            match key {
+                "q" => once(&mut q.q, key, short(key, value)?)?,
+                "namespace" => q.namespace.push(short(key, value)?.to_ascii_lowercase()),
+                "license" => q.license.push(short(key, value)?),
+                "license_class" => q.license_class.push(parse(key, value)?),
+                "commercial_use" => once(&mut q.commercial_use, key, parse_bool(key, value)?)?,
+                "modality" => q.modality.push(parse(key, value)?),
+                "input_modality" => q.input_modality.push(parse(key, value)?),
+                "output_modality" => q.output_modality.push(parse(key, value)?),
+                "task" => q.task.push(parse(key, value)?),
+                "language" => q.language.push(parse(key, value)?),
+                "any_language" => q.any_language.push(parse(key, value)?),
+                "min_context" => once(&mut q.min_context, key, parse(key, value)?)?,
+                "max_context" => once(&mut q.max_context, key, parse(key, value)?)?,
+                "min_params" => once(&mut q.min_params, key, parse(key, value)?)?,
+                "max_params" => once(&mut q.max_params, key, parse(key, value)?)?,
+                "max_size_bytes" => once(&mut q.max_size_bytes, key, parse(key, value)?)?,
+                "format" => q.format.push(parse(key, value)?),
+                "framework" => q.framework.push(short(key, value)?.to_ascii_lowercase()),
+                "precision" => q.precision.push(parse(key, value)?),
+                "quantization" => q.quantization.push(short(key, value)?.to_ascii_lowercase()),
+                "base_model" => once(&mut q.base_model, key, parse(key, value)?)?,
+                "fine_tunable" => once(&mut q.fine_tunable, key, parse_bool(key, value)?)?,
+                "max_latency_ms" => {
+                    let ms: f64 = parse(key, value)?;
+                    if !(ms.is_finite() && ms > 0.0) {
+                        return Err(bad(key, "must be a positive number"));
+                    }
+                    once(&mut q.max_latency_ms, key, ms)?;
+                }
+                "hardware" => once(&mut q.hardware, key, short(key, value)?)?,
+                "has_risk_notes" => once(&mut q.has_risk_notes, key, parse_bool(key, value)?)?,
+                "tag" => q.tag.push(short(key, value)?.to_lowercase()),
+                "label" => {
+                    let (k, v) = value.split_once(':').ok_or_else(|| bad(key, "expected key:value"))?;
+                    q.label.push((short(key, k)?, v.trim().to_owned()));
+                }
+                "sort" => once(&mut sort, key, enum_value::<SortKey>(key, value)?)?,
+                "order" => once(&mut order, key, enum_value::<Order>(key, value)?)?,
+                "limit" => {
+                    let n: u32 = parse(key, value)?;
+                    if !(1..=MAX_LIMIT).contains(&n) {
+                        return Err(bad(key, format!("must be between 1 and {MAX_LIMIT}")));
+                    }
+                    once(&mut limit, key, n)?;
+                }
+                "cursor" => once(&mut q.cursor, key, short(key, value)?)?,
+                "versions" => once(&mut versions, key, enum_value::<VersionsMode>(key, value)?)?,
+                other => return Err(bad(other, "unknown parameter")),
+            }
+        }
+        if let (Some(lo), Some(hi)) = (q.min_context, q.max_context)
+            && lo > hi
+        {
+            return Err(bad("min_context", "is greater than max_context"));
+        }
+        if let (Some(lo), Some(hi)) = (q.min_params, q.max_params)
+            && lo > hi
+        {
+            return Err(bad("min_params", "is greater than max_params"));
+        }
+        if q.hardware.is_some() && q.max_latency_ms.is_none() {
+            return Err(bad("hardware", "needs max_latency_ms"));
+        }
+        q.sort = sort.unwrap_or_default();
+        q.order = order.unwrap_or_default();
+        q.limit = limit.unwrap_or(DEFAULT_LIMIT);
+        q.versions = versions.unwrap_or_default();
+        Ok(q)
+    }
+
+    /// The query as query-string pairs (not yet percent-encoded); defaults are left out.
+    pub fn to_pairs(&self) -> Vec<(&'static str, String)> {
+        let mut out: Vec<(&'static str, String)> = Vec::new();
+        let mut push = |k: &'static str, v: String| out.push((k, v));
+        let opt = |v: Option<u64>| v.map(|n| n.to_string());
+        if let Some(v) = &self.q {
+            push("q", v.clone());
+        }
+        self.namespace.iter().for_each(|v| push("namespace", v.clone()));
+        self.license.iter().for_each(|v| push("license", v.clone()));
+        self.license_class.iter().for_each(|v| push("license_class", v.as_str().to_owned()));
+        if let Some(v) = self.commercial_use {
+            push("commercial_use", v.to_string());
+        }
+        self.modality.iter().for_each(|v| push("modality", v.to_string()));
+        self.input_modality.iter().for_each(|v| push("input_modality", v.to_string()));
+        self.output_modality.iter().for_each(|v| push("output_modality", v.to_string()));
+        self.task.iter().for_each(|v| push("task", v.to_string()));
+        self.language.iter().for_each(|v| push("language", v.to_string()));
+        self.any_language.iter().for_each(|v| push("any_language", v.to_string()));
+        for (k, v) in [
+            ("min_context", opt(self.min_context)),
+            ("max_context", opt(self.max_context)),
+            ("min_params", opt(self.min_params)),
+            ("max_params", opt(self.max_params)),
+            ("max_size_bytes", opt(self.max_size_bytes)),
+        ] {
+            if let Some(v) = v {
+                push(k, v);
+            }
+        }
+        self.format.iter().for_each(|v| push("format", v.to_string()));
+        self.framework.iter().for_each(|v| push("framework", v.clone()));
+        self.precision.iter().for_each(|v| push("precision", v.to_string()));
+        self.quantization.iter().for_each(|v| push("quantization", v.clone()));
+        if let Some(v) = &self.base_model {
+            push("base_model", v.to_string());
+        }
+        if let Some(v) = self.fine_tunable {
+            push("fine_tunable", v.to_string());
+        }
+        if let Some(v) = self.max_latency_ms {
+            push("max_latency_ms", v.to_string());
+        }
+        if let Some(v) = &self.hardware {
+            push("hardware", v.clone());
+        }
+        if let Some(v) = self.has_risk_notes {
+            push("has_risk_notes", v.to_string());
+        }
+        self.tag.iter().for_each(|v| push("tag", v.clone()));
+        self.label.iter().for_each(|(k, v)| push("label", format!("{k}:{v}")));
+        if self.sort != SortKey::default() {
+            push("sort", enum_text(&self.sort));
+        }
+        if self.order != Order::default() {
+            push("order", enum_text(&self.order));
+        }
+        if self.limit != DEFAULT_LIMIT {
+            push("limit", self.limit.to_string());
+        }
+        if let Some(v) = &self.cursor {
+            push("cursor", v.clone());
+        }
+        if self.versions != VersionsMode::default() {
+            push("versions", enum_text(&self.versions));
+        }
+        out
+    }
+}
+
+fn enum_text<T: Serialize>(v: &T) -> String {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => String::new(),
+    }
+}
+
+/// One result of a lookup.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct LookupRow {
+    pub model: ModelName,
+    pub version: Version,
+    pub digest: Digest,
+    pub license: String,
+    pub license_class: LicenseClass,
+    pub commercial_use: CommercialUse,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task: Option<Task>,
+    pub modalities: Modalities,
+    pub languages: Vec<LanguageTag>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context_length: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parameters: Option<u64>,
+    pub size_bytes: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<Format>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub published_at: String,
+    /// API path of the version: `/v1/models/{ns}/{name}/versions/{version}`.
+    pub url: String,
+}
+
+/// A page of lookup results.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct LookupPage {
+    pub results: Vec<LookupRow>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// One model derived from another: `GET /v1/models/{ns}/{name}/derivatives`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Derivative {
+    pub model: ModelName,
+    pub version: Version,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relation: Option<crate::BaseRelation>,
+    /// The base version it names, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_version: Option<Version>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct DerivativeList {
+    pub model: ModelName,
+    pub derivatives: Vec<Derivative>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_str(s: &str) -> Result<LookupQuery, LookupError> {
+        let pairs: Vec<(&str, &str)> =
+            s.split('&').filter(|p| !p.is_empty()).map(|p| p.split_once('=').unwrap_or((p, ""))).collect();
+        LookupQuery::from_pairs(pairs)
+    }
+
+    #[test]
+    fn queries_round_trip_through_pairs() {
+        let q = parse_str("license=MIT&license=Apache-2.0&modality=text&language=fr&language=DE&min_context=8000&max_params=3000000000&sort=parameters&order=desc&limit=5&label=team:nlp&versions=all").unwrap();
+        assert_eq!(q.language.iter().map(LanguageTag::as_str).collect::<Vec<_>>(), ["fr", "de"]);
+        assert_eq!(
+            (q.sort, q.order, q.limit, q.versions),
+            (SortKey::Parameters, Order::Desc, 5, VersionsMode::All)
+        );
+        let pairs = q.to_pairs();
+        let again = LookupQuery::from_pairs(pairs.iter().map(|(k, v)| (*k, v.as_str()))).unwrap();
+        assert_eq!(again, q);
+    }
+
+    #[test]
+    fn bad_parameters_are_named() {
+        for (query, param) in [
+            ("colour=red", "colour"),
+            ("min_context=lots", "min_context"),
+            ("limit=0", "limit"),
+            ("limit=201", "limit"),
+            ("task=chat", "task"),
+            ("language=english", "language"),
+            ("commercial_use=maybe", "commercial_use"),
+            ("sort=random", "sort"),
+            ("min_params=10&max_params=5", "min_params"),
+            ("label=nocolon", "label"),
+            ("q=a&q=b", "q"),
+            ("hardware=a100", "hardware"),
+            ("base_model=NotAModel", "base_model"),
+        ] {
+            let err = parse_str(query).unwrap_err();
+            assert_eq!(err.param, param, "{query}: {err}");
+        }
+    }
+}
