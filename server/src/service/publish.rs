@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono::Utc;
 use futures_util::stream::{self, StreamExt, TryStreamExt};
-use modelreg_api::{Digest, Manifest, ModelName, Version};
+use modelreg_api::{Digest, Facts, Manifest, ModelName, Version};
 
 use super::{HEADS_IN_FLIGHT, Registry, RegistryError};
 use crate::blob::Sha256Hasher;
@@ -49,6 +49,8 @@ impl Registry {
                 .collect(),
             size_bytes: manifest.total_size(),
             published_at: Utc::now(),
+            facts: Facts::default(),
+            manifest,
         };
         match self.meta.publish_version(&new).await? {
             PublishOutcome::Created => {

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use modelreg_api::{Digest, ModelName, Version};
+use modelreg_api::{Digest, Facts, Manifest, ModelName, Version};
 
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
@@ -35,6 +35,10 @@ pub struct NewVersion {
     pub files: Vec<NewFile>,
     pub size_bytes: u64,
     pub published_at: DateTime<Utc>,
+    /// The manifest, parsed, for the search columns.
+    pub manifest: Manifest,
+    /// Effective values of derivable fields (declared, derived or overridden).
+    pub facts: Facts,
 }
 
 #[derive(Debug, Clone)]

@@ -54,6 +54,8 @@ fn new_version(model: &str, version: &str, seed: &str) -> NewVersion {
         ],
         size_bytes: 2,
         published_at: Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap(),
+        manifest: crate::support::manifest(&[("a.bin", b"a"), ("dir/b.bin", b"b")], "MIT"),
+        facts: Default::default(),
     }
 }
 
