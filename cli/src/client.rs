@@ -6,9 +6,9 @@ use std::fmt;
 use std::time::Duration;
 
 use modelreg_api::{
-    BlobUploaded, Digest, ErrorBody, ErrorEnvelope, MAX_MISSING_QUERY, Manifest, MissingBlobsRequest,
-    MissingBlobsResponse, ModelName, ModelSummary, PublishResponse, Version, VersionList, VersionManifest,
-    VersionSelector,
+    BlobUploaded, DerivativeList, Digest, ErrorBody, ErrorEnvelope, LookupPage, LookupQuery, MAX_MISSING_QUERY,
+    Manifest, MissingBlobsRequest, MissingBlobsResponse, ModelName, ModelSummary, PublishResponse, Version,
+    VersionList, VersionManifest, VersionSelector,
 };
 use reqwest::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, RANGE};
 use reqwest::{Method, RequestBuilder, Response, StatusCode, Url};
@@ -149,6 +149,29 @@ impl Client {
         self.get_json(self.model_endpoint(model, &["versions", &selector.to_string()])).await
     }
 
+    /// `GET /v1/models?...`: one page of a lookup.
+    pub async fn lookup(&self, query: &LookupQuery) -> Result<LookupPage, ClientError> {
+        self.get_json(self.lookup_url(query)).await
+    }
+
+    /// `GET /v1/models/{ns}/{name}/derivatives`: the models that name this one as their base.
+    pub async fn derivatives(&self, model: &ModelName) -> Result<DerivativeList, ClientError> {
+        self.get_json(self.model_endpoint(model, &["derivatives"])).await
+    }
+
+    /// The lookup URL, each pair percent-encoded; no `?` when there are no pairs.
+    fn lookup_url(&self, query: &LookupQuery) -> Url {
+        let mut url = self.endpoint(&["v1", "models"]);
+        let pairs = query.to_pairs();
+        if !pairs.is_empty() {
+            let mut encoder = url.query_pairs_mut();
+            for (key, value) in &pairs {
+                encoder.append_pair(key, value);
+            }
+        }
+        url
+    }
+
     fn model_endpoint(&self, model: &ModelName, rest: &[&str]) -> Url {
         let mut segments = vec!["v1", "models", model.namespace(), model.name()];
         segments.extend_from_slice(rest);
@@ -257,6 +280,26 @@ mod tests {
             url.path_segments().unwrap().collect::<Vec<_>>(),
             ["v1", "models", "acme", "bert", "versions", "^1.4"]
         );
+    }
+
+    #[test]
+    fn lookup_queries_are_percent_encoded_pair_by_pair() {
+        let c = client("http://127.0.0.1:8080/reg");
+        let query = LookupQuery {
+            q: Some("chat & code".into()),
+            label: vec![("team".into(), "nlp/fr".into())],
+            limit: 5,
+            ..LookupQuery::default()
+        };
+        let url = c.lookup_url(&query);
+        assert_eq!(url.path(), "/reg/v1/models");
+        let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+        assert_eq!(
+            pairs,
+            [("q".into(), "chat & code".into()), ("label".into(), "team:nlp/fr".into()), ("limit".into(), "5".into())]
+        );
+        let bare = LookupQuery { limit: modelreg_api::DEFAULT_LIMIT, ..LookupQuery::default() };
+        assert_eq!(c.lookup_url(&bare).as_str(), "http://127.0.0.1:8080/reg/v1/models");
     }
 
     #[test]

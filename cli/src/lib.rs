@@ -1,17 +1,25 @@
 //! The modelreg command-line client as a library: a typed registry client, the push and
-//! pull engines with the steps they are built from (scan, hash, verify), and the clap
-//! command line. The `modelreg` binary only parses, runs and prints errors.
+//! pull engines with the steps they are built from (scan, hash, verify, model-card import),
+//! search and the model card view, and the clap command line. The `modelreg` binary only
+//! parses, runs and prints errors.
 
+pub mod card;
 pub mod client;
 pub mod commands;
 pub mod error;
+pub mod front_matter;
 pub mod hash;
+pub mod hf_card;
+pub mod lineage;
 pub mod metadata;
 pub mod output;
 pub mod pull;
 pub mod push;
+pub mod quantity;
 pub mod reference;
 pub mod scan;
+pub mod search;
+pub mod table;
 pub mod verify;
 
 pub use client::Client;

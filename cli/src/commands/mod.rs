@@ -3,6 +3,7 @@
 
 pub mod pull;
 pub mod push;
+pub mod search;
 pub mod show;
 pub mod versions;
 
@@ -76,7 +77,9 @@ pub enum Command {
     Pull(pull::PullArgs),
     /// List the versions of a model.
     Versions(versions::VersionsArgs),
-    /// Show a version's metadata and files.
+    /// Find models by licence, modality, language, size, latency and more.
+    Search(search::SearchArgs),
+    /// Show a version's card: licence verdict, characteristics, lineage, files.
     Show(show::ShowArgs),
 }
 
@@ -89,6 +92,7 @@ pub async fn run(cli: Cli) -> Result<(), ClientError> {
         Command::Push(args) => push::run(&client, args, &out).await,
         Command::Pull(args) => pull::run(&client, args, &out).await,
         Command::Versions(args) => versions::run(&client, args, &out).await,
+        Command::Search(args) => search::run(&client, args, &out).await,
         Command::Show(args) => show::run(&client, args, &out).await,
     }
 }

@@ -7,6 +7,7 @@ use crate::client::Client;
 use crate::commands::{emit, emit_json};
 use crate::error::ClientError;
 use crate::output::{Output, human_size};
+use crate::table;
 
 #[derive(Debug, Args)]
 pub struct VersionsArgs {
@@ -41,25 +42,7 @@ pub fn table(list: &VersionList) -> String {
             v.digest.to_string(),
         ]);
     }
-    render_table(&rows)
-}
-
-/// Left-aligned columns separated by two spaces, no trailing blanks.
-pub fn render_table<const N: usize>(rows: &[[String; N]]) -> String {
-    let mut widths = [0; N];
-    for row in rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let lines: Vec<String> = rows
-        .iter()
-        .map(|row| {
-            let cells: Vec<String> = row.iter().zip(widths).map(|(c, w)| format!("{c:<w$}")).collect();
-            cells.join("  ").trim_end().to_owned()
-        })
-        .collect();
-    lines.join("\n")
+    table::render(&rows)
 }
 
 #[cfg(test)]

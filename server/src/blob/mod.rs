@@ -199,6 +199,23 @@ impl BlobStore {
         }
     }
 
+    /// The first `min(max_len, size)` bytes of a blob, with one HEAD and one ranged read
+    /// (none for an empty blob or `max_len` 0). A prefix cannot be checked against the
+    /// digest, so callers treat it as untrusted input; `max_len` bounds the memory used.
+    pub async fn read_prefix(&self, digest: &Digest, max_len: u64) -> Result<Bytes, BlobError> {
+        let key = key_for(digest);
+        let not_found = |e: object_store::Error| match e {
+            object_store::Error::NotFound { .. } => BlobError::NotFound(*digest),
+            e => BlobError::Store(e),
+        };
+        let size = self.store.head(&key).await.map_err(not_found)?.size;
+        let end = max_len.min(size);
+        if end == 0 {
+            return Ok(Bytes::new());
+        }
+        Ok(self.store.get_range(&key, 0..end).await.map_err(not_found)?)
+    }
+
     /// Removes a blob (tests and, later, garbage collection).
     pub async fn delete(&self, digest: &Digest) -> Result<(), BlobError> {
         match self.store.delete(&key_for(digest)).await {

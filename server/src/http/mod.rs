@@ -6,6 +6,7 @@ mod auth;
 mod blobs;
 mod body;
 mod error;
+mod lookup;
 mod models;
 pub mod openapi;
 mod system;
@@ -28,7 +29,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::get().to(blobs::download))
                 .route(web::head().to(blobs::head)),
         )
+        .service(resource("/v1/models").route(web::get().to(lookup::lookup)))
         .service(resource("/v1/models/{namespace}/{name}").route(web::get().to(models::summary_route)))
+        .service(
+            resource("/v1/models/{namespace}/{name}/derivatives").route(web::get().to(lookup::derivatives)),
+        )
         .service(resource("/v1/models/{namespace}/{name}/versions").route(web::get().to(models::versions)))
         .service(
             resource("/v1/models/{namespace}/{name}/versions/{version}")

@@ -3,7 +3,9 @@
 //! actix nor sqlx.
 
 mod auth;
+mod derive;
 mod error;
+mod lookup;
 mod publish;
 
 use std::sync::Arc;
@@ -12,7 +14,9 @@ use futures_util::stream::{self, Stream, StreamExt, TryStreamExt};
 use modelreg_api::{Digest, Facts, Manifest, ModelName, Version, VersionSelector};
 
 pub use auth::{Principal, generate_token_secret, hash_token};
+pub use derive::{Contradiction, Contradictions, Derived, DerivedFacts, derive, effective_facts};
 pub use error::RegistryError;
+pub use lookup::LookupResult;
 
 use crate::blob::{BlobRead, BlobStore, RangeRequest};
 use crate::store::{MetadataStore, ModelRecord, VersionRecord};
@@ -183,6 +187,9 @@ impl Registry {
         let manifest: Manifest = serde_json::from_str(&detail.manifest_json).map_err(|e| {
             RegistryError::internal(format!("stored manifest of {name}@{version} is unreadable: {e}"))
         })?;
-        Ok(ResolvedVersion { model: name.clone(), record: detail.record, manifest, facts: Facts::default() })
+        let facts: Facts = serde_json::from_str(&detail.facts_json).map_err(|e| {
+            RegistryError::internal(format!("stored facts of {name}@{version} are unreadable: {e}"))
+        })?;
+        Ok(ResolvedVersion { model: name.clone(), record: detail.record, manifest, facts })
     }
 }

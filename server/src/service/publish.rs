@@ -1,13 +1,14 @@
 //! Publishing a version: validate the manifest, check every referenced blob exists with the
-//! declared size, compute the version digest, and write everything in one transaction.
+//! declared size, reconcile the declared metadata with the facts derived from the files,
+//! compute the version digest, and write everything in one transaction.
 
 use std::collections::BTreeMap;
 
 use chrono::Utc;
 use futures_util::stream::{self, StreamExt, TryStreamExt};
-use modelreg_api::{Digest, Facts, Manifest, ModelName, Version};
+use modelreg_api::{Digest, Manifest, ModelName, Version};
 
-use super::{HEADS_IN_FLIGHT, Registry, RegistryError};
+use super::{HEADS_IN_FLIGHT, Registry, RegistryError, derive, effective_facts};
 use crate::blob::Sha256Hasher;
 use crate::store::{NewFile, NewVersion, PublishOutcome};
 
@@ -31,6 +32,8 @@ impl Registry {
         manifest.validate().map_err(|e| RegistryError::InvalidManifest(e.to_string()))?;
         let manifest = manifest.canonicalize();
         self.check_blobs(&manifest).await?;
+        let derived = derive(&self.blobs, &manifest).await?;
+        let facts = effective_facts(&manifest.metadata, &derived, &manifest.override_derived)?;
 
         let canonical = manifest.canonical_json();
         let mut hasher = Sha256Hasher::new();
@@ -49,7 +52,7 @@ impl Registry {
                 .collect(),
             size_bytes: manifest.total_size(),
             published_at: Utc::now(),
-            facts: Facts::default(),
+            facts,
             manifest,
         };
         match self.meta.publish_version(&new).await? {

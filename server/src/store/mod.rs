@@ -2,17 +2,22 @@
 //! implementation per SQL dialect; every method is one transaction. This module must not
 //! know about HTTP or the blob store, and `sqlx` must not leak out of it.
 
+mod lookup;
 mod postgres;
 mod rows;
+mod search_doc;
+mod search_write;
 mod sqlite;
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use modelreg_api::{Digest, Facts, Manifest, ModelName, Version};
+use modelreg_api::{Digest, Facts, LookupQuery, Manifest, ModelName, Version};
 
+pub use lookup::{Cursor, LookupHit};
 pub use postgres::PostgresStore;
+pub use search_doc::{SearchDoc, normalize_license_id};
 pub use sqlite::SqliteStore;
 
 #[derive(Debug, thiserror::Error)]
@@ -80,6 +85,16 @@ pub struct VersionRecord {
 pub struct VersionDetail {
     pub record: VersionRecord,
     pub manifest_json: String,
+    pub facts_json: String,
+}
+
+/// A version whose metadata names another model as its base.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DerivativeRecord {
+    pub model: ModelName,
+    pub version: Version,
+    pub relation: Option<String>,
+    pub base_version: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
@@ -150,6 +165,12 @@ pub trait MetadataStore: Send + Sync + 'static {
         name: &ModelName,
         version: &Version,
     ) -> Result<Option<VersionDetail>, StoreError>;
+
+    /// Versions matching a lookup, `q.limit + 1` at most, after `cursor`.
+    async fn lookup(&self, q: &LookupQuery, cursor: Option<&Cursor>) -> Result<Vec<LookupHit>, StoreError>;
+
+    /// Versions whose `base_model` names `name`, by derived model name then version id.
+    async fn list_derivatives(&self, name: &ModelName) -> Result<Vec<DerivativeRecord>, StoreError>;
 
     async fn create_token(&self, token: &NewToken) -> Result<Result<(), NameTaken>, StoreError>;
 

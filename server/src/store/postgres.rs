@@ -4,13 +4,16 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use modelreg_api::{ModelName, Version};
+use modelreg_api::{LookupQuery, ModelName, Version};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 
-use super::rows::{ModelRow, TokenRow, VersionDetailRow, VersionRow};
+use super::lookup::{self, Cursor, Dialect, LookupHit};
+use super::rows::{DerivativeRow, ModelRow, TokenRow, VersionDetailRow, VersionRow};
+use super::search_doc::SearchDoc;
+use super::search_write;
 use super::{
-    MetadataStore, ModelRecord, NameTaken, NewToken, NewVersion, PublishOutcome, StoreError, TokenRecord,
-    VersionDetail, VersionRecord, db_err, parse_stored, to_i64,
+    DerivativeRecord, MetadataStore, ModelRecord, NameTaken, NewToken, NewVersion, PublishOutcome,
+    StoreError, TokenRecord, VersionDetail, VersionRecord, db_err, parse_stored, to_i64,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
@@ -43,12 +46,14 @@ impl MetadataStore for PostgresStore {
     async fn publish_version(&self, new: &NewVersion) -> Result<PublishOutcome, StoreError> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         sqlx::query(
-            "INSERT INTO models (namespace, name, created_at, updated_at) VALUES ($1, $2, $3, $3)
+            "INSERT INTO models (namespace, name, created_at, updated_at, created_ms)
+             VALUES ($1, $2, $3, $3, $4)
              ON CONFLICT (namespace, name) DO NOTHING",
         )
         .bind(new.model.namespace())
         .bind(new.model.name())
         .bind(new.published_at)
+        .bind(new.published_at.timestamp_millis())
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
@@ -113,6 +118,12 @@ impl MetadataStore for PostgresStore {
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
+        let doc = SearchDoc::build(&new.model, &new.manifest, &new.facts);
+        for mut statement in
+            search_write::statements(version_id, new.published_at.timestamp_millis(), &doc, Dialect::Postgres)
+        {
+            statement.build().execute(&mut *tx).await.map_err(db_err)?;
+        }
         sqlx::query("UPDATE models SET updated_at = $2 WHERE id = $1")
             .bind(model_id)
             .bind(new.published_at)
@@ -156,7 +167,7 @@ impl MetadataStore for PostgresStore {
     ) -> Result<Option<VersionDetail>, StoreError> {
         let row: Option<VersionDetailRow> = sqlx::query_as(
             "SELECT v.version, v.digest, v.size_bytes, v.file_count::bigint AS file_count, v.published_at,
-                    v.manifest::text AS manifest
+                    v.manifest::text AS manifest, v.facts::text AS facts
              FROM versions v JOIN models m ON m.id = v.model_id
              WHERE m.namespace = $1 AND m.name = $2 AND v.version = $3",
         )
@@ -167,6 +178,29 @@ impl MetadataStore for PostgresStore {
         .await
         .map_err(db_err)?;
         row.map(VersionDetailRow::into_detail).transpose()
+    }
+
+    async fn lookup(&self, q: &LookupQuery, cursor: Option<&Cursor>) -> Result<Vec<LookupHit>, StoreError> {
+        lookup::build::<sqlx::Postgres>(q, cursor, Dialect::Postgres)
+            .build_query_as::<LookupHit>()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)
+    }
+
+    async fn list_derivatives(&self, name: &ModelName) -> Result<Vec<DerivativeRecord>, StoreError> {
+        let rows: Vec<DerivativeRow> = sqlx::query_as(
+            "SELECT m.namespace, m.name, v.version, v.base_relation, v.base_version
+             FROM versions v JOIN models m ON m.id = v.model_id
+             WHERE v.base_namespace = $1 AND v.base_name = $2
+             ORDER BY m.namespace, m.name, v.id",
+        )
+        .bind(name.namespace())
+        .bind(name.name())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.into_iter().map(DerivativeRow::into_record).collect()
     }
 
     async fn create_token(&self, token: &NewToken) -> Result<Result<(), NameTaken>, StoreError> {

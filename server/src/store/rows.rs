@@ -5,7 +5,8 @@ use chrono::{DateTime, Utc};
 use modelreg_api::ModelName;
 
 use super::{
-    ModelRecord, Scope, StoreError, TokenRecord, VersionDetail, VersionRecord, parse_stored, to_u64,
+    DerivativeRecord, ModelRecord, Scope, StoreError, TokenRecord, VersionDetail, VersionRecord,
+    parse_stored, to_u64,
 };
 
 #[derive(sqlx::FromRow)]
@@ -30,6 +31,28 @@ pub(super) struct VersionDetailRow {
     #[sqlx(flatten)]
     row: VersionRow,
     manifest: String,
+    facts: String,
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct DerivativeRow {
+    namespace: String,
+    name: String,
+    version: String,
+    base_relation: Option<String>,
+    base_version: Option<String>,
+}
+
+impl DerivativeRow {
+    pub(super) fn into_record(self) -> Result<DerivativeRecord, StoreError> {
+        Ok(DerivativeRecord {
+            model: ModelName::from_parts(&self.namespace, &self.name)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            version: parse_stored("version", &self.version)?,
+            relation: self.base_relation,
+            base_version: self.base_version,
+        })
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -66,7 +89,11 @@ impl VersionRow {
 
 impl VersionDetailRow {
     pub(super) fn into_detail(self) -> Result<VersionDetail, StoreError> {
-        Ok(VersionDetail { record: self.row.into_record()?, manifest_json: self.manifest })
+        Ok(VersionDetail {
+            record: self.row.into_record()?,
+            manifest_json: self.manifest,
+            facts_json: self.facts,
+        })
     }
 }
 

@@ -31,6 +31,7 @@ blob_contract!(
     a_size_mismatch_leaves_nothing_visible,
     an_interrupted_body_leaves_nothing_visible,
     ranged_reads_return_the_requested_bytes,
+    prefix_reads_return_at_most_the_first_bytes,
     absent_blobs_are_not_found,
 );
 
@@ -117,6 +118,21 @@ async fn ranged_reads_return_the_requested_bytes(blobs: BlobStore) {
     assert_eq!(read_all(&blobs, &digest, Some(RangeRequest::Suffix(5))).await.unwrap(), &data[9_995..]);
     let err = read_all(&blobs, &digest, from(10_000, None)).await.unwrap_err();
     assert!(matches!(err, BlobError::RangeNotSatisfiable { size: 10_000 }), "{err}");
+}
+
+async fn prefix_reads_return_at_most_the_first_bytes(blobs: BlobStore) {
+    let data = bytes(10_000, 8);
+    let digest = digest_of(&data);
+    blobs.put_verified(&digest, 10_000, body(&data, 4096)).await.unwrap();
+    assert_eq!(blobs.read_prefix(&digest, 100).await.unwrap(), &data[..100]);
+    assert_eq!(blobs.read_prefix(&digest, 10_000).await.unwrap(), &data[..]);
+    assert_eq!(blobs.read_prefix(&digest, 1 << 40).await.unwrap(), &data[..]);
+    assert!(blobs.read_prefix(&digest, 0).await.unwrap().is_empty());
+    let empty = digest_of(b"");
+    blobs.put_verified(&empty, 0, body(b"", 1)).await.unwrap();
+    assert!(blobs.read_prefix(&empty, 64).await.unwrap().is_empty());
+    let absent = digest_of(b"never stored either");
+    assert!(matches!(blobs.read_prefix(&absent, 64).await, Err(BlobError::NotFound(_))));
 }
 
 async fn absent_blobs_are_not_found(blobs: BlobStore) {

@@ -1,9 +1,31 @@
 //! The server's one integration-test binary: store and blob contract suites (every backend),
 //! HTTP behaviour through the real route table, and generated-contract drift checks.
 
+/// Instantiates each named `async fn(Arc<dyn MetadataStore>)` of the calling module once on
+/// SQLite and once on PostgreSQL.
+macro_rules! store_contract {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test]
+            async fn $name() {
+                let (store, _backing) = crate::support::sqlite_store().await;
+                super::$name(store).await;
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test]
+            async fn $name() {
+                let (store, _backing) = crate::support::postgres_store().await;
+                super::$name(store).await;
+            })*
+        }
+    };
+}
+
 mod binary;
 mod blob_contract;
 mod contracts;
 mod http;
+mod lookup_contract;
 mod store_contract;
 mod support;

@@ -8,25 +8,6 @@ use modelreg_server::store::{MetadataStore, NewFile, NewToken, NewVersion, Publi
 
 use crate::support::digest_of;
 
-macro_rules! store_contract {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test]
-            async fn $name() {
-                let (store, _backing) = crate::support::sqlite_store().await;
-                super::$name(store).await;
-            })*
-        }
-        mod postgres {
-            $(#[tokio::test]
-            async fn $name() {
-                let (store, _backing) = crate::support::postgres_store().await;
-                super::$name(store).await;
-            })*
-        }
-    };
-}
-
 store_contract!(
     publishing_creates_a_version_and_its_model,
     republishing_the_same_digest_is_identical_and_a_different_one_conflicts,

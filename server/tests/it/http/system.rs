@@ -4,11 +4,11 @@ use std::sync::Arc;
 
 use actix_web::{test, web};
 use async_trait::async_trait;
-use modelreg_api::{ModelName, Version};
+use modelreg_api::{LookupQuery, ModelName, Version};
 use modelreg_server::service::Registry;
 use modelreg_server::store::{
-    MetadataStore, ModelRecord, NameTaken, NewToken, NewVersion, PublishOutcome, StoreError, TokenRecord,
-    VersionDetail, VersionRecord,
+    Cursor, DerivativeRecord, LookupHit, MetadataStore, ModelRecord, NameTaken, NewToken, NewVersion,
+    PublishOutcome, StoreError, TokenRecord, VersionDetail, VersionRecord,
 };
 
 use super::{Harness, app_for, bearer, error_of};
@@ -70,6 +70,12 @@ impl MetadataStore for FailingStore {
         Err(boom())
     }
     async fn get_version(&self, _: &ModelName, _: &Version) -> Result<Option<VersionDetail>, StoreError> {
+        Err(boom())
+    }
+    async fn lookup(&self, _: &LookupQuery, _: Option<&Cursor>) -> Result<Vec<LookupHit>, StoreError> {
+        Err(boom())
+    }
+    async fn list_derivatives(&self, _: &ModelName) -> Result<Vec<DerivativeRecord>, StoreError> {
         Err(boom())
     }
     async fn create_token(&self, _: &NewToken) -> Result<Result<(), NameTaken>, StoreError> {

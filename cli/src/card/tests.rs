@@ -1,0 +1,165 @@
+//! Cards rendered from a full manifest and from a bare one.
+
+use modelreg_api::{BaseRelation, DerivativeList, VersionManifest, VersionSelector};
+use serde_json::json;
+
+use super::*;
+use crate::lineage::{Ancestor, BaseLookup};
+
+fn manifest(metadata: serde_json::Value, facts: serde_json::Value) -> VersionManifest {
+    let digest = format!("sha256:{}", "cd".repeat(32));
+    serde_json::from_value(json!({
+        "model": "acme/chat",
+        "version": "1.0.0",
+        "digest": digest,
+        "size_bytes": 5_368_709_120u64,
+        "published_at": "2025-01-02T03:04:05Z",
+        "files": [
+            {"path": "model.safetensors", "digest": digest, "size": 5_368_709_000u64},
+            {"path": "config.json", "digest": digest, "size": 120},
+        ],
+        "metadata": metadata,
+        "facts": facts,
+    }))
+    .unwrap()
+}
+
+fn full() -> VersionManifest {
+    manifest(
+        json!({
+            "license": "LicenseRef-llama3.1",
+            "license_url": "https://llama.meta.com/llama3_1/license/",
+            "license_terms": {"restrictions": ["more than 700M monthly users need a separate licence"]},
+            "cost": "free to download",
+            "task": "text-generation",
+            "modalities": {"input": ["text", "image"], "output": ["text"]},
+            "languages": ["en", "fr", "de"],
+            "context_length": 131_072,
+            "max_output_tokens": 8192,
+            "parameters": 8_000_000_000u64,
+            "precision": "bf16",
+            "framework": "transformers",
+            "fine_tunable": true,
+            "base_model": {"model": "acme/base", "version": "2.0.0"},
+            "base_relation": "finetune",
+            "latency": [{"hardware": "1x A100 80GB", "precision": "bf16", "batch_size": 1, "input_tokens": 512,
+                         "output_tokens": 128, "p50_ms": 42.0, "p95_ms": 61.5, "throughput_tokens_per_s": 85.25}],
+            "hardware": {"min_memory_bytes": 17_179_869_184u64, "recommended": "one 24 GB GPU"},
+            "risks": {"intended_use": "Assistant-style chat.", "limitations": "Hallucinates.\nCheck facts."},
+            "datasets": ["acme/chat-mix"],
+            "evaluations": [{"dataset": "mmlu", "metric": "accuracy", "value": 0.683, "language": "en"}],
+            "description": "A chat model.",
+            "readme": "# Chat\n\nHello.",
+            "tags": ["chat", "llama"],
+            "labels": {"team": "nlp"},
+        }),
+        json!({
+            "parameters": {"value": 8_000_000_000u64, "source": "overridden", "derived": 8_030_261_248u64, "file": "model.safetensors"},
+            "context_length": {"value": 131_072, "source": "declared", "derived": 131_072, "file": "config.json"},
+            "precision": {"value": "bf16", "source": "declared"},
+            "architecture": {"value": "LlamaForCausalLM", "source": "derived", "file": "config.json"},
+            "format": {"value": "safetensors", "source": "derived", "file": "model.safetensors"},
+        }),
+    )
+}
+
+fn lineage() -> Lineage {
+    Lineage {
+        ancestors: vec![
+            Ancestor {
+                relation: Some(BaseRelation::Finetune),
+                model: "acme/base".parse().unwrap(),
+                base: BaseLookup::Found("2.0.0".parse().unwrap()),
+            },
+            Ancestor {
+                relation: Some(BaseRelation::Distillation),
+                model: "meta/llama".parse().unwrap(),
+                base: BaseLookup::Missing(VersionSelector::Latest),
+            },
+        ],
+        truncated: false,
+    }
+}
+
+#[test]
+fn a_full_card_shows_verdicts_provenance_lineage_and_sections() {
+    let m = full();
+    let lineage = lineage();
+    let derivatives: DerivativeList = serde_json::from_value(json!({
+        "model": "acme/chat",
+        "derivatives": [{"model": "acme/chat-q4", "version": "1.0.0", "relation": "quantized", "base_version": "1.0.0"}],
+    }))
+    .unwrap();
+    let text = render(&Card { manifest: &m, lineage: &lineage, derivatives: Some(&derivatives), readme: false });
+    for expected in [
+        "acme/chat@1.0.0\ndigest:        sha256:cdcd",
+        "size:          5.0 GiB in 2 files",
+        "license:       LicenseRef-llama3.1\n  url:         https://llama.meta.com/llama3_1/license/",
+        "  class:       restricted_use",
+        "  commercial:  restricted\n",
+        "  restrictions:\n    - more than 700M monthly users need a separate licence",
+        "cost:          free to download",
+        "task:          text-generation",
+        "modalities:    text, image -> text",
+        "languages:     en, fr, de",
+        "context:       131,072 tokens (declared, confirmed by config.json)",
+        "max output:    8,192 tokens",
+        "parameters:    8B (8,000,000,000) (declared, overrides 8,030,261,248 from model.safetensors)",
+        "precision:     bf16 (declared)",
+        "architecture:  LlamaForCausalLM (derived from config.json)",
+        "format:        safetensors (derived from model.safetensors)",
+        "framework:     transformers",
+        "fine-tunable:  yes",
+        "hardware:      at least 16.0 GiB of memory; recommended: one 24 GB GPU",
+        "lineage:       acme/chat@1.0.0 <- finetune of acme/base@2.0.0 <- distillation of meta/llama@latest (not in this registry)",
+        "derivatives:\n  acme/chat-q4@1.0.0  quantized of 1.0.0",
+        "latency:\n  HARDWARE      PRECISION  BATCH  IN   OUT  P50    P95      TOK/S\n  1x A100 80GB  bf16       1      512  128  42 ms  61.5 ms  85.2",
+        "risks:\n  Intended use:\n    Assistant-style chat.\n  Limitations:\n    Hallucinates.\n    Check facts.",
+        "datasets:      acme/chat-mix",
+        "evaluations:\n  DATASET  METRIC    VALUE  TASK  LANGUAGE\n  mmlu     accuracy  0.683  -     en",
+        "tags:          chat, llama",
+        "labels:\n  team: nlp",
+        "description:\n  A chat model.",
+        "files:\n  5.0 GiB  sha256:",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in\n{text}");
+    }
+    assert!(!text.contains("# Chat"), "the readme only with --readme:\n{text}");
+    let with_readme = render(&Card { manifest: &m, lineage: &lineage, derivatives: None, readme: true });
+    assert!(with_readme.ends_with("readme:\n# Chat\n\nHello."), "{with_readme}");
+    assert!(!with_readme.contains("derivatives:"), "{with_readme}");
+}
+
+#[test]
+fn declared_licence_terms_win_over_the_licence_table() {
+    let m = manifest(
+        json!({"license": "Apache-2.0", "license_terms": {"commercial_use": "forbidden", "attribution_required": false}}),
+        json!({}),
+    );
+    let text = render(&Card { manifest: &m, lineage: &Lineage::default(), derivatives: None, readme: false });
+    assert!(text.contains("  class:       permissive"), "{text}");
+    assert!(text.contains("  commercial:  forbidden (declared; the licence says allowed)"), "{text}");
+    assert!(text.contains("  attribution: no (declared)"), "{text}");
+    assert!(text.contains("  share-alike: no\n"), "{text}");
+}
+
+#[test]
+fn a_bare_version_shows_only_what_it_has() {
+    let m = manifest(json!({"license": "LicenseRef-in-house"}), json!({}));
+    let text = render(&Card { manifest: &m, lineage: &Lineage::default(), derivatives: None, readme: true });
+    assert!(text.contains("  class:       unknown"), "{text}");
+    assert!(text.contains("  commercial:  unknown (licence not in the registry's table)"), "{text}");
+    for absent in ["task:", "lineage:", "latency:", "risks:", "tags:", "attribution", "description:"] {
+        assert!(!text.contains(absent), "{absent} in\n{text}");
+    }
+    assert!(text.ends_with("readme:        (this version has no model card)"), "{text}");
+    assert!(!text.contains("\n\n\n"), "{text}");
+}
+
+#[test]
+fn declared_values_show_even_without_facts_from_the_registry() {
+    let m = manifest(json!({"license": "MIT", "parameters": 110_000_000, "format": "onnx"}), json!({}));
+    let text = render(&Card { manifest: &m, lineage: &Lineage::default(), derivatives: None, readme: false });
+    assert!(text.contains("parameters:    110M (110,000,000) (declared)"), "{text}");
+    assert!(text.contains("format:        onnx (declared)"), "{text}");
+}

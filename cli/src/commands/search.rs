@@ -1,0 +1,353 @@
+//! `modelreg search [TEXT]... [FILTERS]`: one flag per lookup filter, turned into a
+//! `LookupQuery`; prints the result table, or the `LookupPage` as JSON.
+
+use clap::Args;
+use clap::builder::{BoolishValueParser, PossibleValuesParser, TypedValueParser};
+use modelreg_api::{
+    Format, LanguageTag, LicenseClass, LookupQuery, MAX_LIMIT, Modality, ModelName, Order, Precision, SortKey,
+    Task, VersionsMode,
+};
+use serde::de::DeserializeOwned;
+
+use crate::client::Client;
+use crate::commands::{emit, emit_json};
+use crate::error::ClientError;
+use crate::output::Output;
+use crate::quantity::{parse_count, parse_size};
+use crate::search::{fetch, results_table, table_width};
+
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// Free text, matched against names, descriptions and tags (same as --q).
+    #[arg(value_name = "TEXT", conflicts_with = "q")]
+    pub text: Vec<String>,
+    /// Free text, matched against names, descriptions and tags.
+    #[arg(long = "q", value_name = "TEXT")]
+    pub q: Option<String>,
+    /// Only models in this namespace (repeatable: any of them).
+    #[arg(long, value_name = "NS")]
+    pub namespace: Vec<String>,
+    /// Only models whose licence expression permits this SPDX id (repeatable: any).
+    #[arg(long, value_name = "ID")]
+    pub license: Vec<String>,
+    /// Licence class: permissive, weak_copyleft, copyleft, restricted_use, non_commercial,
+    /// unknown (repeatable: any).
+    #[arg(long, value_name = "CLASS")]
+    pub license_class: Vec<LicenseClass>,
+    /// Only models whose licence allows commercial use (`--commercial-use=false`: only
+    /// those that do not).
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = BoolishValueParser::new())]
+    pub commercial_use: Option<bool>,
+    /// Input or output modality: text, image, audio, video, tabular, embedding, 3d,
+    /// time-series (repeatable: any).
+    #[arg(long, value_name = "MODALITY")]
+    pub modality: Vec<Modality>,
+    /// Input modality (repeatable: any).
+    #[arg(long, value_name = "MODALITY")]
+    pub input_modality: Vec<Modality>,
+    /// Output modality (repeatable: any).
+    #[arg(long, value_name = "MODALITY")]
+    pub output_modality: Vec<Modality>,
+    /// Task, in Hugging Face pipeline names, e.g. text-generation (repeatable: any).
+    #[arg(long, value_name = "TASK")]
+    pub task: Vec<Task>,
+    /// BCP-47 language the model must handle (repeatable: all required).
+    #[arg(long, value_name = "TAG")]
+    pub language: Vec<LanguageTag>,
+    /// BCP-47 language, at least one of which the model must handle (repeatable).
+    #[arg(long, value_name = "TAG")]
+    pub any_language: Vec<LanguageTag>,
+    /// Smallest input context, in tokens.
+    #[arg(long, value_name = "TOKENS")]
+    pub min_context: Option<u64>,
+    /// Largest input context, in tokens.
+    #[arg(long, value_name = "TOKENS")]
+    pub max_context: Option<u64>,
+    /// Fewest parameters: 500M, 1.5B, 7000000000.
+    #[arg(long, value_name = "N", value_parser = parse_count)]
+    pub min_params: Option<u64>,
+    /// Most parameters: 3B, 500M.
+    #[arg(long, value_name = "N", value_parser = parse_count)]
+    pub max_params: Option<u64>,
+    /// Largest total size of the files: 4GiB, 500MB, bytes.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_size: Option<u64>,
+    /// Weight format, e.g. safetensors, gguf, onnx (repeatable: any).
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Vec<Format>,
+    /// Runtime or library, e.g. transformers, llama.cpp (repeatable: any).
+    #[arg(long, value_name = "NAME")]
+    pub framework: Vec<String>,
+    /// Weight precision, e.g. bf16, fp16, int8 (repeatable: any).
+    #[arg(long, value_name = "PRECISION")]
+    pub precision: Vec<Precision>,
+    /// Quantisation scheme, e.g. q4_k_m, gptq, awq (repeatable: any).
+    #[arg(long, value_name = "SCHEME")]
+    pub quantization: Vec<String>,
+    /// Only models derived from this one.
+    #[arg(long, value_name = "NS/NAME")]
+    pub base_model: Option<ModelName>,
+    /// Only models that may be fine-tuned (`--fine-tunable=false`: only those that may not).
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = BoolishValueParser::new())]
+    pub fine_tunable: Option<bool>,
+    /// Only models with a latency measurement (p50) at or below this many milliseconds.
+    #[arg(long, value_name = "MS", value_parser = parse_positive)]
+    pub max_latency_ms: Option<f64>,
+    /// With --max-latency-ms: only measurements on hardware matching this text.
+    #[arg(long, value_name = "TEXT", requires = "max_latency_ms")]
+    pub hardware: Option<String>,
+    /// Only models with risk notes (`--has-risk-notes=false`: only those without).
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = BoolishValueParser::new())]
+    pub has_risk_notes: Option<bool>,
+    /// Tag (repeatable: any).
+    #[arg(long, value_name = "TAG")]
+    pub tag: Vec<String>,
+    /// Label `key:value` (repeatable).
+    #[arg(long, value_name = "KEY:VALUE", value_parser = parse_label)]
+    pub label: Vec<(String, String)>,
+    /// Sort by this key.
+    #[arg(long, value_name = "KEY", default_value = "name", value_parser = vocabulary::<SortKey>(&["name", "created", "updated", "parameters", "size", "context_length", "latency"]))]
+    pub sort: SortKey,
+    /// Sort order.
+    #[arg(long, value_name = "ORDER", default_value = "asc", value_parser = vocabulary::<Order>(&["asc", "desc"]))]
+    pub order: Order,
+    /// Results per page, 1-200 [default: 20, or 200 with --all].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_LIMIT)))]
+    pub limit: Option<u32>,
+    /// Continue from the cursor a previous search printed.
+    #[arg(long, value_name = "CURSOR")]
+    pub cursor: Option<String>,
+    /// Every matching version, not only the best version of each model.
+    #[arg(long)]
+    pub all_versions: bool,
+    /// Fetch every page, not only the first.
+    #[arg(long)]
+    pub all: bool,
+}
+
+impl SearchArgs {
+    /// The lookup these flags ask for.
+    pub fn to_query(&self) -> LookupQuery {
+        let text = if self.text.is_empty() { self.q.clone() } else { Some(self.text.join(" ")) };
+        let default_limit = if self.all { MAX_LIMIT } else { modelreg_api::DEFAULT_LIMIT };
+        LookupQuery {
+            q: text.filter(|t| !t.trim().is_empty()),
+            namespace: self.namespace.clone(),
+            license: self.license.clone(),
+            license_class: self.license_class.clone(),
+            commercial_use: self.commercial_use,
+            modality: self.modality.clone(),
+            input_modality: self.input_modality.clone(),
+            output_modality: self.output_modality.clone(),
+            task: self.task.clone(),
+            language: self.language.clone(),
+            any_language: self.any_language.clone(),
+            min_context: self.min_context,
+            max_context: self.max_context,
+            min_params: self.min_params,
+            max_params: self.max_params,
+            max_size_bytes: self.max_size,
+            format: self.format.clone(),
+            framework: self.framework.clone(),
+            precision: self.precision.clone(),
+            quantization: self.quantization.clone(),
+            base_model: self.base_model.clone(),
+            fine_tunable: self.fine_tunable,
+            max_latency_ms: self.max_latency_ms,
+            hardware: self.hardware.clone(),
+            has_risk_notes: self.has_risk_notes,
+            tag: self.tag.clone(),
+            label: self.label.clone(),
+            sort: self.sort,
+            order: self.order,
+            limit: self.limit.unwrap_or(default_limit),
+            cursor: self.cursor.clone(),
+            versions: if self.all_versions { VersionsMode::All } else { VersionsMode::Best },
+        }
+    }
+}
+
+pub async fn run(client: &Client, args: SearchArgs, out: &Output) -> Result<(), ClientError> {
+    let page = fetch(client, &args.to_query(), args.all).await.map_err(explain_query_error)?;
+    if out.json {
+        emit_json(&page);
+        return Ok(());
+    }
+    if page.results.is_empty() {
+        out.info("no models match");
+    } else {
+        emit(&results_table(&page.results, table_width()));
+    }
+    if let Some(cursor) = &page.next_cursor {
+        out.info(format!("more results: add --cursor {cursor} (or --all for every page)"));
+    }
+    Ok(())
+}
+
+/// Query parameters whose flag is not simply the parameter with dashes.
+const RENAMED_PARAMS: &[(&str, &str)] = &[("max_size_bytes", "--max-size"), ("versions", "--all-versions")];
+
+/// Adds the flag to a registry `invalid_query` message that names a query parameter.
+fn explain_query_error(err: ClientError) -> ClientError {
+    match err {
+        ClientError::Api { status, mut error } if error.code == "invalid_query" => {
+            let param = error.message.split('\'').nth(1).unwrap_or_default().to_owned();
+            let flag = RENAMED_PARAMS
+                .iter()
+                .find(|(p, _)| *p == param)
+                .map_or_else(|| format!("--{}", param.replace('_', "-")), |(_, f)| (*f).to_owned());
+            if !param.is_empty() && !error.message.contains(&flag) {
+                error.message.push_str(&format!(" (flag {flag})"));
+            }
+            ClientError::Api { status, error }
+        }
+        other => other,
+    }
+}
+
+fn parse_positive(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        _ => Err(format!("'{s}' is not a positive number")),
+    }
+}
+
+fn parse_label(s: &str) -> Result<(String, String), String> {
+    match s.split_once(':') {
+        Some((key, value)) if !key.trim().is_empty() => Ok((key.trim().to_owned(), value.trim().to_owned())),
+        _ => Err(format!("'{s}' is not KEY:VALUE")),
+    }
+}
+
+/// A parser for one of the API's snake_case enums, listing its values in `--help`.
+fn vocabulary<T>(names: &'static [&'static str]) -> impl TypedValueParser<Value = T>
+where
+    T: DeserializeOwned + Clone + Send + Sync + 'static,
+{
+    PossibleValuesParser::new(names).map(|name| {
+        serde_json::from_value(serde_json::Value::String(name)).expect("every listed name is a value of the enum")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::commands::{Cli, Command};
+
+    fn parse(args: &[&str]) -> SearchArgs {
+        let mut argv = vec!["modelreg", "search"];
+        argv.extend_from_slice(args);
+        match Cli::try_parse_from(argv).unwrap().command {
+            Command::Search(args) => args,
+            other => panic!("parsed {other:?}"),
+        }
+    }
+
+    fn pairs(args: &[&str]) -> Vec<(String, String)> {
+        parse(args).to_query().to_pairs().into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+    }
+
+    fn p(k: &str, v: &str) -> (String, String) {
+        (k.to_owned(), v.to_owned())
+    }
+
+    #[test]
+    fn a_bare_search_sends_no_parameters() {
+        assert_eq!(pairs(&[]), []);
+        assert_eq!(pairs(&["--all"]), [p("limit", "200")]);
+    }
+
+    #[test]
+    fn every_flag_becomes_its_query_parameter() {
+        let got = pairs(&[
+            "french", "chat", "--namespace", "acme", "--license", "MIT", "--license-class", "permissive",
+            "--commercial-use", "--modality", "text", "--input-modality", "image", "--output-modality", "text",
+            "--task", "text-generation", "--language", "fr", "--language", "DE", "--any-language", "en",
+            "--min-context", "8192", "--max-context", "131072", "--min-params", "500M", "--max-params", "1.5B",
+            "--max-size", "4GiB", "--format", "gguf", "--framework", "llama.cpp", "--precision", "bf16",
+            "--quantization", "q4_k_m", "--base-model", "acme/base", "--fine-tunable=false",
+            "--max-latency-ms", "250", "--hardware", "a100", "--has-risk-notes", "--tag", "chat",
+            "--label", "team:nlp", "--sort", "context_length", "--order", "desc", "--limit", "50",
+            "--cursor", "abc", "--all-versions",
+        ]);
+        assert_eq!(
+            got,
+            [
+                p("q", "french chat"),
+                p("namespace", "acme"),
+                p("license", "MIT"),
+                p("license_class", "permissive"),
+                p("commercial_use", "true"),
+                p("modality", "text"),
+                p("input_modality", "image"),
+                p("output_modality", "text"),
+                p("task", "text-generation"),
+                p("language", "fr"),
+                p("language", "de"),
+                p("any_language", "en"),
+                p("min_context", "8192"),
+                p("max_context", "131072"),
+                p("min_params", "500000000"),
+                p("max_params", "1500000000"),
+                p("max_size_bytes", "4294967296"),
+                p("format", "gguf"),
+                p("framework", "llama.cpp"),
+                p("precision", "bf16"),
+                p("quantization", "q4_k_m"),
+                p("base_model", "acme/base"),
+                p("fine_tunable", "false"),
+                p("max_latency_ms", "250"),
+                p("hardware", "a100"),
+                p("has_risk_notes", "true"),
+                p("tag", "chat"),
+                p("label", "team:nlp"),
+                p("sort", "context_length"),
+                p("order", "desc"),
+                p("limit", "50"),
+                p("cursor", "abc"),
+                p("versions", "all"),
+            ]
+        );
+        // What the CLI sends, the registry parses back to the same query.
+        let query = parse(&["--q", "x y", "--max-params", "3B", "--label", "a:b:c"]).to_query();
+        let sent = query.to_pairs();
+        assert_eq!(LookupQuery::from_pairs(sent.iter().map(|(k, v)| (*k, v.as_str()))).unwrap(), query);
+    }
+
+    #[test]
+    fn bad_filter_values_are_usage_errors() {
+        for args in [
+            &["search", "--task", "chat"][..],
+            &["search", "--language", "english"],
+            &["search", "--max-params", "lots"],
+            &["search", "--max-size", "4PB"],
+            &["search", "--sort", "random"],
+            &["search", "--limit", "0"],
+            &["search", "--limit", "201"],
+            &["search", "--label", "nocolon"],
+            &["search", "--hardware", "a100"],
+            &["search", "--max-latency-ms", "-1"],
+            &["search", "--license-class", "free"],
+            &["search", "text", "--q", "other"],
+        ] {
+            let mut argv = vec!["modelreg"];
+            argv.extend_from_slice(args);
+            let err = Cli::try_parse_from(argv).unwrap_err();
+            assert_eq!(err.exit_code(), 2, "{args:?}");
+        }
+    }
+
+    #[test]
+    fn invalid_query_errors_name_the_flag() {
+        let err = |message: &str| ClientError::Api {
+            status: reqwest::StatusCode::BAD_REQUEST,
+            error: modelreg_api::ErrorBody { code: "invalid_query".into(), message: message.into(), details: None },
+        };
+        let shown = explain_query_error(err("query parameter 'min_params': is greater than max_params"));
+        assert!(shown.to_string().ends_with("(flag --min-params)"), "{shown}");
+        let shown = explain_query_error(err("query parameter 'max_size_bytes': bad"));
+        assert!(shown.to_string().ends_with("(flag --max-size)"), "{shown}");
+    }
+}

@@ -1,0 +1,75 @@
+//! The lookup route (`GET /v1/models`) and lineage (`.../derivatives`).
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use modelreg_api::{
+    CommercialUse, Derivative, DerivativeList, LicenseClass, LookupPage, LookupQuery, LookupRow, ModelName,
+};
+
+use super::auth::{Auth, Read};
+use crate::service::{Registry, RegistryError};
+use crate::store::LookupHit;
+
+pub async fn lookup(
+    registry: web::Data<Registry>,
+    _auth: Auth<Read>,
+    req: HttpRequest,
+) -> Result<HttpResponse, RegistryError> {
+    let pairs: Vec<(String, String)> =
+        url::form_urlencoded::parse(req.query_string().as_bytes()).into_owned().collect();
+    let query = LookupQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .map_err(|e| RegistryError::Invalid { code: "invalid_query", message: e.to_string() })?;
+    let result = registry.lookup(&query).await?;
+    let results = result.hits.into_iter().map(row).collect::<Result<Vec<_>, _>>()?;
+    Ok(HttpResponse::Ok().json(LookupPage { results, next_cursor: result.next_cursor }))
+}
+
+fn corrupt(what: &str, e: impl std::fmt::Display) -> RegistryError {
+    RegistryError::internal(format!("stored lookup column {what} is unreadable: {e}"))
+}
+
+fn row(hit: LookupHit) -> Result<LookupRow, RegistryError> {
+    let model = ModelName::from_parts(&hit.namespace, &hit.name).map_err(|e| corrupt("name", e))?;
+    let url = format!("/v1/models/{model}/versions/{}", hit.version);
+    let published = chrono::DateTime::from_timestamp_millis(hit.published_ms).unwrap_or_default();
+    Ok(LookupRow {
+        version: hit.version.parse().map_err(|e| corrupt("version", e))?,
+        digest: hit.digest.parse().map_err(|e| corrupt("digest", e))?,
+        license: hit.license,
+        license_class: hit.license_class.parse::<LicenseClass>().map_err(|e| corrupt("license_class", e))?,
+        commercial_use: hit
+            .commercial_use
+            .parse::<CommercialUse>()
+            .map_err(|e| corrupt("commercial_use", e))?,
+        task: hit.task.map(|t| t.parse()).transpose().map_err(|e| corrupt("task", e))?,
+        modalities: serde_json::from_str(&hit.modalities_json).map_err(|e| corrupt("modalities", e))?,
+        languages: serde_json::from_str(&hit.languages_json).map_err(|e| corrupt("languages", e))?,
+        context_length: hit.context_length.and_then(|v| u64::try_from(v).ok()),
+        parameters: hit.parameters.and_then(|v| u64::try_from(v).ok()),
+        size_bytes: u64::try_from(hit.size_bytes).unwrap_or(0),
+        format: hit.format.map(|f| f.parse()).transpose().map_err(|e| corrupt("format", e))?,
+        description: hit.description,
+        published_at: published.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        url,
+        model,
+    })
+}
+
+pub async fn derivatives(
+    registry: web::Data<Registry>,
+    _auth: Auth<Read>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, RegistryError> {
+    let model = ModelName::from_parts(&path.0, &path.1)
+        .map_err(|e| RegistryError::Invalid { code: "invalid_model_name", message: e.to_string() })?;
+    let records = registry.derivatives(&model).await?;
+    let derivatives = records
+        .into_iter()
+        .map(|r| Derivative {
+            model: r.model,
+            version: r.version,
+            relation: r.relation.and_then(|x| x.parse().ok()),
+            base_version: r.base_version.and_then(|x| x.parse().ok()),
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(DerivativeList { model, derivatives }))
+}

@@ -1,0 +1,502 @@
+//! Facts derived from a version's files at publish, and their reconciliation with the
+//! declared metadata. Files are read only through bounded `BlobStore::read_prefix` calls
+//! (a weight file's header, never its data); a file that cannot be read as what its name
+//! says is skipped, since the registry also stores opaque files.
+//!
+//! Aggregation rules, over the files of one version:
+//! - parameters: the sum over every safetensors file (sharded checkpoints), derived only
+//!   when all of them were read; otherwise the count the GGUF files agree on (several
+//!   quantisations of one model hold the same tensors; files that disagree give none).
+//! - precision: from the safetensors dtypes when they were read (one dtype holding at least
+//!   90% of the parameters names it; otherwise `mixed` when every dtype is a precision and
+//!   none when packed integer words hide it); else `torch_dtype` of `config.json`; else an
+//!   unquantised GGUF file type (`F16`, `BF16`, `F32`).
+//! - quantization: the GGUF file type the GGUF files agree on.
+//! - architecture: `config.json` `architectures[0]` (else its `model_type`), else the GGUF
+//!   `general.architecture` the GGUF files agree on.
+//! - context length: `config.json`, else the GGUF files (agreeing), else
+//!   `tokenizer_config.json` `model_max_length`.
+//! - format: by file name; `.bin`/`.pt`/`.pth` count as PyTorch only beside a `config.json`
+//!   and without safetensors; mixed formats give the one holding the most bytes.
+//!
+//! Only the top-level `config.json` / `tokenizer_config.json` is read, or the only one when
+//! there is none at the top: nested ones (diffusers' `text_encoder/config.json`) describe
+//! parts of a pipeline, not the model.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use futures_util::stream::{self, StreamExt, TryStreamExt};
+use modelreg_api::{
+    DerivedField, Fact, FactSource, Facts, FileEntry, FilePath, Format, Manifest, Metadata, Precision,
+};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::RegistryError;
+use crate::blob::BlobStore;
+use crate::facts::{
+    self, FactsError, FileKind, GgufFacts, HfConfigFacts, Parse, SafetensorsFacts, parse_config_json,
+    parse_gguf, parse_safetensors, parse_tokenizer_config,
+};
+
+/// The first read of a weight file: enough for nearly every safetensors header.
+const FIRST_READ: u64 = 64 << 10;
+/// The longest header read; a file whose header needs more is skipped.
+pub const MAX_HEADER_READ: u64 = 64 << 20;
+/// Config files up to this size are read whole; larger ones are skipped.
+pub const MAX_CONFIG_READ: u64 = 4 << 20;
+/// Files read at once. With `MAX_HEADER_READ` this bounds derivation memory (256 MiB at
+/// worst; real headers are kilobytes to a few MiB).
+const READS_IN_FLIGHT: usize = 4;
+
+/// A value read from the files, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Derived<T> {
+    pub value: T,
+    /// The file it was read from; the first one when several contributed.
+    pub file: FilePath,
+    /// How many files contributed (summed shards, agreeing GGUF files).
+    pub files: usize,
+}
+
+/// What the files of a version say about the derivable fields.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DerivedFacts {
+    pub parameters: Option<Derived<u64>>,
+    pub context_length: Option<Derived<u64>>,
+    pub precision: Option<Derived<Precision>>,
+    pub quantization: Option<Derived<String>>,
+    pub architecture: Option<Derived<String>>,
+    /// Every name the files give the architecture (config `architectures` and
+    /// `model_type`, GGUF `general.architecture`), lower-cased: declaring any of them
+    /// confirms `architecture`, so `llama` matches `LlamaForCausalLM`.
+    pub architecture_names: BTreeSet<String>,
+    pub format: Option<Derived<Format>>,
+}
+
+/// What one file said.
+enum FileFacts {
+    Safetensors(SafetensorsFacts),
+    Gguf(GgufFacts),
+    Config(HfConfigFacts),
+    Tokenizer(Option<u64>),
+}
+
+/// Why a file gave no facts; never a publish error.
+enum Skip {
+    TooLarge { needed: u64 },
+    Unreadable(String),
+}
+
+/// Reads the headers and config files of `manifest` and aggregates what they say. Fails
+/// only when the blob store does; unreadable files are skipped.
+pub async fn derive(blobs: &BlobStore, manifest: &Manifest) -> Result<DerivedFacts, RegistryError> {
+    let read: Vec<(&FileEntry, Option<FileFacts>)> = stream::iter(files_to_read(&manifest.files))
+        .map(
+            |(file, kind)| async move { Ok::<_, RegistryError>((file, read_file(blobs, file, kind).await?)) },
+        )
+        .buffered(READS_IN_FLIGHT)
+        .try_collect()
+        .await?;
+    Ok(aggregate(&manifest.files, &read))
+}
+
+/// Every safetensors and GGUF file, plus the config files that describe the model.
+fn files_to_read(files: &[FileEntry]) -> Vec<(&FileEntry, FileKind)> {
+    let mut chosen: Vec<(&FileEntry, FileKind)> = files
+        .iter()
+        .filter_map(|f| match facts::kind_of(f.path.as_str()) {
+            Some(kind @ (FileKind::Safetensors | FileKind::Gguf)) => Some((f, kind)),
+            _ => None,
+        })
+        .collect();
+    for kind in [FileKind::HfConfig, FileKind::TokenizerConfig] {
+        let all: Vec<&FileEntry> =
+            files.iter().filter(|f| facts::kind_of(f.path.as_str()) == Some(kind)).collect();
+        let top = all.iter().find(|f| !f.path.as_str().contains('/'));
+        if let Some(file) = top.or(if all.len() == 1 { all.first() } else { None }) {
+            chosen.push((file, kind));
+        }
+    }
+    chosen
+}
+
+async fn read_file(
+    blobs: &BlobStore,
+    file: &FileEntry,
+    kind: FileKind,
+) -> Result<Option<FileFacts>, RegistryError> {
+    let outcome = match kind {
+        FileKind::Safetensors => {
+            read_header(blobs, file, parse_safetensors).await?.map(FileFacts::Safetensors)
+        }
+        FileKind::Gguf => read_header(blobs, file, parse_gguf).await?.map(FileFacts::Gguf),
+        FileKind::HfConfig => read_config(blobs, file, parse_config_json).await?.map(FileFacts::Config),
+        FileKind::TokenizerConfig => {
+            read_config(blobs, file, parse_tokenizer_config).await?.map(FileFacts::Tokenizer)
+        }
+    };
+    match outcome {
+        Ok(facts) => Ok(Some(facts)),
+        Err(Skip::TooLarge { needed }) => {
+            tracing::warn!(
+                file.path = %file.path, blob.digest = %file.digest, needed_bytes = needed,
+                limit_bytes = MAX_HEADER_READ, "header exceeds the read limit; no facts derived from the file"
+            );
+            Ok(None)
+        }
+        Err(Skip::Unreadable(reason)) => {
+            tracing::debug!(file.path = %file.path, %reason, "file not readable as its kind; skipped");
+            Ok(None)
+        }
+    }
+}
+
+/// Reads a binary header with growing prefixes until the parser is done, up to
+/// `MAX_HEADER_READ`.
+async fn read_header<T>(
+    blobs: &BlobStore,
+    file: &FileEntry,
+    parse: impl Fn(&[u8], u64) -> Result<Parse<T>, FactsError>,
+) -> Result<Result<T, Skip>, RegistryError> {
+    let mut want = FIRST_READ.min(file.size);
+    loop {
+        let prefix = blobs.read_prefix(&file.digest, want).await?;
+        want = match parse(&prefix, file.size) {
+            Ok(Parse::Done(facts)) => return Ok(Ok(facts)),
+            Err(e) => return Ok(Err(Skip::Unreadable(e.to_string()))),
+            Ok(Parse::NeedMore(needed)) if needed > MAX_HEADER_READ => {
+                return Ok(Err(Skip::TooLarge { needed }));
+            }
+            // The parser promises to ask for more than it was given; never loop on less.
+            Ok(Parse::NeedMore(needed)) if needed <= prefix.len() as u64 => {
+                return Ok(Err(Skip::Unreadable(format!("parser stalled at {needed} bytes"))));
+            }
+            Ok(Parse::NeedMore(needed)) => needed,
+        };
+    }
+}
+
+async fn read_config<T>(
+    blobs: &BlobStore,
+    file: &FileEntry,
+    parse: impl Fn(&[u8]) -> Result<T, FactsError>,
+) -> Result<Result<T, Skip>, RegistryError> {
+    if file.size > MAX_CONFIG_READ {
+        return Ok(Err(Skip::Unreadable(format!("larger than {MAX_CONFIG_READ} bytes"))));
+    }
+    let bytes = blobs.read_prefix(&file.digest, file.size).await?;
+    Ok(parse(&bytes).map_err(|e| Skip::Unreadable(e.to_string())))
+}
+
+fn aggregate(files: &[FileEntry], read: &[(&FileEntry, Option<FileFacts>)]) -> DerivedFacts {
+    let mut safetensors = Vec::new();
+    let mut safetensors_complete = true;
+    let mut gguf = Vec::new();
+    let mut config = None;
+    let mut tokenizer = None;
+    for (file, facts) in read {
+        match facts {
+            Some(FileFacts::Safetensors(f)) => safetensors.push((&file.path, f)),
+            None if facts::kind_of(file.path.as_str()) == Some(FileKind::Safetensors) => {
+                safetensors_complete = false;
+            }
+            Some(FileFacts::Gguf(f)) => gguf.push((&file.path, f)),
+            Some(FileFacts::Config(f)) => config = Some((&file.path, f)),
+            Some(FileFacts::Tokenizer(n)) => tokenizer = n.map(|n| derived(n, &file.path, 1)),
+            None => {}
+        }
+    }
+    let safetensors_read = safetensors_complete && !safetensors.is_empty();
+
+    let mut out = DerivedFacts::default();
+    if safetensors_read {
+        let total = safetensors.iter().try_fold(0u64, |sum, (_, f)| sum.checked_add(f.parameters));
+        out.parameters = total.filter(|&n| n > 0).map(|n| derived(n, safetensors[0].0, safetensors.len()));
+        let mut by_dtype = BTreeMap::<&str, u128>::new();
+        for (_, f) in &safetensors {
+            for (dtype, n) in &f.parameters_by_dtype {
+                *by_dtype.entry(dtype).or_default() += u128::from(*n);
+            }
+        }
+        out.precision =
+            precision_of_dtypes(&by_dtype).map(|p| derived(p, safetensors[0].0, safetensors.len()));
+    } else {
+        out.parameters = agreed(&gguf, |g| (g.parameters > 0).then_some(g.parameters));
+        let from_config = config.and_then(|(path, c)| {
+            let precision = Precision::from_dtype(c.torch_dtype.as_deref()?)?;
+            Some(derived(precision, path, 1))
+        });
+        let from_gguf = || {
+            let q = agreed(&gguf, |g| g.quantization.clone())?;
+            Some(Derived { value: Precision::from_dtype(&q.value)?, file: q.file, files: q.files })
+        };
+        out.precision = from_config.or_else(from_gguf);
+    }
+    out.quantization = agreed(&gguf, |g| g.quantization.clone());
+
+    let gguf_architecture = agreed(&gguf, |g| g.architecture.clone());
+    let config_architecture = config.and_then(|(path, c)| {
+        let name = c.architectures.first().or(c.model_type.as_ref())?;
+        Some(derived(name.clone(), path, 1))
+    });
+    out.architecture = config_architecture.or(gguf_architecture);
+    if let Some((_, c)) = config {
+        out.architecture_names.extend(c.architectures.iter().chain(&c.model_type).map(|n| n.to_lowercase()));
+    }
+    out.architecture_names
+        .extend(gguf.iter().filter_map(|(_, g)| g.architecture.as_deref()).map(str::to_lowercase));
+    out.architecture_names.extend(out.architecture.iter().map(|a| a.value.to_lowercase()));
+
+    let config_context = config.and_then(|(path, c)| Some(derived(c.context_length?, path, 1)));
+    out.context_length = config_context.or_else(|| agreed(&gguf, |g| g.context_length)).or(tokenizer);
+    out.format = format_of(files);
+    out
+}
+
+fn derived<T>(value: T, file: &FilePath, files: usize) -> Derived<T> {
+    Derived { value, file: file.clone(), files }
+}
+
+/// The value every GGUF file that states one agrees on; none if two differ.
+fn agreed<T: PartialEq>(
+    gguf: &[(&FilePath, &GgufFacts)],
+    get: impl Fn(&GgufFacts) -> Option<T>,
+) -> Option<Derived<T>> {
+    let mut found: Option<Derived<T>> = None;
+    for (path, facts) in gguf {
+        let Some(value) = get(facts) else { continue };
+        match &mut found {
+            None => found = Some(derived(value, path, 1)),
+            Some(d) if d.value == value => d.files += 1,
+            Some(_) => return None,
+        }
+    }
+    found
+}
+
+/// The precision of weights with these element counts per safetensors dtype.
+fn precision_of_dtypes(by_dtype: &BTreeMap<&str, u128>) -> Option<Precision> {
+    let total: u128 = by_dtype.values().sum();
+    let (dominant, count) = by_dtype.iter().max_by_key(|(_, n)| **n)?;
+    if total == 0 {
+        return None;
+    }
+    if count * 10 >= total * 9 {
+        return Precision::from_dtype(dominant);
+    }
+    // Several dtypes share the weights: mixed when each is a precision (bf16 weights with
+    // fp32 norms), unknown when some are packed integer words (GPTQ's I32).
+    by_dtype
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .all(|(dtype, _)| Precision::from_dtype(dtype).is_some())
+        .then_some(Precision::Mixed)
+}
+
+/// The weight format by file name; the one holding the most bytes when several appear.
+fn format_of(files: &[FileEntry]) -> Option<Derived<Format>> {
+    let ext = |f: &FileEntry| {
+        let name = f.path.as_str().rsplit('/').next().unwrap_or_default().to_ascii_lowercase();
+        if name.ends_with(".onnx.data") {
+            return "onnx_data".to_owned();
+        }
+        name.rsplit_once('.').map(|(_, ext)| ext.to_owned()).unwrap_or_default()
+    };
+    let has_safetensors = files.iter().any(|f| ext(f) == "safetensors");
+    let has_config = files.iter().any(|f| facts::kind_of(f.path.as_str()) == Some(FileKind::HfConfig));
+    let mut by_format: Vec<(Format, u128, Derived<Format>)> = Vec::new();
+    for f in files {
+        let format = match ext(f).as_str() {
+            "safetensors" => Format::Safetensors,
+            "gguf" => Format::Gguf,
+            "onnx" | "onnx_data" => Format::Onnx,
+            "bin" | "pt" | "pth" if has_config && !has_safetensors => Format::Pytorch,
+            _ => continue,
+        };
+        match by_format.iter_mut().find(|(known, ..)| *known == format) {
+            Some((_, bytes, d)) => {
+                *bytes += u128::from(f.size);
+                d.files += 1;
+            }
+            None => by_format.push((format, u128::from(f.size), derived(format, &f.path, 1))),
+        }
+    }
+    // Ties go to the format seen first (`max_by_key` keeps the last maximum).
+    by_format.into_iter().rev().max_by_key(|(_, bytes, _)| *bytes).map(|(.., d)| d)
+}
+
+/// A declared value that the files contradict.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Contradiction {
+    pub field: DerivedField,
+    pub declared: Value,
+    pub derived: Value,
+    pub file: FilePath,
+    pub files: usize,
+}
+
+impl fmt::Display for Contradiction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Self { field, declared, derived, file, files } = self;
+        write!(f, "metadata.{field}: declared {declared} but {file}")?;
+        match files.saturating_sub(1) {
+            0 => {}
+            1 => write!(f, " and 1 more file")?,
+            more => write!(f, " and {more} more files")?,
+        }
+        write!(f, " give {derived} (add \"{field}\" to override_derived to keep the declared value)")
+    }
+}
+
+/// Every contradiction between the declared metadata and the files.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Contradictions(pub Vec<Contradiction>);
+
+impl fmt::Display for Contradictions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, c) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{c}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Contradictions {}
+
+impl From<Contradictions> for RegistryError {
+    fn from(c: Contradictions) -> Self {
+        Self::InvalidManifest(c.to_string())
+    }
+}
+
+/// One field's declared value, derived value, and whether they agree.
+struct Compared<'a> {
+    declared: Option<Value>,
+    derived: Option<(Value, &'a FilePath, usize)>,
+    agree: bool,
+}
+
+fn compare<'a, T: Serialize, D: Serialize>(
+    declared: Option<T>,
+    derived: Option<&'a Derived<D>>,
+    agree: impl Fn(&T, &D) -> bool,
+) -> Compared<'a> {
+    let agree = match (&declared, derived) {
+        (Some(a), Some(b)) => agree(a, &b.value),
+        _ => true,
+    };
+    Compared {
+        declared: declared.map(|v| json!(v)),
+        derived: derived.map(|d| (json!(d.value), &d.file, d.files)),
+        agree,
+    }
+}
+
+/// Declared parameter counts are often rounded ("7B"): within 1% of the derived count they
+/// confirm it.
+fn parameters_agree(declared: u64, derived: u64) -> bool {
+    u128::from(declared.abs_diff(derived)) * 100 <= u128::from(derived)
+}
+
+/// The effective facts of a version: declared where only declared, derived where only
+/// derived, declared (with the confirming derived value) where they agree, and overridden
+/// where they differ and the field is in `overrides`. Every other difference is a
+/// contradiction; all of them are returned together.
+///
+/// Parameters agree within 1%, context length, precision and format exactly, quantization
+/// case-insensitively, and architecture when it names any of the files' architecture names.
+pub fn effective_facts(
+    metadata: &Metadata,
+    derived: &DerivedFacts,
+    overrides: &BTreeSet<DerivedField>,
+) -> Result<Facts, Contradictions> {
+    let same_text = |a: &String, b: &String| a.trim().eq_ignore_ascii_case(b.trim());
+    let names = &derived.architecture_names;
+    let fields = [
+        (
+            DerivedField::Parameters,
+            compare(metadata.parameters.map(|n| n.get()), derived.parameters.as_ref(), |a, b| {
+                parameters_agree(*a, *b)
+            }),
+        ),
+        (
+            DerivedField::ContextLength,
+            compare(metadata.context_length.map(|n| n.get()), derived.context_length.as_ref(), |a, b| a == b),
+        ),
+        (DerivedField::Precision, compare(metadata.precision, derived.precision.as_ref(), |a, b| a == b)),
+        (
+            DerivedField::Quantization,
+            compare(metadata.quantization.clone(), derived.quantization.as_ref(), same_text),
+        ),
+        (
+            DerivedField::Architecture,
+            compare(metadata.architecture.clone(), derived.architecture.as_ref(), |a, b| {
+                same_text(a, b) || names.contains(&a.trim().to_lowercase())
+            }),
+        ),
+        (DerivedField::Format, compare(metadata.format, derived.format.as_ref(), |a, b| a == b)),
+    ];
+
+    let mut facts = Facts::new();
+    let mut contradictions = Vec::new();
+    for (field, Compared { declared, derived, agree }) in fields {
+        let fact = match (declared, derived) {
+            (None, None) => continue,
+            (Some(value), None) => Fact { value, source: FactSource::Declared, derived: None, file: None },
+            (None, Some((value, file, _))) => {
+                Fact { value, source: FactSource::Derived, derived: None, file: Some(file.clone()) }
+            }
+            (Some(value), Some((d, file, _))) if agree => {
+                Fact { value, source: FactSource::Declared, derived: Some(d), file: Some(file.clone()) }
+            }
+            (Some(value), Some((d, file, _))) if overrides.contains(&field) => {
+                Fact { value, source: FactSource::Overridden, derived: Some(d), file: Some(file.clone()) }
+            }
+            (Some(declared), Some((derived, file, files))) => {
+                contradictions.push(Contradiction { field, declared, derived, file: file.clone(), files });
+                continue;
+            }
+        };
+        facts.insert(field, fact);
+    }
+    if contradictions.is_empty() { Ok(facts) } else { Err(Contradictions(contradictions)) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dtypes(pairs: &[(&'static str, u128)]) -> BTreeMap<&'static str, u128> {
+        pairs.iter().copied().collect()
+    }
+
+    #[test]
+    fn one_dtype_with_nine_tenths_of_the_parameters_names_the_precision() {
+        assert_eq!(precision_of_dtypes(&dtypes(&[("BF16", 90), ("F32", 10)])), Some(Precision::Bf16));
+        assert_eq!(precision_of_dtypes(&dtypes(&[("F16", 100)])), Some(Precision::Fp16));
+        assert_eq!(precision_of_dtypes(&dtypes(&[("I8", 95), ("F16", 5)])), Some(Precision::Int8));
+    }
+
+    #[test]
+    fn spread_dtypes_are_mixed_unless_some_hide_the_precision() {
+        assert_eq!(precision_of_dtypes(&dtypes(&[("BF16", 89), ("F32", 11)])), Some(Precision::Mixed));
+        assert_eq!(precision_of_dtypes(&dtypes(&[("I32", 70), ("F16", 30)])), None);
+        assert_eq!(precision_of_dtypes(&dtypes(&[("I32", 100)])), None);
+        assert_eq!(precision_of_dtypes(&dtypes(&[])), None);
+        assert_eq!(precision_of_dtypes(&dtypes(&[("F16", 0)])), None);
+    }
+
+    #[test]
+    fn declared_parameters_within_one_percent_agree() {
+        assert!(parameters_agree(7_000_000_000, 6_993_000_000));
+        assert!(parameters_agree(6_738_415_616, 6_738_415_616));
+        assert!(!parameters_agree(7_000_000_000, 6_738_415_616));
+        assert!(!parameters_agree(1, 0));
+        assert!(parameters_agree(u64::MAX, u64::MAX - 1));
+    }
+}
