@@ -7,7 +7,7 @@ use crate::client::Client;
 use crate::commands::{emit, emit_json};
 use crate::error::ClientError;
 use crate::output::{Output, human_size};
-use crate::table;
+
 
 #[derive(Debug, Args)]
 pub struct VersionsArgs {
@@ -42,7 +42,7 @@ pub fn table(list: &VersionList) -> String {
             v.digest.to_string(),
         ]);
     }
-    table::render(&rows)
+    crate::table::render(&rows)
 }
 
 #[cfg(test)]

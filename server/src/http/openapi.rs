@@ -3,8 +3,8 @@
 //! `schema/openapi.json`; a test fails when the committed copy is stale.
 
 use modelreg_api::{
-    BlobUploaded, ErrorEnvelope, Manifest, MissingBlobsRequest, MissingBlobsResponse, ModelSummary,
-    PublishResponse, VersionList, VersionManifest,
+    BlobUploaded, DerivativeList, ErrorEnvelope, LookupPage, Manifest, MissingBlobsRequest,
+    MissingBlobsResponse, ModelSummary, PublishResponse, VersionList, VersionManifest,
 };
 use schemars::generate::SchemaSettings;
 use serde_json::{Value, json};
@@ -31,9 +31,28 @@ pub fn document() -> Value {
         generator.subschema_for::<ModelSummary>(),
         generator.subschema_for::<VersionList>(),
         generator.subschema_for::<VersionManifest>(),
+        generator.subschema_for::<LookupPage>(),
+        generator.subschema_for::<DerivativeList>(),
     ]
     .map(|s| s.to_value());
-    let [error, missing_req, missing_resp, uploaded, manifest, published, summary, list, resolved] = refs;
+    let [
+        error,
+        missing_req,
+        missing_resp,
+        uploaded,
+        manifest,
+        published,
+        summary,
+        list,
+        resolved,
+        page,
+        derivatives,
+    ] = refs;
+    // Referenced only from the lookup's query parameters.
+    generator.subschema_for::<modelreg_api::SortKey>();
+    generator.subschema_for::<modelreg_api::Order>();
+    generator.subschema_for::<modelreg_api::VersionsMode>();
+    generator.subschema_for::<modelreg_api::LicenseClass>();
     let components = generator.take_definitions(true);
 
     let json_body = |s: &Value| json!({ "content": { "application/json": { "schema": s } } });
@@ -96,6 +115,14 @@ pub fn document() -> Value {
                 "head": { "summary": "Size and ETag of a blob.",
                     "responses": { "200": { "description": "Present." }, "404": { "description": "Absent." } } }
             },
+            "/v1/models": { "get": {
+                "summary": "Look up models by what matters when choosing one. Filters combine with AND; a repeated parameter is OR, except `language` (all required). By default one row per model: its highest non-pre-release version matching every filter.",
+                "parameters": lookup_parameters(),
+                "responses": { "200": ok("A page of results; pass next_cursor as cursor for the next.", &page),
+                    "400": err("A parameter is unknown or invalid (code invalid_query, the message names it).") } } },
+            "/v1/models/{namespace}/{name}/derivatives": { "get": {
+                "summary": "Models whose base_model is this one, with the relation.", "parameters": model_params,
+                "responses": { "200": ok("The derivatives.", &derivatives), "404": err("No such model.") } } },
             "/v1/models/{namespace}/{name}": { "get": {
                 "summary": "Model summary.", "parameters": model_params,
                 "responses": { "200": ok("The model.", &summary), "404": err("No such model.") } } },
@@ -120,4 +147,56 @@ pub fn document() -> Value {
             }
         }
     })
+}
+
+/// The lookup's query parameters, one entry each.
+fn lookup_parameters() -> Value {
+    let p = |name: &str, schema: Value, description: &str| json!({ "name": name, "in": "query", "required": false, "schema": schema, "description": description });
+    let s = || json!({ "type": "string" });
+    let n = || json!({ "type": "integer", "minimum": 0 });
+    let b = || json!({ "type": "boolean" });
+    let many = |inner: Value| json!({ "type": "array", "items": inner });
+    let r = |name: &str| json!({ "$ref": format!("#/components/schemas/{name}") });
+    Value::Array(vec![
+        p("q", s(), "Words that must all appear in the name, description or tags."),
+        p("namespace", many(s()), "Namespaces (any)."),
+        p(
+            "license",
+            many(s()),
+            "SPDX ids the expression lets you choose, e.g. MIT matches 'MIT OR Apache-2.0'.",
+        ),
+        p("license_class", many(r("LicenseClass")), "Licence classes (any)."),
+        p(
+            "commercial_use",
+            b(),
+            "true: commercial use allowed (with or without conditions); false: forbidden.",
+        ),
+        p("modality", many(r("Modality")), "Input or output modality (any)."),
+        p("input_modality", many(r("Modality")), "Input modality (any)."),
+        p("output_modality", many(r("Modality")), "Output modality (any)."),
+        p("task", many(r("Task")), "Tasks (any)."),
+        p("language", many(s()), "BCP-47 tags, all required; 'fr' also matches 'fr-CA'."),
+        p("any_language", many(s()), "BCP-47 tags, any."),
+        p("min_context", n(), "Context length at least, tokens."),
+        p("max_context", n(), "Context length at most, tokens."),
+        p("min_params", n(), "Parameter count at least."),
+        p("max_params", n(), "Parameter count at most."),
+        p("max_size_bytes", n(), "Total size at most."),
+        p("format", many(r("Format")), "Weight formats (any)."),
+        p("framework", many(s()), "Frameworks (any), case-insensitive."),
+        p("precision", many(r("Precision")), "Precisions (any)."),
+        p("quantization", many(s()), "Quantisations (any), case-insensitive."),
+        p("base_model", s(), "Direct derivatives of this model (namespace/name)."),
+        p("fine_tunable", b(), "Fine-tunable or not."),
+        p("max_latency_ms", json!({ "type": "number" }), "Some stated p50 latency at most this, ms."),
+        p("hardware", s(), "With max_latency_ms: only measurements on this hardware (case-insensitive)."),
+        p("has_risk_notes", b(), "Whether any risk note is written."),
+        p("tag", many(s()), "Tags (any)."),
+        p("label", many(s()), "key:value labels (any)."),
+        p("sort", r("SortKey"), "Sort key (default name); missing values sort last."),
+        p("order", r("Order"), "asc (default) or desc."),
+        p("limit", json!({ "type": "integer", "minimum": 1, "maximum": 200 }), "Page size (default 20)."),
+        p("cursor", s(), "next_cursor of the previous page."),
+        p("versions", r("VersionsMode"), "best (default): one row per model; all: every matching version."),
+    ])
 }

@@ -342,11 +342,11 @@ impl fmt::Display for Contradiction {
         let Self { field, declared, derived, file, files } = self;
         write!(f, "metadata.{field}: declared {declared} but {file}")?;
         match files.saturating_sub(1) {
-            0 => {}
-            1 => write!(f, " and 1 more file")?,
-            more => write!(f, " and {more} more files")?,
+            0 => write!(f, " says")?,
+            1 => write!(f, " and 1 more file say")?,
+            more => write!(f, " and {more} more files say")?,
         }
-        write!(f, " give {derived} (add \"{field}\" to override_derived to keep the declared value)")
+        write!(f, " {derived} (add \"{field}\" to override_derived to keep the declared value)")
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod auth;
 mod blobs;
+mod lookup;
 mod models;
 mod system;
 

@@ -25,6 +25,7 @@ macro_rules! store_contract {
 mod binary;
 mod blob_contract;
 mod contracts;
+mod derive;
 mod http;
 mod lookup_contract;
 mod store_contract;
