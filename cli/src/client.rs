@@ -6,9 +6,9 @@ use std::fmt;
 use std::time::Duration;
 
 use modelreg_api::{
-    BlobUploaded, DerivativeList, Digest, ErrorBody, ErrorEnvelope, LookupPage, LookupQuery, MAX_MISSING_QUERY,
-    Manifest, MissingBlobsRequest, MissingBlobsResponse, ModelName, ModelSummary, PublishResponse, Version,
-    VersionList, VersionManifest, VersionSelector,
+    BlobUploaded, DerivativeList, Digest, ErrorBody, ErrorEnvelope, LookupPage, LookupQuery,
+    MAX_MISSING_QUERY, Manifest, MissingBlobsRequest, MissingBlobsResponse, ModelName, ModelSummary,
+    PublishResponse, Version, VersionList, VersionManifest, VersionSelector,
 };
 use reqwest::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, RANGE};
 use reqwest::{Method, RequestBuilder, Response, StatusCode, Url};
@@ -296,7 +296,11 @@ mod tests {
         let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
         assert_eq!(
             pairs,
-            [("q".into(), "chat & code".into()), ("label".into(), "team:nlp/fr".into()), ("limit".into(), "5".into())]
+            [
+                ("q".into(), "chat & code".into()),
+                ("label".into(), "team:nlp/fr".into()),
+                ("limit".into(), "5".into())
+            ]
         );
         let bare = LookupQuery { limit: modelreg_api::DEFAULT_LIMIT, ..LookupQuery::default() };
         assert_eq!(c.lookup_url(&bare).as_str(), "http://127.0.0.1:8080/reg/v1/models");

@@ -72,8 +72,7 @@ pub fn parse(yaml: &str) -> BTreeMap<String, YamlValue> {
         {
             i += 1;
         }
-        let block: Vec<&str> = lines[start..i].iter().copied().filter(|l| !is_comment(l)).collect();
-        if let Some(value) = value_of(rest, &block) {
+        if let Some(value) = value_of(rest, &lines[start..i]) {
             fields.entry(key).or_insert(value);
         }
     }
@@ -103,24 +102,30 @@ fn split_key(line: &str) -> Option<(String, &str)> {
     (!key.is_empty()).then(|| (key.to_owned(), line[at + 1..].trim()))
 }
 
-/// The value of a key: `rest` is what follows the colon on the key's line, `block` the
-/// lines belonging to the key (comments removed).
-fn value_of(rest: &str, block: &[&str]) -> Option<YamlValue> {
+/// The value of a key: `rest` is what follows the colon on the key's line, `raw` the
+/// lines belonging to the key.
+fn value_of(rest: &str, raw: &[&str]) -> Option<YamlValue> {
     let rest = strip_properties(rest);
     let rest = if rest.starts_with('#') { "" } else { rest };
+    if let Some(style) = rest.chars().next().filter(|c| matches!(c, '|' | '>')) {
+        return Some(YamlValue::Scalar(block_scalar(style, raw)));
+    }
+    // Outside block scalars a line starting with `#` is a comment.
+    let block: Vec<&str> = raw.iter().copied().filter(|l| !is_comment(l)).collect();
     if rest.starts_with('*') {
         return Some(YamlValue::Nested);
     }
     if rest.is_empty() {
         let first = block.iter().find(|l| !l.trim().is_empty())?;
-        return Some(if first.trim_start().starts_with('-') { block_list(block) } else { YamlValue::Nested });
-    }
-    if let Some(style) = rest.chars().next().filter(|c| matches!(c, '|' | '>')) {
-        return Some(YamlValue::Scalar(block_scalar(style, block)));
+        return Some(if first.trim_start().starts_with('-') {
+            block_list(&block)
+        } else {
+            YamlValue::Nested
+        });
     }
     let joined = || {
         let mut text = rest.to_owned();
-        for line in block {
+        for line in &block {
             text.push(' ');
             text.push_str(line.trim());
         }
@@ -160,7 +165,9 @@ fn block_list(block: &[&str]) -> YamlValue {
                 return YamlValue::Nested;
             };
             let content = strip_properties(content.trim());
-            if content.is_empty() || content.starts_with(['[', '{', '-', '*', '|', '>']) || split_key(content).is_some()
+            if content.is_empty()
+                || content.starts_with(['[', '{', '-', '*', '|', '>'])
+                || split_key(content).is_some()
             {
                 return YamlValue::Nested;
             }

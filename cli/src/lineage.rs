@@ -119,7 +119,10 @@ mod tests {
         ];
         let lineage = Lineage { ancestors, truncated: false };
         let text = render_chain(&"acme/chat".parse().unwrap(), &v, &lineage);
-        assert_eq!(text, "acme/chat@1.0.0 <- derived from acme/base@1.0.0 <- derived from acme/chat@1.0.0 (cycle)");
+        assert_eq!(
+            text,
+            "acme/chat@1.0.0 <- derived from acme/base@1.0.0 <- derived from acme/chat@1.0.0 (cycle)"
+        );
         let ancestors = vec![step(
             Some(BaseRelation::Adapter),
             "acme/base",

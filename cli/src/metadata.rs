@@ -1,35 +1,72 @@
 //! A version's metadata as the push command builds it: `modelreg.toml` in the pushed
-//! directory, converted from TOML to JSON, with command-line flags on top. Talks to no
-//! server.
+//! directory, converted from TOML to JSON, over what the model card (`README.md`) says, with
+//! command-line flags on top. Talks to no server.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 
 use modelreg_api::{LicenseExpr, Metadata};
 use serde_json::Value as Json;
 
 use crate::error::ClientError;
+use crate::hf_card::{CardImport, HF_BASE_MODEL_LABEL, README_FILE, import_card};
 use crate::scan::METADATA_FILE;
 
-/// Reads `dir/modelreg.toml` if it exists and merges `license` over it.
-pub fn load_metadata(dir: &Path, license: Option<LicenseExpr>) -> Result<Metadata, ClientError> {
-    let path = dir.join(METADATA_FILE);
-    let table = match std::fs::read_to_string(&path) {
-        Ok(text) => Some(
-            text.parse::<toml::Table>()
-                .map_err(|e| ClientError::Invalid(format!("{METADATA_FILE} is not valid TOML: {e}")))?,
-        ),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(ClientError::io(format!("cannot read '{}'", path.display()), e)),
-    };
-    merge_metadata(table, license)
+/// The metadata of a push, and what was skipped on the way.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadedMetadata {
+    pub metadata: Metadata,
+    /// Values of the model card that were not imported, one line each.
+    pub warnings: Vec<String>,
 }
 
-/// Builds the metadata from a TOML table (its keys become metadata keys) and the flags;
-/// `--license` wins over the file. A licence is required.
+/// Reads `dir/modelreg.toml` if it exists and, with `import_readme`, `dir/README.md`, and
+/// merges them with `license` on top.
+pub fn load_metadata(
+    dir: &Path,
+    license: Option<LicenseExpr>,
+    import_readme: bool,
+) -> Result<LoadedMetadata, ClientError> {
+    let table = read_optional(&dir.join(METADATA_FILE))?
+        .map(|text| {
+            text.parse::<toml::Table>()
+                .map_err(|e| ClientError::Invalid(format!("{METADATA_FILE} is not valid TOML: {e}")))
+        })
+        .transpose()?;
+    let card =
+        if import_readme { read_optional(&dir.join(README_FILE))?.map(|t| import_card(&t)) } else { None };
+    merge_metadata(table, card, license)
+}
+
+fn read_optional(path: &Path) -> Result<Option<String>, ClientError> {
+    match std::fs::read(path) {
+        Ok(bytes) => String::from_utf8(bytes)
+            .map(Some)
+            .map_err(|_| ClientError::Invalid(format!("'{}' is not UTF-8 text", path.display()))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(ClientError::io(format!("cannot read '{}'", path.display()), e)),
+    }
+}
+
+/// Keys that are taken from one source together: a licence URL belongs to its licence, a
+/// relation (and the Hugging Face base label) to its base model.
+fn group_of(key: &str) -> &[&'static str] {
+    match key {
+        "license" | "license_url" => &["license", "license_url"],
+        "base_model" | "base_relation" | HF_BASE_MODEL_LABEL => &["base_model", "base_relation"],
+        _ => &[],
+    }
+}
+
+/// Builds the metadata from a TOML table (its keys become metadata keys), the model card
+/// import and the flags. The flags win over the file, the file over the card, key by key
+/// (and group by group: `license` with `license_url`, `base_model` with `base_relation`).
+/// A licence is required.
 pub fn merge_metadata(
     table: Option<toml::Table>,
+    card: Option<CardImport>,
     license_flag: Option<LicenseExpr>,
-) -> Result<Metadata, ClientError> {
+) -> Result<LoadedMetadata, ClientError> {
     let mut fields = serde_json::Map::new();
     for (key, value) in table.unwrap_or_default() {
         let json = toml_to_json(value)
@@ -39,17 +76,50 @@ pub fn merge_metadata(
     if let Some(license) = license_flag {
         fields.insert("license".into(), Json::String(license.to_string()));
     }
-    if !fields.contains_key("license") {
-        return Err(ClientError::Invalid(format!(
-            "a licence is required: set license = \"SPDX-expression\" in {METADATA_FILE} or pass --license"
-        )));
+    let declared: BTreeSet<String> = fields.keys().cloned().collect();
+    let taken = |key: &str| declared.contains(key) || group_of(key).iter().any(|k| declared.contains(*k));
+    let mut imported = BTreeSet::new();
+    let mut skipped: Vec<(&str, String)> = Vec::new();
+    if let Some(card) = card {
+        for (key, value) in card.fields {
+            if !taken(&key) {
+                imported.insert(key.clone());
+                fields.insert(key, value);
+            }
+        }
+        for (key, value) in card.labels {
+            if taken(&key) {
+                continue;
+            }
+            if let Json::Object(labels) =
+                fields.entry("labels").or_insert_with(|| Json::Object(serde_json::Map::new()))
+                && !labels.contains_key(&key)
+            {
+                imported.insert("labels".into());
+                labels.insert(key, Json::String(value));
+            }
+        }
+        skipped = card.warnings.into_iter().filter(|(key, _)| !taken(key)).collect();
     }
+    if !fields.contains_key("license") {
+        let mut message = format!(
+            "a licence is required: set license = \"SPDX-expression\" in {METADATA_FILE} or pass --license"
+        );
+        if let Some((_, why)) = skipped.iter().find(|(key, _)| *key == "license") {
+            message.push_str(&format!(" ({why})"));
+        }
+        return Err(ClientError::Invalid(message));
+    }
+    let source = |field: &str| {
+        let top = field.split(['.', '[']).next().unwrap_or_default();
+        if imported.contains(top) { README_FILE } else { METADATA_FILE }
+    };
     let metadata: Metadata = serde_path_to_error::deserialize(Json::Object(fields)).map_err(|e| {
         let path = e.path().to_string();
-        ClientError::Invalid(format!("{METADATA_FILE}: {path}: {}", e.into_inner()))
+        ClientError::Invalid(format!("{}: {path}: {}", source(&path), e.into_inner()))
     })?;
-    metadata.validate().map_err(|e| ClientError::Invalid(format!("{METADATA_FILE}: {e}")))?;
-    Ok(metadata)
+    metadata.validate().map_err(|e| ClientError::Invalid(format!("{}: {e}", source(&e.field))))?;
+    Ok(LoadedMetadata { metadata, warnings: skipped.into_iter().map(|(_, w)| w).collect() })
 }
 
 /// Converts a TOML value to JSON; datetimes become their RFC 3339 strings.
@@ -72,92 +142,4 @@ fn toml_to_json(value: toml::Value) -> Result<Json, String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use serde_json::json;
-
-    use super::*;
-
-    fn table(text: &str) -> Option<toml::Table> {
-        Some(text.parse().unwrap())
-    }
-
-    #[test]
-    fn toml_keys_become_metadata_keys_as_json() {
-        let meta = merge_metadata(
-            table(
-                r#"
-                license = "Apache-2.0"
-                task = "text-classification"
-                context_length = 8192
-                fine_tunable = true
-                languages = ["en", "FR"]
-                [labels]
-                released = "2024-05-01"
-                [modalities]
-                input = ["text"]
-                "#,
-            ),
-            None,
-        )
-        .unwrap();
-        assert_eq!(meta.license.as_str(), "Apache-2.0");
-        let json = serde_json::to_value(&meta).unwrap();
-        assert_eq!(
-            json,
-            json!({
-                "license": "Apache-2.0",
-                "task": "text-classification",
-                "context_length": 8192,
-                "fine_tunable": true,
-                "languages": ["en", "fr"],
-                "labels": {"released": "2024-05-01"},
-                "modalities": {"input": ["text"], "output": []},
-            })
-        );
-    }
-
-    #[test]
-    fn unknown_keys_are_refused_by_name() {
-        let err =
-            merge_metadata(table("license = \"MIT\"\ntemperature = 0.7"), None).unwrap_err().to_string();
-        assert!(err.contains("temperature"), "{err}");
-    }
-
-    #[test]
-    fn the_license_flag_wins_over_the_file() {
-        let meta = merge_metadata(table(r#"license = "MIT""#), Some("Apache-2.0".parse().unwrap())).unwrap();
-        assert_eq!(meta.license.as_str(), "Apache-2.0");
-        assert_eq!(serde_json::to_value(&meta).unwrap(), json!({"license": "Apache-2.0"}));
-        let meta = merge_metadata(None, Some("MIT".parse().unwrap())).unwrap();
-        assert_eq!(meta.license.as_str(), "MIT");
-    }
-
-    #[test]
-    fn a_missing_licence_says_how_to_set_one() {
-        let err = merge_metadata(table(r#"task = "x""#), None).unwrap_err().to_string();
-        assert!(err.contains("modelreg.toml") && err.contains("--license"), "{err}");
-        let err = merge_metadata(None, None).unwrap_err().to_string();
-        assert!(err.contains("--license"), "{err}");
-    }
-
-    #[test]
-    fn a_bad_licence_in_the_file_names_the_field() {
-        let err = merge_metadata(table(r#"license = "Made-Up-1.0""#), None).unwrap_err().to_string();
-        assert!(err.contains("license") && err.contains("Made-Up-1.0"), "{err}");
-        let err = merge_metadata(table("license = 3"), None).unwrap_err().to_string();
-        assert!(err.contains("expected a string"), "{err}");
-    }
-
-    #[test]
-    fn the_metadata_file_is_read_from_the_directory() {
-        let dir = tempfile::tempdir().unwrap();
-        let err = load_metadata(dir.path(), None).unwrap_err();
-        assert!(err.to_string().contains("licence is required"), "{err}");
-        std::fs::write(dir.path().join(METADATA_FILE), "license = \"MIT\"\ntags = [\"nlp\"]\n").unwrap();
-        let meta = load_metadata(dir.path(), None).unwrap();
-        assert_eq!(meta.tags, ["nlp"]);
-        std::fs::write(dir.path().join(METADATA_FILE), "license = ").unwrap();
-        let err = load_metadata(dir.path(), None).unwrap_err().to_string();
-        assert!(err.contains("not valid TOML"), "{err}");
-    }
-}
+mod tests;

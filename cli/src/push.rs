@@ -1,7 +1,7 @@
 //! The push engine: scan a directory, hash every file, upload the blobs the registry lacks,
 //! then publish the manifest. Holds at most `jobs` file buffers at once, never a whole file.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -11,7 +11,9 @@ use std::task::{Context, Poll, ready};
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt, TryStreamExt, stream};
 use glob::Pattern;
-use modelreg_api::{Digest, FileEntry, FilePath, LicenseExpr, Manifest, ModelName, PublishResponse, Version};
+use modelreg_api::{
+    DerivedField, Digest, FileEntry, FilePath, LicenseExpr, Manifest, ModelName, PublishResponse, Version,
+};
 use serde::Serialize;
 use tokio::io::{AsyncReadExt, Take};
 use tokio_util::io::ReaderStream;
@@ -37,6 +39,10 @@ pub struct PushRequest {
     pub excludes: Vec<Pattern>,
     /// Files hashed or uploaded at once (at least 1).
     pub jobs: usize,
+    /// Declared fields to keep where the files say otherwise.
+    pub override_derived: BTreeSet<DerivedField>,
+    /// Read `README.md` (front matter and body) into the metadata.
+    pub import_readme: bool,
 }
 
 /// The outcome of a push; also its `--json` shape.
@@ -73,7 +79,10 @@ pub async fn push(client: &Client, req: &PushRequest, out: &Output) -> Result<Pu
     if scanned.is_empty() {
         return Err(ClientError::Invalid(format!("there are no files to push in '{}'", req.dir.display())));
     }
-    let metadata = load_metadata(&req.dir, req.license.clone())?;
+    let loaded = load_metadata(&req.dir, req.license.clone(), req.import_readme)?;
+    for warning in &loaded.warnings {
+        out.info(format!("warning: {warning}"));
+    }
 
     out.info(format!("hashing {}", count_files(scanned.len())));
     let files = hash_all(scanned, jobs, out).await?;
@@ -82,8 +91,8 @@ pub async fn push(client: &Client, req: &PushRequest, out: &Output) -> Result<Pu
             .iter()
             .map(|f| FileEntry { path: f.path.clone(), digest: f.digest, size: f.size })
             .collect(),
-        metadata,
-        override_derived: Default::default(),
+        metadata: loaded.metadata,
+        override_derived: req.override_derived.clone(),
     }
     .canonicalize();
     manifest.validate().map_err(|e| ClientError::Invalid(e.to_string()))?;
@@ -195,9 +204,20 @@ fn missing_from_details(err: &ClientError) -> Option<Vec<Digest>> {
     serde_json::from_value(missing).ok()
 }
 
-/// Rewrites a conflict into what it means for a push; other errors pass through.
+/// Rewrites a conflict into what it means for a push, and points a refused manifest that
+/// contradicts the files at `--override-derived`; other errors pass through.
 fn explain_publish_error(err: ClientError, req: &PushRequest) -> ClientError {
     match err {
+        ClientError::Api { status, mut error }
+            if error.code == "invalid_manifest"
+                && error.message.contains("derived")
+                && !error.message.contains("--override-derived") =>
+        {
+            error.message.push_str(
+                " (to publish the declared value anyway, push again with --override-derived FIELD)",
+            );
+            ClientError::Api { status, error }
+        }
         ClientError::Api { status, mut error } if status == reqwest::StatusCode::CONFLICT => {
             error.message = format!(
                 "{}@{} is already published with different content, and published versions are \

@@ -34,7 +34,9 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         "g" | "gib" => 1 << 30,
         "t" | "tib" => 1 << 40,
         other => {
-            return Err(format!("unknown unit '{other}' in '{s}' (use B, KB, MB, GB, TB, KiB, MiB, GiB or TiB)"));
+            return Err(format!(
+                "unknown unit '{other}' in '{s}' (use B, KB, MB, GB, TB, KiB, MiB, GiB or TiB)"
+            ));
         }
     };
     scale(s, number, multiplier)

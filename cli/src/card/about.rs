@@ -67,7 +67,11 @@ pub(super) fn characteristics(out: &mut Lines, m: &VersionManifest) {
     out.optional("task", meta.task);
     if let Some(modalities) = &meta.modalities {
         let list = |v: &[modelreg_api::Modality]| {
-            if v.is_empty() { "?".to_owned() } else { v.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(", ") }
+            if v.is_empty() {
+                "?".to_owned()
+            } else {
+                v.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(", ")
+            }
         };
         out.field("modalities", format!("{} -> {}", list(&modalities.input), list(&modalities.output)));
     }

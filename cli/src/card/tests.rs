@@ -90,7 +90,8 @@ fn a_full_card_shows_verdicts_provenance_lineage_and_sections() {
         "derivatives": [{"model": "acme/chat-q4", "version": "1.0.0", "relation": "quantized", "base_version": "1.0.0"}],
     }))
     .unwrap();
-    let text = render(&Card { manifest: &m, lineage: &lineage, derivatives: Some(&derivatives), readme: false });
+    let text =
+        render(&Card { manifest: &m, lineage: &lineage, derivatives: Some(&derivatives), readme: false });
     for expected in [
         "acme/chat@1.0.0\ndigest:        sha256:cdcd",
         "size:          5.0 GiB in 2 files",

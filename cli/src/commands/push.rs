@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use glob::Pattern;
-use modelreg_api::{LicenseExpr, ModelName, Version};
+use modelreg_api::{DerivedField, LicenseExpr, ModelName, Version};
 
 use crate::client::Client;
 use crate::commands::{emit, emit_json};
@@ -32,6 +32,13 @@ pub struct PushArgs {
     /// Files hashed or uploaded at once.
     #[arg(short, long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub jobs: u16,
+    /// Keep the declared value of this field where the files say otherwise: parameters,
+    /// context_length, precision, quantization, architecture, format (repeatable).
+    #[arg(long, value_name = "FIELD")]
+    pub override_derived: Vec<DerivedField>,
+    /// Do not read README.md (Hugging Face front matter and model card) into the metadata.
+    #[arg(long)]
+    pub no_readme_import: bool,
 }
 
 pub async fn run(client: &Client, args: PushArgs, out: &Output) -> Result<(), ClientError> {
@@ -42,6 +49,8 @@ pub async fn run(client: &Client, args: PushArgs, out: &Output) -> Result<(), Cl
         license: args.license,
         excludes: args.exclude,
         jobs: usize::from(args.jobs),
+        override_derived: args.override_derived.into_iter().collect(),
+        import_readme: !args.no_readme_import,
     };
     let report = push(client, &req, out).await?;
     if out.json {

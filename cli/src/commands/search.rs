@@ -4,8 +4,8 @@
 use clap::Args;
 use clap::builder::{BoolishValueParser, PossibleValuesParser, TypedValueParser};
 use modelreg_api::{
-    Format, LanguageTag, LicenseClass, LookupQuery, MAX_LIMIT, Modality, ModelName, Order, Precision, SortKey,
-    Task, VersionsMode,
+    Format, LanguageTag, LicenseClass, LookupQuery, MAX_LIMIT, Modality, ModelName, Order, Precision,
+    SortKey, Task, VersionsMode,
 };
 use serde::de::DeserializeOwned;
 
@@ -225,7 +225,8 @@ where
     T: DeserializeOwned + Clone + Send + Sync + 'static,
 {
     PossibleValuesParser::new(names).map(|name| {
-        serde_json::from_value(serde_json::Value::String(name)).expect("every listed name is a value of the enum")
+        serde_json::from_value(serde_json::Value::String(name))
+            .expect("every listed name is a value of the enum")
     })
 }
 
@@ -262,15 +263,68 @@ mod tests {
     #[test]
     fn every_flag_becomes_its_query_parameter() {
         let got = pairs(&[
-            "french", "chat", "--namespace", "acme", "--license", "MIT", "--license-class", "permissive",
-            "--commercial-use", "--modality", "text", "--input-modality", "image", "--output-modality", "text",
-            "--task", "text-generation", "--language", "fr", "--language", "DE", "--any-language", "en",
-            "--min-context", "8192", "--max-context", "131072", "--min-params", "500M", "--max-params", "1.5B",
-            "--max-size", "4GiB", "--format", "gguf", "--framework", "llama.cpp", "--precision", "bf16",
-            "--quantization", "q4_k_m", "--base-model", "acme/base", "--fine-tunable=false",
-            "--max-latency-ms", "250", "--hardware", "a100", "--has-risk-notes", "--tag", "chat",
-            "--label", "team:nlp", "--sort", "context_length", "--order", "desc", "--limit", "50",
-            "--cursor", "abc", "--all-versions",
+            "french",
+            "chat",
+            "--namespace",
+            "acme",
+            "--license",
+            "MIT",
+            "--license-class",
+            "permissive",
+            "--commercial-use",
+            "--modality",
+            "text",
+            "--input-modality",
+            "image",
+            "--output-modality",
+            "text",
+            "--task",
+            "text-generation",
+            "--language",
+            "fr",
+            "--language",
+            "DE",
+            "--any-language",
+            "en",
+            "--min-context",
+            "8192",
+            "--max-context",
+            "131072",
+            "--min-params",
+            "500M",
+            "--max-params",
+            "1.5B",
+            "--max-size",
+            "4GiB",
+            "--format",
+            "gguf",
+            "--framework",
+            "llama.cpp",
+            "--precision",
+            "bf16",
+            "--quantization",
+            "q4_k_m",
+            "--base-model",
+            "acme/base",
+            "--fine-tunable=false",
+            "--max-latency-ms",
+            "250",
+            "--hardware",
+            "a100",
+            "--has-risk-notes",
+            "--tag",
+            "chat",
+            "--label",
+            "team:nlp",
+            "--sort",
+            "context_length",
+            "--order",
+            "desc",
+            "--limit",
+            "50",
+            "--cursor",
+            "abc",
+            "--all-versions",
         ]);
         assert_eq!(
             got,
@@ -343,7 +397,11 @@ mod tests {
     fn invalid_query_errors_name_the_flag() {
         let err = |message: &str| ClientError::Api {
             status: reqwest::StatusCode::BAD_REQUEST,
-            error: modelreg_api::ErrorBody { code: "invalid_query".into(), message: message.into(), details: None },
+            error: modelreg_api::ErrorBody {
+                code: "invalid_query".into(),
+                message: message.into(),
+                details: None,
+            },
         };
         let shown = explain_query_error(err("query parameter 'min_params': is greater than max_params"));
         assert!(shown.to_string().ends_with("(flag --min-params)"), "{shown}");

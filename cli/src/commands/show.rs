@@ -38,7 +38,12 @@ pub async fn run(client: &Client, args: ShowArgs, out: &Output) -> Result<(), Cl
             None
         }
     };
-    let card = Card { manifest: &manifest, lineage: &lineage, derivatives: derivatives.as_ref(), readme: args.readme };
+    let card = Card {
+        manifest: &manifest,
+        lineage: &lineage,
+        derivatives: derivatives.as_ref(),
+        readme: args.readme,
+    };
     emit(&render(&card));
     Ok(())
 }

@@ -8,7 +8,6 @@ use crate::commands::{emit, emit_json};
 use crate::error::ClientError;
 use crate::output::{Output, human_size};
 
-
 #[derive(Debug, Args)]
 pub struct VersionsArgs {
     /// Model whose versions to list.

@@ -213,7 +213,7 @@ impl BlobStore {
         if end == 0 {
             return Ok(Bytes::new());
         }
-        Ok(self.store.get_range(&key, 0..end).await.map_err(not_found)?)
+        self.store.get_range(&key, 0..end).await.map_err(not_found)
     }
 
     /// Removes a blob (tests and, later, garbage collection).

@@ -200,3 +200,13 @@ fn lookup_parameters() -> Value {
         p("versions", r("VersionsMode"), "best (default): one row per model; all: every matching version."),
     ])
 }
+
+/// JSON Schema (2020-12) of the manifest and its metadata, pretty-printed with a trailing
+/// newline (committed as `schema/model-manifest.schema.json`).
+pub fn manifest_schema_json() -> String {
+    let schema =
+        schemars::SchemaGenerator::new(SchemaSettings::draft2020_12()).into_root_schema_for::<Manifest>();
+    let mut text = serde_json::to_string_pretty(&schema).expect("schema serialises");
+    text.push('\n');
+    text
+}

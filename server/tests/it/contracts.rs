@@ -28,6 +28,11 @@ fn the_committed_openapi_document_is_current() {
 }
 
 #[test]
+fn the_committed_manifest_schema_is_current() {
+    check("schema/model-manifest.schema.json", &modelreg_server::http::openapi::manifest_schema_json());
+}
+
+#[test]
 fn the_committed_example_config_is_current() {
     check("docs/modelreg-server.example.toml", &modelreg_server::config::example_toml());
 }

@@ -379,6 +379,11 @@ async fn a_malformed_safetensors_file_does_not_fail_the_publish() {
     let files: [(&str, &[u8]); 1] = [("model.safetensors", &garbage)];
     let (registry, _dir) = registry_with(&files).await;
     registry.publish(&model(), &v1(), manifest_of(&files, json!({"parameters": 1000}))).await.unwrap();
+    let facts = registry.resolve(&model(), &VersionSelector::Exact(v1())).await.unwrap().facts;
+    let parameters = &facts[&DerivedField::Parameters];
+    assert_eq!((parameters.source, &parameters.derived), (FactSource::Declared, &None));
+    // The name still tells the format.
+    assert_eq!(facts[&DerivedField::Format].value, json!("safetensors"));
 }
 
 #[tokio::test]

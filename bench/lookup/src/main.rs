@@ -1,0 +1,235 @@
+//! Lookup latency benchmark: seeds a registry with N models and M versions of varied
+//! metadata straight through the metadata store, serves it with the real route table on a
+//! loopback port, and measures p50/p99 of lookups over HTTP, single-field filters and
+//! five-field combinations alike. The baseline measured in the same run is `GET /healthz`
+//! (the HTTP floor on this machine), so figures can be read as ratios.
+//!
+//!   cargo run --release -p modelreg-bench -- [--models 20000] [--versions 100000] [--requests 200] [--sqlite]
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use chrono::{TimeZone, Utc};
+use futures_util::stream::{self, StreamExt, TryStreamExt};
+use modelreg_api::{Digest, Facts, Manifest};
+use modelreg_server::config::Config;
+use modelreg_server::store::{MetadataStore, NewFile, NewVersion};
+
+const LICENSES: &[&str] = &[
+    "Apache-2.0",
+    "MIT",
+    "MIT OR Apache-2.0",
+    "CC-BY-NC-4.0",
+    "LicenseRef-llama3",
+    "GPL-3.0-only",
+    "BSD-3-Clause",
+    "CC-BY-4.0",
+];
+const TASKS: &[&str] = &[
+    "text-generation",
+    "text-classification",
+    "translation",
+    "summarization",
+    "image-classification",
+    "automatic-speech-recognition",
+    "feature-extraction",
+    "question-answering",
+];
+const LANGS: &[&str] = &["en", "fr", "de", "es", "it", "pt-BR", "ja", "zh-Hans", "ar", "hi", "ru", "nl"];
+const FORMATS: &[&str] = &["safetensors", "gguf", "onnx", "pytorch"];
+const MODALITIES: &[&str] = &["text", "image", "audio", "video", "tabular"];
+
+struct Args {
+    models: usize,
+    versions: usize,
+    requests: usize,
+    sqlite: bool,
+}
+
+fn parse_args() -> anyhow::Result<Args> {
+    let mut args = Args { models: 20_000, versions: 100_000, requests: 200, sqlite: false };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || {
+            it.next().context("a value after the flag").and_then(|v| v.parse::<usize>().context("a number"))
+        };
+        match flag.as_str() {
+            "--models" => args.models = value()?,
+            "--versions" => args.versions = value()?,
+            "--requests" => args.requests = value()?,
+            "--sqlite" => args.sqlite = true,
+            other => anyhow::bail!("unknown flag {other}"),
+        }
+    }
+    anyhow::ensure!(args.versions >= args.models && args.models > 0, "need versions >= models > 0");
+    Ok(args)
+}
+
+fn digest(seed: &str) -> Digest {
+    let mut h = modelreg_server::blob::Sha256Hasher::new();
+    h.update(seed.as_bytes());
+    h.finish()
+}
+
+/// A well-mixed pseudo-random number for (model, field): fields vary independently.
+fn mix(m: usize, salt: u64) -> u64 {
+    let mut z =
+        (m as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(salt.wrapping_mul(0xBF58_476D_1CE4_E5B9));
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Varied but deterministic metadata for version `v` of model `m`.
+fn version(m: usize, v: usize, per_model: usize) -> anyhow::Result<NewVersion> {
+    let pick = |list: &[&'static str], salt: u64| list[(mix(m, salt) % list.len() as u64) as usize];
+    let languages: Vec<&str> = {
+        let mut l: Vec<&str> = (0..(1 + mix(m, 10) % 4)).map(|i| pick(LANGS, 11 + i)).collect();
+        l.sort_unstable();
+        l.dedup();
+        l
+    };
+    let params = 10_000_000u64 * (1 + mix(m, 5) % 1000);
+    let context = 512u64 << (mix(m, 6) % 8);
+    let file = digest(&format!("{m}/{v}"));
+    let metadata = serde_json::json!({
+        "license": pick(LICENSES, 1),
+        "task": pick(TASKS, 2),
+        "languages": languages,
+        "modalities": { "input": [pick(MODALITIES, 3)], "output": ["text"] },
+        "context_length": context,
+        "parameters": params + v as u64,
+        "format": pick(FORMATS, 4),
+        "framework": if mix(m, 13) % 2 == 0 { "transformers" } else { "llama.cpp" },
+        "fine_tunable": mix(m, 7) % 3 == 0,
+        "tags": [format!("family-{}", mix(m, 8) % 50)],
+        "latency": [{ "hardware": if mix(m, 9) % 2 == 0 { "A100" } else { "CPU" }, "p50_ms": 5.0 + (mix(m, 12) % 400) as f64 }],
+        "description": format!("model number {m} for benchmarking"),
+    });
+    let manifest: Manifest = serde_json::from_value(serde_json::json!({
+        "files": [{ "path": "model.bin", "digest": file, "size": 1000 + v }],
+        "metadata": metadata,
+    }))?;
+    manifest.validate()?;
+    let manifest = manifest.canonicalize();
+    let canonical = manifest.canonical_json();
+    Ok(NewVersion {
+        model: format!("ns{}/model-{m}", m % 100).parse()?,
+        version: format!("{}.{}.0", v / 10 + 1, v % 10).parse()?,
+        digest: digest(&String::from_utf8_lossy(&canonical)),
+        license: manifest.metadata.license.to_string(),
+        manifest_json: String::from_utf8(canonical)?,
+        files: vec![NewFile { path: "model.bin".into(), digest: file, size: 1000 + v as u64 }],
+        size_bytes: 1000 + v as u64,
+        published_at: Utc
+            .timestamp_opt(1_700_000_000 + (m * per_model + v) as i64, 0)
+            .single()
+            .context("time")?,
+        manifest,
+        facts: Facts::new(),
+    })
+}
+
+async fn seed(store: Arc<dyn MetadataStore>, args: &Args) -> anyhow::Result<Duration> {
+    let started = Instant::now();
+    let per_model = args.versions / args.models;
+    let jobs = (0..args.models).flat_map(|m| (0..per_model).map(move |v| (m, v)));
+    stream::iter(jobs)
+        .map(|(m, v)| {
+            let store = store.clone();
+            async move {
+                let new = version(m, v, per_model)?;
+                store.publish_version(&new).await?;
+                anyhow::Ok(())
+            }
+        })
+        .buffer_unordered(8)
+        .try_collect::<Vec<()>>()
+        .await?;
+    Ok(started.elapsed())
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1000.0
+}
+
+async fn measure(client: &reqwest::Client, url: &str, requests: usize) -> anyhow::Result<(f64, f64, usize)> {
+    let mut times = Vec::with_capacity(requests);
+    let mut rows = 0;
+    for _ in 0..requests {
+        let t = Instant::now();
+        let resp = client.get(url).send().await?.error_for_status()?;
+        let body: serde_json::Value = resp.json().await?;
+        times.push(t.elapsed());
+        rows = body["results"].as_array().map_or(0, Vec::len);
+    }
+    times.sort();
+    Ok((percentile(&times, 0.5), percentile(&times, 0.99), rows))
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = parse_args()?;
+    let data = tempfile::TempDir::new()?;
+    let pg = if args.sqlite { None } else { Some(modelreg_testkit::postgres_db().await) };
+    let mut config = Config::load(None, |_| None, &Default::default())?;
+    config.server.data_dir = data.path().to_owned();
+    config.auth.anonymous_read = true;
+    config.database.url = pg.as_ref().map(|db| db.url());
+    let registry = modelreg_server::app::build_registry(&config).await?;
+    let store = modelreg_server::app::open_store(&config).await?;
+    eprintln!("seeding {} models / {} versions ...", args.models, args.versions);
+    let took = seed(store, &args).await?;
+    eprintln!("seeded in {:.1} s", took.as_secs_f64());
+
+    let listener = TcpListener::bind("127.0.0.1:0")?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let server = modelreg_server::app::serve(listener, registry, &config)?;
+    let handle = server.handle();
+    tokio::spawn(server);
+
+    let client = reqwest::Client::new();
+    let backend = if args.sqlite { "SQLite" } else { "PostgreSQL" };
+    println!(
+        "lookup latency over HTTP, {backend}, {} models / {} versions, {} requests each",
+        args.models, args.versions, args.requests
+    );
+    println!("| query | p50 ms | p99 ms | rows | p99 vs /healthz |");
+    println!("|---|---|---|---|---|");
+    let (floor50, floor, _) = measure(&client, &format!("{base}/healthz"), args.requests).await?;
+    println!("| baseline: GET /healthz | {floor50:.2} | {floor:.2} | | 1.0x |");
+    let queries = [
+        ("license", "/v1/models?license=MIT"),
+        ("task", "/v1/models?task=translation"),
+        ("language", "/v1/models?language=fr"),
+        ("min_context", "/v1/models?min_context=32768"),
+        ("max_params", "/v1/models?max_params=500000000"),
+        ("format", "/v1/models?format=gguf"),
+        ("modality", "/v1/models?modality=audio"),
+        ("commercial_use", "/v1/models?commercial_use=true"),
+        ("max_latency_ms", "/v1/models?max_latency_ms=50"),
+        ("q (text)", "/v1/models?q=number%201234"),
+        ("sort=parameters desc", "/v1/models?sort=parameters&order=desc"),
+        (
+            "5 fields",
+            "/v1/models?modality=text&license=Apache-2.0&language=fr&min_context=8000&max_params=3000000000",
+        ),
+        (
+            "5 fields",
+            "/v1/models?task=text-generation&commercial_use=true&language=en&format=safetensors&max_latency_ms=200",
+        ),
+        (
+            "5 fields, versions=all",
+            "/v1/models?task=translation&language=de&min_context=1024&framework=transformers&fine_tunable=true&versions=all",
+        ),
+    ];
+    for (name, path) in queries {
+        let (p50, p99, rows) = measure(&client, &format!("{base}{path}"), args.requests).await?;
+        println!("| {name} `{path}` | {p50:.2} | {p99:.2} | {rows} | {:.1}x |", p99 / floor);
+    }
+    handle.stop(true).await;
+    Ok(())
+}
