@@ -78,7 +78,7 @@ pub enum Command {
     /// List the versions of a model.
     Versions(versions::VersionsArgs),
     /// Find models by licence, modality, language, size, latency and more.
-    Search(search::SearchArgs),
+    Search(Box<search::SearchArgs>),
     /// Show a version's card: licence verdict, characteristics, lineage, files.
     Show(show::ShowArgs),
 }
@@ -92,7 +92,7 @@ pub async fn run(cli: Cli) -> Result<(), ClientError> {
         Command::Push(args) => push::run(&client, args, &out).await,
         Command::Pull(args) => pull::run(&client, args, &out).await,
         Command::Versions(args) => versions::run(&client, args, &out).await,
-        Command::Search(args) => search::run(&client, args, &out).await,
+        Command::Search(args) => search::run(&client, *args, &out).await,
         Command::Show(args) => show::run(&client, args, &out).await,
     }
 }

@@ -241,7 +241,7 @@ mod tests {
         let mut argv = vec!["modelreg", "search"];
         argv.extend_from_slice(args);
         match Cli::try_parse_from(argv).unwrap().command {
-            Command::Search(args) => args,
+            Command::Search(args) => *args,
             other => panic!("parsed {other:?}"),
         }
     }

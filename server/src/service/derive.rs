@@ -83,12 +83,6 @@ enum FileFacts {
     Tokenizer(Option<u64>),
 }
 
-/// Why a file gave no facts; never a publish error.
-enum Skip {
-    TooLarge { needed: u64 },
-    Unreadable(String),
-}
-
 /// Reads the headers and config files of `manifest` and aggregates what they say. Fails
 /// only when the blob store does; unreadable files are skipped.
 pub async fn derive(blobs: &BlobStore, manifest: &Manifest) -> Result<DerivedFacts, RegistryError> {
@@ -127,7 +121,7 @@ async fn read_file(
     file: &FileEntry,
     kind: FileKind,
 ) -> Result<Option<FileFacts>, RegistryError> {
-    let outcome = match kind {
+    Ok(match kind {
         FileKind::Safetensors => {
             read_header(blobs, file, parse_safetensors).await?.map(FileFacts::Safetensors)
         }
@@ -136,42 +130,38 @@ async fn read_file(
         FileKind::TokenizerConfig => {
             read_config(blobs, file, parse_tokenizer_config).await?.map(FileFacts::Tokenizer)
         }
-    };
-    match outcome {
-        Ok(facts) => Ok(Some(facts)),
-        Err(Skip::TooLarge { needed }) => {
-            tracing::warn!(
-                file.path = %file.path, blob.digest = %file.digest, needed_bytes = needed,
-                limit_bytes = MAX_HEADER_READ, "header exceeds the read limit; no facts derived from the file"
-            );
-            Ok(None)
-        }
-        Err(Skip::Unreadable(reason)) => {
-            tracing::debug!(file.path = %file.path, %reason, "file not readable as its kind; skipped");
-            Ok(None)
-        }
-    }
+    })
 }
 
-/// Reads a binary header with growing prefixes until the parser is done, up to
-/// `MAX_HEADER_READ`.
+/// A file that is not what its name says is skipped: the registry stores opaque files too.
+fn skip<T>(file: &FileEntry, reason: impl fmt::Display) -> Option<T> {
+    tracing::debug!(file.path = %file.path, %reason, "file not readable as its kind; no facts derived from it");
+    None
+}
+
+/// Reads a binary header with growing prefixes until the parser is done, giving up quietly
+/// beyond `MAX_HEADER_READ`.
 async fn read_header<T>(
     blobs: &BlobStore,
     file: &FileEntry,
     parse: impl Fn(&[u8], u64) -> Result<Parse<T>, FactsError>,
-) -> Result<Result<T, Skip>, RegistryError> {
+) -> Result<Option<T>, RegistryError> {
     let mut want = FIRST_READ.min(file.size);
     loop {
         let prefix = blobs.read_prefix(&file.digest, want).await?;
         want = match parse(&prefix, file.size) {
-            Ok(Parse::Done(facts)) => return Ok(Ok(facts)),
-            Err(e) => return Ok(Err(Skip::Unreadable(e.to_string()))),
+            Ok(Parse::Done(facts)) => return Ok(Some(facts)),
+            Err(e) => return Ok(skip(file, e)),
             Ok(Parse::NeedMore(needed)) if needed > MAX_HEADER_READ => {
-                return Ok(Err(Skip::TooLarge { needed }));
+                tracing::warn!(
+                    file.path = %file.path, blob.digest = %file.digest, needed_bytes = needed,
+                    limit_bytes = MAX_HEADER_READ, "header exceeds the read limit; no facts derived from it"
+                );
+                return Ok(None);
             }
             // The parser promises to ask for more than it was given; never loop on less.
             Ok(Parse::NeedMore(needed)) if needed <= prefix.len() as u64 => {
-                return Ok(Err(Skip::Unreadable(format!("parser stalled at {needed} bytes"))));
+                return Ok(skip(file, format_args!("parser stalled at {needed} bytes")));
             }
             Ok(Parse::NeedMore(needed)) => needed,
         };
@@ -182,12 +172,12 @@ async fn read_config<T>(
     blobs: &BlobStore,
     file: &FileEntry,
     parse: impl Fn(&[u8]) -> Result<T, FactsError>,
-) -> Result<Result<T, Skip>, RegistryError> {
+) -> Result<Option<T>, RegistryError> {
     if file.size > MAX_CONFIG_READ {
-        return Ok(Err(Skip::Unreadable(format!("larger than {MAX_CONFIG_READ} bytes"))));
+        return Ok(skip(file, format_args!("larger than {MAX_CONFIG_READ} bytes")));
     }
     let bytes = blobs.read_prefix(&file.digest, file.size).await?;
-    Ok(parse(&bytes).map_err(|e| Skip::Unreadable(e.to_string())))
+    Ok(parse(&bytes).map_or_else(|e| skip(file, e), Some))
 }
 
 fn aggregate(files: &[FileEntry], read: &[(&FileEntry, Option<FileFacts>)]) -> DerivedFacts {
@@ -295,7 +285,8 @@ fn precision_of_dtypes(by_dtype: &BTreeMap<&str, u128>) -> Option<Precision> {
         .then_some(Precision::Mixed)
 }
 
-/// The weight format by file name; the one holding the most bytes when several appear.
+/// The weight format by file name; the one holding the most bytes when several appear
+/// (ties: the last in `Format` order).
 fn format_of(files: &[FileEntry]) -> Option<Derived<Format>> {
     let ext = |f: &FileEntry| {
         let name = f.path.as_str().rsplit('/').next().unwrap_or_default().to_ascii_lowercase();
@@ -306,7 +297,7 @@ fn format_of(files: &[FileEntry]) -> Option<Derived<Format>> {
     };
     let has_safetensors = files.iter().any(|f| ext(f) == "safetensors");
     let has_config = files.iter().any(|f| facts::kind_of(f.path.as_str()) == Some(FileKind::HfConfig));
-    let mut by_format: Vec<(Format, u128, Derived<Format>)> = Vec::new();
+    let mut by_format = BTreeMap::<Format, (u128, Derived<Format>)>::new();
     for f in files {
         let format = match ext(f).as_str() {
             "safetensors" => Format::Safetensors,
@@ -315,16 +306,11 @@ fn format_of(files: &[FileEntry]) -> Option<Derived<Format>> {
             "bin" | "pt" | "pth" if has_config && !has_safetensors => Format::Pytorch,
             _ => continue,
         };
-        match by_format.iter_mut().find(|(known, ..)| *known == format) {
-            Some((_, bytes, d)) => {
-                *bytes += u128::from(f.size);
-                d.files += 1;
-            }
-            None => by_format.push((format, u128::from(f.size), derived(format, &f.path, 1))),
-        }
+        let (bytes, d) = by_format.entry(format).or_insert_with(|| (0, derived(format, &f.path, 0)));
+        *bytes += u128::from(f.size);
+        d.files += 1;
     }
-    // Ties go to the format seen first (`max_by_key` keeps the last maximum).
-    by_format.into_iter().rev().max_by_key(|(_, bytes, _)| *bytes).map(|(.., d)| d)
+    by_format.into_values().max_by_key(|(bytes, _)| *bytes).map(|(_, d)| d)
 }
 
 /// A declared value that the files contradict.
@@ -356,13 +342,8 @@ pub struct Contradictions(pub Vec<Contradiction>);
 
 impl fmt::Display for Contradictions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, c) in self.0.iter().enumerate() {
-            if i > 0 {
-                f.write_str("; ")?;
-            }
-            write!(f, "{c}")?;
-        }
-        Ok(())
+        let each: Vec<String> = self.0.iter().map(ToString::to_string).collect();
+        f.write_str(&each.join("; "))
     }
 }
 
@@ -465,38 +446,4 @@ pub fn effective_facts(
         facts.insert(field, fact);
     }
     if contradictions.is_empty() { Ok(facts) } else { Err(Contradictions(contradictions)) }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn dtypes(pairs: &[(&'static str, u128)]) -> BTreeMap<&'static str, u128> {
-        pairs.iter().copied().collect()
-    }
-
-    #[test]
-    fn one_dtype_with_nine_tenths_of_the_parameters_names_the_precision() {
-        assert_eq!(precision_of_dtypes(&dtypes(&[("BF16", 90), ("F32", 10)])), Some(Precision::Bf16));
-        assert_eq!(precision_of_dtypes(&dtypes(&[("F16", 100)])), Some(Precision::Fp16));
-        assert_eq!(precision_of_dtypes(&dtypes(&[("I8", 95), ("F16", 5)])), Some(Precision::Int8));
-    }
-
-    #[test]
-    fn spread_dtypes_are_mixed_unless_some_hide_the_precision() {
-        assert_eq!(precision_of_dtypes(&dtypes(&[("BF16", 89), ("F32", 11)])), Some(Precision::Mixed));
-        assert_eq!(precision_of_dtypes(&dtypes(&[("I32", 70), ("F16", 30)])), None);
-        assert_eq!(precision_of_dtypes(&dtypes(&[("I32", 100)])), None);
-        assert_eq!(precision_of_dtypes(&dtypes(&[])), None);
-        assert_eq!(precision_of_dtypes(&dtypes(&[("F16", 0)])), None);
-    }
-
-    #[test]
-    fn declared_parameters_within_one_percent_agree() {
-        assert!(parameters_agree(7_000_000_000, 6_993_000_000));
-        assert!(parameters_agree(6_738_415_616, 6_738_415_616));
-        assert!(!parameters_agree(7_000_000_000, 6_738_415_616));
-        assert!(!parameters_agree(1, 0));
-        assert!(parameters_agree(u64::MAX, u64::MAX - 1));
-    }
 }
