@@ -43,12 +43,13 @@ use crate::facts::{
 /// The first read of a weight file: enough for nearly every safetensors header.
 const FIRST_READ: u64 = 64 << 10;
 /// The longest header read; a file whose header needs more is skipped.
-pub const MAX_HEADER_READ: u64 = 64 << 20;
+pub const MAX_HEADER_READ: u64 = 32 << 20;
 /// Config files up to this size are read whole; larger ones are skipped.
 pub const MAX_CONFIG_READ: u64 = 4 << 20;
-/// Files read at once. With `MAX_HEADER_READ` this bounds derivation memory (256 MiB at
-/// worst; real headers are kilobytes to a few MiB).
-const READS_IN_FLIGHT: usize = 4;
+/// Files read at once. With `MAX_HEADER_READ` this bounds derivation memory (64 MiB at
+/// worst per publish; real headers are kilobytes to a few MiB, a large GGUF vocabulary
+/// about 10 MiB).
+const READS_IN_FLIGHT: usize = 2;
 
 /// A value read from the files, and where.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -407,9 +408,9 @@ pub fn effective_facts(
         ),
         (
             DerivedField::ContextLength,
-            compare(metadata.context_length.map(|n| n.get()), derived.context_length.as_ref(), |a, b| a == b),
+            compare(metadata.context_length.map(|n| n.get()), derived.context_length.as_ref(), PartialEq::eq),
         ),
-        (DerivedField::Precision, compare(metadata.precision, derived.precision.as_ref(), |a, b| a == b)),
+        (DerivedField::Precision, compare(metadata.precision, derived.precision.as_ref(), PartialEq::eq)),
         (
             DerivedField::Quantization,
             compare(metadata.quantization.clone(), derived.quantization.as_ref(), same_text),
@@ -420,7 +421,7 @@ pub fn effective_facts(
                 same_text(a, b) || names.contains(&a.trim().to_lowercase())
             }),
         ),
-        (DerivedField::Format, compare(metadata.format, derived.format.as_ref(), |a, b| a == b)),
+        (DerivedField::Format, compare(metadata.format, derived.format.as_ref(), PartialEq::eq)),
     ];
 
     let mut facts = Facts::new();

@@ -10,17 +10,15 @@ use modelreg_api::{
     DerivedField, FactSource, FileEntry, Format, Manifest, Metadata, ModelName, Precision, Version,
     VersionSelector,
 };
-use modelreg_server::blob::BlobStore;
-use modelreg_server::service::{DerivedFacts, RegistryError, derive, effective_facts};
+use modelreg_server::blob::{BlobStore, key_for};
+use modelreg_server::service::{Derived, DerivedFacts, Registry, RegistryError, derive, effective_facts};
 use object_store::memory::InMemory;
 use object_store::path::Path;
 use object_store::{
     CopyOptions, GetOptions, GetRange, GetResult, ListResult, MultipartUpload, ObjectMeta, ObjectStore,
-    PutMultipartOptions, PutOptions, PutPayload, PutResult,
+    ObjectStoreExt, PutMultipartOptions, PutOptions, PutPayload, PutResult,
 };
 use serde_json::{Value, json};
-
-use modelreg_server::service::Registry;
 use tempfile::TempDir;
 
 use crate::support::{body, default_policy, digest_of, embedded_registry, local_blobs};
@@ -60,14 +58,15 @@ fn gguf(architecture: &str, context_length: u32, file_type: u32, tensors: &[&[u6
     f.extend_from_slice(&(tensors.len() as u64).to_le_bytes());
     f.extend_from_slice(&3u64.to_le_bytes());
     put_str(&mut f, "general.architecture");
-    f.extend_from_slice(&8u32.to_le_bytes());
+    f.extend_from_slice(&8u32.to_le_bytes()); // string
     put_str(&mut f, architecture);
-    put_str(&mut f, &format!("{architecture}.context_length"));
-    f.extend_from_slice(&4u32.to_le_bytes());
-    f.extend_from_slice(&context_length.to_le_bytes());
-    put_str(&mut f, "general.file_type");
-    f.extend_from_slice(&4u32.to_le_bytes());
-    f.extend_from_slice(&file_type.to_le_bytes());
+    for (key, value) in
+        [(format!("{architecture}.context_length"), context_length), ("general.file_type".into(), file_type)]
+    {
+        put_str(&mut f, &key);
+        f.extend_from_slice(&4u32.to_le_bytes()); // u32
+        f.extend_from_slice(&value.to_le_bytes());
+    }
     for (i, dims) in tensors.iter().enumerate() {
         put_str(&mut f, &format!("t{i}"));
         f.extend_from_slice(&(dims.len() as u32).to_le_bytes());
@@ -100,14 +99,6 @@ fn declared(metadata: Value) -> Metadata {
     serde_json::from_value(m).unwrap()
 }
 
-/// Stores each file in `blobs` and returns a manifest listing them.
-async fn stored(blobs: &BlobStore, files: &[(&str, &[u8])]) -> Manifest {
-    for (_, data) in files {
-        blobs.put_verified(&digest_of(data), data.len() as u64, body(data, 1 << 20)).await.unwrap();
-    }
-    manifest_of(files, json!({}))
-}
-
 /// A registry holding `files`.
 async fn registry_with(files: &[(&str, &[u8])]) -> (Registry, TempDir) {
     let (registry, dir) = embedded_registry(default_policy()).await;
@@ -117,13 +108,16 @@ async fn registry_with(files: &[(&str, &[u8])]) -> (Registry, TempDir) {
     (registry, dir)
 }
 
+/// Stores `files` in a local blob store and derives their facts.
 async fn derived_from(files: &[(&str, &[u8])]) -> DerivedFacts {
     let (blobs, _backing) = local_blobs();
-    let manifest = stored(&blobs, files).await;
-    derive(&blobs, &manifest).await.unwrap()
+    for (_, data) in files {
+        blobs.put_verified(&digest_of(data), data.len() as u64, body(data, 1 << 20)).await.unwrap();
+    }
+    derive(&blobs, &manifest_of(files, json!({}))).await.unwrap()
 }
 
-fn value<T: Clone>(d: &Option<modelreg_server::service::Derived<T>>) -> Option<(T, String, usize)> {
+fn value<T: Clone>(d: &Option<Derived<T>>) -> Option<(T, String, usize)> {
     d.as_ref().map(|d| (d.value.clone(), d.file.to_string(), d.files))
 }
 
@@ -142,6 +136,22 @@ async fn sharded_safetensors_are_summed_and_the_dominant_dtype_names_the_precisi
     assert_eq!(value(&facts.precision), Some((Precision::Bf16, first.clone(), 2)));
     assert_eq!(value(&facts.format), Some((Format::Safetensors, first, 2)));
     assert_eq!(facts.quantization, None);
+}
+
+#[tokio::test]
+async fn spread_dtypes_are_mixed_unless_packed_integers_hide_the_precision() {
+    let precision = |tensors: &'static [(&'static str, &'static str, &'static [u64])]| async move {
+        let config = json!({"torch_dtype": "float16"}).to_string();
+        let weights = safetensors(tensors);
+        let facts =
+            derived_from(&[("model.safetensors", &weights), ("config.json", config.as_bytes())]).await;
+        facts.precision.map(|p| p.value)
+    };
+    assert_eq!(precision(&[("w", "BF16", &[90]), ("n", "F32", &[10])]).await, Some(Precision::Bf16));
+    assert_eq!(precision(&[("w", "BF16", &[89]), ("n", "F32", &[11])]).await, Some(Precision::Mixed));
+    assert_eq!(precision(&[("w", "I8", &[95]), ("s", "F16", &[5])]).await, Some(Precision::Int8));
+    // GPTQ-style packed I32 words: neither mixed nor config's float16.
+    assert_eq!(precision(&[("q", "I32", &[70]), ("s", "F16", &[30])]).await, None);
 }
 
 #[tokio::test]
@@ -205,15 +215,11 @@ async fn pytorch_checkpoints_take_their_precision_from_config_json() {
 }
 
 fn derived_llama() -> DerivedFacts {
-    let d = |n| modelreg_server::service::Derived {
-        value: n,
-        file: "model.safetensors".parse().unwrap(),
-        files: 1,
-    };
+    let d = |n| Derived { value: n, file: "model.safetensors".parse().unwrap(), files: 1 };
     DerivedFacts {
         parameters: Some(d(6_738_415_616)),
         context_length: Some(d(4096)),
-        architecture: Some(modelreg_server::service::Derived {
+        architecture: Some(Derived {
             value: "LlamaForCausalLM".to_owned(),
             file: "config.json".parse().unwrap(),
             files: 1,
@@ -332,13 +338,20 @@ impl ObjectStore for RecordingStore {
     }
 }
 
-/// Derives from `files` on a recording store; returns the facts and the reads made.
+/// Derives from `files` on a recording store; returns the facts and the reads made. The
+/// files go straight into the store under stand-in digests: prefix reads never check them,
+/// and hashing 64 MiB in a debug build would only slow the test down.
 async fn derived_with_reads(files: &[(&str, &[u8])]) -> (DerivedFacts, Vec<Option<GetRange>>) {
     let store = Arc::new(RecordingStore::default());
-    let blobs = BlobStore::new(store.clone());
-    let manifest = stored(&blobs, files).await;
-    store.reads.lock().unwrap().clear();
-    let facts = derive(&blobs, &manifest).await.unwrap();
+    let mut entries = Vec::new();
+    for (path, data) in files {
+        let digest = digest_of(path.as_bytes());
+        store.inner.put(&key_for(&digest), PutPayload::from(data.to_vec())).await.unwrap();
+        entries.push(FileEntry { path: path.parse().unwrap(), digest, size: data.len() as u64 });
+    }
+    let manifest =
+        Manifest { files: entries, metadata: declared(json!({})), override_derived: BTreeSet::new() };
+    let facts = derive(&BlobStore::new(store.clone()), &manifest).await.unwrap();
     let reads = store.reads.lock().unwrap().clone();
     (facts, reads)
 }
