@@ -208,14 +208,17 @@ fn missing_from_details(err: &ClientError) -> Option<Vec<Digest>> {
 /// contradicts the files at `--override-derived`; other errors pass through.
 fn explain_publish_error(err: ClientError, req: &PushRequest) -> ClientError {
     match err {
-        ClientError::Api { status, mut error }
-            if error.code == "invalid_manifest"
-                && error.message.contains("derived")
-                && !error.message.contains("--override-derived") =>
-        {
-            error.message.push_str(
-                " (to publish the declared value anyway, push again with --override-derived FIELD)",
-            );
+        ClientError::Api { status, mut error } if error.code == "invalid_manifest" => {
+            let flags = contradicted_fields(&error.message)
+                .iter()
+                .map(|f| format!("--override-derived {f}"))
+                .collect::<Vec<_>>();
+            if !flags.is_empty() {
+                error.message.push_str(&format!(
+                    " (to publish the declared values anyway, push again with {})",
+                    flags.join(" ")
+                ));
+            }
             ClientError::Api { status, error }
         }
         ClientError::Api { status, mut error } if status == reqwest::StatusCode::CONFLICT => {
@@ -228,6 +231,21 @@ fn explain_publish_error(err: ClientError, req: &PushRequest) -> ClientError {
         }
         other => other,
     }
+}
+
+/// The fields a refused manifest contradicts the files in, from the registry's
+/// `metadata.FIELD: declared ... but FILE says ...` message.
+fn contradicted_fields(message: &str) -> Vec<DerivedField> {
+    let mut fields: Vec<DerivedField> = message
+        .match_indices("metadata.")
+        .filter_map(|(at, _)| {
+            let rest = &message[at + "metadata.".len()..];
+            let (field, after) = rest.split_once(':')?;
+            after.trim_start().starts_with("declared ").then(|| field.parse().ok()).flatten()
+        })
+        .collect();
+    fields.dedup();
+    fields
 }
 
 /// An upload body that yields exactly `expected` bytes of a file, or fails (and records
@@ -288,6 +306,15 @@ mod tests {
         // The file shrank after hashing: the body fails and says so.
         let (result, shrank) = drain(&path, 12).await;
         assert!(result.is_err() && shrank);
+    }
+
+    #[test]
+    fn contradicted_fields_are_read_from_the_registry_message() {
+        let message = "metadata.parameters: declared 7000000000 but model.safetensors says 6738415616 (add \
+                       \"parameters\" to override_derived to keep the declared value); metadata.format: declared \
+                       \"gguf\" but model.safetensors and 1 more file say \"safetensors\" (add ...)";
+        assert_eq!(contradicted_fields(message), [DerivedField::Parameters, DerivedField::Format]);
+        assert!(contradicted_fields("metadata.task: unknown task 'x'").is_empty());
     }
 
     #[test]

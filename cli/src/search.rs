@@ -77,10 +77,10 @@ pub fn results_table(rows: &[LookupRow], width: usize) -> String {
         ]);
     }
     let columns = [
-        Column::flexible(16),
-        Column::flexible(10),
-        Column::flexible(10),
-        Column::flexible(9),
+        Column::flexible(12),
+        Column::flexible(7),
+        Column::flexible(7),
+        Column::flexible(5),
         Column::NUMBER,
         Column::NUMBER,
         Column::NUMBER,

@@ -33,6 +33,7 @@ pub struct Cli {
 
 /// Flags every subcommand accepts.
 #[derive(Clone, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Base URL of the registry.
     #[arg(long, global = true, env = "MODELREG_URL", default_value = DEFAULT_REGISTRY, value_name = "URL")]

@@ -12,6 +12,8 @@ pub struct Recorded {
     pub method: String,
     /// Path as sent (still percent-encoded), without the query.
     pub path: String,
+    /// The query string as sent (percent-encoded, without `?`); empty when there is none.
+    pub query: String,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
 }
@@ -23,6 +25,17 @@ impl Recorded {
 
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_slice(&self.body).expect("request body is JSON")
+    }
+
+    /// The query string's pairs, decoded, in order.
+    pub fn query_pairs(&self) -> Vec<(String, String)> {
+        let url = reqwest::Url::parse(&format!("http://fake/?{}", self.query)).expect("a valid query");
+        url.query_pairs().into_owned().collect()
+    }
+
+    /// The decoded value of the query parameter `name`, if sent.
+    pub fn query_param(&self, name: &str) -> Option<String> {
+        self.query_pairs().into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
     }
 }
 
@@ -106,7 +119,8 @@ fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Recorded> {
     let mut parts = line.split_whitespace();
     let method = parts.next()?.to_owned();
     let target = parts.next()?;
-    let path = target.split('?').next()?.to_owned();
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    let (path, query) = (path.to_owned(), query.to_owned());
     let mut headers = Vec::new();
     loop {
         let mut line = String::new();
@@ -124,5 +138,5 @@ fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Recorded> {
         .map_or(0, |(_, v)| v.parse().unwrap());
     let mut body = vec![0; len];
     reader.read_exact(&mut body).ok()?;
-    Some(Recorded { method, path, headers, body })
+    Some(Recorded { method, path, query, headers, body })
 }

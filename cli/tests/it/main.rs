@@ -7,4 +7,6 @@ mod e2e;
 mod fake_registry;
 mod pull;
 mod push;
+mod search;
+mod show;
 mod support;

@@ -160,3 +160,76 @@ fn blobs_the_registry_lost_before_the_publish_are_uploaded_again_once() {
     assert_eq!(paths.iter().filter(|p| p.starts_with("/v1/models/")).count(), 2, "{paths:?}");
     assert!(paths.contains(&format!("/v1/blobs/{lost}")), "{paths:?}");
 }
+
+const CARD: &str = "---\n\
+license: apache-2.0\n\
+language: [en, multilingual]\n\
+pipeline_tag: text-generation\n\
+tags: [Chat, has space]\n\
+model-index:\n- name: x\n  results: []\n\
+---\n\n# Model card\n";
+
+#[test]
+fn the_model_card_front_matter_fills_the_metadata_and_the_readme_stays_a_file() {
+    let dir = model_dir();
+    std::fs::write(dir.path().join("README.md"), CARD).unwrap();
+    let fake = registry(201);
+    let out = push(
+        &fake,
+        dir.path(),
+        &["--exclude", "*.bin", "--override-derived", "parameters", "--override-derived", "format"],
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stderr(&out)
+            .contains("warning: README.md: skipped languages that are not BCP-47 tags: 'multilingual'"),
+        "{}",
+        stderr(&out)
+    );
+    let reqs = fake.requests();
+    let manifest = reqs.iter().find(|r| r.path.starts_with("/v1/models/")).unwrap().json();
+    assert_eq!(
+        manifest["metadata"],
+        json!({"license": "MIT", "task": "fill-mask", "languages": ["en"], "readme": "# Model card", "tags": ["chat"]}),
+        "modelreg.toml wins over the card"
+    );
+    assert_eq!(manifest["override_derived"], json!(["parameters", "format"]));
+    assert!(manifest["files"].as_array().unwrap().iter().any(|f| f["path"] == "README.md"));
+
+    let out = push(&fake, dir.path(), &["--exclude", "*.bin", "--no-readme-import", "--json"]);
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    let reqs = fake.requests();
+    let manifest = reqs.iter().rev().find(|r| r.path.starts_with("/v1/models/")).unwrap().json();
+    assert_eq!(manifest["metadata"], json!({"license": "MIT", "task": "fill-mask"}));
+    assert!(manifest.get("override_derived").is_none(), "{manifest}");
+}
+
+#[test]
+fn a_bad_override_field_is_a_usage_error() {
+    let dir = model_dir();
+    let out = push(&registry(201), dir.path(), &["--override-derived", "colour"]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("context_length"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_declared_value_contradicting_the_files_points_at_override_derived() {
+    let dir = model_dir();
+    let fake = FakeRegistry::start(|req: &Recorded| match req.path.as_str() {
+        "/v1/blobs/missing" => Reply::json(200, &json!({"missing": []})),
+        _ => Reply::error(
+            422,
+            "invalid_manifest",
+            "metadata.parameters: declared 7000000000 but model.safetensors says 6738415616 (add \"parameters\" \
+             to override_derived to keep the declared value)",
+        ),
+    });
+    let out = push(&fake, dir.path(), &[]);
+    assert_eq!(code(&out), 1);
+    assert!(
+        stderr(&out).contains("6738415616")
+            && stderr(&out).ends_with("push again with --override-derived parameters)\n"),
+        "{}",
+        stderr(&out)
+    );
+}

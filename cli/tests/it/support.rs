@@ -16,6 +16,7 @@ pub fn modelreg_in(registry: &str, args: &[&str], cwd: &Path) -> Output {
         .args(args)
         .current_dir(cwd)
         .env_remove("MODELREG_TOKEN")
+        .env_remove("COLUMNS")
         .env("MODELREG_URL", registry)
         .output()
         .expect("the modelreg binary runs")
