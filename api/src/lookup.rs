@@ -49,7 +49,7 @@ pub enum VersionsMode {
 
 /// Filters, sorting and paging of a lookup. Across parameters filters combine with AND; a
 /// repeated parameter is OR, except `language` (all required).
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct LookupQuery {
     pub q: Option<String>,
     pub namespace: Vec<String>,
@@ -83,6 +83,45 @@ pub struct LookupQuery {
     pub limit: u32,
     pub cursor: Option<String>,
     pub versions: VersionsMode,
+}
+
+impl Default for LookupQuery {
+    fn default() -> Self {
+        Self {
+            q: None,
+            namespace: Vec::new(),
+            license: Vec::new(),
+            license_class: Vec::new(),
+            commercial_use: None,
+            modality: Vec::new(),
+            input_modality: Vec::new(),
+            output_modality: Vec::new(),
+            task: Vec::new(),
+            language: Vec::new(),
+            any_language: Vec::new(),
+            min_context: None,
+            max_context: None,
+            min_params: None,
+            max_params: None,
+            max_size_bytes: None,
+            format: Vec::new(),
+            framework: Vec::new(),
+            precision: Vec::new(),
+            quantization: Vec::new(),
+            base_model: None,
+            fine_tunable: None,
+            max_latency_ms: None,
+            hardware: None,
+            has_risk_notes: None,
+            tag: Vec::new(),
+            label: Vec::new(),
+            sort: SortKey::default(),
+            order: Order::default(),
+            limit: DEFAULT_LIMIT,
+            cursor: None,
+            versions: VersionsMode::default(),
+        }
+    }
 }
 
 /// A query parameter that did not parse.
@@ -135,7 +174,7 @@ fn enum_value<T: for<'de> Deserialize<'de>>(param: &str, value: &str) -> Result<
 impl LookupQuery {
     /// Parses decoded query-string pairs. Unknown parameters are refused, naming them.
     pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Self, LookupError> {
-        let mut q = Self { limit: DEFAULT_LIMIT, ..Self::default() };
+        let mut q = Self::default();
         let (mut sort, mut order, mut limit, mut versions) = (None, None, None, None);
         for (key, value) in pairs {
             match key {

@@ -277,3 +277,100 @@ async fn a_pull_of_a_corrupted_blob_fails_and_leaves_no_file() {
     assert_ne!(code(&out), 0, "{}", stderr(&out));
     assert!(!out_dir.join("model.safetensors").exists(), "a bad file reached its final path");
 }
+
+/// A tiny safetensors file: one F16 tensor of the given shape, zero-filled.
+fn safetensors(shape: &[u64]) -> Vec<u8> {
+    let elements: u64 = shape.iter().product();
+    let header = serde_json::json!({
+        "w": { "dtype": "F16", "shape": shape, "data_offsets": [0, elements * 2] },
+        "__metadata__": { "format": "pt" }
+    })
+    .to_string();
+    let mut out = (header.len() as u64).to_le_bytes().to_vec();
+    out.extend_from_slice(header.as_bytes());
+    out.resize(out.len() + (elements * 2) as usize, 0);
+    out
+}
+
+/// A folder as downloaded from the Hugging Face hub: card front matter, config, weights.
+fn hf_folder() -> TempDir {
+    let dir = TempDir::new().unwrap();
+    write(
+        dir.path(),
+        "README.md",
+        b"---\nlicense: apache-2.0\nlanguage:\n- en\n- fr\npipeline_tag: text-generation\nlibrary_name: transformers\ntags:\n- chat\n---\n# Tiny chat\n\nA test card.\n",
+    );
+    write(
+        dir.path(),
+        "config.json",
+        br#"{"architectures": ["LlamaForCausalLM"], "model_type": "llama", "max_position_embeddings": 8192, "torch_dtype": "bfloat16"}"#,
+    );
+    write(dir.path(), "model.safetensors", &safetensors(&[64, 128]));
+    dir
+}
+
+#[tokio::test]
+async fn an_hf_folder_is_pushed_with_its_card_and_found_by_licence_language_and_context() {
+    let setup = ServerSetup::embedded();
+    let server = ServerProcess::start(&setup).await;
+    let token = setup.create_token("ci", "write");
+    let work = TempDir::new().unwrap();
+    let url = server.url();
+    let folder = hf_folder();
+    let dir = folder.path().to_str().unwrap();
+    ok(run(
+        url,
+        Some(&token),
+        work.path(),
+        &["push", dir, "--model", "acme/tiny-chat", "--version", "1.0.0"],
+    ));
+
+    let found = json_of(&ok(run(
+        url,
+        Some(&token),
+        work.path(),
+        &["search", "--license", "Apache-2.0", "--language", "fr", "--min-context", "8000", "--json"],
+    )));
+    let rows = found["results"].as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{found}");
+    assert_eq!(rows[0]["model"], "acme/tiny-chat");
+    assert_eq!(rows[0]["license_class"], "permissive");
+    assert_eq!(rows[0]["task"], "text-generation");
+    assert_eq!(rows[0]["parameters"], 64 * 128, "derived from the safetensors header");
+    for miss in [["--min-context", "9000"], ["--language", "de"], ["--license", "MIT"]] {
+        let none = json_of(&ok(run(url, Some(&token), work.path(), &["search", miss[0], miss[1], "--json"])));
+        assert!(none["results"].as_array().unwrap().is_empty(), "{miss:?}: {none}");
+    }
+
+    let shown = json_of(&ok(run(url, Some(&token), work.path(), &["show", "acme/tiny-chat", "--json"])));
+    assert_eq!(shown["facts"]["parameters"]["source"], "derived");
+    assert_eq!(shown["facts"]["parameters"]["file"], "model.safetensors");
+    assert_eq!(shown["facts"]["context_length"]["value"], 8192);
+    assert_eq!(shown["facts"]["precision"]["value"], "fp16", "the weights are F16 whatever config.json says");
+    assert_eq!(shown["metadata"]["framework"], "transformers");
+    assert!(shown["metadata"]["readme"].as_str().unwrap().contains("Tiny chat"));
+    let card = ok(run(url, Some(&token), work.path(), &["show", "acme/tiny-chat"]));
+    assert!(stdout(&card).contains("derived from model.safetensors"), "{}", stdout(&card));
+
+    // A declared value the files contradict is refused with both values, unless overridden.
+    write(folder.path(), "modelreg.toml", b"parameters = 7000000000\n");
+    let refused = run(
+        url,
+        Some(&token),
+        work.path(),
+        &["push", dir, "--model", "acme/tiny-chat", "--version", "1.1.0"],
+    );
+    assert_ne!(code(&refused), 0);
+    let message = stderr(&refused);
+    assert!(message.contains("7000000000") && message.contains("8192"), "{message}");
+    ok(run(
+        url,
+        Some(&token),
+        work.path(),
+        &["push", dir, "--model", "acme/tiny-chat", "--version", "1.1.0", "--override-derived", "parameters"],
+    ));
+    let shown =
+        json_of(&ok(run(url, Some(&token), work.path(), &["show", "acme/tiny-chat@1.1.0", "--json"])));
+    assert_eq!(shown["facts"]["parameters"]["source"], "overridden");
+    assert_eq!(shown["facts"]["parameters"]["derived"], 8192);
+}
