@@ -2,6 +2,7 @@
 //! file paths, licence expressions, the manifest, request/response bodies and the error
 //! envelope. This crate parses and serialises; it must never do I/O.
 
+mod access;
 mod digest;
 mod error;
 mod facts;
@@ -12,9 +13,14 @@ mod metadata;
 mod name;
 mod path;
 mod schema;
+mod upload;
 mod version;
 mod wire;
 
+pub use access::{
+    AliasInfo, AliasList, AliasMove, AliasName, AuditEntry, AuditPage, CreateTokenRequest, CreatedToken,
+    NamespacePattern, Scope, SetAliasRequest, TokenInfo, TokenList, YankInfo, YankRequest,
+};
 pub use digest::{Digest, DigestError};
 pub use error::{ErrorBody, ErrorEnvelope};
 pub use facts::{Fact, FactSource, Facts};
@@ -33,6 +39,10 @@ pub use metadata::{
 };
 pub use name::{ModelName, NameError};
 pub use path::{FilePath, PathError};
+pub use upload::{
+    CreateUploadRequest, MAX_PART_SIZE, MAX_UPLOAD_PARTS, MIN_PART_SIZE, PartLayout, PartUploaded,
+    UploadSession, UploadState,
+};
 pub use version::{Version, VersionError, VersionSelector};
 pub use wire::{
     BlobUploaded, MissingBlobsRequest, MissingBlobsResponse, ModelSummary, PublishResponse, VersionList,

@@ -83,6 +83,11 @@ pub struct LookupQuery {
     pub limit: u32,
     pub cursor: Option<String>,
     pub versions: VersionsMode,
+    /// Include yanked versions (they are skipped by default).
+    pub include_yanked: bool,
+    /// Namespaces the caller may see; empty = all. Set by the registry from the caller's
+    /// token, never read from the query string.
+    pub visible_namespaces: Vec<crate::NamespacePattern>,
 }
 
 impl Default for LookupQuery {
@@ -120,6 +125,8 @@ impl Default for LookupQuery {
             limit: DEFAULT_LIMIT,
             cursor: None,
             versions: VersionsMode::default(),
+            include_yanked: false,
+            visible_namespaces: Vec::new(),
         }
     }
 }
@@ -225,6 +232,7 @@ impl LookupQuery {
                 }
                 "cursor" => once(&mut q.cursor, key, short(key, value)?)?,
                 "versions" => once(&mut versions, key, enum_value::<VersionsMode>(key, value)?)?,
+                "include_yanked" => q.include_yanked = parse_bool(key, value)?,
                 other => return Err(bad(other, "unknown parameter")),
             }
         }
@@ -314,6 +322,9 @@ impl LookupQuery {
         }
         if self.versions != VersionsMode::default() {
             push("versions", enum_text(&self.versions));
+        }
+        if self.include_yanked {
+            push("include_yanked", "true".to_owned());
         }
         out
     }

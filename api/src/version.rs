@@ -66,6 +66,8 @@ pub enum VersionSelector {
     /// The highest version matching a requirement; pre-releases only match when the
     /// requirement names one on the same major.minor.patch, as in Cargo.
     Req(semver::VersionReq),
+    /// A named pointer to one version, such as `production`.
+    Alias(crate::AliasName),
 }
 
 impl VersionSelector {
@@ -76,6 +78,8 @@ impl VersionSelector {
             Self::Exact(want) => candidates.find(|v| *v == want),
             Self::Latest => candidates.filter(|v| !v.is_prerelease()).max(),
             Self::Req(req) => candidates.filter(|v| req.matches(&v.0)).max(),
+            // Aliases are resolved by the registry, not by ordering versions.
+            Self::Alias(_) => None,
         }
     }
 }
@@ -97,10 +101,15 @@ impl FromStr for VersionSelector {
                 reason: "is longer than 128 characters".into(),
             });
         }
-        semver::VersionReq::parse(trimmed).map(Self::Req).map_err(|e| VersionError {
-            input: trimmed.to_owned(),
-            reason: format!("not a version, a requirement (such as ^1.4 or >=1, <2) or 'latest': {e}"),
-        })
+        match semver::VersionReq::parse(trimmed) {
+            Ok(req) => Ok(Self::Req(req)),
+            Err(e) => trimmed.parse::<crate::AliasName>().map(Self::Alias).map_err(|_| VersionError {
+                input: trimmed.to_owned(),
+                reason: format!(
+                    "not a version, a requirement (such as ^1.4 or >=1, <2), 'latest' or an alias: {e}"
+                ),
+            }),
+        }
     }
 }
 
@@ -110,6 +119,7 @@ impl fmt::Display for VersionSelector {
             Self::Latest => f.write_str("latest"),
             Self::Exact(v) => v.fmt(f),
             Self::Req(r) => r.fmt(f),
+            Self::Alias(a) => a.fmt(f),
         }
     }
 }
@@ -151,7 +161,8 @@ mod tests {
 
     #[test]
     fn nonsense_selectors_are_refused() {
-        for bad in ["", "newest", "^^1", "1.x.y.z"] {
+        assert!(matches!("production".parse::<VersionSelector>(), Ok(VersionSelector::Alias(_))));
+        for bad in ["", "New est", "^^1", "1.x.y.z"] {
             assert!(bad.parse::<VersionSelector>().is_err(), "{bad} should be refused");
         }
     }

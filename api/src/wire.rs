@@ -3,7 +3,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::{Digest, Facts, FileEntry, Metadata, ModelName, Version};
+use crate::{Digest, Facts, FileEntry, Metadata, ModelName, Version, YankInfo};
 
 /// `POST /v1/blobs/missing` request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -53,6 +53,9 @@ pub struct VersionManifest {
     /// marked declared, derived or overridden.
     #[serde(default)]
     pub facts: Facts,
+    /// Present when the version is yanked: it still resolves by exact version only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub yanked: Option<YankInfo>,
 }
 
 /// One line of a model's version list.
@@ -63,6 +66,8 @@ pub struct VersionSummary {
     pub size_bytes: u64,
     pub file_count: u64,
     pub published_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub yanked: Option<YankInfo>,
 }
 
 /// `GET /v1/models/{ns}/{name}/versions`: every version, in semver order (lowest first).

@@ -1,6 +1,11 @@
 //! `Client`: the typed HTTP client of the v1 registry API. It builds URLs segment by
 //! segment, attaches the bearer token, and turns every non-2xx answer into a `ClientError`
 //! decoded from the error envelope. It knows nothing of directories or files on disk.
+//! The access and lifecycle routes (tokens, aliases, yank, delete, audit) are in `access`.
+
+mod access;
+
+pub use access::{AuditQuery, DeletedModel, YankState};
 
 use std::fmt;
 use std::time::Duration;
@@ -14,6 +19,7 @@ use reqwest::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, 
 use reqwest::{Method, RequestBuilder, Response, StatusCode, Url};
 use serde::de::DeserializeOwned;
 
+use crate::credentials::TokenOrigin;
 use crate::error::ClientError;
 
 /// Largest error body read from the registry; anything longer is cut.
@@ -25,6 +31,7 @@ pub struct Client {
     http: reqwest::Client,
     base: Url,
     auth: Option<HeaderValue>,
+    origin: TokenOrigin,
 }
 
 impl fmt::Debug for Client {
@@ -60,7 +67,16 @@ impl Client {
             .connect_timeout(Duration::from_secs(30))
             .build()
             .map_err(|e| ClientError::Invalid(format!("cannot set up the HTTP client: {e}")))?;
-        Ok(Self { http, base, auth })
+        let origin = if auth.is_some() { TokenOrigin::Given } else { TokenOrigin::None };
+        Ok(Self { http, base, auth, origin })
+    }
+
+    /// Records where the token came from, so that a refused one gets the right hint.
+    pub fn with_token_origin(mut self, origin: TokenOrigin) -> Self {
+        if self.auth.is_some() {
+            self.origin = origin;
+        }
+        self
     }
 
     /// The registry's base URL.
@@ -220,8 +236,14 @@ impl Client {
         if status.is_server_error() && !error.message.starts_with("the registry answered") {
             error.message = format!("the registry answered {status}: {}", error.message);
         }
-        if status == StatusCode::UNAUTHORIZED && self.auth.is_none() {
-            error.message.push_str(" (pass --token or set MODELREG_TOKEN)");
+        if status == StatusCode::UNAUTHORIZED {
+            error.message.push_str(match self.origin {
+                TokenOrigin::None => " (run `modelreg login`, pass --token or set MODELREG_TOKEN)",
+                TokenOrigin::Stored => {
+                    " (the token saved by `modelreg login` for this registry was refused: log in again)"
+                }
+                TokenOrigin::Given => "",
+            });
         }
         ClientError::Api { status, error }
     }

@@ -67,6 +67,13 @@ pub enum ClientError {
     /// The input is not acceptable (missing licence, bad metadata file, refused file, ...).
     #[error("{0}")]
     Invalid(String),
+    /// The command cannot run as invoked (e.g. it would need a terminal to ask on); the
+    /// same exit code as clap's own usage errors.
+    #[error("{0}")]
+    Usage(String),
+    /// The person at the terminal said no; nothing was changed.
+    #[error("{0}")]
+    Aborted(String),
 }
 
 impl ClientError {
@@ -81,9 +88,12 @@ impl ClientError {
             Self::Api { status, error } => kind_of_status(*status, &error.code),
             Self::Unreachable { .. } => FailureKind::Unavailable,
             Self::Integrity(_) => FailureKind::Integrity,
-            Self::Transport { .. } | Self::BadResponse { .. } | Self::Io { .. } | Self::Invalid(_) => {
-                FailureKind::Generic
-            }
+            Self::Usage(_) => FailureKind::Usage,
+            Self::Transport { .. }
+            | Self::BadResponse { .. }
+            | Self::Io { .. }
+            | Self::Invalid(_)
+            | Self::Aborted(_) => FailureKind::Generic,
         }
     }
 
@@ -102,6 +112,8 @@ impl ClientError {
             Self::Integrity(_) => "integrity",
             Self::Io { .. } => "io",
             Self::Invalid(_) => "invalid_input",
+            Self::Usage(_) => "usage",
+            Self::Aborted(_) => "aborted",
         }
     }
 
@@ -152,6 +164,10 @@ mod tests {
         assert_eq!(api(404, "version_not_found").exit_code(), 3);
         assert_eq!(api(404, "model_not_found").exit_code(), 3);
         assert_eq!(api(409, "version_conflict").exit_code(), 4);
+        assert_eq!(api(409, "version_deleted").exit_code(), 4);
+        assert_eq!(api(409, "version_yanked").exit_code(), 4);
+        assert_eq!(api(404, "alias_not_found").exit_code(), 3);
+        assert_eq!(api(404, "token_not_found").exit_code(), 3);
         assert_eq!(api(401, "unauthorized").exit_code(), 5);
         assert_eq!(api(403, "forbidden").exit_code(), 5);
         assert_eq!(api(400, "digest_mismatch").exit_code(), 6);
@@ -173,6 +189,9 @@ mod tests {
         assert_eq!(ClientError::Invalid("no licence".into()).exit_code(), 1);
         assert_eq!(ClientError::io("reading x", std::io::Error::other("boom")).exit_code(), 1);
         assert_eq!(FailureKind::Usage.exit_code(), 2);
+        assert_eq!(ClientError::Usage("needs a terminal".into()).exit_code(), 2);
+        assert_eq!(ClientError::Usage("x".into()).code(), "usage");
+        assert_eq!(ClientError::Aborted("no".into()).exit_code(), 1);
     }
 
     #[test]

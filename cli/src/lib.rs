@@ -1,11 +1,12 @@
 //! The modelreg command-line client as a library: a typed registry client, the push and
 //! pull engines with the steps they are built from (scan, hash, verify, model-card import),
-//! search and the model card view, and the clap command line. The `modelreg` binary only
-//! parses, runs and prints errors.
+//! search and the model card view, saved logins, and the clap command line. The `modelreg`
+//! binary only parses, runs and prints errors.
 
 pub mod card;
 pub mod client;
 pub mod commands;
+pub mod credentials;
 pub mod error;
 pub mod front_matter;
 pub mod hash;
@@ -20,6 +21,7 @@ pub mod reference;
 pub mod scan;
 pub mod search;
 pub mod table;
+pub mod terminal;
 pub mod verify;
 
 pub use client::Client;

@@ -4,6 +4,8 @@
 
 use std::fmt::Display;
 
+use modelreg_api::{ModelName, Version, YankInfo};
+
 /// The chosen verbosity. With `json` or `quiet`, nothing at all goes to stderr except
 /// errors (and with `json` not even those: they go to stdout as JSON).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -23,6 +25,14 @@ impl Output {
     pub fn info(&self, message: impl Display) {
         if !self.json && !self.quiet {
             eprintln!("{message}");
+        }
+    }
+
+    /// A warning on stderr: shown even with `-q` (it is not progress), but not in JSON mode,
+    /// where the result document carries the same information.
+    pub fn warn(&self, message: impl Display) {
+        if !self.json {
+            eprintln!("warning: {message}");
         }
     }
 
@@ -47,6 +57,11 @@ pub fn human_size(bytes: u64) -> String {
         unit += 1;
     }
     format!("{value:.1} {}", UNITS[unit])
+}
+
+/// What a pull or show says about a yanked version.
+pub fn yanked_notice(model: &ModelName, version: &Version, yank: &YankInfo) -> String {
+    format!("{model}@{version} is yanked: {} (by {} at {})", yank.reason, yank.by, yank.at)
 }
 
 /// `1 file` / `3 files`.

@@ -6,7 +6,7 @@ use std::path::{Component, Path, PathBuf};
 
 use futures_util::{StreamExt, TryStreamExt, stream};
 use modelreg_api::{
-    Digest, FileEntry, FilePath, Manifest, ModelName, Version, VersionManifest, VersionSelector,
+    Digest, FileEntry, FilePath, Manifest, ModelName, Version, VersionManifest, VersionSelector, YankInfo,
 };
 use reqwest::StatusCode;
 use reqwest::header::CONTENT_RANGE;
@@ -15,7 +15,7 @@ use serde::Serialize;
 use crate::client::{Client, transport_error};
 use crate::error::{ClientError, FailureKind};
 use crate::hash::hash_file;
-use crate::output::{Output, human_size};
+use crate::output::{Output, human_size, yanked_notice};
 use crate::verify::PartialFile;
 
 /// What to pull where.
@@ -39,6 +39,9 @@ pub struct PullReport {
     pub bytes_total: u64,
     /// Bytes received from the registry (0 when every file was already in place).
     pub bytes_downloaded: u64,
+    /// Set when the version is yanked (it can then only have been pulled by exact version).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub yanked: Option<YankInfo>,
 }
 
 /// Resolves `req.selector` and downloads the version into `req.output`.
@@ -48,6 +51,9 @@ pub async fn pull(client: &Client, req: &PullRequest, out: &Output) -> Result<Pu
         "resolved {}@{} -> {} ({})",
         req.model, req.selector, resolved.version, resolved.digest
     ));
+    if let Some(yank) = &resolved.yanked {
+        out.warn(yanked_notice(&resolved.model, &resolved.version, yank));
+    }
     pull_manifest(client, &resolved, &req.output, req.jobs, out).await
 }
 
@@ -76,6 +82,7 @@ pub async fn pull_manifest(
         files: resolved.files.len(),
         bytes_total: resolved.files.iter().map(|f| f.size).sum(),
         bytes_downloaded: downloaded.into_iter().sum(),
+        yanked: resolved.yanked.clone(),
     })
 }
 

@@ -204,7 +204,7 @@ fn missing_from_details(err: &ClientError) -> Option<Vec<Digest>> {
     serde_json::from_value(missing).ok()
 }
 
-/// Rewrites a conflict into what it means for a push, and points a refused manifest that
+/// Rewrites a conflict (or a deleted number) into what it means for a push, and points a refused manifest that
 /// contradicts the files at `--override-derived`; other errors pass through.
 fn explain_publish_error(err: ClientError, req: &PushRequest) -> ClientError {
     match err {
@@ -221,10 +221,18 @@ fn explain_publish_error(err: ClientError, req: &PushRequest) -> ClientError {
             }
             ClientError::Api { status, error }
         }
-        ClientError::Api { status, mut error } if status == reqwest::StatusCode::CONFLICT => {
+        ClientError::Api { status, mut error } if error.code == "version_conflict" => {
             error.message = format!(
                 "{}@{} is already published with different content, and published versions are \
                  immutable: push under a new version number",
+                req.model, req.version
+            );
+            ClientError::Api { status, error }
+        }
+        ClientError::Api { status, mut error } if error.code == "version_deleted" => {
+            error.message = format!(
+                "{}@{} was deleted, and a deleted version number is never published again: push \
+                 under a new version number",
                 req.model, req.version
             );
             ClientError::Api { status, error }

@@ -11,8 +11,12 @@ use anyhow::Context;
 use crate::blob::{self, S3Options};
 use crate::config::Config;
 use crate::http::{self, JsonLimit};
-use crate::service::{Policy, Registry};
+use crate::service::{Policy, Registry, UploadSettings};
 use crate::store;
+
+/// How long a publish holds its blobs against garbage collection: far longer than any
+/// publish takes, far shorter than GC's default grace period.
+pub const PUBLISH_LEASE: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 
 /// Opens the metadata store (running migrations) and the blob store.
 pub async fn build_registry(config: &Config) -> anyhow::Result<Registry> {
@@ -25,10 +29,21 @@ pub async fn build_registry(config: &Config) -> anyhow::Result<Registry> {
         secret_access_key: s3.secret_access_key.clone(),
         allow_http: s3.allow_http,
     };
-    let blobs = blob::open(&config.blobs_url(), &options).context("opening the blob store")?;
-    let policy =
-        Policy { anonymous_read: config.auth.anonymous_read, max_blob_bytes: config.limits.max_blob_bytes };
-    Ok(Registry::new(meta, blobs, policy))
+    let mut blobs = blob::open(&config.blobs_url(), &options).context("opening the blob store")?;
+    if config.blobs.presign {
+        let ttl = std::time::Duration::from_secs(config.blobs.presign_ttl_secs);
+        blobs = blobs.with_presign(ttl).context("blobs.presign")?;
+    }
+    let policy = Policy {
+        anonymous_read: config.auth.anonymous_read,
+        max_blob_bytes: config.limits.max_blob_bytes,
+        publish_lease: PUBLISH_LEASE,
+    };
+    let uploads = UploadSettings {
+        part_size: config.uploads.part_size,
+        session_ttl: std::time::Duration::from_secs(config.uploads.session_ttl_secs),
+    };
+    Ok(Registry::new(meta, blobs, policy).with_upload_settings(uploads))
 }
 
 /// Opens the metadata store and brings its schema up to date.

@@ -16,6 +16,7 @@ pub struct Config {
     pub blobs: BlobsSection,
     pub auth: AuthSection,
     pub limits: LimitsSection,
+    pub uploads: UploadsSection,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -37,12 +38,38 @@ pub struct DatabaseSection {
     pub max_connections: Option<u32>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct BlobsSection {
     /// `file:///path` or `s3://bucket[/prefix]`; unset = `file://<data_dir>`.
     pub url: Option<String>,
+    /// Answer blob GETs with a redirect to a presigned S3 URL (S3 only).
+    pub presign: bool,
+    /// Lifetime of presigned URLs, in seconds.
+    pub presign_ttl_secs: u64,
     pub s3: S3Section,
+}
+
+impl Default for BlobsSection {
+    fn default() -> Self {
+        Self { url: None, presign: false, presign_ttl_secs: 300, s3: S3Section::default() }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct UploadsSection {
+    /// Preferred part size of upload sessions, in bytes (at least 5 MiB; raised as needed so
+    /// that a blob has at most 10,000 parts).
+    pub part_size: u64,
+    /// A session without progress for this long is aborted by `gc`, in seconds.
+    pub session_ttl_secs: u64,
+}
+
+impl Default for UploadsSection {
+    fn default() -> Self {
+        Self { part_size: 16 << 20, session_ttl_secs: 24 * 60 * 60 }
+    }
 }
 
 #[derive(Clone, Serialize, Deserialize, PartialEq, Default)]
@@ -150,6 +177,9 @@ impl Config {
         if let Some((_, v)) = get(&["MODELREG_BLOBS_URL"]) {
             self.blobs.url = Some(v);
         }
+        if let Some((key, v)) = get(&["MODELREG_BLOBS_PRESIGN"]) {
+            self.blobs.presign = parse_bool(key, &v)?;
+        }
         if let Some((key, v)) = get(&["MODELREG_ANONYMOUS_READ"]) {
             self.auth.anonymous_read = parse_bool(key, &v)?;
         }
@@ -206,6 +236,7 @@ impl Config {
                 message: format!("expected file:///path or s3://bucket[/prefix], got '{blobs}'"),
             });
         }
+        self.validate_transfers()?;
         if self.limits.max_json_bytes < 1024 {
             return Err(ConfigError::Value {
                 key: "limits.max_json_bytes".into(),
@@ -318,6 +349,11 @@ workers = {workers}
 # file:///PATH or s3://BUCKET[/PREFIX]. Unset: file://<data_dir>.
 # Env MODELREG_BLOBS_URL, flag --blobs-url.
 # url = "s3://modelreg/blobs"
+# S3 only: answer blob GETs with 302 to a presigned URL, so the bytes bypass the server.
+# Env MODELREG_BLOBS_PRESIGN.
+presign = {presign}
+# Lifetime of presigned URLs, in seconds.
+presign_ttl_secs = {presign_ttl_secs}
 
 [blobs.s3]
 # Each also reads MODELREG_S3_* or the usual AWS_* variables (AWS_ENDPOINT_URL, AWS_REGION,
@@ -337,6 +373,14 @@ anonymous_read = {anonymous_read}
 max_blob_bytes = {max_blob_bytes}
 # Largest JSON request body (manifests included), in bytes.
 max_json_bytes = {max_json_bytes}
+
+[uploads]
+# Preferred part size of resumable upload sessions, in bytes (at least 5 MiB; raised as
+# needed so that a blob has at most 10,000 parts). On S3 each part in flight is held in
+# memory (at most 64 MiB over all requests).
+part_size = {part_size}
+# A session without progress for this long is aborted by garbage collection, in seconds.
+session_ttl_secs = {session_ttl_secs}
 "#,
         bind = d.server.bind,
         data_dir = d.server.data_dir.display(),
@@ -345,8 +389,14 @@ max_json_bytes = {max_json_bytes}
         anonymous_read = d.auth.anonymous_read,
         max_blob_bytes = d.limits.max_blob_bytes,
         max_json_bytes = d.limits.max_json_bytes,
+        presign = d.blobs.presign,
+        presign_ttl_secs = d.blobs.presign_ttl_secs,
+        part_size = d.uploads.part_size,
+        session_ttl_secs = d.uploads.session_ttl_secs,
     )
 }
+
+mod transfers;
 
 #[cfg(test)]
 mod tests;

@@ -6,9 +6,11 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use modelreg_api::{NamespacePattern, Scope};
 use modelreg_server::app;
 use modelreg_server::config::{Config, Overrides};
-use modelreg_server::store::Scope;
+use modelreg_server::service::SERVER_ACTOR;
+use modelreg_server::store::AuditFilter;
 
 #[derive(Parser)]
 #[command(name = "modelreg-server", version, about = "Registry and artifact store for pretrained ML models")]
@@ -44,6 +46,28 @@ enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Delete blobs no version references (older than the grace period) and abort stale
+    /// upload sessions; reports what was freed.
+    Gc {
+        /// Report what would be deleted without deleting.
+        #[arg(long)]
+        dry_run: bool,
+        /// Leave blobs younger than this alone (e.g. 30m, 24h, 7d).
+        #[arg(long, default_value = "24h", value_parser = parse_duration)]
+        grace: std::time::Duration,
+    },
+    /// Print the audit log, oldest first, as JSON lines.
+    Audit {
+        #[arg(long)]
+        model: Option<String>,
+        #[arg(long)]
+        actor: Option<String>,
+        /// RFC 3339 time, e.g. 2026-11-01T00:00:00Z.
+        #[arg(long)]
+        since: Option<chrono::DateTime<chrono::Utc>>,
+        #[arg(long, default_value_t = 1000)]
+        limit: i64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -58,9 +82,19 @@ enum TokenCommand {
     Create {
         #[arg(long)]
         name: String,
-        #[arg(long, default_value = "write", value_parser = ["read", "write", "admin"])]
-        scope: String,
+        #[arg(long, default_value = "write")]
+        scope: Scope,
+        /// Limit the token to a namespace or a glob such as 'team-*' (repeatable).
+        #[arg(long = "namespace")]
+        namespaces: Vec<NamespacePattern>,
+        /// Expire the token after this many days.
+        #[arg(long)]
+        expires_in_days: Option<u32>,
     },
+    /// List tokens (never their secrets).
+    List,
+    /// Revoke a token by name.
+    Revoke { name: String },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -85,14 +119,76 @@ fn main() -> anyhow::Result<()> {
             print!("{}", config.to_redacted_toml());
             Ok(())
         }
-        Command::Token(TokenCommand::Create { name, scope }) => runtime.block_on(async {
+        Command::Token(command) => runtime.block_on(async {
             let registry = app::build_registry(&config).await?;
-            let scope = Scope::parse(&scope).context("scope")?;
-            let secret = registry.create_token(&name, scope).await?;
-            println!("{secret}");
+            match command {
+                TokenCommand::Create { name, scope, namespaces, expires_in_days } => {
+                    let (secret, _) = registry
+                        .create_token(&name, scope, namespaces, expires_in_days, SERVER_ACTOR)
+                        .await?;
+                    println!("{secret}");
+                }
+                TokenCommand::List => {
+                    for t in registry.list_tokens().await? {
+                        let namespaces: Vec<String> = t.namespaces.iter().map(ToString::to_string).collect();
+                        let state = match (t.revoked_at, t.expires_at) {
+                            (Some(_), _) => "revoked",
+                            (None, Some(e)) if e <= chrono::Utc::now() => "expired",
+                            _ => "active",
+                        };
+                        println!(
+                            "{}\t{}\t{}\t{}\tcreated {}\texpires {}\tlast used {}",
+                            t.name,
+                            t.scope,
+                            if namespaces.is_empty() { "*".to_owned() } else { namespaces.join(",") },
+                            state,
+                            t.created_at.to_rfc3339(),
+                            t.expires_at.map_or("never".to_owned(), |e| e.to_rfc3339()),
+                            t.last_used_at.map_or("never".to_owned(), |e| e.to_rfc3339()),
+                        );
+                    }
+                }
+                TokenCommand::Revoke { name } => {
+                    registry.revoke_token(&name, SERVER_ACTOR).await?;
+                    eprintln!("revoked token '{name}'");
+                }
+            }
+            Ok(())
+        }),
+        Command::Gc { dry_run, grace } => runtime.block_on(async {
+            let registry = app::build_registry(&config).await?;
+            let report = registry.collect_garbage(grace, dry_run).await?;
+            println!("{}", serde_json::to_string(&report)?);
+            Ok(())
+        }),
+        Command::Audit { model, actor, since, limit } => runtime.block_on(async {
+            let registry = app::build_registry(&config).await?;
+            let filter = AuditFilter { model, actor, since, after_id: None, limit };
+            for r in registry.audit(&filter).await? {
+                let line = serde_json::json!({
+                    "id": r.id, "at": r.at.to_rfc3339(), "actor": r.actor, "action": r.action,
+                    "model": r.model, "version": r.version,
+                    "details": serde_json::from_str::<serde_json::Value>(&r.details).unwrap_or_default(),
+                });
+                println!("{line}");
+            }
             Ok(())
         }),
     }
+}
+
+/// Parses `90s`, `30m`, `24h` or `7d`.
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let (number, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: u64 = number.parse().map_err(|_| format!("invalid duration '{s}': expected e.g. 30m, 24h, 7d"))?;
+    let seconds = match unit {
+        "s" | "" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86_400,
+        _ => return Err(format!("invalid duration '{s}': unit must be s, m, h or d")),
+    };
+    Ok(std::time::Duration::from_secs(seconds))
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {

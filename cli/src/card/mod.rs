@@ -73,6 +73,9 @@ pub fn render(card: &Card<'_>) -> String {
     out.field("digest", m.digest);
     out.field("published", &m.published_at);
     out.field("size", format!("{} in {}", human_size(m.size_bytes), count_files(m.files.len())));
+    if let Some(yank) = &m.yanked {
+        out.field("yanked", format!("{} (by {} at {})", yank.reason, yank.by, yank.at));
+    }
     out.blank();
     about::licence(&mut out, &m.metadata);
     out.blank();

@@ -150,7 +150,9 @@ fn a_bare_version_shows_only_what_it_has() {
     let text = render(&Card { manifest: &m, lineage: &Lineage::default(), derivatives: None, readme: true });
     assert!(text.contains("  class:       unknown"), "{text}");
     assert!(text.contains("  commercial:  unknown (licence not in the registry's table)"), "{text}");
-    for absent in ["task:", "lineage:", "latency:", "risks:", "tags:", "attribution", "description:"] {
+    for absent in
+        ["task:", "lineage:", "latency:", "risks:", "tags:", "attribution", "description:", "yanked:"]
+    {
         assert!(!text.contains(absent), "{absent} in\n{text}");
     }
     assert!(text.ends_with("readme:        (this version has no model card)"), "{text}");
@@ -163,4 +165,17 @@ fn declared_values_show_even_without_facts_from_the_registry() {
     let text = render(&Card { manifest: &m, lineage: &Lineage::default(), derivatives: None, readme: false });
     assert!(text.contains("parameters:    110M (110,000,000) (declared)"), "{text}");
     assert!(text.contains("format:        onnx (declared)"), "{text}");
+}
+
+#[test]
+fn a_yanked_version_says_why_under_its_header() {
+    let mut m = manifest(json!({"license": "MIT"}), json!({}));
+    m.yanked = Some(modelreg_api::YankInfo {
+        reason: "wrong tokenizer".into(),
+        at: "2025-03-01T10:00:00Z".into(),
+        by: "ci".into(),
+    });
+    let text = render(&Card { manifest: &m, lineage: &Lineage::default(), derivatives: None, readme: false });
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[4], "yanked:        wrong tokenizer (by ci at 2025-03-01T10:00:00Z)", "{text}");
 }

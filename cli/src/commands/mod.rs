@@ -1,10 +1,16 @@
 //! The command line: global flags, the subcommand enum, and dispatch. Each subcommand lives
 //! in its own module with its `Args` and `run`; the work itself is done by library modules.
 
+pub mod alias;
+pub mod audit;
+pub mod completions;
+pub mod lifecycle;
+pub mod login;
 pub mod pull;
 pub mod push;
 pub mod search;
 pub mod show;
+pub mod token;
 pub mod versions;
 
 use std::fmt;
@@ -15,6 +21,7 @@ use reqwest::Url;
 use serde::Serialize;
 
 use crate::client::Client;
+use crate::credentials::{TokenOrigin, pick_token, stored_token};
 use crate::error::ClientError;
 use crate::output::Output;
 
@@ -38,7 +45,8 @@ pub struct GlobalArgs {
     /// Base URL of the registry.
     #[arg(long, global = true, env = "MODELREG_URL", default_value = DEFAULT_REGISTRY, value_name = "URL")]
     pub registry: Url,
-    /// Bearer token for the registry (prefer the environment variable: flags show in `ps`).
+    /// Bearer token for the registry (prefer the environment variable: flags show in `ps`);
+    /// wins over the token saved by `modelreg login`.
     #[arg(long, global = true, env = "MODELREG_TOKEN", hide_env_values = true, value_name = "TOKEN")]
     pub token: Option<String>,
     /// Print exactly one JSON document on stdout, errors included; nothing on stderr.
@@ -68,6 +76,14 @@ impl GlobalArgs {
     pub fn output(&self) -> Output {
         Output { json: self.json, quiet: self.quiet, verbose: self.verbose }
     }
+
+    /// A client for `--registry` with the token to send: `--token`/`MODELREG_TOKEN` if set
+    /// and not empty, else the one `modelreg login` saved for this registry, else none.
+    pub fn client(&self) -> Result<(Client, TokenOrigin), ClientError> {
+        let (token, origin) = pick_token(self.token.as_deref(), || stored_token(&self.registry))?;
+        let client = Client::new(self.registry.clone(), token.as_deref())?.with_token_origin(origin);
+        Ok((client, origin))
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -82,19 +98,52 @@ pub enum Command {
     Search(Box<search::SearchArgs>),
     /// Show a version's card: licence verdict, characteristics, lineage, files.
     Show(show::ShowArgs),
+    /// Set, remove and list a model's aliases (such as production).
+    Alias(alias::AliasArgs),
+    /// Yank a version (latest and ranges skip it; exact pulls warn), or undo a yank.
+    Yank(lifecycle::YankArgs),
+    /// Delete a version or a whole model for good (admin).
+    Delete(lifecycle::DeleteArgs),
+    /// Check a token with the registry and save it for later commands.
+    Login(login::LoginArgs),
+    /// Forget the token saved for the registry.
+    Logout,
+    /// Show the token in use: name, scope, namespaces, expiry.
+    Whoami,
+    /// Create, list and revoke tokens (admin).
+    Token(token::TokenArgs),
+    /// Show the audit log of changes (admin).
+    Audit(audit::AuditArgs),
+    /// Print a shell completion script (bash, zsh, fish).
+    Completions(completions::CompletionsArgs),
 }
 
 /// Runs the parsed command line; the result goes to stdout, an error is returned for `main`
 /// to print.
 pub async fn run(cli: Cli) -> Result<(), ClientError> {
     let out = cli.global.output();
-    let client = Client::new(cli.global.registry.clone(), cli.global.token.as_deref())?;
+    let global = &cli.global;
+    // Commands that talk to the registry read the saved login only here, so that
+    // `login`, `logout` and `completions` work whatever the credentials file holds.
+    let client = || global.client().map(|(client, _)| client);
     match cli.command {
-        Command::Push(args) => push::run(&client, args, &out).await,
-        Command::Pull(args) => pull::run(&client, args, &out).await,
-        Command::Versions(args) => versions::run(&client, args, &out).await,
-        Command::Search(args) => search::run(&client, *args, &out).await,
-        Command::Show(args) => show::run(&client, args, &out).await,
+        Command::Push(args) => push::run(&client()?, args, &out).await,
+        Command::Pull(args) => pull::run(&client()?, args, &out).await,
+        Command::Versions(args) => versions::run(&client()?, args, &out).await,
+        Command::Search(args) => search::run(&client()?, *args, &out).await,
+        Command::Show(args) => show::run(&client()?, args, &out).await,
+        Command::Alias(args) => alias::run(&client()?, args, &out).await,
+        Command::Yank(args) => lifecycle::yank(&client()?, args, &out).await,
+        Command::Delete(args) => lifecycle::delete(&client()?, args, &out).await,
+        Command::Login(args) => login::login(global, args, &out).await,
+        Command::Logout => login::logout(global, &out),
+        Command::Whoami => {
+            let (client, origin) = global.client()?;
+            login::whoami(&client, origin, &out).await
+        }
+        Command::Token(args) => token::run(&client()?, args, &out).await,
+        Command::Audit(args) => audit::run(&client()?, args, &out).await,
+        Command::Completions(args) => completions::run(&args, &out),
     }
 }
 
@@ -142,7 +191,7 @@ mod tests {
     fn bad_names_and_references_are_usage_errors() {
         for args in [
             &["modelreg", "pull", "Acme/Bert"][..],
-            &["modelreg", "show", "acme/bert@nope"],
+            &["modelreg", "show", "acme/bert@No pe"],
             &["modelreg", "push", "dir", "--model", "acme", "--version", "1.0.0"],
             &["modelreg", "push", "dir", "--model", "acme/bert", "--version", "1.0"],
             &["modelreg", "push", "dir", "--model", "acme/bert", "--version", "1.0.0", "--license", "Nope-1"],

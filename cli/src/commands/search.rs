@@ -125,6 +125,9 @@ pub struct SearchArgs {
     /// Fetch every page, not only the first.
     #[arg(long)]
     pub all: bool,
+    /// Also consider yanked versions (left out by default).
+    #[arg(long)]
+    pub include_yanked: bool,
 }
 
 impl SearchArgs {
@@ -165,6 +168,9 @@ impl SearchArgs {
             limit: self.limit.unwrap_or(default_limit),
             cursor: self.cursor.clone(),
             versions: if self.all_versions { VersionsMode::All } else { VersionsMode::Best },
+            include_yanked: self.include_yanked,
+            // Set by the registry from the caller's token; never sent.
+            visible_namespaces: Vec::new(),
         }
     }
 }

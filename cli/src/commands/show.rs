@@ -8,7 +8,7 @@ use crate::client::Client;
 use crate::commands::{emit, emit_json};
 use crate::error::{ClientError, FailureKind};
 use crate::lineage::lineage;
-use crate::output::Output;
+use crate::output::{Output, yanked_notice};
 use crate::reference::ModelRef;
 
 #[derive(Debug, Args)]
@@ -23,6 +23,9 @@ pub struct ShowArgs {
 
 pub async fn run(client: &Client, args: ShowArgs, out: &Output) -> Result<(), ClientError> {
     let manifest = client.resolve(&args.reference.model, &args.reference.selector).await?;
+    if let Some(yank) = &manifest.yanked {
+        out.warn(yanked_notice(&manifest.model, &manifest.version, yank));
+    }
     if out.json {
         emit_json(&manifest);
         return Ok(());

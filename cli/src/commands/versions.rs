@@ -28,10 +28,11 @@ pub async fn run(client: &Client, args: VersionsArgs, out: &Output) -> Result<()
 }
 
 /// Version, publication time, size, file count and digest, one row per version, in the
-/// order the registry returned them (semver).
+/// order the registry returned them (semver); a `YANKED` column with the reason when any
+/// version is yanked.
 pub fn table(list: &VersionList) -> String {
-    let mut rows =
-        vec![["VERSION".to_owned(), "PUBLISHED".into(), "SIZE".into(), "FILES".into(), "DIGEST".into()]];
+    let header = ["VERSION", "PUBLISHED", "SIZE", "FILES", "DIGEST", "YANKED"].map(str::to_owned);
+    let mut rows = vec![header];
     for v in &list.versions {
         rows.push([
             v.version.to_string(),
@@ -39,7 +40,12 @@ pub fn table(list: &VersionList) -> String {
             human_size(v.size_bytes),
             v.file_count.to_string(),
             v.digest.to_string(),
+            v.yanked.as_ref().map_or_else(String::new, |y| y.reason.clone()),
         ]);
+    }
+    if list.versions.iter().all(|v| v.yanked.is_none()) {
+        let rows: Vec<[String; 5]> = rows.into_iter().map(|[a, b, c, d, e, _]| [a, b, c, d, e]).collect();
+        return crate::table::render(&rows);
     }
     crate::table::render(&rows)
 }
@@ -62,6 +68,7 @@ mod tests {
                     size_bytes: 4_718_592,
                     file_count: 3,
                     published_at: "2025-01-02T03:04:05Z".into(),
+                    yanked: None,
                 },
                 VersionSummary {
                     version: "10.0.0-rc.1".parse().unwrap(),
@@ -69,6 +76,7 @@ mod tests {
                     size_bytes: 12,
                     file_count: 1,
                     published_at: "2025-02-02T03:04:05Z".into(),
+                    yanked: None,
                 },
             ],
         };
@@ -78,5 +86,16 @@ mod tests {
         assert!(lines[0].starts_with("VERSION      PUBLISHED"), "{text}");
         assert!(lines[1].starts_with("1.4.0        2025-01-02T03:04:05Z  4.5 MiB  3"), "{text}");
         assert!(lines[2].contains("12 B"), "{text}");
+        assert!(!text.contains("YANKED"), "{text}");
+
+        let mut list = list;
+        list.versions[0].yanked = Some(modelreg_api::YankInfo {
+            reason: "bad weights".into(),
+            at: "2025-03-01T00:00:00Z".into(),
+            by: "ci".into(),
+        });
+        let text = table(&list);
+        assert!(text.lines().next().unwrap().ends_with("DIGEST  YANKED"), "{text}");
+        assert!(text.lines().nth(1).unwrap().ends_with("  bad weights"), "{text}");
     }
 }

@@ -2,6 +2,8 @@
 //! layout, streaming hashed writes that only become visible once verified, and ranged,
 //! verified reads. It knows nothing of models; `object_store` must not leak out of it.
 
+mod hash_state;
+mod multipart;
 mod open;
 mod verify;
 
@@ -13,6 +15,8 @@ use modelreg_api::Digest;
 use object_store::path::Path;
 use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt, PutPayload, WriteMultipart};
 
+pub use hash_state::{RunningHash, UnreadableHashState};
+pub use multipart::{ReceivedPart, UploadTarget};
 pub use open::{S3Options, open};
 pub use verify::{Sha256Hasher, VerifyingStream};
 
@@ -75,6 +79,14 @@ impl RangeRequest {
     }
 }
 
+/// A blob as listed by the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredBlob {
+    pub digest: Digest,
+    pub size: u64,
+    pub last_modified: chrono::DateTime<chrono::Utc>,
+}
+
 /// An open read: the blob's total size, the range being sent, and the bytes.
 pub struct BlobRead {
     pub size: u64,
@@ -85,6 +97,8 @@ pub struct BlobRead {
 #[derive(Clone)]
 pub struct BlobStore {
     store: Arc<dyn ObjectStore>,
+    /// How upload sessions reach the backend (see `multipart`).
+    uploads: multipart::UploadBackend,
 }
 
 /// The object key of a digest: `blobs/sha256/ab/cd/<64 hex>`.
@@ -95,7 +109,7 @@ pub fn key_for(digest: &Digest) -> Path {
 
 impl BlobStore {
     pub fn new(store: Arc<dyn ObjectStore>) -> Self {
-        Self { store }
+        Self { uploads: multipart::UploadBackend::Staged(store.clone()), store }
     }
 
     /// Reachability check for readiness: a HEAD of a key that need not exist.
@@ -214,6 +228,23 @@ impl BlobStore {
             return Ok(Bytes::new());
         }
         self.store.get_range(&key, 0..end).await.map_err(not_found)
+    }
+
+    /// Every stored blob, in no particular order (for garbage collection). Objects under the
+    /// blob prefix whose name is not a digest (staging files) are skipped.
+    pub fn list(&self) -> BoxStream<'static, Result<StoredBlob, BlobError>> {
+        self.store
+            .list(Some(&Path::from("blobs/sha256")))
+            .map_err(BlobError::Store)
+            .try_filter_map(|meta| async move {
+                let name = meta.location.filename().unwrap_or_default();
+                Ok(format!("sha256:{name}").parse::<Digest>().ok().map(|digest| StoredBlob {
+                    digest,
+                    size: meta.size,
+                    last_modified: meta.last_modified,
+                }))
+            })
+            .boxed()
     }
 
     /// Removes a blob (tests and, later, garbage collection).

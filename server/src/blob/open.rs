@@ -1,9 +1,6 @@
 //! Opening the object store a blob URL names: `file:///path` (created if missing) or
 //! `s3://bucket[/prefix]` with explicit S3 options.
 
-use std::sync::Arc;
-
-use object_store::ObjectStore;
 use object_store::aws::AmazonS3Builder;
 use object_store::local::LocalFileSystem;
 use object_store::prefix::PrefixStore;
@@ -27,7 +24,7 @@ pub fn open(url: &str, s3: &S3Options) -> Result<BlobStore, BlobError> {
             .map_err(|e| BlobError::Config(format!("cannot create blob folder '{path}': {e}")))?;
         let local = LocalFileSystem::new_with_prefix(path)
             .map_err(|e| BlobError::Config(format!("cannot open blob folder '{path}': {e}")))?;
-        return Ok(BlobStore::new(Arc::new(local)));
+        return Ok(BlobStore::on_local(local));
     }
     let Some(rest) = url.strip_prefix("s3://") else {
         return Err(BlobError::Config(format!("unsupported blob URL '{url}' (use file:// or s3://)")));
@@ -49,7 +46,9 @@ pub fn open(url: &str, s3: &S3Options) -> Result<BlobStore, BlobError> {
     }
     let s3_store = builder.build().map_err(|e| BlobError::Config(e.to_string()))?;
     let prefix = prefix.trim_matches('/');
-    let store: Arc<dyn ObjectStore> =
-        if prefix.is_empty() { Arc::new(s3_store) } else { Arc::new(PrefixStore::new(s3_store, prefix)) };
-    Ok(BlobStore::new(store))
+    Ok(if prefix.is_empty() {
+        BlobStore::on_s3(s3_store)
+    } else {
+        BlobStore::on_s3(PrefixStore::new(s3_store, prefix))
+    })
 }

@@ -9,8 +9,8 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 
-use crate::service::{Principal, Registry, RegistryError};
-use crate::store::Scope;
+use crate::service::{Principal, Registry, RegistryError, actor_of};
+use crate::store::{Scope, TokenRecord};
 
 /// The scope a route needs.
 pub trait Need {
@@ -19,6 +19,7 @@ pub trait Need {
 
 pub struct Read;
 pub struct Write;
+pub struct Admin;
 
 impl Need for Read {
     const SCOPE: Scope = Scope::Read;
@@ -28,10 +29,27 @@ impl Need for Write {
     const SCOPE: Scope = Scope::Write;
 }
 
+impl Need for Admin {
+    const SCOPE: Scope = Scope::Admin;
+}
+
 /// An authorised caller; `principal` is `None` only for anonymous reads.
 pub struct Auth<N: Need> {
     pub principal: Option<Principal>,
+    /// The caller's token as stored (for `whoami`).
+    pub token: Option<TokenRecord>,
     _need: PhantomData<N>,
+}
+
+impl<N: Need> Auth<N> {
+    pub fn caller(&self) -> Option<&Principal> {
+        self.principal.as_ref()
+    }
+
+    /// The name recorded in the audit log.
+    pub fn actor(&self) -> &str {
+        actor_of(self.principal.as_ref())
+    }
 }
 
 impl<N: Need> FromRequest for Auth<N> {
@@ -43,7 +61,7 @@ impl<N: Need> FromRequest for Auth<N> {
         let header = req.headers().get(header::AUTHORIZATION).map(|v| v.to_str().map(str::to_owned));
         Box::pin(async move {
             let registry = registry.ok_or_else(|| RegistryError::internal("registry is not configured"))?;
-            let principal = match header {
+            let authenticated = match header {
                 None => None,
                 Some(raw) => {
                     let raw =
@@ -54,8 +72,9 @@ impl<N: Need> FromRequest for Auth<N> {
                     Some(registry.authenticate(secret).await?)
                 }
             };
+            let (principal, token) = authenticated.unzip();
             registry.authorize(principal.as_ref(), N::SCOPE)?;
-            Ok(Self { principal, _need: PhantomData })
+            Ok(Self { principal, token, _need: PhantomData })
         })
     }
 }

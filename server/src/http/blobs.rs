@@ -57,6 +57,13 @@ pub async fn download(
     req: HttpRequest,
 ) -> Result<HttpResponse, RegistryError> {
     let digest = parse_digest(&path)?;
+    if let Some(url) = registry.blob_redirect(&digest).await? {
+        // S3 serves the bytes (and honours Range) from a short-lived presigned URL.
+        return Ok(HttpResponse::Found()
+            .insert_header((header::LOCATION, url))
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .finish());
+    }
     let range = req.headers().get(header::RANGE).and_then(|v| v.to_str().ok()).and_then(parse_range);
     let read = registry.read_blob(&digest, range).await?;
     let mut response = blob_response(
@@ -98,7 +105,7 @@ fn blob_response(digest: &Digest, status: StatusCode) -> actix_web::HttpResponse
     response
 }
 
-fn content_length(req: &HttpRequest) -> Result<u64, RegistryError> {
+pub(super) fn content_length(req: &HttpRequest) -> Result<u64, RegistryError> {
     let raw = req.headers().get(header::CONTENT_LENGTH).ok_or(RegistryError::LengthRequired)?;
     raw.to_str().ok().and_then(|s| s.parse().ok()).ok_or(RegistryError::Invalid {
         code: "invalid_content_length",

@@ -25,7 +25,16 @@ impl RegistryError {
             Self::ModelNotFound(_) => (StatusCode::NOT_FOUND, "model_not_found"),
             Self::VersionNotFound { .. } => (StatusCode::NOT_FOUND, "version_not_found"),
             Self::BlobNotFound(_) => (StatusCode::NOT_FOUND, "blob_not_found"),
+            Self::UploadNotFound(_) => (StatusCode::NOT_FOUND, "upload_not_found"),
+            Self::PartTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "part_too_large"),
+            Self::PartOutOfOrder { .. } => (StatusCode::CONFLICT, "part_out_of_order"),
+            Self::PartConflict { .. } => (StatusCode::CONFLICT, "part_conflict"),
+            Self::UploadIncomplete { .. } => (StatusCode::CONFLICT, "upload_incomplete"),
             Self::VersionConflict { .. } => (StatusCode::CONFLICT, "version_conflict"),
+            Self::VersionYanked { .. } => (StatusCode::CONFLICT, "version_yanked"),
+            Self::VersionDeleted { .. } => (StatusCode::CONFLICT, "version_deleted"),
+            Self::AliasNotFound { .. } => (StatusCode::NOT_FOUND, "alias_not_found"),
+            Self::TokenNotFound(_) => (StatusCode::NOT_FOUND, "token_not_found"),
             Self::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
             Self::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
@@ -37,6 +46,8 @@ impl RegistryError {
         match self {
             Self::MissingBlobs(missing) => Some(json!({ "missing": missing })),
             Self::VersionConflict { existing, .. } => Some(json!({ "existing_digest": existing })),
+            Self::PartOutOfOrder { next, .. } => Some(json!({ "next_part": next })),
+            Self::UploadIncomplete { missing } => Some(json!({ "missing": missing })),
             _ => None,
         }
     }

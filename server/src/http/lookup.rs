@@ -11,13 +11,16 @@ use crate::store::LookupHit;
 
 pub async fn lookup(
     registry: web::Data<Registry>,
-    _auth: Auth<Read>,
+    auth: Auth<Read>,
     req: HttpRequest,
 ) -> Result<HttpResponse, RegistryError> {
     let pairs: Vec<(String, String)> =
         url::form_urlencoded::parse(req.query_string().as_bytes()).into_owned().collect();
-    let query = LookupQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    let mut query = LookupQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .map_err(|e| RegistryError::Invalid { code: "invalid_query", message: e.to_string() })?;
+    if let Some(p) = auth.caller() {
+        query.visible_namespaces.clone_from(&p.namespaces);
+    }
     let result = registry.lookup(&query).await?;
     let results = result.hits.into_iter().map(row).collect::<Result<Vec<_>, _>>()?;
     Ok(HttpResponse::Ok().json(LookupPage { results, next_cursor: result.next_cursor }))
@@ -56,11 +59,12 @@ fn row(hit: LookupHit) -> Result<LookupRow, RegistryError> {
 
 pub async fn derivatives(
     registry: web::Data<Registry>,
-    _auth: Auth<Read>,
+    auth: Auth<Read>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, RegistryError> {
     let model = ModelName::from_parts(&path.0, &path.1)
         .map_err(|e| RegistryError::Invalid { code: "invalid_model_name", message: e.to_string() })?;
+    registry.authorize_model(auth.caller(), &model, crate::store::Scope::Read)?;
     let records = registry.derivatives(&model).await?;
     let derivatives = records
         .into_iter()

@@ -6,14 +6,18 @@ mod auth;
 mod blobs;
 mod body;
 mod error;
+mod lifecycle;
 mod lookup;
 mod models;
 pub mod openapi;
+mod openapi_uploads;
 mod system;
+mod tokens;
+mod uploads;
 
 use actix_web::web;
 
-pub use auth::{Auth, Read, Write};
+pub use auth::{Admin, Auth, Read, Write};
 pub use body::JsonLimit;
 
 /// Registers every route. Unknown routes and wrong methods answer with the JSON envelope.
@@ -29,8 +33,39 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::get().to(blobs::download))
                 .route(web::head().to(blobs::head)),
         )
+        .service(resource("/v1/uploads").route(web::post().to(uploads::create)))
+        .service(
+            resource("/v1/uploads/{id}")
+                .route(web::get().to(uploads::status))
+                .route(web::delete().to(uploads::abort)),
+        )
+        .service(resource("/v1/uploads/{id}/parts/{part}").route(web::put().to(uploads::put_part)))
+        .service(resource("/v1/uploads/{id}/complete").route(web::post().to(uploads::complete)))
         .service(resource("/v1/models").route(web::get().to(lookup::lookup)))
-        .service(resource("/v1/models/{namespace}/{name}").route(web::get().to(models::summary_route)))
+        .service(resource("/v1/whoami").route(web::get().to(tokens::whoami)))
+        .service(
+            resource("/v1/tokens").route(web::post().to(tokens::create)).route(web::get().to(tokens::list)),
+        )
+        .service(resource("/v1/tokens/{name}").route(web::delete().to(tokens::revoke)))
+        .service(resource("/v1/audit").route(web::get().to(tokens::audit)))
+        .service(
+            resource("/v1/models/{namespace}/{name}")
+                .route(web::get().to(models::summary_route))
+                .route(web::delete().to(lifecycle::delete_model)),
+        )
+        .service(
+            resource("/v1/models/{namespace}/{name}/aliases").route(web::get().to(lifecycle::list_aliases)),
+        )
+        .service(
+            resource("/v1/models/{namespace}/{name}/aliases/{alias}")
+                .route(web::put().to(lifecycle::set_alias))
+                .route(web::delete().to(lifecycle::remove_alias)),
+        )
+        .service(
+            resource("/v1/models/{namespace}/{name}/versions/{version}/yank")
+                .route(web::post().to(lifecycle::yank))
+                .route(web::delete().to(lifecycle::unyank)),
+        )
         .service(
             resource("/v1/models/{namespace}/{name}/derivatives").route(web::get().to(lookup::derivatives)),
         )
@@ -38,7 +73,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             resource("/v1/models/{namespace}/{name}/versions/{version}")
                 .route(web::put().to(models::publish))
-                .route(web::get().to(models::resolve)),
+                .route(web::get().to(models::resolve))
+                .route(web::delete().to(lifecycle::delete_version)),
         )
         .default_service(web::to(error::route_not_found));
 }

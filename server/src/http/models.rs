@@ -11,14 +11,14 @@ use modelreg_api::{
 use super::auth::{Auth, Read, Write};
 use super::body::{JsonLimit, read_json};
 use crate::service::{Registry, RegistryError};
-use crate::store::VersionRecord;
+use crate::store::{Scope, VersionRecord};
 
-fn model_name(path: &(String, String)) -> Result<ModelName, RegistryError> {
+pub(super) fn model_name(path: &(String, String)) -> Result<ModelName, RegistryError> {
     ModelName::from_parts(&path.0, &path.1)
         .map_err(|e| RegistryError::Invalid { code: "invalid_model_name", message: e.to_string() })
 }
 
-fn timestamp(t: DateTime<Utc>) -> String {
+pub(super) fn timestamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
@@ -29,23 +29,29 @@ fn summary(r: &VersionRecord) -> VersionSummary {
         size_bytes: r.size_bytes,
         file_count: r.file_count,
         published_at: timestamp(r.published_at),
+        yanked: r.yanked.as_ref().map(yank_info),
     }
+}
+
+pub(super) fn yank_info(y: &crate::store::YankRecord) -> modelreg_api::YankInfo {
+    modelreg_api::YankInfo { reason: y.reason.clone(), at: timestamp(y.at), by: y.by.clone() }
 }
 
 pub async fn publish(
     registry: web::Data<Registry>,
-    _auth: Auth<Write>,
+    auth: Auth<Write>,
     limit: web::Data<JsonLimit>,
     path: web::Path<(String, String, String)>,
     body: web::Payload,
 ) -> Result<HttpResponse, RegistryError> {
     let (namespace, name, version) = path.into_inner();
     let model = model_name(&(namespace, name))?;
+    registry.authorize_model(auth.caller(), &model, Scope::Write)?;
     let version: Version = version.parse().map_err(|e: modelreg_api::VersionError| {
         RegistryError::Invalid { code: "invalid_version", message: e.to_string() }
     })?;
     let manifest: Manifest = read_json(body, limit.0, RegistryError::InvalidManifest).await?;
-    let published = registry.publish(&model, &version, manifest).await?;
+    let published = registry.publish(&model, &version, manifest, auth.actor()).await?;
     let status = if published.created { StatusCode::CREATED } else { StatusCode::OK };
     Ok(HttpResponse::build(status).json(PublishResponse {
         model,
@@ -57,10 +63,11 @@ pub async fn publish(
 
 pub async fn summary_route(
     registry: web::Data<Registry>,
-    _auth: Auth<Read>,
+    auth: Auth<Read>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, RegistryError> {
     let name = model_name(&path)?;
+    registry.authorize_model(auth.caller(), &name, Scope::Read)?;
     let (model, versions) = registry.model_summary(&name).await?;
     let latest = VersionSelector::Latest.select(versions.iter().map(|v| &v.version)).cloned();
     Ok(HttpResponse::Ok().json(ModelSummary {
@@ -74,21 +81,23 @@ pub async fn summary_route(
 
 pub async fn versions(
     registry: web::Data<Registry>,
-    _auth: Auth<Read>,
+    auth: Auth<Read>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, RegistryError> {
     let model = model_name(&path)?;
+    registry.authorize_model(auth.caller(), &model, Scope::Read)?;
     let versions = registry.list_versions(&model).await?;
     Ok(HttpResponse::Ok().json(VersionList { model, versions: versions.iter().map(summary).collect() }))
 }
 
 pub async fn resolve(
     registry: web::Data<Registry>,
-    _auth: Auth<Read>,
+    auth: Auth<Read>,
     path: web::Path<(String, String, String)>,
 ) -> Result<HttpResponse, RegistryError> {
     let (namespace, name, selector) = path.into_inner();
     let model = model_name(&(namespace, name))?;
+    registry.authorize_model(auth.caller(), &model, Scope::Read)?;
     let selector: VersionSelector = selector.parse().map_err(|e: modelreg_api::VersionError| {
         RegistryError::Invalid { code: "invalid_selector", message: e.to_string() }
     })?;
@@ -103,5 +112,6 @@ pub async fn resolve(
         files: resolved.manifest.files,
         metadata: resolved.manifest.metadata,
         facts: resolved.facts,
+        yanked: record.yanked.as_ref().map(yank_info),
     }))
 }

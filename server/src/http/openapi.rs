@@ -77,7 +77,7 @@ pub fn document() -> Value {
         "headers": { "ETag": { "schema": { "type": "string" } }, "Accept-Ranges": { "schema": { "type": "string" } } },
         "content": { "application/octet-stream": { "schema": { "type": "string", "format": "binary" } } } });
 
-    json!({
+    let mut doc = json!({
         "openapi": "3.1.0",
         "info": {
             "title": "modelreg",
@@ -146,7 +146,9 @@ pub fn document() -> Value {
                         "404": err("No such model, or no version matches.") } }
             }
         }
-    })
+    });
+    super::openapi_uploads::extend(&mut doc);
+    doc
 }
 
 /// The lookup's query parameters, one entry each.

@@ -35,10 +35,30 @@ pub enum RegistryError {
     VersionNotFound { model: ModelName, selector: String },
     #[error("blob {0} not found")]
     BlobNotFound(Digest),
+    #[error("upload session '{0}' not found (unknown, aborted, or expired)")]
+    UploadNotFound(String),
+    #[error("part {part} is {actual} bytes, but part {part} of this upload is exactly {expected} bytes")]
+    PartTooLarge { part: u32, expected: u64, actual: u64 },
+    #[error(
+        "part {part} cannot be taken yet: parts are hashed in order, and the next part this upload takes is {next}"
+    )]
+    PartOutOfOrder { part: u32, next: u32 },
+    #[error("part {part} was already received with different content")]
+    PartConflict { part: u32 },
+    #[error("the upload still lacks {} part(s) (details.missing); send them, then complete again", .missing.len())]
+    UploadIncomplete { missing: Vec<u32> },
     #[error(
         "{model}@{version} is already published with different content ({existing}); versions are immutable"
     )]
     VersionConflict { model: ModelName, version: Version, existing: Digest },
+    #[error("{model}@{version} is yanked; pass force to point an alias at it")]
+    VersionYanked { model: ModelName, version: Version },
+    #[error("{model}@{version} was deleted; its number can never be published again")]
+    VersionDeleted { model: ModelName, version: Version },
+    #[error("model '{model}' has no alias '{alias}'")]
+    AliasNotFound { model: ModelName, alias: String },
+    #[error("no live token named '{0}'")]
+    TokenNotFound(String),
     #[error("{0}")]
     Unauthorized(&'static str),
     #[error("{0}")]

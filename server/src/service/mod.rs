@@ -5,18 +5,24 @@
 mod auth;
 mod derive;
 mod error;
+mod lifecycle;
 mod lookup;
 mod publish;
+mod upload_parts;
+mod uploads;
 
 use std::sync::Arc;
 
 use futures_util::stream::{self, Stream, StreamExt, TryStreamExt};
 use modelreg_api::{Digest, Facts, Manifest, ModelName, Version, VersionSelector};
 
-pub use auth::{Principal, generate_token_secret, hash_token};
+pub use auth::{Principal, SERVER_ACTOR, actor_of, generate_token_secret, hash_token};
 pub use derive::{Contradiction, Contradictions, Derived, DerivedFacts, derive, effective_facts};
 pub use error::RegistryError;
+pub use lifecycle::GcReport;
 pub use lookup::LookupResult;
+pub use upload_parts::PartAccepted;
+pub use uploads::{UploadCompleted, UploadOpened, UploadSettings};
 
 use crate::blob::{BlobRead, BlobStore, RangeRequest};
 use crate::store::{MetadataStore, ModelRecord, VersionRecord};
@@ -31,12 +37,17 @@ const HEADS_IN_FLIGHT: usize = 32;
 pub struct Policy {
     pub anonymous_read: bool,
     pub max_blob_bytes: u64,
+    /// How long a publish holds its blobs against garbage collection. Leases are never
+    /// released early (another publish may share the row), so this is also how long a
+    /// freshly unreferenced blob survives GC.
+    pub publish_lease: std::time::Duration,
 }
 
 pub struct Registry {
     meta: Arc<dyn MetadataStore>,
     blobs: BlobStore,
     policy: Policy,
+    uploads: UploadSettings,
 }
 
 /// A resolved version with its parsed manifest.
@@ -50,7 +61,13 @@ pub struct ResolvedVersion {
 
 impl Registry {
     pub fn new(meta: Arc<dyn MetadataStore>, blobs: BlobStore, policy: Policy) -> Self {
-        Self { meta, blobs, policy }
+        Self { meta, blobs, policy, uploads: UploadSettings::default() }
+    }
+
+    /// Replaces the default upload-session settings.
+    pub fn with_upload_settings(mut self, uploads: UploadSettings) -> Self {
+        self.uploads = uploads;
+        self
     }
 
     pub fn policy(&self) -> &Policy {
@@ -166,9 +183,23 @@ impl Registry {
     ) -> Result<ResolvedVersion, RegistryError> {
         let version = match selector {
             VersionSelector::Exact(v) => v.clone(),
+            VersionSelector::Alias(alias) => match self.meta.get_alias(name, alias).await? {
+                Some(v) => v,
+                None if self.meta.get_model(name).await?.is_none() => {
+                    return Err(RegistryError::ModelNotFound(name.clone()));
+                }
+                None => {
+                    return Err(RegistryError::AliasNotFound {
+                        model: name.clone(),
+                        alias: alias.to_string(),
+                    });
+                }
+            },
             other => {
                 let versions = self.list_versions(name).await?;
-                let picked: Option<&Version> = other.select(versions.iter().map(|r| &r.version));
+                // A yanked version never matches `latest` or a range; only its exact number.
+                let live = versions.iter().filter(|r| r.yanked.is_none()).map(|r| &r.version);
+                let picked: Option<&Version> = other.select(live);
                 picked.cloned().ok_or_else(|| RegistryError::VersionNotFound {
                     model: name.clone(),
                     selector: other.to_string(),

@@ -28,9 +28,11 @@ impl Registry {
         model: &ModelName,
         version: &Version,
         manifest: Manifest,
+        actor: &str,
     ) -> Result<Published, RegistryError> {
         manifest.validate().map_err(|e| RegistryError::InvalidManifest(e.to_string()))?;
         let manifest = manifest.canonicalize();
+        self.lease_blobs(&manifest).await?;
         self.check_blobs(&manifest).await?;
         let derived = derive(&self.blobs, &manifest).await?;
         let facts = effective_facts(&manifest.metadata, &derived, &manifest.override_derived)?;
@@ -40,6 +42,7 @@ impl Registry {
         hasher.update(&canonical);
         let digest = hasher.finish();
         let new = NewVersion {
+            actor: actor.to_owned(),
             model: model.clone(),
             version: version.clone(),
             digest,
@@ -61,12 +64,26 @@ impl Registry {
                 Ok(Published { digest, created: true })
             }
             PublishOutcome::Identical => Ok(Published { digest, created: false }),
+            PublishOutcome::Tombstoned => {
+                Err(RegistryError::VersionDeleted { model: model.clone(), version: version.clone() })
+            }
             PublishOutcome::Conflict { existing } => Err(RegistryError::VersionConflict {
                 model: model.clone(),
                 version: version.clone(),
                 existing,
             }),
         }
+    }
+
+    /// Leases every referenced blob for the publish, so garbage collection leaves them alone
+    /// until it commits; a blob the collector already claimed counts as missing.
+    async fn lease_blobs(&self, manifest: &Manifest) -> Result<(), RegistryError> {
+        let mut digests: Vec<Digest> = manifest.files.iter().map(|f| f.digest).collect();
+        digests.sort();
+        digests.dedup();
+        let lease = chrono::Duration::from_std(self.policy.publish_lease).unwrap_or(chrono::Duration::MAX);
+        let refused = self.meta.lease_blobs(&digests, Utc::now() + lease).await?;
+        if refused.is_empty() { Ok(()) } else { Err(RegistryError::MissingBlobs(refused)) }
     }
 
     /// Every referenced blob must exist with exactly the declared size.

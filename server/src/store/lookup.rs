@@ -121,6 +121,21 @@ where
     }
     qb.push(" FROM versions v JOIN models m ON m.id = v.model_id WHERE ");
     qb.push(if best { "v.prerelease = ''" } else { "1 = 1" });
+    if !q.include_yanked {
+        qb.push(" AND v.yanked_at IS NULL");
+    }
+    qb.push(" AND m.deleted_at IS NULL");
+    if !q.visible_namespaces.is_empty() {
+        qb.push(" AND (");
+        for (i, pattern) in q.visible_namespaces.iter().enumerate() {
+            if i > 0 {
+                qb.push(" OR ");
+            }
+            let like = escape_like(pattern.as_str()).replace('*', "%");
+            qb.push("m.namespace LIKE ").push_bind(like).push(" ESCAPE '\\'");
+        }
+        qb.push(")");
+    }
     push_filters(&mut qb, q);
     qb.push(") hits WHERE best_rank = 1");
 

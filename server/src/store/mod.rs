@@ -2,12 +2,16 @@
 //! implementation per SQL dialect; every method is one transaction. This module must not
 //! know about HTTP or the blob store, and `sqlx` must not leak out of it.
 
+mod access;
+mod access_impl;
 mod lookup;
 mod postgres;
 mod rows;
 mod search_doc;
 mod search_write;
 mod sqlite;
+mod uploads;
+mod uploads_impl;
 
 use std::sync::Arc;
 
@@ -15,10 +19,19 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use modelreg_api::{Digest, Facts, LookupQuery, Manifest, ModelName, Version};
 
+pub use access::{
+    AccessStore, AliasMoveRecord, AliasOutcome, AliasRecord, AuditFilter, AuditRecord, GcClaim, NameTaken,
+    NewToken, TokenRecord, YankRecord,
+};
 pub use lookup::{Cursor, LookupHit};
+pub use modelreg_api::Scope;
 pub use postgres::PostgresStore;
 pub use search_doc::{SearchDoc, normalize_license_id};
 pub use sqlite::SqliteStore;
+pub use uploads::{
+    ExpiredUpload, HashedPart, NewUpload, PrefixMoved, UploadPartRecord, UploadPhase, UploadRecord,
+    UploadStore,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -31,6 +44,8 @@ pub enum StoreError {
 /// A version to be written by [`MetadataStore::publish_version`].
 #[derive(Debug, Clone)]
 pub struct NewVersion {
+    /// Who publishes (token name), for the audit log.
+    pub actor: String,
     pub model: ModelName,
     pub version: Version,
     pub digest: Digest,
@@ -63,6 +78,8 @@ pub enum PublishOutcome {
     Conflict {
         existing: Digest,
     },
+    /// The version was deleted; its number can never be published again.
+    Tombstoned,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -79,6 +96,7 @@ pub struct VersionRecord {
     pub size_bytes: u64,
     pub file_count: u64,
     pub published_at: DateTime<Utc>,
+    pub yanked: Option<YankRecord>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -97,57 +115,8 @@ pub struct DerivativeRecord {
     pub base_version: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Scope {
-    Read,
-    Write,
-    Admin,
-}
-
-impl Scope {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Read => "read",
-            Self::Write => "write",
-            Self::Admin => "admin",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "read" => Some(Self::Read),
-            "write" => Some(Self::Write),
-            "admin" => Some(Self::Admin),
-            _ => None,
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct NewToken {
-    pub name: String,
-    pub scope: Scope,
-    /// Hex sha256 of the secret; the secret itself is never stored.
-    pub token_hash: String,
-    pub created_at: DateTime<Utc>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct TokenRecord {
-    pub name: String,
-    pub scope: Scope,
-    pub created_at: DateTime<Utc>,
-    pub expires_at: Option<DateTime<Utc>>,
-    pub revoked_at: Option<DateTime<Utc>>,
-}
-
-/// A token name that is already taken.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NameTaken;
-
 #[async_trait]
-pub trait MetadataStore: Send + Sync + 'static {
+pub trait MetadataStore: AccessStore + UploadStore + Send + Sync + 'static {
     /// Cheap round trip, for readiness.
     async fn ping(&self) -> Result<(), StoreError>;
 
@@ -171,10 +140,6 @@ pub trait MetadataStore: Send + Sync + 'static {
 
     /// Versions whose `base_model` names `name`, by derived model name then version id.
     async fn list_derivatives(&self, name: &ModelName) -> Result<Vec<DerivativeRecord>, StoreError>;
-
-    async fn create_token(&self, token: &NewToken) -> Result<Result<(), NameTaken>, StoreError>;
-
-    async fn find_token(&self, token_hash: &str) -> Result<Option<TokenRecord>, StoreError>;
 }
 
 /// Opens the store a database URL names and brings its schema up to date.

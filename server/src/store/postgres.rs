@@ -8,18 +8,18 @@ use modelreg_api::{LookupQuery, ModelName, Version};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 
 use super::lookup::{self, Cursor, Dialect, LookupHit};
-use super::rows::{DerivativeRow, ModelRow, TokenRow, VersionDetailRow, VersionRow};
+use super::rows::{DerivativeRow, ModelRow, VersionDetailRow, VersionRow};
 use super::search_doc::SearchDoc;
 use super::search_write;
 use super::{
-    DerivativeRecord, MetadataStore, ModelRecord, NameTaken, NewToken, NewVersion, PublishOutcome,
-    StoreError, TokenRecord, VersionDetail, VersionRecord, db_err, parse_stored, to_i64,
+    DerivativeRecord, MetadataStore, ModelRecord, NewVersion, PublishOutcome, StoreError, VersionDetail,
+    VersionRecord, db_err, parse_stored, to_i64,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
 
 pub struct PostgresStore {
-    pool: PgPool,
+    pub(super) pool: PgPool,
 }
 
 impl PostgresStore {
@@ -64,6 +64,16 @@ impl MetadataStore for PostgresStore {
             .await
             .map_err(db_err)?;
         let version = new.version.to_string();
+        let tombstone: Option<(i64,)> =
+            sqlx::query_as("SELECT CAST(1 AS BIGINT) FROM tombstones WHERE model_id = $1 AND version = $2")
+                .bind(model_id)
+                .bind(&version)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        if tombstone.is_some() {
+            return Ok(PublishOutcome::Tombstoned);
+        }
         // Of concurrent inserts of one (model, version), the losers wait for the winner's
         // commit and then see the conflict: exactly one publish creates the version.
         let inserted: Option<(i64,)> = sqlx::query_as(
@@ -130,13 +140,32 @@ impl MetadataStore for PostgresStore {
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
+        // Publishing into a deleted model brings it back (its deleted numbers stay retired).
+        sqlx::query("UPDATE models SET deleted_at = NULL WHERE id = $1 AND deleted_at IS NOT NULL")
+            .bind(model_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        let details = serde_json::json!({ "digest": new.digest, "files": new.files.len(), "size_bytes": new.size_bytes });
+        audit(
+            &mut tx,
+            new.published_at,
+            &new.actor,
+            "publish",
+            Some(&new.model),
+            Some(&new.version),
+            details,
+            None,
+        )
+        .await?;
         tx.commit().await.map_err(db_err)?;
         Ok(PublishOutcome::Created)
     }
 
     async fn get_model(&self, name: &ModelName) -> Result<Option<ModelRecord>, StoreError> {
         let row: Option<ModelRow> = sqlx::query_as(
-            "SELECT namespace, name, created_at, updated_at FROM models WHERE namespace = $1 AND name = $2",
+            "SELECT namespace, name, created_at, updated_at FROM models
+             WHERE namespace = $1 AND name = $2 AND deleted_at IS NULL",
         )
         .bind(name.namespace())
         .bind(name.name())
@@ -148,7 +177,7 @@ impl MetadataStore for PostgresStore {
 
     async fn list_versions(&self, name: &ModelName) -> Result<Vec<VersionRecord>, StoreError> {
         let rows: Vec<VersionRow> = sqlx::query_as(
-            "SELECT v.version, v.digest, v.size_bytes, v.file_count::bigint AS file_count, v.published_at
+            "SELECT v.version, v.digest, v.size_bytes, v.file_count::bigint AS file_count, v.published_at, v.yanked_at, v.yank_reason, v.yanked_by
              FROM versions v JOIN models m ON m.id = v.model_id
              WHERE m.namespace = $1 AND m.name = $2",
         )
@@ -166,7 +195,7 @@ impl MetadataStore for PostgresStore {
         version: &Version,
     ) -> Result<Option<VersionDetail>, StoreError> {
         let row: Option<VersionDetailRow> = sqlx::query_as(
-            "SELECT v.version, v.digest, v.size_bytes, v.file_count::bigint AS file_count, v.published_at,
+            "SELECT v.version, v.digest, v.size_bytes, v.file_count::bigint AS file_count, v.published_at, v.yanked_at, v.yank_reason, v.yanked_by,
                     v.manifest::text AS manifest, v.facts::text AS facts
              FROM versions v JOIN models m ON m.id = v.model_id
              WHERE m.namespace = $1 AND m.name = $2 AND v.version = $3",
@@ -202,30 +231,6 @@ impl MetadataStore for PostgresStore {
         .map_err(db_err)?;
         rows.into_iter().map(DerivativeRow::into_record).collect()
     }
-
-    async fn create_token(&self, token: &NewToken) -> Result<Result<(), NameTaken>, StoreError> {
-        let done = sqlx::query(
-            "INSERT INTO tokens (name, scope, token_hash, created_at) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (name) DO NOTHING",
-        )
-        .bind(&token.name)
-        .bind(token.scope.as_str())
-        .bind(&token.token_hash)
-        .bind(token.created_at)
-        .execute(&self.pool)
-        .await
-        .map_err(db_err)?;
-        Ok(if done.rows_affected() == 1 { Ok(()) } else { Err(NameTaken) })
-    }
-
-    async fn find_token(&self, token_hash: &str) -> Result<Option<TokenRecord>, StoreError> {
-        let row: Option<TokenRow> = sqlx::query_as(
-            "SELECT name, scope, created_at, expires_at, revoked_at FROM tokens WHERE token_hash = $1",
-        )
-        .bind(token_hash)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db_err)?;
-        row.map(TokenRow::into_record).transpose()
-    }
 }
+
+super::access::impl_access_store!(PostgresStore, sqlx::Postgres, "BEGIN");

@@ -5,8 +5,7 @@ use chrono::{DateTime, Utc};
 use modelreg_api::ModelName;
 
 use super::{
-    DerivativeRecord, ModelRecord, Scope, StoreError, TokenRecord, VersionDetail, VersionRecord,
-    parse_stored, to_u64,
+    DerivativeRecord, ModelRecord, StoreError, VersionDetail, VersionRecord, YankRecord, parse_stored, to_u64,
 };
 
 #[derive(sqlx::FromRow)]
@@ -24,6 +23,9 @@ pub(super) struct VersionRow {
     size_bytes: i64,
     file_count: i64,
     published_at: DateTime<Utc>,
+    yanked_at: Option<DateTime<Utc>>,
+    yank_reason: Option<String>,
+    yanked_by: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -55,15 +57,6 @@ impl DerivativeRow {
     }
 }
 
-#[derive(sqlx::FromRow)]
-pub(super) struct TokenRow {
-    name: String,
-    scope: String,
-    created_at: DateTime<Utc>,
-    expires_at: Option<DateTime<Utc>>,
-    revoked_at: Option<DateTime<Utc>>,
-}
-
 impl ModelRow {
     pub(super) fn into_record(self) -> Result<ModelRecord, StoreError> {
         Ok(ModelRecord {
@@ -83,6 +76,11 @@ impl VersionRow {
             size_bytes: to_u64("size_bytes", self.size_bytes)?,
             file_count: to_u64("file_count", self.file_count)?,
             published_at: self.published_at,
+            yanked: self.yanked_at.map(|at| YankRecord {
+                at,
+                reason: self.yank_reason.unwrap_or_default(),
+                by: self.yanked_by.unwrap_or_default(),
+            }),
         })
     }
 }
@@ -93,20 +91,6 @@ impl VersionDetailRow {
             record: self.row.into_record()?,
             manifest_json: self.manifest,
             facts_json: self.facts,
-        })
-    }
-}
-
-impl TokenRow {
-    pub(super) fn into_record(self) -> Result<TokenRecord, StoreError> {
-        let scope = Scope::parse(&self.scope)
-            .ok_or_else(|| StoreError::Corrupt(format!("token scope '{}'", self.scope)))?;
-        Ok(TokenRecord {
-            name: self.name,
-            scope,
-            created_at: self.created_at,
-            expires_at: self.expires_at,
-            revoked_at: self.revoked_at,
         })
     }
 }

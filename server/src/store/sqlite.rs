@@ -12,12 +12,12 @@ use sqlx::sqlite::{
 };
 
 use super::lookup::{self, Cursor, Dialect, LookupHit};
-use super::rows::{DerivativeRow, ModelRow, TokenRow, VersionDetailRow, VersionRow};
+use super::rows::{DerivativeRow, ModelRow, VersionDetailRow, VersionRow};
 use super::search_doc::SearchDoc;
 use super::search_write;
 use super::{
-    DerivativeRecord, MetadataStore, ModelRecord, NameTaken, NewToken, NewVersion, PublishOutcome,
-    StoreError, TokenRecord, VersionDetail, VersionRecord, db_err, parse_stored, to_i64,
+    DerivativeRecord, MetadataStore, ModelRecord, NewVersion, PublishOutcome, StoreError, VersionDetail,
+    VersionRecord, db_err, parse_stored, to_i64,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
@@ -26,7 +26,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite"
 const FILES_PER_INSERT: usize = 500;
 
 pub struct SqliteStore {
-    pool: SqlitePool,
+    pub(super) pool: SqlitePool,
 }
 
 impl SqliteStore {
@@ -83,6 +83,16 @@ impl MetadataStore for SqliteStore {
             .await
             .map_err(db_err)?;
         let version = new.version.to_string();
+        let tombstone: Option<(i64,)> =
+            sqlx::query_as("SELECT CAST(1 AS BIGINT) FROM tombstones WHERE model_id = ?1 AND version = ?2")
+                .bind(model_id)
+                .bind(&version)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        if tombstone.is_some() {
+            return Ok(PublishOutcome::Tombstoned);
+        }
         let inserted: Option<(i64,)> = sqlx::query_as(
             "INSERT INTO versions
                (model_id, version, major, minor, patch, prerelease, digest, license, manifest,
@@ -145,13 +155,32 @@ impl MetadataStore for SqliteStore {
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
+        // Publishing into a deleted model brings it back (its deleted numbers stay retired).
+        sqlx::query("UPDATE models SET deleted_at = NULL WHERE id = ?1 AND deleted_at IS NOT NULL")
+            .bind(model_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        let details = serde_json::json!({ "digest": new.digest, "files": new.files.len(), "size_bytes": new.size_bytes });
+        audit(
+            &mut tx,
+            new.published_at,
+            &new.actor,
+            "publish",
+            Some(&new.model),
+            Some(&new.version),
+            details,
+            None,
+        )
+        .await?;
         tx.commit().await.map_err(db_err)?;
         Ok(PublishOutcome::Created)
     }
 
     async fn get_model(&self, name: &ModelName) -> Result<Option<ModelRecord>, StoreError> {
         let row: Option<ModelRow> = sqlx::query_as(
-            "SELECT namespace, name, created_at, updated_at FROM models WHERE namespace = ?1 AND name = ?2",
+            "SELECT namespace, name, created_at, updated_at FROM models
+             WHERE namespace = ?1 AND name = ?2 AND deleted_at IS NULL",
         )
         .bind(name.namespace())
         .bind(name.name())
@@ -163,7 +192,7 @@ impl MetadataStore for SqliteStore {
 
     async fn list_versions(&self, name: &ModelName) -> Result<Vec<VersionRecord>, StoreError> {
         let rows: Vec<VersionRow> = sqlx::query_as(
-            "SELECT v.version, v.digest, v.size_bytes, v.file_count AS file_count, v.published_at
+            "SELECT v.version, v.digest, v.size_bytes, v.file_count AS file_count, v.published_at, v.yanked_at, v.yank_reason, v.yanked_by
              FROM versions v JOIN models m ON m.id = v.model_id
              WHERE m.namespace = ?1 AND m.name = ?2",
         )
@@ -181,7 +210,7 @@ impl MetadataStore for SqliteStore {
         version: &Version,
     ) -> Result<Option<VersionDetail>, StoreError> {
         let row: Option<VersionDetailRow> = sqlx::query_as(
-            "SELECT v.version, v.digest, v.size_bytes, v.file_count AS file_count, v.published_at,
+            "SELECT v.version, v.digest, v.size_bytes, v.file_count AS file_count, v.published_at, v.yanked_at, v.yank_reason, v.yanked_by,
                     v.manifest AS manifest, v.facts AS facts
              FROM versions v JOIN models m ON m.id = v.model_id
              WHERE m.namespace = ?1 AND m.name = ?2 AND v.version = ?3",
@@ -217,30 +246,6 @@ impl MetadataStore for SqliteStore {
         .map_err(db_err)?;
         rows.into_iter().map(DerivativeRow::into_record).collect()
     }
-
-    async fn create_token(&self, token: &NewToken) -> Result<Result<(), NameTaken>, StoreError> {
-        let done = sqlx::query(
-            "INSERT INTO tokens (name, scope, token_hash, created_at) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (name) DO NOTHING",
-        )
-        .bind(&token.name)
-        .bind(token.scope.as_str())
-        .bind(&token.token_hash)
-        .bind(token.created_at)
-        .execute(&self.pool)
-        .await
-        .map_err(db_err)?;
-        Ok(if done.rows_affected() == 1 { Ok(()) } else { Err(NameTaken) })
-    }
-
-    async fn find_token(&self, token_hash: &str) -> Result<Option<TokenRecord>, StoreError> {
-        let row: Option<TokenRow> = sqlx::query_as(
-            "SELECT name, scope, created_at, expires_at, revoked_at FROM tokens WHERE token_hash = ?1",
-        )
-        .bind(token_hash)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db_err)?;
-        row.map(TokenRow::into_record).transpose()
-    }
 }
+
+super::access::impl_access_store!(SqliteStore, sqlx::Sqlite, "BEGIN IMMEDIATE");

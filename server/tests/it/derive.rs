@@ -391,7 +391,10 @@ async fn a_malformed_safetensors_file_does_not_fail_the_publish() {
     let garbage = b"this is not a safetensors file at all".to_vec();
     let files: [(&str, &[u8]); 1] = [("model.safetensors", &garbage)];
     let (registry, _dir) = registry_with(&files).await;
-    registry.publish(&model(), &v1(), manifest_of(&files, json!({"parameters": 1000}))).await.unwrap();
+    registry
+        .publish(&model(), &v1(), manifest_of(&files, json!({"parameters": 1000})), "test")
+        .await
+        .unwrap();
     let facts = registry.resolve(&model(), &VersionSelector::Exact(v1())).await.unwrap().facts;
     let parameters = &facts[&DerivedField::Parameters];
     assert_eq!((parameters.source, &parameters.derived), (FactSource::Declared, &None));
@@ -405,7 +408,7 @@ async fn publishing_refuses_a_contradiction_naming_both_values_unless_overridden
     let files: [(&str, &[u8]); 1] = [("model.safetensors", &weights)];
     let (registry, _dir) = registry_with(&files).await;
     let mut manifest = manifest_of(&files, json!({"parameters": 2000, "precision": "fp32"}));
-    let err = registry.publish(&model(), &v1(), manifest.clone()).await.unwrap_err();
+    let err = registry.publish(&model(), &v1(), manifest.clone(), "test").await.unwrap_err();
     let RegistryError::InvalidManifest(message) = &err else { panic!("{err:?}") };
     for part in [
         "metadata.parameters: declared 2000 but model.safetensors says 1000",
@@ -415,7 +418,7 @@ async fn publishing_refuses_a_contradiction_naming_both_values_unless_overridden
         assert!(message.contains(part), "{part} not in {message}");
     }
     manifest.override_derived = BTreeSet::from([DerivedField::Parameters, DerivedField::Precision]);
-    assert!(registry.publish(&model(), &v1(), manifest).await.unwrap().created);
+    assert!(registry.publish(&model(), &v1(), manifest, "test").await.unwrap().created);
 }
 
 #[tokio::test]
@@ -425,7 +428,7 @@ async fn published_facts_are_stored_and_resolved() {
     let files: [(&str, &[u8]); 2] = [("model.safetensors", &weights), ("config.json", config.as_bytes())];
     let (registry, _dir) = registry_with(&files).await;
     let manifest = manifest_of(&files, json!({"parameters": 1000, "context_length": 2048}));
-    registry.publish(&model(), &v1(), manifest).await.unwrap();
+    registry.publish(&model(), &v1(), manifest, "test").await.unwrap();
 
     let resolved = registry.resolve(&model(), &VersionSelector::Exact(v1())).await.unwrap();
     let facts = &resolved.facts;

@@ -3,7 +3,9 @@
 
 mod auth;
 mod blobs;
+mod lifecycle;
 mod lookup;
+mod matrix;
 mod models;
 mod system;
 
@@ -33,9 +35,9 @@ impl Harness {
 
     pub async fn with_policy(policy: Policy) -> Self {
         let (registry, dir) = embedded_registry(policy).await;
-        let write = registry.create_token("writer", Scope::Write).await.unwrap();
-        let read = registry.create_token("reader", Scope::Read).await.unwrap();
-        let admin = registry.create_token("admin", Scope::Admin).await.unwrap();
+        let write = registry.create_token("writer", Scope::Write, Vec::new(), None, "test").await.unwrap().0;
+        let read = registry.create_token("reader", Scope::Read, Vec::new(), None, "test").await.unwrap().0;
+        let admin = registry.create_token("admin", Scope::Admin, Vec::new(), None, "test").await.unwrap().0;
         Self { registry: web::Data::new(registry), write, read, admin, _dir: dir }
     }
 

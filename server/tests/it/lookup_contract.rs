@@ -34,6 +34,7 @@ async fn publish(
     manifest.validate().unwrap();
     let manifest = manifest.canonicalize();
     let new = NewVersion {
+        actor: "test".into(),
         model: model.parse().unwrap(),
         version: version.parse().unwrap(),
         digest: digest_of(&manifest.canonical_json()),

@@ -24,6 +24,7 @@ fn name(s: &str) -> ModelName {
 fn new_version(model: &str, version: &str, seed: &str) -> NewVersion {
     let digest = digest_of(seed.as_bytes());
     NewVersion {
+        actor: "test".into(),
         model: name(model),
         version: version.parse().unwrap(),
         digest,
@@ -92,6 +93,7 @@ async fn concurrent_publishes_of_one_version_create_it_exactly_once(store: Arc<d
                 assert_ne!(*digest, winner);
                 assert_eq!(*existing, winner);
             }
+            PublishOutcome::Tombstoned => panic!("nothing was deleted"),
         }
     }
     let versions = store.list_versions(&name("acme/race")).await.unwrap();
@@ -128,7 +130,10 @@ async fn tokens_are_found_by_hash_and_names_are_unique(store: Arc<dyn MetadataSt
         name: "ci".into(),
         scope: Scope::Write,
         token_hash: "ab".repeat(32),
+        namespaces: vec!["acme".parse().unwrap()],
+        created_by: "test".into(),
         created_at: Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap(),
+        expires_at: None,
     };
     assert_eq!(store.create_token(&token).await.unwrap(), Ok(()));
     let again = NewToken { token_hash: "cd".repeat(32), ..token.clone() };

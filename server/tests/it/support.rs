@@ -61,7 +61,11 @@ pub async fn embedded_registry(policy: Policy) -> (Registry, TempDir) {
 }
 
 pub fn default_policy() -> Policy {
-    Policy { anonymous_read: false, max_blob_bytes: 1 << 30 }
+    Policy {
+        anonymous_read: false,
+        max_blob_bytes: 1 << 30,
+        publish_lease: modelreg_server::app::PUBLISH_LEASE,
+    }
 }
 
 pub fn digest_of(data: &[u8]) -> Digest {

@@ -93,6 +93,7 @@ fn every_flag_becomes_its_query_parameter() {
         "--cursor",
         "abc",
         "--all-versions",
+        "--include-yanked",
     ]);
     assert_eq!(
         got,
@@ -130,6 +131,7 @@ fn every_flag_becomes_its_query_parameter() {
             p("limit", "50"),
             p("cursor", "abc"),
             p("versions", "all"),
+            p("include_yanked", "true"),
         ]
     );
     // What the CLI sends, the registry parses back to the same query.

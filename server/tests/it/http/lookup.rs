@@ -13,7 +13,7 @@ async fn publish(h: &Harness, model: &str, version: &str, metadata: serde_json::
         "files": [{ "path": "w", "digest": digest_of(&data), "size": 64 }], "metadata": metadata
     }))
     .unwrap();
-    h.registry.publish(&model.parse().unwrap(), &version.parse().unwrap(), manifest).await.unwrap();
+    h.registry.publish(&model.parse().unwrap(), &version.parse().unwrap(), manifest, "test").await.unwrap();
 }
 
 fn get(h: &Harness, uri: &str) -> test::TestRequest {

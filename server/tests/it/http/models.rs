@@ -145,8 +145,10 @@ async fn selectors_resolve_like_cargo() {
     assert_eq!((status, e.error.code.as_str()), (404, "version_not_found"));
     let (status, e) = error_of(&app, get(&h, "/v1/models/acme/nobody/versions/latest")).await;
     assert_eq!((status, e.error.code.as_str()), (404, "model_not_found"));
-    let (status, e) = error_of(&app, get(&h, "/v1/models/acme/bert/versions/newest")).await;
+    let (status, e) = error_of(&app, get(&h, "/v1/models/acme/bert/versions/%5E%5E1")).await;
     assert_eq!((status, e.error.code.as_str()), (400, "invalid_selector"));
+    let (status, e) = error_of(&app, get(&h, "/v1/models/acme/bert/versions/newest")).await;
+    assert_eq!((status, e.error.code.as_str()), (404, "alias_not_found"), "a word is an alias");
 
     let list: VersionList =
         test::call_and_read_body_json(&app, get(&h, "/v1/models/acme/bert/versions").to_request()).await;

@@ -4,10 +4,12 @@ use std::sync::Arc;
 
 use actix_web::{test, web};
 use async_trait::async_trait;
-use modelreg_api::{LookupQuery, ModelName, Version};
+use chrono::{DateTime, Utc};
+use modelreg_api::{AliasName, Digest, LookupQuery, ModelName, Version};
 use modelreg_server::service::Registry;
 use modelreg_server::store::{
-    Cursor, DerivativeRecord, LookupHit, MetadataStore, ModelRecord, NameTaken, NewToken, NewVersion,
+    AccessStore, AliasMoveRecord, AliasOutcome, AliasRecord, AuditFilter, AuditRecord, Cursor,
+    DerivativeRecord, GcClaim, LookupHit, MetadataStore, ModelRecord, NameTaken, NewToken, NewVersion,
     PublishOutcome, StoreError, TokenRecord, VersionDetail, VersionRecord,
 };
 
@@ -44,7 +46,7 @@ async fn unknown_routes_and_wrong_methods_get_the_envelope() {
     let (status, e) = error_of(&app, test::TestRequest::delete().uri("/healthz")).await;
     assert_eq!((status, e.error.code.as_str()), (405, "method_not_allowed"));
     let (status, e) =
-        error_of(&app, test::TestRequest::delete().uri("/v1/models/acme/bert/versions/1.0.0")).await;
+        error_of(&app, test::TestRequest::patch().uri("/v1/models/acme/bert/versions/1.0.0")).await;
     assert_eq!((status, e.error.code.as_str()), (405, "method_not_allowed"));
 }
 
@@ -78,12 +80,6 @@ impl MetadataStore for FailingStore {
     async fn list_derivatives(&self, _: &ModelName) -> Result<Vec<DerivativeRecord>, StoreError> {
         Err(boom())
     }
-    async fn create_token(&self, _: &NewToken) -> Result<Result<(), NameTaken>, StoreError> {
-        Err(boom())
-    }
-    async fn find_token(&self, _: &str) -> Result<Option<TokenRecord>, StoreError> {
-        Err(boom())
-    }
 }
 
 #[actix_web::test]
@@ -100,4 +96,139 @@ async fn backend_failures_are_503_or_500_without_internal_detail() {
             .await;
     assert_eq!((status, e.error.code.as_str()), (500, "internal"));
     assert_eq!(e.error.message, "internal server error");
+}
+
+#[async_trait]
+impl AccessStore for FailingStore {
+    async fn create_token(&self, _: &NewToken) -> Result<Result<(), NameTaken>, StoreError> {
+        Err(boom())
+    }
+    async fn find_token(&self, _: &str) -> Result<Option<TokenRecord>, StoreError> {
+        Err(boom())
+    }
+    async fn list_tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
+        Err(boom())
+    }
+    async fn revoke_token(&self, _: &str, _: &str, _: DateTime<Utc>) -> Result<bool, StoreError> {
+        Err(boom())
+    }
+    async fn touch_token(&self, _: &str, _: DateTime<Utc>) -> Result<(), StoreError> {
+        Err(boom())
+    }
+    async fn set_alias(
+        &self,
+        _: &ModelName,
+        _: &AliasName,
+        _: &Version,
+        _: bool,
+        _: &str,
+        _: DateTime<Utc>,
+    ) -> Result<AliasOutcome, StoreError> {
+        Err(boom())
+    }
+    async fn remove_alias(
+        &self,
+        _: &ModelName,
+        _: &AliasName,
+        _: &str,
+        _: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        Err(boom())
+    }
+    async fn get_alias(&self, _: &ModelName, _: &AliasName) -> Result<Option<Version>, StoreError> {
+        Err(boom())
+    }
+    async fn list_aliases(&self, _: &ModelName) -> Result<Vec<AliasRecord>, StoreError> {
+        Err(boom())
+    }
+    async fn alias_history(&self, _: &ModelName) -> Result<Vec<AliasMoveRecord>, StoreError> {
+        Err(boom())
+    }
+    async fn set_yank(
+        &self,
+        _: &ModelName,
+        _: &Version,
+        _: Option<&str>,
+        _: &str,
+        _: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        Err(boom())
+    }
+    async fn delete_version(
+        &self,
+        _: &ModelName,
+        _: &Version,
+        _: &str,
+        _: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        Err(boom())
+    }
+    async fn delete_model(
+        &self,
+        _: &ModelName,
+        _: &str,
+        _: DateTime<Utc>,
+    ) -> Result<Option<u64>, StoreError> {
+        Err(boom())
+    }
+    async fn list_audit(&self, _: &AuditFilter) -> Result<Vec<AuditRecord>, StoreError> {
+        Err(boom())
+    }
+    async fn lease_blobs(&self, _: &[Digest], _: DateTime<Utc>) -> Result<Vec<Digest>, StoreError> {
+        Err(boom())
+    }
+    async fn claim_for_gc(
+        &self,
+        _: &Digest,
+        _: DateTime<Utc>,
+        _: DateTime<Utc>,
+    ) -> Result<GcClaim, StoreError> {
+        Err(boom())
+    }
+    async fn release_gc_claim(&self, _: &Digest) -> Result<(), StoreError> {
+        Err(boom())
+    }
+    async fn is_referenced(&self, _: &Digest) -> Result<bool, StoreError> {
+        Err(boom())
+    }
+}
+
+#[async_trait]
+impl modelreg_server::store::UploadStore for FailingStore {
+    async fn create_upload(&self, _: &modelreg_server::store::NewUpload) -> Result<(), StoreError> {
+        Err(boom())
+    }
+    async fn get_upload(
+        &self,
+        _: &str,
+        _: Option<u32>,
+    ) -> Result<Option<modelreg_server::store::UploadRecord>, StoreError> {
+        Err(boom())
+    }
+    async fn record_hashed_part(
+        &self,
+        _: &str,
+        _: &modelreg_server::store::HashedPart,
+    ) -> Result<Result<(), modelreg_server::store::PrefixMoved>, StoreError> {
+        Err(boom())
+    }
+    async fn record_stored_part(&self, _: &str, _: u32, _: &str) -> Result<bool, StoreError> {
+        Err(boom())
+    }
+    async fn mark_upload_complete(&self, _: &str, _: DateTime<Utc>) -> Result<bool, StoreError> {
+        Err(boom())
+    }
+    async fn delete_upload(&self, _: &str) -> Result<bool, StoreError> {
+        Err(boom())
+    }
+    async fn expired_uploads(
+        &self,
+        _: DateTime<Utc>,
+        _: u32,
+    ) -> Result<Vec<modelreg_server::store::ExpiredUpload>, StoreError> {
+        Err(boom())
+    }
+    async fn delete_expired_upload(&self, _: &str, _: DateTime<Utc>) -> Result<bool, StoreError> {
+        Err(boom())
+    }
 }

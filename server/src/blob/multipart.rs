@@ -1,0 +1,366 @@
+//! The blob store's side of upload sessions: where the parts of a session go and how they
+//! become the blob. On S3 a session is one multipart upload of the final, content-addressed
+//! key (`put_part` per part, completed or aborted by whichever replica gets there); every
+//! other store stages each part as an object under `uploads/<session>/part-NNNNN` and, on
+//! completion, streams them in order into a temporary object next to the final key, checks
+//! the digest of what it wrote, and renames it into place.
+//!
+//! This module only moves and hashes bytes. Whether a part may be taken, and whether the
+//! digest checked out before completing, is the service's business.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use futures_util::stream::{Stream, StreamExt, TryStreamExt};
+use modelreg_api::Digest;
+use object_store::local::LocalFileSystem;
+use object_store::multipart::{MultipartStore, PartId};
+use object_store::path::Path;
+use object_store::signer::Signer;
+use object_store::{MultipartUpload, ObjectStore, ObjectStoreExt, PutPayload};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use super::{BlobError, BlobStore, RunningHash, Sha256Hasher, key_for};
+
+/// Staged parts are written and copied in pieces of this size.
+const STAGE_CHUNK: usize = 1 << 20;
+/// Bytes of S3 parts held in memory at once, over all requests (a part must be whole before
+/// `put_part`); further parts wait for room. In MiB.
+const S3_BUFFER_MIB: u32 = 64;
+const MIB: u64 = 1 << 20;
+/// Content id recorded for a part staged as an object (it has no ETag worth keeping).
+const STAGED: &str = "staged";
+
+/// How upload sessions reach the backend.
+#[derive(Clone)]
+pub(super) enum UploadBackend {
+    S3(Arc<S3Uploads>),
+    /// Parts staged as objects in this store (for a local folder: one that fsyncs).
+    Staged(Arc<dyn ObjectStore>),
+}
+
+pub(super) struct S3Uploads {
+    multipart: Arc<dyn MultipartStore>,
+    signer: Arc<dyn Signer>,
+    presign_ttl: Option<Duration>,
+    buffers: Arc<Semaphore>,
+}
+
+/// Where one session's parts go: its id, its blob, and the S3 multipart upload if any.
+#[derive(Debug, Clone)]
+pub struct UploadTarget {
+    pub session: String,
+    pub digest: Digest,
+    pub backend_upload_id: Option<String>,
+}
+
+/// A part whose bytes have all arrived, been counted and hashed, and wait to be stored.
+/// Dropping it discards them.
+pub struct ReceivedPart {
+    pub number: u32,
+    /// sha256 of this part alone.
+    pub sha256: Digest,
+    /// The running hash of the blob, continued through this part (if one was given).
+    pub running: Option<RunningHash>,
+    held: Held,
+}
+
+enum Held {
+    /// A whole S3 part, with its share of the buffer budget.
+    Memory(Bytes, OwnedSemaphorePermit),
+    /// An object upload of the staged part, written but not yet renamed into place.
+    Staged(Box<dyn MultipartUpload>),
+}
+
+fn part_key(session: &str, number: u32) -> Path {
+    Path::from(format!("uploads/{session}/part-{number:05}"))
+}
+
+impl BlobStore {
+    /// A store on S3 (or S3 under a prefix): sessions become multipart uploads, and GETs can
+    /// be presigned once [`BlobStore::with_presign`] switches that on.
+    pub(super) fn on_s3<T: ObjectStore + MultipartStore + Signer>(store: T) -> Self {
+        let store = Arc::new(store);
+        let uploads = S3Uploads {
+            multipart: store.clone(),
+            signer: store.clone(),
+            presign_ttl: None,
+            buffers: Arc::new(Semaphore::new(S3_BUFFER_MIB as usize)),
+        };
+        let mut blobs = Self::new(store);
+        blobs.uploads = UploadBackend::S3(Arc::new(uploads));
+        blobs
+    }
+
+    /// A store on a local folder; staged parts and completed uploads are fsynced.
+    pub(super) fn on_local(local: LocalFileSystem) -> Self {
+        let staging = local.clone().with_fsync(true).with_automatic_cleanup(true);
+        let mut blobs = Self::new(Arc::new(local));
+        blobs.uploads = UploadBackend::Staged(Arc::new(staging));
+        blobs
+    }
+
+    /// Answers blob reads with presigned GET URLs valid for `ttl` (S3 only).
+    pub fn with_presign(mut self, ttl: Duration) -> Result<Self, BlobError> {
+        let UploadBackend::S3(s3) = &self.uploads else {
+            return Err(BlobError::Config("presigned URLs need an s3:// blob store".into()));
+        };
+        let presigning = S3Uploads {
+            multipart: s3.multipart.clone(),
+            signer: s3.signer.clone(),
+            presign_ttl: Some(ttl),
+            buffers: s3.buffers.clone(),
+        };
+        self.uploads = UploadBackend::S3(Arc::new(presigning));
+        Ok(self)
+    }
+
+    /// A presigned GET URL of the blob when presigning is on, else `None`. It does not check
+    /// that the blob exists.
+    pub async fn presigned_get(&self, digest: &Digest) -> Result<Option<String>, BlobError> {
+        let UploadBackend::S3(s3) = &self.uploads else { return Ok(None) };
+        let Some(ttl) = s3.presign_ttl else { return Ok(None) };
+        let url = s3.signer.signed_url(http_get(), &key_for(digest), ttl).await?;
+        Ok(Some(url.to_string()))
+    }
+
+    /// Starts the backend side of a session for `digest`: on S3 a multipart upload of the
+    /// final key, whose id is returned to be kept with the session; elsewhere nothing.
+    pub async fn begin_upload(&self, digest: &Digest) -> Result<Option<String>, BlobError> {
+        match &self.uploads {
+            UploadBackend::S3(s3) => Ok(Some(s3.multipart.create_multipart(&key_for(digest)).await?)),
+            UploadBackend::Staged(_) => Ok(None),
+        }
+    }
+
+    /// Receives part `number` of exactly `len` bytes, hashing it alone and, if `running` is
+    /// given, as the continuation of the blob. The bytes are held (in memory for S3, in a
+    /// temporary file otherwise) until [`BlobStore::store_part`].
+    pub async fn receive_part<S, E>(
+        &self,
+        target: &UploadTarget,
+        number: u32,
+        len: u64,
+        mut running: Option<RunningHash>,
+        body: S,
+    ) -> Result<ReceivedPart, BlobError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+        E: std::error::Error + Send + Sync + 'static,
+    {
+        let mut body = body.map_err(|e| BlobError::Body(Box::new(e)));
+        let mut part_hash = Sha256Hasher::new();
+        let mut seen = 0u64;
+        let mut count = |chunk: &[u8]| {
+            seen += chunk.len() as u64;
+            if seen > len {
+                return Err(BlobError::SizeMismatch { expected: len, actual: seen });
+            }
+            part_hash.update(chunk);
+            if let Some(r) = running.as_mut() {
+                r.update(chunk);
+            }
+            Ok(())
+        };
+        let held = match &self.uploads {
+            UploadBackend::S3(s3) => {
+                let wanted = u32::try_from(len.div_ceil(MIB)).unwrap_or(u32::MAX).clamp(1, S3_BUFFER_MIB);
+                let permit = s3
+                    .buffers
+                    .clone()
+                    .acquire_many_owned(wanted)
+                    .await
+                    .map_err(|_| BlobError::Config("the part buffer budget is closed".into()))?;
+                let mut buf = BytesMut::with_capacity(usize::try_from(len).unwrap_or(0));
+                while let Some(chunk) = body.next().await {
+                    let chunk = chunk?;
+                    count(&chunk)?;
+                    buf.extend_from_slice(&chunk);
+                }
+                Held::Memory(buf.freeze(), permit)
+            }
+            UploadBackend::Staged(store) => {
+                let mut upload = store.put_multipart(&part_key(&target.session, number)).await?;
+                let mut pending = BytesMut::with_capacity(STAGE_CHUNK);
+                while let Some(chunk) = body.next().await {
+                    let chunk = chunk?;
+                    count(&chunk)?;
+                    pending.extend_from_slice(&chunk);
+                    if pending.len() >= STAGE_CHUNK {
+                        upload.put_part(PutPayload::from(pending.split().freeze())).await?;
+                    }
+                }
+                if !pending.is_empty() {
+                    upload.put_part(PutPayload::from(pending.freeze())).await?;
+                }
+                Held::Staged(upload)
+            }
+        };
+        if seen != len {
+            return Err(BlobError::SizeMismatch { expected: len, actual: seen });
+        }
+        Ok(ReceivedPart { number, sha256: part_hash.finish(), running, held })
+    }
+
+    /// Hashes a repeated part without keeping it, to compare with the one already stored.
+    pub async fn hash_part<S, E>(&self, len: u64, body: S) -> Result<Digest, BlobError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+        E: std::error::Error + Send + Sync + 'static,
+    {
+        let mut body = body.map_err(|e| BlobError::Body(Box::new(e)));
+        let mut hash = Sha256Hasher::new();
+        let mut seen = 0u64;
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk?;
+            seen += chunk.len() as u64;
+            if seen > len {
+                return Err(BlobError::SizeMismatch { expected: len, actual: seen });
+            }
+            hash.update(&chunk);
+        }
+        if seen != len {
+            return Err(BlobError::SizeMismatch { expected: len, actual: seen });
+        }
+        Ok(hash.finish())
+    }
+
+    /// Makes a received part durable in the backend and returns its content id (the S3
+    /// part's ETag), to be passed back to [`BlobStore::complete_upload`].
+    pub async fn store_part(&self, target: &UploadTarget, part: ReceivedPart) -> Result<String, BlobError> {
+        match (&self.uploads, part.held) {
+            (UploadBackend::S3(s3), Held::Memory(bytes, _permit)) => {
+                let id = s3_upload_id(target)?;
+                let idx = usize::try_from(part.number - 1).expect("part numbers fit usize");
+                let stored =
+                    s3.multipart.put_part(&key_for(&target.digest), id, idx, PutPayload::from(bytes)).await?;
+                Ok(stored.content_id)
+            }
+            (_, Held::Staged(mut upload)) => {
+                upload.complete().await?;
+                Ok(STAGED.to_owned())
+            }
+            (UploadBackend::Staged(_), Held::Memory(..)) => {
+                Err(BlobError::Config("a part held in memory cannot be staged".into()))
+            }
+        }
+    }
+
+    /// Publishes the session's parts as the blob `target.digest` of `size` bytes.
+    /// `content_ids` are those of parts 1, 2, ... in order. On S3 the caller must have
+    /// checked the digest already: completing makes the object visible.
+    pub async fn complete_upload(
+        &self,
+        target: &UploadTarget,
+        size: u64,
+        content_ids: Vec<String>,
+    ) -> Result<(), BlobError> {
+        match &self.uploads {
+            UploadBackend::S3(s3) => {
+                let parts = content_ids.into_iter().map(|content_id| PartId { content_id }).collect();
+                s3.multipart
+                    .complete_multipart(&key_for(&target.digest), s3_upload_id(target)?, parts)
+                    .await?;
+                Ok(())
+            }
+            UploadBackend::Staged(store) => {
+                let count = u32::try_from(content_ids.len()).expect("at most 10,000 parts");
+                promote_staged(store.as_ref(), target, size, count).await?;
+                if let Err(e) = delete_prefix(store.as_ref(), &target.session).await {
+                    tracing::warn!(upload.id = %target.session, error = %e, "could not remove staged parts");
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Discards whatever the backend holds of a session. Idempotent.
+    pub async fn abort_upload(&self, target: &UploadTarget) -> Result<(), BlobError> {
+        match &self.uploads {
+            UploadBackend::S3(s3) => {
+                match s3.multipart.abort_multipart(&key_for(&target.digest), s3_upload_id(target)?).await {
+                    Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+                    Err(e) => Err(e.into()),
+                }
+            }
+            UploadBackend::Staged(store) => delete_prefix(store.as_ref(), &target.session).await,
+        }
+    }
+
+    /// Ids of the sessions that have staged parts (none on S3), for sweeping orphans.
+    pub async fn staged_sessions(&self) -> Result<Vec<String>, BlobError> {
+        let UploadBackend::Staged(store) = &self.uploads else { return Ok(Vec::new()) };
+        let listed = store.list_with_delimiter(Some(&Path::from("uploads"))).await?;
+        Ok(listed.common_prefixes.iter().filter_map(|p| p.filename().map(str::to_owned)).collect())
+    }
+
+    /// Removes the staged parts of a session no row describes any more.
+    pub async fn discard_staged(&self, session: &str) -> Result<(), BlobError> {
+        match &self.uploads {
+            UploadBackend::Staged(store) => delete_prefix(store.as_ref(), session).await,
+            UploadBackend::S3(_) => Ok(()),
+        }
+    }
+}
+
+fn http_get() -> object_store::signer::Method {
+    object_store::signer::Method::GET
+}
+
+fn s3_upload_id(target: &UploadTarget) -> Result<&String, BlobError> {
+    target
+        .backend_upload_id
+        .as_ref()
+        .ok_or_else(|| BlobError::Config(format!("upload {} has no S3 multipart id", target.session)))
+}
+
+/// Streams the staged parts in order into a temporary object at the final key, hashing
+/// them again, and renames it into place only if size and digest match.
+async fn promote_staged(
+    store: &dyn ObjectStore,
+    target: &UploadTarget,
+    size: u64,
+    count: u32,
+) -> Result<(), BlobError> {
+    let mut upload = store.put_multipart(&key_for(&target.digest)).await?;
+    let mut hash = Sha256Hasher::new();
+    let mut seen = 0u64;
+    for number in 1..=count {
+        let key = part_key(&target.session, number);
+        let len = store.head(&key).await?.size;
+        let mut offset = 0;
+        while offset < len {
+            let end = (offset + STAGE_CHUNK as u64).min(len);
+            let bytes = store.get_range(&key, offset..end).await?;
+            hash.update(&bytes);
+            seen += bytes.len() as u64;
+            upload.put_part(PutPayload::from(bytes)).await?;
+            offset = end;
+        }
+    }
+    let actual = hash.finish();
+    if seen != size || actual != target.digest {
+        // Dropping the upload removes its temporary file; nothing reaches the final key.
+        let _ = upload.abort().await;
+        return Err(if seen != size {
+            BlobError::SizeMismatch { expected: size, actual: seen }
+        } else {
+            BlobError::DigestMismatch { expected: target.digest, actual }
+        });
+    }
+    upload.complete().await?;
+    Ok(())
+}
+
+async fn delete_prefix(store: &dyn ObjectStore, session: &str) -> Result<(), BlobError> {
+    let prefix = Path::from(format!("uploads/{session}"));
+    let keys: Vec<Path> = store.list(Some(&prefix)).map_ok(|meta| meta.location).try_collect().await?;
+    for key in keys {
+        match store.delete(&key).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}

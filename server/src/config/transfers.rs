@@ -1,0 +1,70 @@
+//! Checks of the transfer settings: upload-session part size and lifetime, presigning.
+
+use modelreg_api::{MAX_PART_SIZE, MIN_PART_SIZE};
+
+use super::{Config, ConfigError};
+
+/// SigV4 presigned URLs live at most seven days.
+const MAX_PRESIGN_TTL_SECS: u64 = 7 * 24 * 60 * 60;
+
+impl Config {
+    pub(super) fn validate_transfers(&self) -> Result<(), ConfigError> {
+        let invalid = |key: &str, message: String| Err(ConfigError::Value { key: key.into(), message });
+        let part_size = self.uploads.part_size;
+        if !(MIN_PART_SIZE..=MAX_PART_SIZE).contains(&part_size) {
+            return invalid(
+                "uploads.part_size",
+                format!(
+                    "must be between {MIN_PART_SIZE} (5 MiB) and {MAX_PART_SIZE} (5 GiB), got {part_size}"
+                ),
+            );
+        }
+        if self.uploads.session_ttl_secs < 60 {
+            return invalid("uploads.session_ttl_secs", "must be at least 60".into());
+        }
+        if !(1..=MAX_PRESIGN_TTL_SECS).contains(&self.blobs.presign_ttl_secs) {
+            return invalid(
+                "blobs.presign_ttl_secs",
+                format!("must be between 1 and {MAX_PRESIGN_TTL_SECS} (seven days)"),
+            );
+        }
+        if self.blobs.presign && !self.blobs_url().starts_with("s3://") {
+            return invalid("blobs.presign", "presigned URLs need an s3:// blob store".into());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use crate::config::{Config, Overrides};
+
+    fn load(pairs: &[(&str, &str)]) -> Result<Config, String> {
+        let map: HashMap<String, String> =
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::load(None, |k| map.get(k).cloned(), &Overrides::default()).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn presigning_needs_an_s3_store() {
+        let err = load(&[("MODELREG_BLOBS_PRESIGN", "true")]).unwrap_err();
+        assert!(err.contains("blobs.presign"), "{err}");
+        let c = load(&[("MODELREG_BLOBS_PRESIGN", "true"), ("MODELREG_BLOBS_URL", "s3://bucket/p")]).unwrap();
+        assert!(c.blobs.presign);
+        assert_eq!(c.blobs.presign_ttl_secs, 300);
+    }
+
+    #[test]
+    fn part_sizes_below_five_mib_are_refused_naming_the_key() {
+        let mut c = Config::default();
+        c.uploads.part_size = 1 << 20;
+        let err = c.validate_transfers().unwrap_err().to_string();
+        assert!(err.contains("uploads.part_size"), "{err}");
+        c.uploads.part_size = 16 << 20;
+        c.blobs.presign_ttl_secs = 0;
+        let err = c.validate_transfers().unwrap_err().to_string();
+        assert!(err.contains("blobs.presign_ttl_secs"), "{err}");
+    }
+}

@@ -1,0 +1,144 @@
+//! Lifecycle routes: aliases (with history), yank and un-yank, and admin deletion.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use modelreg_api::{AliasInfo, AliasList, AliasMove, AliasName, SetAliasRequest, Version, YankRequest};
+use serde_json::json;
+
+use super::auth::{Admin, Auth, Read, Write};
+use super::body::{JsonLimit, read_json};
+use super::models::{model_name, timestamp};
+use crate::service::{Registry, RegistryError};
+use crate::store::{AliasRecord, Scope};
+
+fn alias_name(raw: &str) -> Result<AliasName, RegistryError> {
+    raw.parse().map_err(|message| RegistryError::Invalid { code: "invalid_alias", message })
+}
+
+fn exact_version(raw: &str) -> Result<Version, RegistryError> {
+    raw.parse().map_err(|e: modelreg_api::VersionError| RegistryError::Invalid {
+        code: "invalid_version",
+        message: e.to_string(),
+    })
+}
+
+fn alias_info(a: AliasRecord) -> AliasInfo {
+    AliasInfo {
+        alias: a.alias,
+        version: a.version,
+        updated_at: timestamp(a.updated_at),
+        updated_by: a.updated_by,
+    }
+}
+
+pub async fn list_aliases(
+    registry: web::Data<Registry>,
+    auth: Auth<Read>,
+    path: web::Path<(String, String)>,
+    req: HttpRequest,
+) -> Result<HttpResponse, RegistryError> {
+    let model = model_name(&path)?;
+    registry.authorize_model(auth.caller(), &model, Scope::Read)?;
+    let with_history = match req.query_string() {
+        "" | "history=false" => false,
+        "history=true" => true,
+        _ => {
+            return Err(RegistryError::Invalid {
+                code: "invalid_query",
+                message: "query parameter 'history': expected history=true or history=false".into(),
+            });
+        }
+    };
+    let (aliases, history) = registry.list_aliases(&model, with_history).await?;
+    let history = history
+        .into_iter()
+        .map(|h| AliasMove { alias: h.alias, from: h.from, to: h.to, actor: h.actor, at: timestamp(h.at) })
+        .collect();
+    Ok(HttpResponse::Ok().json(AliasList {
+        model,
+        aliases: aliases.into_iter().map(alias_info).collect(),
+        history,
+    }))
+}
+
+pub async fn set_alias(
+    registry: web::Data<Registry>,
+    auth: Auth<Write>,
+    limit: web::Data<JsonLimit>,
+    path: web::Path<(String, String, String)>,
+    body: web::Payload,
+) -> Result<HttpResponse, RegistryError> {
+    let (namespace, name, alias) = path.into_inner();
+    let model = model_name(&(namespace, name))?;
+    registry.authorize_model(auth.caller(), &model, Scope::Write)?;
+    let alias = alias_name(&alias)?;
+    let request: SetAliasRequest =
+        read_json(body, limit.0, |message| RegistryError::Invalid { code: "invalid_json", message }).await?;
+    let set = registry.set_alias(&model, &alias, &request.version, request.force, auth.actor()).await?;
+    Ok(HttpResponse::Ok().json(alias_info(set)))
+}
+
+pub async fn remove_alias(
+    registry: web::Data<Registry>,
+    auth: Auth<Write>,
+    path: web::Path<(String, String, String)>,
+) -> Result<HttpResponse, RegistryError> {
+    let (namespace, name, alias) = path.into_inner();
+    let model = model_name(&(namespace, name))?;
+    registry.authorize_model(auth.caller(), &model, Scope::Write)?;
+    registry.remove_alias(&model, &alias_name(&alias)?, auth.actor()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+pub async fn yank(
+    registry: web::Data<Registry>,
+    auth: Auth<Write>,
+    limit: web::Data<JsonLimit>,
+    path: web::Path<(String, String, String)>,
+    body: web::Payload,
+) -> Result<HttpResponse, RegistryError> {
+    let (namespace, name, version) = path.into_inner();
+    let model = model_name(&(namespace, name))?;
+    registry.authorize_model(auth.caller(), &model, Scope::Write)?;
+    let version = exact_version(&version)?;
+    let request: YankRequest =
+        read_json(body, limit.0, |message| RegistryError::Invalid { code: "invalid_json", message }).await?;
+    registry.set_yank(&model, &version, Some(&request.reason), auth.actor()).await?;
+    Ok(HttpResponse::Ok()
+        .json(json!({ "model": model, "version": version, "yanked": true, "reason": request.reason })))
+}
+
+pub async fn unyank(
+    registry: web::Data<Registry>,
+    auth: Auth<Write>,
+    path: web::Path<(String, String, String)>,
+) -> Result<HttpResponse, RegistryError> {
+    let (namespace, name, version) = path.into_inner();
+    let model = model_name(&(namespace, name))?;
+    registry.authorize_model(auth.caller(), &model, Scope::Write)?;
+    let version = exact_version(&version)?;
+    registry.set_yank(&model, &version, None, auth.actor()).await?;
+    Ok(HttpResponse::Ok().json(json!({ "model": model, "version": version, "yanked": false })))
+}
+
+pub async fn delete_version(
+    registry: web::Data<Registry>,
+    auth: Auth<Admin>,
+    path: web::Path<(String, String, String)>,
+) -> Result<HttpResponse, RegistryError> {
+    let (namespace, name, version) = path.into_inner();
+    let model = model_name(&(namespace, name))?;
+    registry.authorize_model(auth.caller(), &model, Scope::Admin)?;
+    registry.delete_version(&model, &exact_version(&version)?, auth.actor()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+pub async fn delete_model(
+    registry: web::Data<Registry>,
+    auth: Auth<Admin>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, RegistryError> {
+    let model = model_name(&path)?;
+    registry.authorize_model(auth.caller(), &model, Scope::Admin)?;
+    let deleted = registry.delete_model(&model, auth.actor()).await?;
+    Ok(HttpResponse::Ok().json(json!({ "model": model, "deleted_versions": deleted })))
+}

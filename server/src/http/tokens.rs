@@ -1,0 +1,117 @@
+//! Token management (admin), `whoami`, and the audit log (admin).
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use modelreg_api::{AuditEntry, AuditPage, CreateTokenRequest, CreatedToken, TokenInfo, TokenList};
+
+use super::auth::{Admin, Auth, Read};
+use super::body::{JsonLimit, read_json};
+use super::models::timestamp;
+use crate::service::{Registry, RegistryError};
+use crate::store::{AuditFilter, TokenRecord};
+
+fn info(t: TokenRecord) -> TokenInfo {
+    TokenInfo {
+        name: t.name,
+        scope: t.scope,
+        namespaces: t.namespaces,
+        created_by: t.created_by,
+        created_at: timestamp(t.created_at),
+        expires_at: t.expires_at.map(timestamp),
+        last_used_at: t.last_used_at.map(timestamp),
+        revoked_at: t.revoked_at.map(timestamp),
+    }
+}
+
+pub async fn whoami(auth: Auth<Read>) -> Result<HttpResponse, RegistryError> {
+    match auth.token {
+        Some(t) => Ok(HttpResponse::Ok().json(info(t))),
+        None => Err(RegistryError::Unauthorized("anonymous: no token was sent")),
+    }
+}
+
+pub async fn create(
+    registry: web::Data<Registry>,
+    auth: Auth<Admin>,
+    limit: web::Data<JsonLimit>,
+    body: web::Payload,
+) -> Result<HttpResponse, RegistryError> {
+    let request: CreateTokenRequest =
+        read_json(body, limit.0, |message| RegistryError::Invalid { code: "invalid_json", message }).await?;
+    let (token, record) = registry
+        .create_token(&request.name, request.scope, request.namespaces, request.expires_in_days, auth.actor())
+        .await?;
+    Ok(HttpResponse::build(StatusCode::CREATED).json(CreatedToken { token, info: info(record) }))
+}
+
+pub async fn list(registry: web::Data<Registry>, _auth: Auth<Admin>) -> Result<HttpResponse, RegistryError> {
+    let tokens = registry.list_tokens().await?.into_iter().map(info).collect();
+    Ok(HttpResponse::Ok().json(TokenList { tokens }))
+}
+
+pub async fn revoke(
+    registry: web::Data<Registry>,
+    auth: Auth<Admin>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, RegistryError> {
+    registry.revoke_token(&path, auth.actor()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// `GET /v1/audit?model=&actor=&since=&limit=&cursor=`
+pub async fn audit(
+    registry: web::Data<Registry>,
+    _auth: Auth<Admin>,
+    req: HttpRequest,
+) -> Result<HttpResponse, RegistryError> {
+    let bad = |param: &str, why: &str| RegistryError::Invalid {
+        code: "invalid_query",
+        message: format!("query parameter '{param}': {why}"),
+    };
+    let mut filter = AuditFilter { limit: 100, ..AuditFilter::default() };
+    for (key, value) in url::form_urlencoded::parse(req.query_string().as_bytes()) {
+        match key.as_ref() {
+            "model" => filter.model = Some(value.into_owned()),
+            "actor" => filter.actor = Some(value.into_owned()),
+            "since" => {
+                let at = chrono::DateTime::parse_from_rfc3339(&value)
+                    .map_err(|_| bad("since", "expected an RFC 3339 time"))?;
+                filter.since = Some(at.with_timezone(&chrono::Utc));
+            }
+            "limit" => {
+                filter.limit = value
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=1000).contains(n))
+                    .ok_or_else(|| bad("limit", "must be 1-1000"))?;
+            }
+            "cursor" => {
+                filter.after_id =
+                    Some(value.parse().map_err(|_| bad("cursor", "not a cursor this registry issued"))?)
+            }
+            other => return Err(bad(other, "unknown parameter")),
+        }
+    }
+    let limit = usize::try_from(filter.limit).unwrap_or(100);
+    filter.limit += 1;
+    let mut records = registry.audit(&filter).await?;
+    let next_cursor = if records.len() > limit {
+        records.truncate(limit);
+        records.last().map(|r| r.id.to_string())
+    } else {
+        None
+    };
+    let entries = records
+        .into_iter()
+        .map(|r| AuditEntry {
+            id: r.id,
+            at: timestamp(r.at),
+            actor: r.actor,
+            action: r.action,
+            model: r.model,
+            version: r.version,
+            details: serde_json::from_str(&r.details).unwrap_or(serde_json::Value::Null),
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(AuditPage { entries, next_cursor }))
+}

@@ -1,0 +1,176 @@
+//! The version lifecycle: aliases and their history, yank and un-yank, deletion with
+//! tombstones, the audit log, and garbage collection that is safe against publishes
+//! running at the same time.
+
+use chrono::{DateTime, Duration, Utc};
+use futures_util::TryStreamExt;
+use modelreg_api::{AliasName, ModelName, Version};
+
+use super::{Registry, RegistryError};
+use crate::store::{AliasMoveRecord, AliasOutcome, AliasRecord, AuditFilter, AuditRecord, GcClaim};
+
+/// What a garbage collection found and freed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct GcReport {
+    pub dry_run: bool,
+    pub blobs_scanned: u64,
+    pub blobs_deleted: u64,
+    pub bytes_freed: u64,
+    pub blobs_in_use: u64,
+    pub blobs_too_young: u64,
+}
+
+/// How long a GC claim may stand before another collector may take over.
+const GC_CLAIM: Duration = Duration::minutes(10);
+
+impl Registry {
+    pub async fn set_alias(
+        &self,
+        model: &ModelName,
+        alias: &AliasName,
+        version: &Version,
+        force: bool,
+        actor: &str,
+    ) -> Result<AliasRecord, RegistryError> {
+        let now = Utc::now();
+        match self.meta.set_alias(model, alias, version, force, actor, now).await? {
+            AliasOutcome::Set { from } => {
+                tracing::info!(model.name = %model, alias = %alias, from = ?from.map(|v| v.to_string()), to = %version, actor, "alias set");
+                Ok(AliasRecord {
+                    alias: alias.clone(),
+                    version: version.clone(),
+                    updated_at: now,
+                    updated_by: actor.to_owned(),
+                })
+            }
+            AliasOutcome::NoSuchVersion => {
+                Err(RegistryError::VersionNotFound { model: model.clone(), selector: version.to_string() })
+            }
+            AliasOutcome::Yanked => {
+                Err(RegistryError::VersionYanked { model: model.clone(), version: version.clone() })
+            }
+        }
+    }
+
+    pub async fn remove_alias(
+        &self,
+        model: &ModelName,
+        alias: &AliasName,
+        actor: &str,
+    ) -> Result<(), RegistryError> {
+        if self.meta.remove_alias(model, alias, actor, Utc::now()).await? {
+            Ok(())
+        } else {
+            Err(RegistryError::AliasNotFound { model: model.clone(), alias: alias.to_string() })
+        }
+    }
+
+    pub async fn list_aliases(
+        &self,
+        model: &ModelName,
+        with_history: bool,
+    ) -> Result<(Vec<AliasRecord>, Vec<AliasMoveRecord>), RegistryError> {
+        if self.meta.get_model(model).await?.is_none() {
+            return Err(RegistryError::ModelNotFound(model.clone()));
+        }
+        let aliases = self.meta.list_aliases(model).await?;
+        let history = if with_history { self.meta.alias_history(model).await? } else { Vec::new() };
+        Ok((aliases, history))
+    }
+
+    /// Yanks (with a reason) or un-yanks (None) a version.
+    pub async fn set_yank(
+        &self,
+        model: &ModelName,
+        version: &Version,
+        reason: Option<&str>,
+        actor: &str,
+    ) -> Result<(), RegistryError> {
+        if let Some(r) = reason
+            && (r.trim().is_empty() || r.len() > 1024)
+        {
+            return Err(RegistryError::Invalid {
+                code: "invalid_reason",
+                message: "reason: give 1-1024 characters".into(),
+            });
+        }
+        if self.meta.set_yank(model, version, reason, actor, Utc::now()).await? {
+            tracing::info!(model.name = %model, model.version = %version, yanked = reason.is_some(), actor, "yank changed");
+            Ok(())
+        } else {
+            Err(RegistryError::VersionNotFound { model: model.clone(), selector: version.to_string() })
+        }
+    }
+
+    pub async fn delete_version(
+        &self,
+        model: &ModelName,
+        version: &Version,
+        actor: &str,
+    ) -> Result<(), RegistryError> {
+        if self.meta.delete_version(model, version, actor, Utc::now()).await? {
+            tracing::info!(model.name = %model, model.version = %version, actor, "version deleted");
+            Ok(())
+        } else {
+            Err(RegistryError::VersionNotFound { model: model.clone(), selector: version.to_string() })
+        }
+    }
+
+    /// Deletes every version of a model; returns how many.
+    pub async fn delete_model(&self, model: &ModelName, actor: &str) -> Result<u64, RegistryError> {
+        let count = self
+            .meta
+            .delete_model(model, actor, Utc::now())
+            .await?
+            .ok_or_else(|| RegistryError::ModelNotFound(model.clone()))?;
+        tracing::info!(model.name = %model, versions = count, actor, "model deleted");
+        Ok(count)
+    }
+
+    pub async fn audit(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>, RegistryError> {
+        Ok(self.meta.list_audit(filter).await?)
+    }
+
+    /// Deletes blobs that no version references, that are older than `grace`, and that no
+    /// publish holds. Each deletion is claimed in the database first, so a publish racing
+    /// with the collector either leases the blob before the claim (and the blob stays) or
+    /// finds it claimed and reports it missing (and the client uploads it again).
+    pub async fn collect_garbage(
+        &self,
+        grace: std::time::Duration,
+        dry_run: bool,
+    ) -> Result<GcReport, RegistryError> {
+        let now = Utc::now();
+        let cutoff: DateTime<Utc> = now - Duration::from_std(grace).unwrap_or(Duration::MAX);
+        let mut report = GcReport { dry_run, ..GcReport::default() };
+        let mut blobs = self.blobs.list();
+        while let Some(blob) = blobs.try_next().await? {
+            report.blobs_scanned += 1;
+            if blob.last_modified > cutoff {
+                report.blobs_too_young += 1;
+                continue;
+            }
+            if dry_run {
+                if self.meta.is_referenced(&blob.digest).await? {
+                    report.blobs_in_use += 1;
+                } else {
+                    report.blobs_deleted += 1;
+                    report.bytes_freed += blob.size;
+                }
+                continue;
+            }
+            match self.meta.claim_for_gc(&blob.digest, now, now + GC_CLAIM).await? {
+                GcClaim::InUse => report.blobs_in_use += 1,
+                GcClaim::Claimed => {
+                    let deleted = self.blobs.delete(&blob.digest).await;
+                    self.meta.release_gc_claim(&blob.digest).await?;
+                    deleted?;
+                    tracing::info!(blob.digest = %blob.digest, size_bytes = blob.size, "garbage blob deleted");
+                    report.blobs_deleted += 1;
+                    report.bytes_freed += blob.size;
+                }
+            }
+        }
+        Ok(report)
+    }
+}

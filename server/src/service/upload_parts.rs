@@ -1,0 +1,120 @@
+//! Taking one part of an upload session. The next part of the hashed prefix is streamed
+//! through the running hash and held; the advanced hash state is committed with a
+//! compare-and-set; only then do its bytes go to the backend. A part that was hashed before
+//! is hashed again and must match, so every byte the backend holds went into the digest.
+
+use bytes::Bytes;
+use futures_util::Stream;
+
+use super::uploads::{now, target};
+use super::{Registry, RegistryError};
+use crate::blob::{ReceivedPart, RunningHash, UploadTarget};
+use crate::store::{HashedPart, PrefixMoved, UploadPhase, UploadRecord};
+
+/// A part the server now holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PartAccepted {
+    pub part: u32,
+    pub size: u64,
+}
+
+impl Registry {
+    /// Takes part `number` (1-based) of session `id`; `content_length` is the request's.
+    /// Idempotent for a repeated identical part.
+    pub async fn upload_part<S, E>(
+        &self,
+        id: &str,
+        number: u32,
+        content_length: u64,
+        body: S,
+    ) -> Result<PartAccepted, RegistryError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+        E: std::error::Error + Send + Sync + 'static,
+    {
+        let s = self.live_upload(id, Some(number)).await?;
+        let Some(len) = s.layout().part_len(number) else {
+            return Err(RegistryError::Invalid {
+                code: "invalid_part",
+                message: format!("part {number} does not exist: this upload has parts 1 to {}", s.part_count),
+            });
+        };
+        if content_length > len {
+            return Err(RegistryError::PartTooLarge { part: number, expected: len, actual: content_length });
+        }
+        if content_length < len {
+            return Err(RegistryError::Invalid {
+                code: "invalid_part",
+                message: format!(
+                    "Content-Length: part {number} of this upload is exactly {len} bytes, not {content_length}"
+                ),
+            });
+        }
+        let accepted = PartAccepted { part: number, size: len };
+        let target = target(&s);
+        if let Some(known) = s.part(number) {
+            // A repeat (a retry, or another replica's request): it must be the same bytes.
+            if known.content_id.is_some() || s.phase == UploadPhase::Complete {
+                let sha256 = self.blobs.hash_part(len, body).await?;
+                return if sha256 == known.sha256 {
+                    Ok(accepted)
+                } else {
+                    Err(RegistryError::PartConflict { part: number })
+                };
+            }
+            let received = self.blobs.receive_part(&target, number, len, None, body).await?;
+            if received.sha256 != known.sha256 {
+                return Err(RegistryError::PartConflict { part: number });
+            }
+            self.store_part(&s, &target, received).await?;
+            return Ok(accepted);
+        }
+        let next = s.hashed_parts + 1;
+        if number != next {
+            return Err(RegistryError::PartOutOfOrder { part: number, next });
+        }
+        let running = RunningHash::resume(&s.hash_state).map_err(|e| RegistryError::Internal(Box::new(e)))?;
+        let received = self.blobs.receive_part(&target, number, len, Some(running), body).await?;
+        let hashed = HashedPart {
+            number,
+            size: len,
+            sha256: received.sha256,
+            hash_state: received.running.as_ref().map(RunningHash::save).unwrap_or_default(),
+            expires_at: now() + self.uploads.session_ttl,
+        };
+        if let Err(PrefixMoved) = self.meta.record_hashed_part(&s.id, &hashed).await? {
+            // Another request took this part first (or the session ended): ours may still be
+            // the same bytes, in which case storing them again is harmless.
+            let now = self.live_upload(id, Some(number)).await?;
+            match now.part(number) {
+                Some(known) if known.sha256 != received.sha256 => {
+                    return Err(RegistryError::PartConflict { part: number });
+                }
+                Some(known) if known.content_id.is_some() => return Ok(accepted),
+                Some(_) => {}
+                None => {
+                    return Err(RegistryError::PartOutOfOrder { part: number, next: now.hashed_parts + 1 });
+                }
+            }
+        }
+        self.store_part(&s, &target, received).await?;
+        Ok(accepted)
+    }
+
+    /// Hands a hashed part to the backend and records that it is there.
+    async fn store_part(
+        &self,
+        s: &UploadRecord,
+        target: &UploadTarget,
+        part: ReceivedPart,
+    ) -> Result<(), RegistryError> {
+        let number = part.number;
+        let content_id = self.blobs.store_part(target, part).await?;
+        if !self.meta.record_stored_part(&s.id, number, &content_id).await? {
+            // Aborted while the part was in flight; a staged leftover goes with the next GC.
+            return Err(RegistryError::UploadNotFound(s.id.clone()));
+        }
+        tracing::debug!(upload.id = %s.id, upload.part = number, "upload part stored");
+        Ok(())
+    }
+}

@@ -1,0 +1,191 @@
+//! The access and lifecycle part of the metadata store: tokens, aliases with history,
+//! yanks, deletion with tombstones, the audit log, and the blob locks that make garbage
+//! collection safe against concurrent publishes. Every state change writes its audit entry
+//! in the same transaction.
+//!
+//! The SQL here is the same for both dialects (`$N` placeholders, portable types), so the
+//! implementation is written once as a macro and instantiated for each store.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use modelreg_api::{AliasName, Digest, ModelName, NamespacePattern, Scope, Version};
+
+use super::StoreError;
+
+#[derive(Debug, Clone)]
+pub struct NewToken {
+    pub name: String,
+    pub scope: Scope,
+    /// Hex sha256 of the secret; the secret itself is never stored.
+    pub token_hash: String,
+    pub namespaces: Vec<NamespacePattern>,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenRecord {
+    pub name: String,
+    pub scope: Scope,
+    pub namespaces: Vec<NamespacePattern>,
+    pub created_by: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// A token name that is already taken.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NameTaken;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct YankRecord {
+    pub reason: String,
+    pub at: DateTime<Utc>,
+    pub by: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AliasRecord {
+    pub alias: AliasName,
+    pub version: Version,
+    pub updated_at: DateTime<Utc>,
+    pub updated_by: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AliasMoveRecord {
+    pub alias: AliasName,
+    pub from: Option<Version>,
+    pub to: Option<Version>,
+    pub actor: String,
+    pub at: DateTime<Utc>,
+}
+
+/// What setting an alias did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AliasOutcome {
+    Set {
+        from: Option<Version>,
+    },
+    NoSuchVersion,
+    /// The target is yanked and `force` was not given.
+    Yanked,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditRecord {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub action: String,
+    pub model: Option<String>,
+    pub version: Option<String>,
+    pub details: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub model: Option<String>,
+    pub actor: Option<String>,
+    pub since: Option<DateTime<Utc>>,
+    /// Entries with an id above this one (paging).
+    pub after_id: Option<i64>,
+    pub limit: i64,
+}
+
+/// The garbage collector's claim on one blob.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GcClaim {
+    /// Claimed: no version references it and no publish holds it; delete, then release.
+    Claimed,
+    /// A version references it, or a publish holds a lease on it.
+    InUse,
+}
+
+#[async_trait]
+pub trait AccessStore: Send + Sync {
+    async fn create_token(&self, token: &NewToken) -> Result<Result<(), NameTaken>, StoreError>;
+    async fn find_token(&self, token_hash: &str) -> Result<Option<TokenRecord>, StoreError>;
+    async fn list_tokens(&self) -> Result<Vec<TokenRecord>, StoreError>;
+    /// Revokes a live token; false when there is none by that name.
+    async fn revoke_token(&self, name: &str, actor: &str, at: DateTime<Utc>) -> Result<bool, StoreError>;
+    /// Records use; cheap and best-effort (callers throttle it).
+    async fn touch_token(&self, name: &str, at: DateTime<Utc>) -> Result<(), StoreError>;
+
+    async fn set_alias(
+        &self,
+        model: &ModelName,
+        alias: &AliasName,
+        version: &Version,
+        force: bool,
+        actor: &str,
+        at: DateTime<Utc>,
+    ) -> Result<AliasOutcome, StoreError>;
+    /// Removes an alias; false when it did not exist.
+    async fn remove_alias(
+        &self,
+        model: &ModelName,
+        alias: &AliasName,
+        actor: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    async fn get_alias(&self, model: &ModelName, alias: &AliasName) -> Result<Option<Version>, StoreError>;
+    async fn list_aliases(&self, model: &ModelName) -> Result<Vec<AliasRecord>, StoreError>;
+    async fn alias_history(&self, model: &ModelName) -> Result<Vec<AliasMoveRecord>, StoreError>;
+
+    /// Yanks (Some(reason)) or un-yanks (None) a version; false when it does not exist.
+    async fn set_yank(
+        &self,
+        model: &ModelName,
+        version: &Version,
+        reason: Option<&str>,
+        actor: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+
+    /// Deletes one version, leaving a tombstone; false when it does not exist.
+    async fn delete_version(
+        &self,
+        model: &ModelName,
+        version: &Version,
+        actor: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    /// Deletes every version of a model (tombstoned) and its aliases; the number deleted,
+    /// or None for an unknown model.
+    async fn delete_model(
+        &self,
+        model: &ModelName,
+        actor: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Option<u64>, StoreError>;
+
+    async fn list_audit(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>, StoreError>;
+
+    /// Leases blobs for a publish until `until`; returns the digests that could not be
+    /// leased because the garbage collector holds them.
+    async fn lease_blobs(&self, digests: &[Digest], until: DateTime<Utc>) -> Result<Vec<Digest>, StoreError>;
+    /// Claims an unreferenced, unleased blob for deletion (expired leases are cleared first).
+    async fn claim_for_gc(
+        &self,
+        digest: &Digest,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<GcClaim, StoreError>;
+    async fn release_gc_claim(&self, digest: &Digest) -> Result<(), StoreError>;
+    /// Whether any version references the digest.
+    async fn is_referenced(&self, digest: &Digest) -> Result<bool, StoreError>;
+}
+
+pub(super) fn audit_json(details: serde_json::Value) -> String {
+    details.to_string()
+}
+
+pub(super) fn parse_namespaces(raw: &str) -> Result<Vec<NamespacePattern>, StoreError> {
+    serde_json::from_str(raw).map_err(|e| StoreError::Corrupt(format!("token namespaces '{raw}': {e}")))
+}
+
+pub(super) use super::access_impl::impl_access_store;
