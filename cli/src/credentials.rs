@@ -150,11 +150,14 @@ impl Credentials {
         }
         let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         create_private_dir(dir)?;
-        let body = toml::to_string(self).map_err(|e| ClientError::Invalid(format!("cannot encode logins: {e}")))?;
+        let body =
+            toml::to_string(self).map_err(|e| ClientError::Invalid(format!("cannot encode logins: {e}")))?;
         let temp = TempFile::create(path)?;
         let write_err = |e| ClientError::io(format!("cannot write '{}'", temp.path.display()), e);
         let mut file = temp.file.as_ref().expect("open until committed");
-        file.write_all(HEADER.as_bytes()).and_then(|()| file.write_all(body.as_bytes())).map_err(write_err)?;
+        file.write_all(HEADER.as_bytes())
+            .and_then(|()| file.write_all(body.as_bytes()))
+            .map_err(write_err)?;
         file.sync_all().map_err(write_err)?;
         temp.commit(path)
     }
@@ -186,8 +189,9 @@ impl TempFile {
         options.write(true).create_new(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let file =
-            options.open(&path).map_err(|e| ClientError::io(format!("cannot create '{}'", path.display()), e))?;
+        let file = options
+            .open(&path)
+            .map_err(|e| ClientError::io(format!("cannot create '{}'", path.display()), e))?;
         Ok(Self { path, file: Some(file) })
     }
 

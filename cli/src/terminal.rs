@@ -17,8 +17,8 @@ pub fn stdin_is_terminal() -> bool {
 /// Asks for a secret on the terminal with echo off (the prompt goes to the terminal, not to
 /// stdout), and returns it trimmed.
 pub fn prompt_secret(prompt: &str) -> Result<String, ClientError> {
-    let answer =
-        rpassword::prompt_password(prompt).map_err(|e| ClientError::io("cannot read from the terminal", e))?;
+    let answer = rpassword::prompt_password(prompt)
+        .map_err(|e| ClientError::io("cannot read from the terminal", e))?;
     check_token(&answer)
 }
 
@@ -47,7 +47,9 @@ pub fn read_token(input: impl Read) -> Result<String, ClientError> {
         .read_to_end(&mut bytes)
         .map_err(|e| ClientError::io("cannot read the token from stdin", e))?;
     if bytes.len() as u64 > MAX_TOKEN_BYTES {
-        return Err(ClientError::Invalid(format!("the input on stdin is longer than {MAX_TOKEN_BYTES} bytes")));
+        return Err(ClientError::Invalid(format!(
+            "the input on stdin is longer than {MAX_TOKEN_BYTES} bytes"
+        )));
     }
     let text = String::from_utf8(bytes)
         .map_err(|_| ClientError::Invalid("the token on stdin is not UTF-8 text".into()))?;

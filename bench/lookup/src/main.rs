@@ -42,6 +42,8 @@ const FORMATS: &[&str] = &["safetensors", "gguf", "onnx", "pytorch"];
 const MODALITIES: &[&str] = &["text", "image", "audio", "video", "tabular"];
 
 struct Args {
+    /// Reuse this PostgreSQL database (seeded only if empty) and keep it afterwards.
+    database_url: Option<String>,
     models: usize,
     versions: usize,
     requests: usize,
@@ -49,7 +51,8 @@ struct Args {
 }
 
 fn parse_args() -> anyhow::Result<Args> {
-    let mut args = Args { models: 20_000, versions: 100_000, requests: 200, sqlite: false };
+    let mut args =
+        Args { database_url: None, models: 20_000, versions: 100_000, requests: 200, sqlite: false };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut value = || {
@@ -60,6 +63,7 @@ fn parse_args() -> anyhow::Result<Args> {
             "--versions" => args.versions = value()?,
             "--requests" => args.requests = value()?,
             "--sqlite" => args.sqlite = true,
+            "--database-url" => args.database_url = Some(it.next().context("a URL after --database-url")?),
             other => anyhow::bail!("unknown flag {other}"),
         }
     }
@@ -116,6 +120,7 @@ fn version(m: usize, v: usize, per_model: usize) -> anyhow::Result<NewVersion> {
     let manifest = manifest.canonicalize();
     let canonical = manifest.canonical_json();
     Ok(NewVersion {
+        actor: "bench".into(),
         model: format!("ns{}/model-{m}", m % 100).parse()?,
         version: format!("{}.{}.0", v / 10 + 1, v % 10).parse()?,
         digest: digest(&String::from_utf8_lossy(&canonical)),
@@ -174,16 +179,25 @@ async fn measure(client: &reqwest::Client, url: &str, requests: usize) -> anyhow
 async fn main() -> anyhow::Result<()> {
     let args = parse_args()?;
     let data = tempfile::TempDir::new()?;
-    let pg = if args.sqlite { None } else { Some(modelreg_testkit::postgres_db().await) };
+    let pg = if args.sqlite || args.database_url.is_some() {
+        None
+    } else {
+        Some(modelreg_testkit::postgres_db().await)
+    };
     let mut config = Config::load(None, |_| None, &Default::default())?;
     config.server.data_dir = data.path().to_owned();
     config.auth.anonymous_read = true;
-    config.database.url = pg.as_ref().map(|db| db.url());
+    config.database.url = args.database_url.clone().or_else(|| pg.as_ref().map(|db| db.url()));
     let registry = modelreg_server::app::build_registry(&config).await?;
     let store = modelreg_server::app::open_store(&config).await?;
-    eprintln!("seeding {} models / {} versions ...", args.models, args.versions);
-    let took = seed(store, &args).await?;
-    eprintln!("seeded in {:.1} s", took.as_secs_f64());
+    let existing = store.lookup(&modelreg_api::LookupQuery::default(), None).await?;
+    if existing.is_empty() {
+        eprintln!("seeding {} models / {} versions ...", args.models, args.versions);
+        let took = seed(store, &args).await?;
+        eprintln!("seeded in {:.1} s", took.as_secs_f64());
+    } else {
+        eprintln!("reusing the seeded database");
+    }
 
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let base = format!("http://{}", listener.local_addr()?);

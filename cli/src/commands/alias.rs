@@ -101,16 +101,20 @@ fn explain_yanked(err: ClientError) -> ClientError {
 /// The aliases, then (when asked for) their history.
 pub fn tables(list: &AliasList) -> String {
     let mut rows = vec![["ALIAS", "VERSION", "UPDATED", "BY"].map(str::to_owned)];
-    rows.extend(list.aliases.iter().map(|a| {
-        [a.alias.to_string(), a.version.to_string(), a.updated_at.clone(), a.updated_by.clone()]
-    }));
+    rows.extend(
+        list.aliases.iter().map(|a| {
+            [a.alias.to_string(), a.version.to_string(), a.updated_at.clone(), a.updated_by.clone()]
+        }),
+    );
     let mut text = crate::table::render(&rows);
     if !list.history.is_empty() {
         let version = |v: &Option<Version>| v.as_ref().map_or_else(|| "-".to_owned(), ToString::to_string);
         let mut rows = vec![["AT", "ALIAS", "FROM", "TO", "BY"].map(str::to_owned)];
-        rows.extend(list.history.iter().map(|m| {
-            [m.at.clone(), m.alias.to_string(), version(&m.from), version(&m.to), m.actor.clone()]
-        }));
+        rows.extend(
+            list.history.iter().map(|m| {
+                [m.at.clone(), m.alias.to_string(), version(&m.from), version(&m.to), m.actor.clone()]
+            }),
+        );
         text.push_str("\n\nhistory:\n");
         text.push_str(&crate::table::render(&rows));
     }
@@ -137,7 +141,7 @@ mod tests {
         assert_eq!(lines[0], "ALIAS       VERSION  UPDATED               BY");
         assert_eq!(lines[1], "production  1.1.0    2025-02-01T00:00:00Z  ci");
         assert_eq!(lines[3], "history:");
-        assert_eq!(lines[5], "2025-01-01T00:00:00Z  production  -     1.0.0  ci");
+        assert_eq!(lines[5], "2025-01-01T00:00:00Z  production  -      1.0.0  ci");
         assert_eq!(lines[6], "2025-02-01T00:00:00Z  production  1.0.0  1.1.0  ci");
     }
 }

@@ -103,7 +103,8 @@ pub fn table(entries: &[AuditEntry], width: usize) -> String {
         };
         rows.push([e.at.clone(), e.actor.clone(), e.action.clone(), target, details]);
     }
-    let columns = [Column::FIXED, Column::flexible(8), Column::FIXED, Column::flexible(16), Column::flexible(10)];
+    let columns =
+        [Column::FIXED, Column::flexible(8), Column::FIXED, Column::flexible(16), Column::flexible(10)];
     render_fitted(&rows, &columns, width)
 }
 
@@ -124,7 +125,10 @@ mod tests {
         let text = table(&page.entries, 200);
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0], "AT                    ACTOR       ACTION        TARGET           DETAILS");
-        assert_eq!(lines[1], r#"2025-01-01T00:00:00Z  ci          publish       acme/bert@1.0.0  {"digest":"sha256:ab"}"#);
+        assert_eq!(
+            lines[1],
+            r#"2025-01-01T00:00:00Z  ci          publish       acme/bert@1.0.0  {"digest":"sha256:ab"}"#
+        );
         assert!(lines[2].ends_with("token_create  -                -"), "{text}");
         for line in table(&page.entries, 80).lines() {
             assert!(line.chars().count() <= 80, "{line}");

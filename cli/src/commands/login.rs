@@ -128,7 +128,8 @@ pub fn whoami_text(info: &TokenInfo, registry: &str, source: &str) -> String {
         ("registry", registry.to_owned()),
         ("token from", source.to_owned()),
     ];
-    let lines: Vec<String> = lines.iter().map(|(label, value)| format!("{:<12}{value}", format!("{label}:"))).collect();
+    let lines: Vec<String> =
+        lines.iter().map(|(label, value)| format!("{:<12}{value}", format!("{label}:"))).collect();
     lines.join("\n")
 }
 

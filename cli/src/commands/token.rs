@@ -144,8 +144,8 @@ mod tests {
         .unwrap();
         let text = table(&list);
         let lines: Vec<&str> = text.lines().collect();
-        assert!(lines[0].starts_with("NAME     SCOPE  NAMESPACES    CREATED"), "{text}");
-        assert!(lines[1].starts_with("ci-acme  write  acme,team-*   2025-01-01T00:00:00Z  never"), "{text}");
+        assert!(lines[0].starts_with("NAME     SCOPE  NAMESPACES   CREATED"), "{text}");
+        assert!(lines[1].starts_with("ci-acme  write  acme,team-*  2025-01-01T00:00:00Z  never"), "{text}");
         assert!(lines[2].contains("all") && lines[2].ends_with("2024-02-01T00:00:00Z"), "{text}");
     }
 }

@@ -42,7 +42,8 @@ fn the_file_is_created_private_in_a_private_directory() {
     creds.set(&url("https://models.example.com"), login("secret-2"));
     creds.save(&path).unwrap();
     assert_eq!(mode(&path), 0o600);
-    let names: Vec<_> = std::fs::read_dir(path.parent().unwrap()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let names: Vec<_> =
+        std::fs::read_dir(path.parent().unwrap()).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(names, ["credentials.toml"]);
 }
 
@@ -79,7 +80,10 @@ fn logins_are_kept_per_registry_and_survive_a_round_trip() {
 #[test]
 fn registry_keys_ignore_a_trailing_slash_query_and_fragment() {
     assert_eq!(registry_key(&url("http://127.0.0.1:8080")), "http://127.0.0.1:8080");
-    assert_eq!(registry_key(&url("HTTPS://Models.Example.com:443/reg/?x=1#y")), "https://models.example.com/reg");
+    assert_eq!(
+        registry_key(&url("HTTPS://Models.Example.com:443/reg/?x=1#y")),
+        "https://models.example.com/reg"
+    );
 }
 
 #[test]
@@ -97,7 +101,11 @@ fn a_given_token_wins_over_the_stored_login() {
     type R = Result<Option<String>, ClientError>;
     let stored = || -> R { Ok(Some("stored".to_owned())) };
     assert_eq!(pick_token(Some("flag"), stored).unwrap(), (Some("flag".into()), TokenOrigin::Given));
-    assert_eq!(pick_token(Some("  "), stored).unwrap(), (Some("stored".into()), TokenOrigin::Stored), "empty = unset");
+    assert_eq!(
+        pick_token(Some("  "), stored).unwrap(),
+        (Some("stored".into()), TokenOrigin::Stored),
+        "empty = unset"
+    );
     assert_eq!(pick_token(None, stored).unwrap(), (Some("stored".into()), TokenOrigin::Stored));
     assert_eq!(pick_token(None, || -> R { Ok(None) }).unwrap(), (None, TokenOrigin::None));
     // A broken credentials file only matters when it is needed.

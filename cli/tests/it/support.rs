@@ -1,7 +1,8 @@
 //! Running the `modelreg` binary in a clean environment, and small content helpers.
 
+use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 use modelreg_api::Digest;
 
@@ -12,14 +13,33 @@ pub fn modelreg(registry: &str, args: &[&str]) -> Output {
 
 /// Like `modelreg`, from the working directory `cwd`.
 pub fn modelreg_in(registry: &str, args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_modelreg"))
-        .args(args)
-        .current_dir(cwd)
-        .env_remove("MODELREG_TOKEN")
+    let mut cmd = modelreg_command(registry);
+    cmd.args(args).current_dir(cwd);
+    cmd.output().expect("the modelreg binary runs")
+}
+
+/// `modelreg` against `registry` in a clean environment: no MODELREG_TOKEN, no COLUMNS,
+/// and a config directory that does not exist, so that no saved login of whoever runs the
+/// tests leaks in. Callers add arguments and may set `XDG_CONFIG_HOME` themselves.
+pub fn modelreg_command(registry: &str) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_modelreg"));
+    cmd.env_remove("MODELREG_TOKEN")
         .env_remove("COLUMNS")
-        .env("MODELREG_URL", registry)
-        .output()
-        .expect("the modelreg binary runs")
+        .env("XDG_CONFIG_HOME", std::env::temp_dir().join("modelreg-it-no-config-dir"))
+        .env("MODELREG_URL", registry);
+    cmd
+}
+
+/// Runs `cmd` with `input` on its stdin (a pipe, so not a terminal).
+pub fn run_with_stdin(mut cmd: Command, input: &[u8]) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the modelreg binary runs");
+    child.stdin.take().expect("stdin is piped").write_all(input).expect("writing to modelreg's stdin");
+    child.wait_with_output().expect("the modelreg binary runs")
 }
 
 pub fn stdout(out: &Output) -> String {

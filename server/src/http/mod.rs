@@ -10,6 +10,7 @@ mod lifecycle;
 mod lookup;
 mod models;
 pub mod openapi;
+mod openapi_lifecycle;
 mod openapi_uploads;
 mod system;
 mod tokens;

@@ -53,6 +53,7 @@ pub fn document() -> Value {
     generator.subschema_for::<modelreg_api::Order>();
     generator.subschema_for::<modelreg_api::VersionsMode>();
     generator.subschema_for::<modelreg_api::LicenseClass>();
+    let lifecycle = super::openapi_lifecycle::paths(&mut generator, &error);
     let components = generator.take_definitions(true);
 
     let json_body = |s: &Value| json!({ "content": { "application/json": { "schema": s } } });
@@ -148,6 +149,14 @@ pub fn document() -> Value {
         }
     });
     super::openapi_uploads::extend(&mut doc);
+    if let Some(paths) = doc["paths"].as_object_mut() {
+        paths.extend(lifecycle);
+        for (path, operation) in super::openapi_lifecycle::delete_operations(&error) {
+            if let Some(item) = paths.get_mut(path).and_then(Value::as_object_mut) {
+                item.insert("delete".into(), operation);
+            }
+        }
+    }
     doc
 }
 

@@ -114,17 +114,19 @@ where
     let best = q.versions == VersionsMode::Best;
     let mut qb = QueryBuilder::<DB>::new("SELECT * FROM (SELECT ");
     qb.push(COLUMNS);
+    qb.push(" FROM models m JOIN versions v ON ");
     if best {
-        qb.push(", ROW_NUMBER() OVER (PARTITION BY v.model_id ORDER BY v.major DESC, v.minor DESC, v.patch DESC) AS best_rank");
+        // The best version of each model is found by a correlated subquery walking the
+        // model's versions in semver order (index versions_model_semver_idx), so that with
+        // the default sort the outer query can walk models in name order and stop early.
+        qb.push("v.id = (SELECT f.id FROM versions f WHERE f.model_id = m.id AND f.prerelease = ''");
+        push_filters(&mut qb, q, "f");
+        qb.push(" ORDER BY f.major DESC, f.minor DESC, f.patch DESC LIMIT 1)");
     } else {
-        qb.push(", 1 AS best_rank");
+        qb.push("v.model_id = m.id");
+        push_filters(&mut qb, q, "v");
     }
-    qb.push(" FROM versions v JOIN models m ON m.id = v.model_id WHERE ");
-    qb.push(if best { "v.prerelease = ''" } else { "1 = 1" });
-    if !q.include_yanked {
-        qb.push(" AND v.yanked_at IS NULL");
-    }
-    qb.push(" AND m.deleted_at IS NULL");
+    qb.push(" WHERE m.deleted_at IS NULL");
     if !q.visible_namespaces.is_empty() {
         qb.push(" AND (");
         for (i, pattern) in q.visible_namespaces.iter().enumerate() {
@@ -136,19 +138,40 @@ where
         }
         qb.push(")");
     }
-    push_filters(&mut qb, q);
-    qb.push(") hits WHERE best_rank = 1");
+    qb.push(") hits WHERE 1 = 1");
 
-    let key = sort_key(q, dialect);
     let (cmp, dir) = if q.order == Order::Asc { (">", "ASC") } else { ("<", "DESC") };
-    if let Some(c) = cursor {
-        qb.push(" AND (").push(&key).push(format!(" {cmp} "));
-        push_value(&mut qb, &c.key);
-        qb.push(" OR (").push(&key).push(" = ");
-        push_value(&mut qb, &c.key);
-        qb.push(format!(" AND id {cmp} ")).push_bind(c.id).push("))");
+    if q.sort == SortKey::Name {
+        let c = match dialect {
+            Dialect::Postgres => " COLLATE \"C\"",
+            Dialect::Sqlite => "",
+        };
+        if let Some(cur) = cursor {
+            let text = match &cur.key {
+                SortValue::Text(t) => t.as_str(),
+                _ => "",
+            };
+            let (ns, name) = text.split_once('/').unwrap_or((text, ""));
+            qb.push(format!(" AND (namespace{c}, name{c}, id) {cmp} ("));
+            qb.push_bind(ns.to_owned())
+                .push(", ")
+                .push_bind(name.to_owned())
+                .push(", ")
+                .push_bind(cur.id)
+                .push(")");
+        }
+        qb.push(format!(" ORDER BY namespace{c} {dir}, name{c} {dir}, id {dir} LIMIT "));
+    } else {
+        let key = sort_key(q);
+        if let Some(c) = cursor {
+            qb.push(" AND (").push(&key).push(format!(" {cmp} "));
+            push_value(&mut qb, &c.key);
+            qb.push(" OR (").push(&key).push(" = ");
+            push_value(&mut qb, &c.key);
+            qb.push(format!(" AND id {cmp} ")).push_bind(c.id).push("))");
+        }
+        qb.push(format!(" ORDER BY {key} {dir}, id {dir} LIMIT "));
     }
-    qb.push(format!(" ORDER BY {key} {dir}, id {dir} LIMIT "));
     qb.push_bind(i64::from(q.limit) + 1);
     qb
 }
@@ -168,14 +191,10 @@ where
 }
 
 /// The sort key expression over the `hits` columns, nulls last in either direction.
-fn sort_key(q: &LookupQuery, dialect: Dialect) -> String {
+fn sort_key(q: &LookupQuery) -> String {
     let null = if q.order == Order::Asc { NULL_LAST_ASC } else { NULL_LAST_DESC };
-    let collate = match dialect {
-        Dialect::Postgres => " COLLATE \"C\"",
-        Dialect::Sqlite => "",
-    };
     match q.sort {
-        SortKey::Name => format!("(namespace || '/' || name){collate}"),
+        SortKey::Name => "namespace".into(),
         SortKey::Created => "created_ms".into(),
         SortKey::Updated => "published_ms".into(),
         SortKey::Parameters => format!("COALESCE(parameters, {null})"),
@@ -198,11 +217,11 @@ where
     qb.push(")");
 }
 
-fn exists<DB: Database>(qb: &mut QueryBuilder<DB>, table: &str) {
-    qb.push(format!(" AND EXISTS (SELECT 1 FROM {table} x WHERE x.version_id = v.id AND "));
+fn exists<DB: Database>(qb: &mut QueryBuilder<DB>, table: &str, a: &str) {
+    qb.push(format!(" AND EXISTS (SELECT 1 FROM {table} x WHERE x.version_id = {a}.id AND "));
 }
 
-fn push_filters<DB>(qb: &mut QueryBuilder<DB>, q: &LookupQuery)
+fn push_filters<DB>(qb: &mut QueryBuilder<DB>, q: &LookupQuery, a: &str)
 where
     DB: Database,
     for<'t> String: Encode<'t, DB> + Type<DB>,
@@ -211,9 +230,12 @@ where
     for<'t> bool: Encode<'t, DB> + Type<DB>,
 {
     let text = |v: &dyn ToString| v.to_string();
+    if !q.include_yanked {
+        qb.push(format!(" AND {a}.yanked_at IS NULL"));
+    }
     if let Some(words) = &q.q {
         for word in words.to_lowercase().split_whitespace() {
-            qb.push(" AND v.search_text LIKE ")
+            qb.push(format!(" AND {a}.search_text LIKE "))
                 .push_bind(format!("%{}%", escape_like(word)))
                 .push(" ESCAPE '\\'");
         }
@@ -222,7 +244,7 @@ where
         push_in(qb, "m.namespace", q.namespace.iter().cloned());
     }
     if !q.license.is_empty() {
-        exists(qb, "version_licenses");
+        exists(qb, "version_licenses", a);
         qb.push("x.license_id IN (");
         let mut list = qb.separated(", ");
         for l in &q.license {
@@ -231,14 +253,14 @@ where
         qb.push("))");
     }
     if !q.license_class.is_empty() {
-        push_in(qb, "v.license_class", q.license_class.iter().map(|c| c.as_str().to_owned()));
+        push_in(qb, &format!("{a}.license_class"), q.license_class.iter().map(|c| c.as_str().to_owned()));
     }
     match q.commercial_use {
         Some(true) => {
-            qb.push(" AND v.commercial_use IN ('allowed', 'restricted')");
+            qb.push(format!(" AND {a}.commercial_use IN ('allowed', 'restricted')"));
         }
         Some(false) => {
-            qb.push(" AND v.commercial_use = 'forbidden'");
+            qb.push(format!(" AND {a}.commercial_use = 'forbidden'"));
         }
         None => {}
     }
@@ -248,7 +270,7 @@ where
         if list.is_empty() {
             continue;
         }
-        exists(qb, "version_modalities");
+        exists(qb, "version_modalities", a);
         if let Some(d) = direction {
             qb.push(format!("x.direction = '{d}' AND "));
         }
@@ -260,7 +282,7 @@ where
         qb.push("))");
     }
     if !q.task.is_empty() {
-        push_in(qb, "v.task", q.task.iter().map(|t| text(t)));
+        push_in(qb, &format!("{a}.task"), q.task.iter().map(|t| text(t)));
     }
     // `fr` matches fr, fr-CA, ...; `pt-BR` matches only pt-BR.
     let language_match = |qb: &mut QueryBuilder<DB>, tag: &modelreg_api::LanguageTag| {
@@ -271,12 +293,12 @@ where
         }
     };
     for tag in &q.language {
-        exists(qb, "version_languages");
+        exists(qb, "version_languages", a);
         language_match(qb, tag);
         qb.push(")");
     }
     if !q.any_language.is_empty() {
-        exists(qb, "version_languages");
+        exists(qb, "version_languages", a);
         qb.push("(");
         for (i, tag) in q.any_language.iter().enumerate() {
             if i > 0 {
@@ -287,37 +309,37 @@ where
         qb.push("))");
     }
     for (bound, column, cmp) in [
-        (q.min_context, "v.context_length", ">="),
-        (q.max_context, "v.context_length", "<="),
-        (q.min_params, "v.parameters", ">="),
-        (q.max_params, "v.parameters", "<="),
-        (q.max_size_bytes, "v.size_bytes", "<="),
+        (q.min_context, "context_length", ">="),
+        (q.max_context, "context_length", "<="),
+        (q.min_params, "parameters", ">="),
+        (q.max_params, "parameters", "<="),
+        (q.max_size_bytes, "size_bytes", "<="),
     ] {
         if let Some(b) = bound {
-            qb.push(format!(" AND {column} {cmp} ")).push_bind(i64::try_from(b).unwrap_or(i64::MAX));
+            qb.push(format!(" AND {a}.{column} {cmp} ")).push_bind(i64::try_from(b).unwrap_or(i64::MAX));
         }
     }
     if !q.format.is_empty() {
-        push_in(qb, "v.format", q.format.iter().map(|f| text(f)));
+        push_in(qb, &format!("{a}.format"), q.format.iter().map(|f| text(f)));
     }
     if !q.framework.is_empty() {
-        push_in(qb, "v.framework", q.framework.iter().cloned());
+        push_in(qb, &format!("{a}.framework"), q.framework.iter().cloned());
     }
     if !q.precision.is_empty() {
-        push_in(qb, "v.precision", q.precision.iter().map(|p| text(p)));
+        push_in(qb, &format!("{a}.precision"), q.precision.iter().map(|p| text(p)));
     }
     if !q.quantization.is_empty() {
-        push_in(qb, "v.quantization", q.quantization.iter().cloned());
+        push_in(qb, &format!("{a}.quantization"), q.quantization.iter().cloned());
     }
     if let Some(base) = &q.base_model {
-        qb.push(" AND v.base_namespace = ").push_bind(base.namespace().to_owned());
-        qb.push(" AND v.base_name = ").push_bind(base.name().to_owned());
+        qb.push(format!(" AND {a}.base_namespace = ")).push_bind(base.namespace().to_owned());
+        qb.push(format!(" AND {a}.base_name = ")).push_bind(base.name().to_owned());
     }
     if let Some(ft) = q.fine_tunable {
-        qb.push(" AND v.fine_tunable = ").push_bind(ft);
+        qb.push(format!(" AND {a}.fine_tunable = ")).push_bind(ft);
     }
     if let Some(ms) = q.max_latency_ms {
-        exists(qb, "version_latency");
+        exists(qb, "version_latency", a);
         qb.push("x.p50_ms <= ").push_bind(ms);
         if let Some(hw) = &q.hardware {
             qb.push(" AND x.hardware = ").push_bind(hw.to_lowercase());
@@ -325,10 +347,10 @@ where
         qb.push(")");
     }
     if let Some(risks) = q.has_risk_notes {
-        qb.push(" AND v.has_risk_notes = ").push_bind(risks);
+        qb.push(format!(" AND {a}.has_risk_notes = ")).push_bind(risks);
     }
     if !q.tag.is_empty() {
-        exists(qb, "version_tags");
+        exists(qb, "version_tags", a);
         qb.push("x.tag IN (");
         let mut sep = qb.separated(", ");
         for t in &q.tag {
@@ -337,7 +359,7 @@ where
         qb.push("))");
     }
     if !q.label.is_empty() {
-        exists(qb, "version_labels");
+        exists(qb, "version_labels", a);
         qb.push("(");
         for (i, (k, v)) in q.label.iter().enumerate() {
             if i > 0 {

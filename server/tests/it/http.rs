@@ -8,6 +8,7 @@ mod lookup;
 mod matrix;
 mod models;
 mod system;
+mod uploads;
 
 use actix_web::dev::{Service, ServiceResponse};
 use actix_web::{App, test, web};

@@ -30,6 +30,7 @@ mod gc;
 mod http;
 mod lifecycle_contract;
 mod lookup_contract;
+mod presign;
 mod store_contract;
 mod support;
 mod upload_contract;
