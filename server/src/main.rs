@@ -157,8 +157,13 @@ fn main() -> anyhow::Result<()> {
         }),
         Command::Gc { dry_run, grace } => runtime.block_on(async {
             let registry = app::build_registry(&config).await?;
+            // Stale upload sessions first: aborting them turns nothing into garbage (their
+            // parts never reached a content-addressed key), but frees staging space.
+            let aborted = if dry_run { 0 } else { registry.abort_stale_uploads(chrono::Utc::now()).await? };
             let report = registry.collect_garbage(grace, dry_run).await?;
-            println!("{}", serde_json::to_string(&report)?);
+            let mut json = serde_json::to_value(&report)?;
+            json["uploads_aborted"] = serde_json::json!(aborted);
+            println!("{json}");
             Ok(())
         }),
         Command::Audit { model, actor, since, limit } => runtime.block_on(async {

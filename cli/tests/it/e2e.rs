@@ -10,6 +10,8 @@ use tempfile::TempDir;
 
 use crate::support::{code, digest_of, stderr, stdout};
 
+mod ci;
+
 /// Runs `modelreg` against `url` with `token` (if any) from `cwd`.
 fn run(url: &str, token: Option<&str>, cwd: &Path, args: &[&str]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_modelreg"));

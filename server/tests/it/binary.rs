@@ -98,3 +98,47 @@ fn config_show_prints_the_effective_config_without_secrets() {
     assert!(shown.contains("anonymous_read = true"), "{shown}");
     assert!(shown.contains("db.example"), "{shown}");
 }
+
+#[test]
+fn token_list_revoke_gc_and_audit_work_from_the_command_line() {
+    let data = tempfile::TempDir::new().unwrap();
+    let dir = data.path().to_str().unwrap();
+    let run = |args: &[&str]| {
+        let out = server().args(["--data-dir", dir]).args(args).output().unwrap();
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let secret = run(&[
+        "token",
+        "create",
+        "--name",
+        "ci-acme",
+        "--scope",
+        "write",
+        "--namespace",
+        "acme",
+        "--expires-in-days",
+        "7",
+    ]);
+    let listed = run(&["token", "list"]);
+    assert!(listed.contains("ci-acme\twrite\tacme\tactive"), "{listed}");
+    assert!(!listed.contains(secret.trim()), "list never shows secrets");
+    run(&["token", "revoke", "ci-acme"]);
+    assert!(run(&["token", "list"]).contains("\trevoked\t"));
+
+    let report: serde_json::Value =
+        serde_json::from_str(&run(&["gc", "--dry-run", "--grace", "0s"])).unwrap();
+    assert_eq!(report["dry_run"], true);
+    assert_eq!(report["blobs_deleted"], 0);
+    let report: serde_json::Value = serde_json::from_str(&run(&["gc", "--grace", "1h"])).unwrap();
+    assert_eq!(report["uploads_aborted"], 0);
+
+    let audit = run(&["audit", "--actor", "server-cli"]);
+    let actions: Vec<String> = audit
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["action"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(actions, ["token_create", "token_revoke"]);
+    let out = server().args(["--data-dir", dir, "gc", "--grace", "soon"]).output().unwrap();
+    assert!(!out.status.success());
+}

@@ -76,8 +76,8 @@ async fn an_expired_presigned_url_is_refused() {
     assert_eq!(reqwest::get(&url).await.unwrap().status(), 403);
 }
 
-#[test]
-fn presigning_is_refused_on_a_local_folder() {
+#[tokio::test]
+async fn presigning_is_refused_on_a_local_folder() {
     let dir = TempDir::new().unwrap();
     let local = blob::open(&format!("file://{}", dir.path().display()), &Default::default()).unwrap();
     assert!(local.with_presign(Duration::from_secs(60)).is_err());

@@ -22,7 +22,11 @@ struct Job {
 
 impl Job {
     fn command(&self, token: Option<&str>) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_modelreg"));
+        self.command_of(env!("CARGO_BIN_EXE_modelreg"), token)
+    }
+
+    fn command_of(&self, program: &str, token: Option<&str>) -> Command {
+        let mut cmd = Command::new(program);
         cmd.current_dir(&self.cwd)
             .env("MODELREG_URL", &self.url)
             .env("XDG_CONFIG_HOME", &self.config)
@@ -48,15 +52,11 @@ impl Job {
     /// `printf '%s\n' "$CI_REGISTRY_TOKEN" | modelreg login --token-stdin`, as a CI script
     /// would run it, the secret coming from an environment variable.
     fn login_from_env(&self, secret: &str) -> Output {
-        let mut cmd = self.command(None);
-        cmd.env("CI_REGISTRY_TOKEN", secret).env("MODELREG_BIN", env!("CARGO_BIN_EXE_modelreg"));
         let script = r#"printf '%s\n' "$CI_REGISTRY_TOKEN" | "$MODELREG_BIN" login --token-stdin"#;
-        Command::new("sh")
-            .arg("-c")
-            .arg(script)
-            .envs(cmd.get_envs().filter_map(|(k, v)| Some((k, v?))))
-            .env_remove("MODELREG_TOKEN")
-            .current_dir(&self.cwd)
+        self.command_of("sh", None)
+            .args(["-c", script])
+            .env("CI_REGISTRY_TOKEN", secret)
+            .env("MODELREG_BIN", env!("CARGO_BIN_EXE_modelreg"))
             .output()
             .expect("sh runs")
     }
@@ -85,7 +85,8 @@ async fn a_ci_pipeline_publishes_promotes_yanks_and_stays_in_its_namespace() {
     let server = ServerProcess::start(&setup).await;
     let admin = setup.create_token("admin", "admin");
     let work = TempDir::new().unwrap();
-    let job = Job { url: server.url().to_owned(), config: work.path().join("config"), cwd: work.path().to_owned() };
+    let job =
+        Job { url: server.url().to_owned(), config: work.path().join("config"), cwd: work.path().to_owned() };
 
     // An admin makes the pipeline's token: write access to `acme` only.
     let created = json_of(&ok(job.run_as(
@@ -131,7 +132,11 @@ async fn a_ci_pipeline_publishes_promotes_yanks_and_stays_in_its_namespace() {
     ok(job.run(&["yank", "acme/bert@1.0.0", "--reason", "wrong labels"]));
     assert_eq!(json_of(&ok(job.pull("acme/bert", "latest")))["version"], "0.9.0");
     let exact = ok(job.command(None).args(["pull", "acme/bert@1.0.0", "-o", "exact"]).output().unwrap());
-    assert!(stderr(&exact).contains("warning: acme/bert@1.0.0 is yanked: wrong labels"), "{}", stderr(&exact));
+    assert!(
+        stderr(&exact).contains("warning: acme/bert@1.0.0 is yanked: wrong labels"),
+        "{}",
+        stderr(&exact)
+    );
     let shown = ok(job.run(&["show", "acme/bert@1.0.0"]));
     assert!(stdout(&shown).contains("yanked:        wrong labels"), "{}", stdout(&shown));
     let refused = job.run(&["alias", "set", "acme/bert", "staging", "1.0.0"]);
@@ -172,7 +177,9 @@ async fn a_ci_pipeline_publishes_promotes_yanks_and_stays_in_its_namespace() {
         .iter()
         .map(|e| (e["actor"].as_str().unwrap(), e["action"].as_str().unwrap()))
         .collect();
-    for expected in [("ci-acme", "publish"), ("ci-acme", "alias_set"), ("ci-acme", "yank"), ("admin", "delete_version")] {
+    for expected in
+        [("ci-acme", "publish"), ("ci-acme", "alias_set"), ("ci-acme", "yank"), ("admin", "delete_version")]
+    {
         assert!(actions.contains(&expected), "{expected:?} in {actions:?}");
     }
 
