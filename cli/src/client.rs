@@ -4,6 +4,7 @@
 //! The access and lifecycle routes (tokens, aliases, yank, delete, audit) are in `access`.
 
 mod access;
+mod transfer;
 
 pub use access::{AuditQuery, DeletedModel, YankState};
 
@@ -29,6 +30,9 @@ const MAX_ERROR_BODY: usize = 64 * 1024;
 #[derive(Clone)]
 pub struct Client {
     http: reqwest::Client,
+    /// Follows no redirect by itself: blob reads handle them in `transfer`, so that the
+    /// token never reaches a storage host.
+    direct: reqwest::Client,
     base: Url,
     auth: Option<HeaderValue>,
     origin: TokenOrigin,
@@ -62,13 +66,17 @@ impl Client {
                 Some(value)
             }
         };
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("modelreg-cli/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(Duration::from_secs(30))
-            .build()
-            .map_err(|e| ClientError::Invalid(format!("cannot set up the HTTP client: {e}")))?;
+        let builder = || {
+            reqwest::Client::builder()
+                .user_agent(concat!("modelreg-cli/", env!("CARGO_PKG_VERSION")))
+                .connect_timeout(Duration::from_secs(30))
+        };
+        let setup_err =
+            |e: reqwest::Error| ClientError::Invalid(format!("cannot set up the HTTP client: {e}"));
+        let http = builder().build().map_err(setup_err)?;
+        let direct = builder().redirect(reqwest::redirect::Policy::none()).build().map_err(setup_err)?;
         let origin = if auth.is_some() { TokenOrigin::Given } else { TokenOrigin::None };
-        Ok(Self { http, base, auth, origin })
+        Ok(Self { http, direct, base, auth, origin })
     }
 
     /// Records where the token came from, so that a refused one gets the right hint.

@@ -3,6 +3,7 @@
 //! search and the model card view, saved logins, and the clap command line. The `modelreg`
 //! binary only parses, runs and prints errors.
 
+pub mod cache;
 pub mod card;
 pub mod client;
 pub mod commands;
@@ -22,6 +23,7 @@ pub mod scan;
 pub mod search;
 pub mod table;
 pub mod terminal;
+pub mod transfer;
 pub mod verify;
 
 pub use client::Client;

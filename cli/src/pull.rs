@@ -1,8 +1,11 @@
 //! The pull engine: resolve a selector, then fetch each file of the version into an output
-//! directory through `PartialFile`, skipping files already present and verified. A file
-//! reaches its final path only after its size and sha256 check out.
+//! directory through `PartialFile` (large files by parallel ranges, `transfer::download`),
+//! skipping files already present and verified and taking what the local cache holds. A
+//! file reaches its final path only after its size and sha256 check out.
 
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use futures_util::{StreamExt, TryStreamExt, stream};
 use modelreg_api::{
@@ -11,12 +14,16 @@ use modelreg_api::{
 use reqwest::StatusCode;
 use reqwest::header::CONTENT_RANGE;
 use serde::Serialize;
+use tokio::sync::Semaphore;
 
+use crate::cache::BlobCache;
 use crate::client::{Client, transport_error};
 use crate::error::{ClientError, FailureKind};
 use crate::hash::hash_file;
 use crate::output::{Output, human_size, yanked_notice};
-use crate::verify::PartialFile;
+use crate::transfer::download::{RANGED_THRESHOLD, download_ranged, ranges_path, stream_budget};
+use crate::transfer::progress::{FileProgress, Progress};
+use crate::verify::{PartialFile, temp_path};
 
 /// What to pull where.
 #[derive(Debug, Clone)]
@@ -24,8 +31,10 @@ pub struct PullRequest {
     pub model: ModelName,
     pub selector: VersionSelector,
     pub output: PathBuf,
-    /// Files downloaded at once (at least 1).
+    /// Downloads at once, files or ranges of a large file (at least 1).
     pub jobs: usize,
+    /// The local blob cache to take files from and keep downloads in (none: bypassed).
+    pub cache: Option<BlobCache>,
 }
 
 /// The outcome of a pull; also its `--json` shape.
@@ -54,7 +63,18 @@ pub async fn pull(client: &Client, req: &PullRequest, out: &Output) -> Result<Pu
     if let Some(yank) = &resolved.yanked {
         out.warn(yanked_notice(&resolved.model, &resolved.version, yank));
     }
-    pull_manifest(client, &resolved, &req.output, req.jobs, out).await
+    pull_manifest(client, &resolved, &req.output, req.jobs, req.cache.as_ref(), out).await
+}
+
+/// What the fetches of one pull share.
+struct Fetch<'a> {
+    client: &'a Client,
+    cache: Option<&'a BlobCache>,
+    streams: Arc<Semaphore>,
+    progress: Progress,
+    out: &'a Output,
+    /// A cache that failed once is not complained about again.
+    cache_warned: AtomicBool,
 }
 
 /// Downloads the files of an already resolved version into `output`.
@@ -63,17 +83,28 @@ pub async fn pull_manifest(
     resolved: &VersionManifest,
     output: &Path,
     jobs: usize,
+    cache: Option<&BlobCache>,
     out: &Output,
 ) -> Result<PullReport, ClientError> {
     check_manifest(resolved)?;
     tokio::fs::create_dir_all(output)
         .await
         .map_err(|e| ClientError::io(format!("cannot create '{}'", output.display()), e))?;
+    let total = resolved.files.iter().map(|f| f.size).sum();
+    let ctx = Fetch {
+        client,
+        cache,
+        streams: stream_budget(jobs),
+        progress: Progress::start(out, "downloading", total, resolved.files.len()),
+        out,
+        cache_warned: AtomicBool::new(false),
+    };
     let downloaded: Vec<u64> = stream::iter(&resolved.files)
-        .map(|entry| fetch_file(client, output, entry, out))
+        .map(|entry| fetch_file(&ctx, output, entry))
         .buffer_unordered(jobs.max(1))
         .try_collect()
         .await?;
+    ctx.progress.finish();
     Ok(PullReport {
         model: resolved.model.clone(),
         version: resolved.version.clone(),
@@ -123,33 +154,89 @@ pub fn destination(output: &Path, path: &FilePath) -> Result<PathBuf, ClientErro
 }
 
 /// Brings one file into place; returns the bytes downloaded for it.
-async fn fetch_file(
-    client: &Client,
-    output: &Path,
-    entry: &FileEntry,
-    out: &Output,
-) -> Result<u64, ClientError> {
+async fn fetch_file(ctx: &Fetch<'_>, output: &Path, entry: &FileEntry) -> Result<u64, ClientError> {
     let dest = destination(output, &entry.path)?;
     if let Some(parent) = dest.parent() {
         tokio::fs::create_dir_all(parent)
             .await
             .map_err(|e| ClientError::io(format!("cannot create '{}'", parent.display()), e))?;
     }
-    if already_present(&dest, entry).await {
-        out.detail(format!("up to date {} ({})", entry.path, human_size(entry.size)));
+    let progress = ctx.progress.file(entry.path.as_str(), entry.size);
+    if let Some(how) = local_copy(ctx, &dest, entry).await {
+        progress.already(entry.size);
+        ctx.progress.detail(ctx.out, format!("{how} {} ({})", entry.path, human_size(entry.size)));
         return Ok(0);
     }
-    let (result, resumed) = download_verified(client, &dest, entry).await;
+    let (result, resumed) = download(ctx, &dest, entry, &progress).await;
     let received = match result {
         Err(e) if resumed && e.kind() == FailureKind::Integrity => {
             // What an earlier pull left behind was bad and is now deleted: start over.
-            out.detail(format!("resumed download of {} did not verify; starting over", entry.path));
-            download_verified(client, &dest, entry).await.0?
+            ctx.progress.detail(ctx.out, format!("resumed download of {} did not verify; starting over", entry.path));
+            download(ctx, &dest, entry, &progress).await.0?
         }
         other => other?,
     };
-    out.detail(format!("pulled {} ({})", entry.path, human_size(entry.size)));
+    keep_in_cache(ctx, &dest, entry).await;
+    ctx.progress.detail(ctx.out, format!("pulled {} ({})", entry.path, human_size(entry.size)));
     Ok(received)
+}
+
+/// Whether `dest` already holds the file or the cache could put it there, and which.
+async fn local_copy(ctx: &Fetch<'_>, dest: &Path, entry: &FileEntry) -> Option<&'static str> {
+    let cache = ctx.cache.cloned();
+    let (d, digest, size) = (dest.to_owned(), entry.digest, entry.size);
+    let cached = |cache: Option<BlobCache>, f: fn(&BlobCache, &Digest, u64, &Path) -> bool| {
+        let d = d.clone();
+        tokio::task::spawn_blocking(move || cache.is_some_and(|c| f(&c, &digest, size, &d)))
+    };
+    if cached(cache.clone(), BlobCache::holds).await.unwrap_or(false) {
+        return Some("up to date");
+    }
+    if already_present(dest, entry).await {
+        keep_in_cache(ctx, dest, entry).await;
+        return Some("up to date");
+    }
+    let placed = cached(cache, |c, digest, size, d| c.place(digest, size, d).unwrap_or(false));
+    placed.await.unwrap_or(false).then_some("from cache")
+}
+
+/// Stores a verified file in the cache; a failing cache only costs a warning, once.
+async fn keep_in_cache(ctx: &Fetch<'_>, dest: &Path, entry: &FileEntry) {
+    let Some(cache) = ctx.cache.cloned() else { return };
+    let (path, digest) = (dest.to_owned(), entry.digest);
+    let stored = tokio::task::spawn_blocking(move || cache.store(&path, &digest))
+        .await
+        .unwrap_or_else(|e| Err(std::io::Error::other(e)));
+    if let Err(e) = stored
+        && !ctx.cache_warned.swap(true, Ordering::Relaxed)
+    {
+        let root = ctx.cache.map(|c| c.root().display().to_string()).unwrap_or_default();
+        ctx.out.warn(format!("cannot keep downloads in the cache at {root}: {e}"));
+    }
+}
+
+/// One download of `entry` into `dest`: by parallel ranges when it is large and the
+/// registry allows, else in one stream. Also says whether it resumed an earlier one.
+async fn download(
+    ctx: &Fetch<'_>,
+    dest: &Path,
+    entry: &FileEntry,
+    progress: &FileProgress,
+) -> (Result<u64, ClientError>, bool) {
+    if entry.size > RANGED_THRESHOLD {
+        match download_ranged(ctx.client, dest, entry, &ctx.streams, progress).await {
+            (Ok(Some(received)), resumed) => return (Ok(received), resumed),
+            (Err(e), resumed) => return (Err(e), resumed),
+            (Ok(None), _) => {
+                // The registry ignores ranges: one stream it is, from the start.
+                let part = temp_path(dest, &entry.digest);
+                let _ = tokio::fs::remove_file(ranges_path(&part)).await;
+                let _ = tokio::fs::remove_file(&part).await;
+            }
+        }
+    }
+    let _permit = ctx.streams.acquire().await.expect("the stream budget is never closed");
+    download_verified(ctx.client, dest, entry, progress).await
 }
 
 /// One download of `entry` into `dest` through a verified temporary file. Also says
@@ -158,13 +245,15 @@ async fn download_verified(
     client: &Client,
     dest: &Path,
     entry: &FileEntry,
+    progress: &FileProgress,
 ) -> (Result<u64, ClientError>, bool) {
     let mut part = match PartialFile::open(dest, entry.path.as_str(), entry.digest, entry.size).await {
         Ok(part) => part,
         Err(e) => return (Err(e), false),
     };
     let resumed = part.offset() > 0;
-    let result = match download_into(client, entry, &mut part).await {
+    progress.already(part.offset());
+    let result = match download_into(client, entry, &mut part, progress).await {
         Ok(received) => part.commit().await.map(|()| received),
         Err(e) => {
             part.keep().await;
@@ -189,15 +278,17 @@ async fn download_into(
     client: &Client,
     entry: &FileEntry,
     part: &mut PartialFile,
+    progress: &FileProgress,
 ) -> Result<u64, ClientError> {
     let offset = part.offset();
     if offset == entry.size {
         return Ok(0);
     }
-    let resp = match client.get_blob(&entry.digest, offset).await {
+    let resp = match client.read_blob(&entry.digest, offset, None).await {
         Err(ClientError::Api { status: StatusCode::RANGE_NOT_SATISFIABLE, .. }) if offset > 0 => {
             part.restart().await?;
-            client.get_blob(&entry.digest, 0).await?
+            progress.rewind(offset);
+            client.read_blob(&entry.digest, 0, None).await?
         }
         other => other?,
     };
@@ -212,6 +303,7 @@ async fn download_into(
         }
     } else if offset > 0 {
         part.restart().await?;
+        progress.rewind(offset);
     }
     let mut body = resp.bytes_stream();
     let mut received = 0;
@@ -219,6 +311,7 @@ async fn download_into(
         let chunk = chunk.map_err(|e| transport_error(&e, &url))?;
         part.write(&chunk).await?;
         received += chunk.len() as u64;
+        progress.add(chunk.len() as u64);
     }
     Ok(received)
 }

@@ -24,9 +24,15 @@ use crate::hash::hash_file;
 use crate::metadata::load_metadata;
 use crate::output::{Output, count_files, human_size};
 use crate::scan::{ScannedFile, scan_dir};
+use crate::transfer::progress::{FileProgress, Progress};
+use crate::transfer::upload_session::{PartSource, upload_in_parts};
+use crate::transfer::upload_state::UploadStateDir;
 
 /// Bytes read from disk per upload body chunk.
 const UPLOAD_CHUNK: usize = 256 * 1024;
+
+/// Files from this size on go through a resumable upload session by default.
+pub const DEFAULT_CHUNK_THRESHOLD: u64 = 64 << 20;
 
 /// What to push where.
 #[derive(Debug, Clone)]
@@ -43,6 +49,10 @@ pub struct PushRequest {
     pub override_derived: BTreeSet<DerivedField>,
     /// Read `README.md` (front matter and body) into the metadata.
     pub import_readme: bool,
+    /// Files of at least this many bytes go through a resumable upload session.
+    pub chunk_threshold: u64,
+    /// Where upload sessions are remembered so that a re-run resumes them (none: forgotten).
+    pub upload_states: Option<UploadStateDir>,
 }
 
 /// The outcome of a push; also its `--json` shape.
@@ -103,7 +113,7 @@ pub async fn push(client: &Client, req: &PushRequest, out: &Output) -> Result<Pu
     }
     let unique: Vec<Digest> = by_digest.keys().copied().collect();
     let missing = client.missing_blobs(&unique).await?;
-    let mut bytes_uploaded = upload_missing(client, &missing, &by_digest, jobs, out).await?;
+    let mut bytes_uploaded = upload_missing(client, &missing, &by_digest, req, out).await?;
 
     let published = match client.publish(&req.model, &req.version, &manifest).await {
         Err(err) if err.api_code() == Some("missing_blobs") => {
@@ -111,7 +121,7 @@ pub async fn push(client: &Client, req: &PushRequest, out: &Output) -> Result<Pu
             // upload what it names, once, and try again.
             let Some(missing) = missing_from_details(&err) else { return Err(err) };
             out.info(format!("the registry asked again for {}; uploading them", count_files(missing.len())));
-            bytes_uploaded += upload_missing(client, &missing, &by_digest, jobs, out).await?;
+            bytes_uploaded += upload_missing(client, &missing, &by_digest, req, out).await?;
             client.publish(&req.model, &req.version, &manifest).await
         }
         other => other,
@@ -145,12 +155,13 @@ async fn hash_all(
         .await
 }
 
-/// Uploads each missing digest once, from the first file that has it; returns the bytes sent.
+/// Uploads each missing digest once, from the first file that has it, `req.jobs` files at
+/// once, large ones through resumable sessions; returns the bytes sent.
 async fn upload_missing(
     client: &Client,
     missing: &[Digest],
     by_digest: &BTreeMap<Digest, &LocalFile>,
-    jobs: usize,
+    req: &PushRequest,
     out: &Output,
 ) -> Result<u64, ClientError> {
     let todo: Vec<&LocalFile> = missing.iter().filter_map(|d| by_digest.get(d).copied()).collect();
@@ -159,22 +170,48 @@ async fn upload_missing(
     }
     let total: u64 = todo.iter().map(|f| f.size).sum();
     out.info(format!("uploading {} ({})", count_files(todo.len()), human_size(total)));
-    let sizes: Vec<u64> =
-        stream::iter(todo).map(|f| upload_file(client, f, out)).buffer_unordered(jobs).try_collect().await?;
+    let progress = Progress::start(out, "uploading", total, todo.len());
+    let upload = |f: &'_ LocalFile| {
+        let progress = &progress;
+        async move {
+            let file_progress = progress.file(f.path.as_str(), f.size);
+            let sent = if f.size >= req.chunk_threshold && f.size > 0 {
+                let source = PartSource { source: &f.source, shown: f.path.as_str(), digest: f.digest, size: f.size };
+                upload_in_parts(client, source, req.upload_states.as_ref(), &file_progress).await?
+            } else {
+                upload_file(client, f, &file_progress).await?
+            };
+            progress.detail(out, format!("uploaded {} ({})", f.path, human_size(f.size)));
+            Ok::<_, ClientError>(sent)
+        }
+    };
+    // Largest first, so that a big file does not start last and run alone at the end.
+    let mut todo = todo;
+    todo.sort_by_key(|f| std::cmp::Reverse(f.size));
+    let sizes: Vec<u64> = stream::iter(todo).map(upload).buffer_unordered(req.jobs.max(1)).try_collect().await?;
+    progress.finish();
     Ok(sizes.into_iter().sum())
 }
 
-async fn upload_file(client: &Client, file: &LocalFile, out: &Output) -> Result<u64, ClientError> {
-    let handle = tokio::fs::File::open(&file.source)
-        .await
-        .map_err(|e| ClientError::io(format!("cannot read '{}'", file.path), e))?;
+/// A streamed upload body of exactly `expected` bytes read from `handle`, and the flag it
+/// raises when the file turns out shorter than that.
+pub(crate) fn file_body(handle: Take<tokio::fs::File>, expected: u64) -> (ExactLength, Arc<AtomicBool>) {
     let shrank = Arc::new(AtomicBool::new(false));
     let body = ExactLength {
-        inner: ReaderStream::with_capacity(handle.take(file.size), UPLOAD_CHUNK),
-        expected: file.size,
+        inner: ReaderStream::with_capacity(handle, UPLOAD_CHUNK),
+        expected,
         seen: 0,
         shrank: Arc::clone(&shrank),
     };
+    (body, shrank)
+}
+
+async fn upload_file(client: &Client, file: &LocalFile, progress: &FileProgress) -> Result<u64, ClientError> {
+    let handle = tokio::fs::File::open(&file.source)
+        .await
+        .map_err(|e| ClientError::io(format!("cannot read '{}'", file.path), e))?;
+    let (body, shrank) = file_body(handle.take(file.size), file.size);
+    let body = body.inspect_ok(|chunk| progress.add(chunk.len() as u64));
     let changed = |why: String| {
         ClientError::Integrity(format!(
             "'{}' changed while it was being pushed ({why}); run the push again",
@@ -185,10 +222,7 @@ async fn upload_file(client: &Client, file: &LocalFile, out: &Output) -> Result<
         Ok(uploaded) if uploaded.digest != file.digest || uploaded.size != file.size => {
             Err(changed(format!("the registry stored {} of {} bytes", uploaded.digest, uploaded.size)))
         }
-        Ok(_) => {
-            out.detail(format!("uploaded {} ({})", file.path, human_size(file.size)));
-            Ok(file.size)
-        }
+        Ok(_) => Ok(file.size),
         Err(_) if shrank.load(Ordering::SeqCst) => {
             Err(changed("it is now shorter than when it was hashed".into()))
         }
@@ -259,7 +293,7 @@ fn contradicted_fields(message: &str) -> Vec<DerivedField> {
 /// An upload body that yields exactly `expected` bytes of a file, or fails (and records
 /// that the file shrank) if it ends early. The `take` on the reader stops a grown file;
 /// the registry then sees a digest mismatch.
-struct ExactLength {
+pub(crate) struct ExactLength {
     inner: ReaderStream<Take<tokio::fs::File>>,
     expected: u64,
     seen: u64,

@@ -147,7 +147,7 @@ impl PartialFile {
 }
 
 /// Makes the rename durable where the platform allows syncing a directory.
-async fn sync_parent(path: &Path) {
+pub(crate) async fn sync_parent(path: &Path) {
     if cfg!(unix)
         && let Some(parent) = path.parent()
         && let Ok(dir) = tokio::fs::File::open(parent).await

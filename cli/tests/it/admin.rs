@@ -14,7 +14,7 @@ fn token_info(name: &str) -> Value {
 fn token_registry() -> FakeRegistry {
     FakeRegistry::start(|req: &Recorded| match (req.method.as_str(), req.path.as_str()) {
         ("POST", "/v1/tokens") if req.json()["name"] == "taken" => {
-            Reply::error(409, "token_exists", "a token named 'taken' already exists")
+            Reply::error(400, "token_name_taken", "a token named 'taken' already exists")
         }
         ("POST", "/v1/tokens") => Reply::json(
             201,
@@ -62,7 +62,8 @@ fn token_create_prints_the_secret_alone_on_stdout() {
     );
 
     let out = modelreg(&fake.url, &["token", "create", "taken", "--scope", "read"]);
-    assert_eq!(code(&out), 4, "{}", stderr(&out));
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert!(stderr(&out).contains("already exists"), "{}", stderr(&out));
 }
 
 #[test]

@@ -4,7 +4,7 @@
 //! is hashed again and must match, so every byte the backend holds went into the digest.
 
 use bytes::Bytes;
-use futures_util::Stream;
+use futures_util::{Stream, StreamExt};
 
 use super::uploads::{now, target};
 use super::{Registry, RegistryError};
@@ -71,6 +71,11 @@ impl Registry {
         }
         let next = s.hashed_parts + 1;
         if number != next {
+            // Read and drop the body so that the client, still sending, gets the answer and
+            // the connection stays usable; nothing of it is kept.
+            if len <= super::DRAIN_MAX {
+                drain(body).await?;
+            }
             return Err(RegistryError::PartOutOfOrder { part: number, next });
         }
         let running = RunningHash::resume(&s.hash_state).map_err(|e| RegistryError::Internal(Box::new(e)))?;
@@ -117,4 +122,15 @@ impl Registry {
         tracing::debug!(upload.id = %s.id, upload.part = number, "upload part stored");
         Ok(())
     }
+}
+
+async fn drain<S, E>(mut body: S) -> Result<(), RegistryError>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+    E: std::error::Error + Send + Sync + 'static,
+{
+    while let Some(chunk) = body.next().await {
+        chunk.map_err(|e| RegistryError::BodyInterrupted(e.to_string()))?;
+    }
+    Ok(())
 }

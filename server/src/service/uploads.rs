@@ -7,7 +7,7 @@
 //! state after the hashed prefix is saved in the session's row after every part, advanced by
 //! a compare-and-set on the number of hashed parts, so any replica (or the same server after
 //! a restart) continues it and two replicas can never both advance it. A part that arrives
-//! ahead of the prefix is refused with `409 part_out_of_order` and not read: on S3 the parts
+//! ahead of the prefix is refused with `409 part_out_of_order` and not kept: on S3 the parts
 //! of an unfinished multipart upload cannot be read back to hash them later, and staging
 //! them elsewhere would cost a second write and read of every such byte. The cost of this
 //! choice is that one blob's parts are sent one after another; clients get parallelism by
