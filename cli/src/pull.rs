@@ -21,7 +21,7 @@ use crate::client::{Client, transport_error};
 use crate::error::{ClientError, FailureKind};
 use crate::hash::hash_file;
 use crate::output::{Output, human_size, yanked_notice};
-use crate::transfer::download::{RANGED_THRESHOLD, download_ranged, ranges_path, stream_budget};
+use crate::transfer::download::{RANGE_SIZE, RANGED_THRESHOLD, download_ranged, ranges_path, stream_budget};
 use crate::transfer::progress::{FileProgress, Progress};
 use crate::verify::{PartialFile, temp_path};
 
@@ -224,7 +224,7 @@ async fn download(
     progress: &FileProgress,
 ) -> (Result<u64, ClientError>, bool) {
     if entry.size > RANGED_THRESHOLD {
-        match download_ranged(ctx.client, dest, entry, &ctx.streams, progress).await {
+        match download_ranged(ctx.client, dest, entry, RANGE_SIZE, &ctx.streams, progress).await {
             (Ok(Some(received)), resumed) => return (Ok(received), resumed),
             (Err(e), resumed) => return (Err(e), resumed),
             (Ok(None), _) => {

@@ -171,26 +171,35 @@ async fn upload_missing(
     let total: u64 = todo.iter().map(|f| f.size).sum();
     out.info(format!("uploading {} ({})", count_files(todo.len()), human_size(total)));
     let progress = Progress::start(out, "uploading", total, todo.len());
-    let upload = |f: &'_ LocalFile| {
-        let progress = &progress;
-        async move {
-            let file_progress = progress.file(f.path.as_str(), f.size);
-            let sent = if f.size >= req.chunk_threshold && f.size > 0 {
-                let source = PartSource { source: &f.source, shown: f.path.as_str(), digest: f.digest, size: f.size };
-                upload_in_parts(client, source, req.upload_states.as_ref(), &file_progress).await?
-            } else {
-                upload_file(client, f, &file_progress).await?
-            };
-            progress.detail(out, format!("uploaded {} ({})", f.path, human_size(f.size)));
-            Ok::<_, ClientError>(sent)
-        }
-    };
     // Largest first, so that a big file does not start last and run alone at the end.
     let mut todo = todo;
     todo.sort_by_key(|f| std::cmp::Reverse(f.size));
-    let sizes: Vec<u64> = stream::iter(todo).map(upload).buffer_unordered(req.jobs.max(1)).try_collect().await?;
+    let sizes: Vec<u64> = stream::iter(todo)
+        .map(|f| upload_one(client, f, req, &progress, out))
+        .buffer_unordered(req.jobs.max(1))
+        .try_collect()
+        .await?;
     progress.finish();
     Ok(sizes.into_iter().sum())
+}
+
+/// One blob: through a resumable session from `req.chunk_threshold` on, else one PUT.
+async fn upload_one(
+    client: &Client,
+    f: &LocalFile,
+    req: &PushRequest,
+    progress: &Progress,
+    out: &Output,
+) -> Result<u64, ClientError> {
+    let file_progress = progress.file(f.path.as_str(), f.size);
+    let sent = if f.size >= req.chunk_threshold && f.size > 0 {
+        let source = PartSource { source: &f.source, shown: f.path.as_str(), digest: f.digest, size: f.size };
+        upload_in_parts(client, source, req.upload_states.as_ref(), &file_progress).await?
+    } else {
+        upload_file(client, f, &file_progress).await?
+    };
+    progress.detail(out, format!("uploaded {} ({})", f.path, human_size(f.size)));
+    Ok(sent)
 }
 
 /// A streamed upload body of exactly `expected` bytes read from `handle`, and the flag it
@@ -211,7 +220,8 @@ async fn upload_file(client: &Client, file: &LocalFile, progress: &FileProgress)
         .await
         .map_err(|e| ClientError::io(format!("cannot read '{}'", file.path), e))?;
     let (body, shrank) = file_body(handle.take(file.size), file.size);
-    let body = body.inspect_ok(|chunk| progress.add(chunk.len() as u64));
+    let counter = progress.counter();
+    let body = body.inspect_ok(move |chunk| counter.add(chunk.len() as u64));
     let changed = |why: String| {
         ClientError::Integrity(format!(
             "'{}' changed while it was being pushed ({why}); run the push again",

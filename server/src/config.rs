@@ -377,7 +377,7 @@ max_json_bytes = {max_json_bytes}
 [uploads]
 # Preferred part size of resumable upload sessions, in bytes (at least 5 MiB; raised as
 # needed so that a blob has at most 10,000 parts). On S3 each part in flight is held in
-# memory (at most 64 MiB over all requests).
+# memory (at most 48 MiB over all requests).
 part_size = {part_size}
 # A session without progress for this long is aborted by garbage collection, in seconds.
 session_ttl_secs = {session_ttl_secs}

@@ -3,6 +3,7 @@
 
 pub mod alias;
 pub mod audit;
+pub mod cache;
 pub mod completions;
 pub mod lifecycle;
 pub mod login;
@@ -116,6 +117,8 @@ pub enum Command {
     Audit(audit::AuditArgs),
     /// Print a shell completion script (bash, zsh, fish).
     Completions(completions::CompletionsArgs),
+    /// Show or prune the local cache of downloaded files.
+    Cache(cache::CacheArgs),
 }
 
 /// Runs the parsed command line; the result goes to stdout, an error is returned for `main`
@@ -144,6 +147,7 @@ pub async fn run(cli: Cli) -> Result<(), ClientError> {
         Command::Token(args) => token::run(&client()?, args, &out).await,
         Command::Audit(args) => audit::run(&client()?, args, &out).await,
         Command::Completions(args) => completions::run(&args, &out),
+        Command::Cache(args) => cache::run(args, &out).await,
     }
 }
 

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use crate::cache::BlobCache;
 use crate::client::Client;
 use crate::commands::{emit, emit_json};
 use crate::error::ClientError;
@@ -20,9 +21,12 @@ pub struct PullArgs {
     /// Directory to write the files into [default: ./NAME].
     #[arg(short, long, value_name = "DIR")]
     pub output: Option<PathBuf>,
-    /// Files downloaded at once.
+    /// Downloads at once (files, or ranges of a large file).
     #[arg(short, long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub jobs: u16,
+    /// Neither take files from the local cache nor keep downloads in it.
+    #[arg(long, env = "MODELREG_NO_CACHE", value_parser = clap::builder::FalseyValueParser::new())]
+    pub no_cache: bool,
 }
 
 pub async fn run(client: &Client, args: PullArgs, out: &Output) -> Result<(), ClientError> {
@@ -32,6 +36,8 @@ pub async fn run(client: &Client, args: PullArgs, out: &Output) -> Result<(), Cl
         selector: args.reference.selector,
         output,
         jobs: usize::from(args.jobs),
+        // Without a cache directory (no HOME), pulls still work, uncached.
+        cache: if args.no_cache { None } else { BlobCache::from_env().ok() },
     };
     let report = pull(client, &req, out).await?;
     if out.json {

@@ -6,11 +6,14 @@ use clap::Args;
 use glob::Pattern;
 use modelreg_api::{DerivedField, LicenseExpr, ModelName, Version};
 
+use crate::cache::BlobCache;
 use crate::client::Client;
 use crate::commands::{emit, emit_json};
 use crate::error::ClientError;
 use crate::output::{Output, count_files, human_size};
-use crate::push::{PushReport, PushRequest, push};
+use crate::push::{DEFAULT_CHUNK_THRESHOLD, PushReport, PushRequest, push};
+use crate::quantity::parse_size;
+use crate::transfer::upload_state::UploadStateDir;
 
 #[derive(Debug, Args)]
 pub struct PushArgs {
@@ -39,6 +42,10 @@ pub struct PushArgs {
     /// Do not read README.md (Hugging Face front matter and model card) into the metadata.
     #[arg(long)]
     pub no_readme_import: bool,
+    /// Files of at least SIZE go through a resumable upload session (e.g. 64MiB); an
+    /// interrupted push of them continues where it stopped when run again.
+    #[arg(long, value_name = "SIZE", default_value_t = DEFAULT_CHUNK_THRESHOLD, value_parser = parse_size)]
+    pub chunk_threshold: u64,
 }
 
 pub async fn run(client: &Client, args: PushArgs, out: &Output) -> Result<(), ClientError> {
@@ -51,6 +58,8 @@ pub async fn run(client: &Client, args: PushArgs, out: &Output) -> Result<(), Cl
         jobs: usize::from(args.jobs),
         override_derived: args.override_derived.into_iter().collect(),
         import_readme: !args.no_readme_import,
+        chunk_threshold: args.chunk_threshold,
+        upload_states: BlobCache::from_env().ok().map(|cache| UploadStateDir::new(cache.uploads_dir())),
     };
     let report = push(client, &req, out).await?;
     if out.json {

@@ -110,18 +110,20 @@ struct Shared<'a> {
     progress: &'a FileProgress,
 }
 
-/// Downloads `entry` to `dest` by ranges, at most `streams` requests at a time. Returns the
-/// bytes received and whether it resumed an earlier download, or `Ok(None)` when the
-/// registry ignores ranges (the caller then downloads the whole blob in one stream).
+/// Downloads `entry` to `dest` by ranges of `range_size` bytes ([`RANGE_SIZE`] in pulls),
+/// at most `streams` requests at a time. Returns the bytes received and whether it resumed
+/// an earlier download, or `Ok(None)` when the registry ignores ranges (the caller then
+/// downloads the whole blob in one stream).
 pub async fn download_ranged(
     client: &Client,
     dest: &Path,
     entry: &FileEntry,
+    range_size: u64,
     streams: &Semaphore,
     progress: &FileProgress,
 ) -> (Result<Option<u64>, ClientError>, bool) {
     let part = temp_path(dest, &entry.digest);
-    let plan = RangePlan::new(entry.size, RANGE_SIZE);
+    let plan = RangePlan::new(entry.size, range_size);
     let prepared = {
         let part = part.clone();
         tokio::task::spawn_blocking(move || prepare(&part, &plan)).await

@@ -99,7 +99,7 @@ impl Progress {
             bar.set_message(label.to_owned());
             bar
         });
-        FileProgress { progress: self.clone(), bar }
+        FileProgress { counter: ByteCounter { progress: self.clone(), bar } }
     }
 
     /// A line for `-v` (per-file detail), printed above the bars when they are shown.
@@ -160,16 +160,17 @@ impl Progress {
 
 /// One file's share of a [`Progress`]; its line disappears when it is dropped.
 pub struct FileProgress {
+    counter: ByteCounter,
+}
+
+/// Counts one file's bytes; a cheap, owned handle for request bodies that must be `'static`.
+#[derive(Clone)]
+pub struct ByteCounter {
     progress: Progress,
     bar: Option<ProgressBar>,
 }
 
-impl FileProgress {
-    /// Reports nothing (for library callers and tests).
-    pub fn hidden() -> Self {
-        Self { progress: Progress::hidden(), bar: None }
-    }
-
+impl ByteCounter {
     /// `n` more bytes went over the network.
     pub fn add(&self, n: u64) {
         self.progress.add(n);
@@ -177,18 +178,35 @@ impl FileProgress {
             bar.inc(n);
         }
     }
+}
+
+impl FileProgress {
+    /// Reports nothing (for library callers and tests).
+    pub fn hidden() -> Self {
+        Self { counter: ByteCounter { progress: Progress::hidden(), bar: None } }
+    }
+
+    /// A handle that counts into this file's progress.
+    pub fn counter(&self) -> ByteCounter {
+        self.counter.clone()
+    }
+
+    /// `n` more bytes went over the network.
+    pub fn add(&self, n: u64) {
+        self.counter.add(n);
+    }
 
     /// `n` bytes of this file are already there (resumed) and will not be sent.
     pub fn already(&self, n: u64) {
-        self.progress.skip(n);
-        if let Some(bar) = &self.bar {
+        self.counter.progress.skip(n);
+        if let Some(bar) = &self.counter.bar {
             bar.inc(n);
         }
     }
 
     /// `n` bytes counted for this file are thrown away (a restart from byte 0).
     pub fn rewind(&self, n: u64) {
-        if let Some(bar) = &self.bar {
+        if let Some(bar) = &self.counter.bar {
             bar.set_position(bar.position().saturating_sub(n));
         }
     }
@@ -196,12 +214,13 @@ impl FileProgress {
 
 impl Drop for FileProgress {
     fn drop(&mut self) {
-        if let Some(s) = &self.progress.shared {
+        let progress = &self.counter.progress;
+        if let Some(s) = &progress.shared {
             s.files_done.fetch_add(1, Ordering::Relaxed);
         }
-        if let Some(bar) = self.bar.take() {
+        if let Some(bar) = self.counter.bar.take() {
             bar.finish_and_clear();
-            if let Some((multi, _)) = self.progress.shared.as_ref().and_then(|s| s.bars.as_ref()) {
+            if let Some((multi, _)) = progress.shared.as_ref().and_then(|s| s.bars.as_ref()) {
                 multi.remove(&bar);
             }
         }

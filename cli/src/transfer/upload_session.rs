@@ -181,7 +181,8 @@ async fn send_part(
     let mut handle = tokio::fs::File::open(file.source).await.map_err(io_err)?;
     handle.seek(SeekFrom::Start(range.start)).await.map_err(io_err)?;
     let (body, shrank) = file_body(handle.take(len), len);
-    let body = body.inspect_ok(|chunk| progress.add(chunk.len() as u64));
+    let counter = progress.counter();
+    let body = body.inspect_ok(move |chunk| counter.add(chunk.len() as u64));
     match client.upload_part(session, part, len, reqwest::Body::wrap_stream(body)).await {
         Ok(_) => Ok(len),
         Err(_) if shrank.load(std::sync::atomic::Ordering::SeqCst) => {

@@ -12,10 +12,12 @@ use crate::support::{code, digest_of, stderr, stdout};
 
 mod ci;
 
-/// Runs `modelreg` against `url` with `token` (if any) from `cwd`.
+/// Runs `modelreg` against `url` with `token` (if any) from `cwd`, with a blob cache of
+/// its own in `cwd/.modelreg-cache`.
 fn run(url: &str, token: Option<&str>, cwd: &Path, args: &[&str]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_modelreg"));
     cmd.args(args).current_dir(cwd).env("MODELREG_URL", url).env_remove("MODELREG_TOKEN");
+    cmd.env("MODELREG_CACHE_DIR", cwd.join(".modelreg-cache")).env_remove("MODELREG_NO_CACHE");
     if let Some(t) = token {
         cmd.env("MODELREG_TOKEN", t);
     }

@@ -13,3 +13,4 @@ mod push;
 mod search;
 mod show;
 mod support;
+mod transfer;

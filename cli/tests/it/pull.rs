@@ -154,6 +154,7 @@ async fn an_interrupted_pull_resumes_with_a_range_request() {
         selector: "1.4.2".parse().unwrap(),
         output: tmp.path().to_owned(),
         jobs: 2,
+        cache: None,
     };
     let report = modelreg_cli::pull(&client, &req, &Output::silent()).await.unwrap();
     assert_eq!(report.bytes_downloaded, (weights.len() - 1000 + CONFIG.len()) as u64);
@@ -177,6 +178,7 @@ async fn a_bad_partial_download_is_discarded_and_fetched_again() {
         selector: "latest".parse().unwrap(),
         output: tmp.path().to_owned(),
         jobs: 1,
+        cache: None,
     };
     modelreg_cli::pull(&client, &req, &Output::silent()).await.unwrap();
     assert_eq!(std::fs::read(&dest).unwrap(), weights);

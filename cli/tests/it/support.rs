@@ -19,12 +19,15 @@ pub fn modelreg_in(registry: &str, args: &[&str], cwd: &Path) -> Output {
 }
 
 /// `modelreg` against `registry` in a clean environment: no MODELREG_TOKEN, no COLUMNS,
-/// and a config directory that does not exist, so that no saved login of whoever runs the
-/// tests leaks in. Callers add arguments and may set `XDG_CONFIG_HOME` themselves.
+/// a config directory that does not exist, so that no saved login of whoever runs the
+/// tests leaks in, and no blob cache (a cached blob would hide what the fake registry
+/// serves). Callers add arguments and may set `XDG_CONFIG_HOME` themselves.
 pub fn modelreg_command(registry: &str) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_modelreg"));
     cmd.env_remove("MODELREG_TOKEN")
         .env_remove("COLUMNS")
+        .env("MODELREG_NO_CACHE", "1")
+        .env("MODELREG_CACHE_DIR", std::env::temp_dir().join("modelreg-it-no-cache-dir"))
         .env("XDG_CONFIG_HOME", std::env::temp_dir().join("modelreg-it-no-config-dir"))
         .env("MODELREG_URL", registry);
     cmd

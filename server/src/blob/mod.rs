@@ -5,6 +5,7 @@
 mod hash_state;
 mod multipart;
 mod open;
+mod staged;
 mod verify;
 
 use std::sync::Arc;

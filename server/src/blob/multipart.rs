@@ -27,7 +27,7 @@ use super::{BlobError, BlobStore, RunningHash, Sha256Hasher, key_for};
 const STAGE_CHUNK: usize = 1 << 20;
 /// Bytes of S3 parts held in memory at once, over all requests (a part must be whole before
 /// `put_part`); further parts wait for room. In MiB.
-const S3_BUFFER_MIB: u32 = 64;
+const S3_BUFFER_MIB: u32 = 48;
 const MIB: u64 = 1 << 20;
 /// Content id recorded for a part staged as an object (it has no ETag worth keeping).
 const STAGED: &str = "staged";
@@ -67,10 +67,50 @@ pub struct ReceivedPart {
 }
 
 enum Held {
-    /// A whole S3 part, with its share of the buffer budget.
-    Memory(Bytes, OwnedSemaphorePermit),
+    /// A whole S3 part in pieces, with its share of the buffer budget.
+    Memory(Vec<Bytes>, OwnedSemaphorePermit),
     /// An object upload of the staged part, written but not yet renamed into place.
     Staged(Box<dyn MultipartUpload>),
+}
+
+impl Held {
+    async fn take(&mut self, piece: Bytes) -> Result<(), BlobError> {
+        match self {
+            Self::Memory(pieces, _) => pieces.push(piece),
+            Self::Staged(upload) => upload.put_part(PutPayload::from(piece)).await?,
+        }
+        Ok(())
+    }
+}
+
+/// Cuts a stream of chunks into pieces of exactly [`STAGE_CHUNK`] bytes (the last may be
+/// shorter): equal, modest allocations that the allocator reuses instead of fragmenting.
+#[derive(Default)]
+struct Pieces {
+    pending: BytesMut,
+}
+
+impl Pieces {
+    /// Takes `data`, returning the pieces it completed.
+    fn push(&mut self, mut data: &[u8]) -> Vec<Bytes> {
+        let mut full = Vec::new();
+        while !data.is_empty() {
+            if self.pending.capacity() == 0 {
+                self.pending.reserve(STAGE_CHUNK);
+            }
+            let (now, rest) = data.split_at((STAGE_CHUNK - self.pending.len()).min(data.len()));
+            self.pending.extend_from_slice(now);
+            data = rest;
+            if self.pending.len() == STAGE_CHUNK {
+                full.push(std::mem::take(&mut self.pending).freeze());
+            }
+        }
+        full
+    }
+
+    fn finish(self) -> Option<Bytes> {
+        (!self.pending.is_empty()).then(|| self.pending.freeze())
+    }
 }
 
 fn part_key(session: &str, number: u32) -> Path {
@@ -163,7 +203,7 @@ impl BlobStore {
             }
             Ok(())
         };
-        let held = match &self.uploads {
+        let mut held = match &self.uploads {
             UploadBackend::S3(s3) => {
                 let wanted = u32::try_from(len.div_ceil(MIB)).unwrap_or(u32::MAX).clamp(1, S3_BUFFER_MIB);
                 let permit = s3
@@ -172,31 +212,23 @@ impl BlobStore {
                     .acquire_many_owned(wanted)
                     .await
                     .map_err(|_| BlobError::Config("the part buffer budget is closed".into()))?;
-                let mut buf = BytesMut::with_capacity(usize::try_from(len).unwrap_or(0));
-                while let Some(chunk) = body.next().await {
-                    let chunk = chunk?;
-                    count(&chunk)?;
-                    buf.extend_from_slice(&chunk);
-                }
-                Held::Memory(buf.freeze(), permit)
+                Held::Memory(Vec::new(), permit)
             }
             UploadBackend::Staged(store) => {
-                let mut upload = store.put_multipart(&part_key(&target.session, number)).await?;
-                let mut pending = BytesMut::with_capacity(STAGE_CHUNK);
-                while let Some(chunk) = body.next().await {
-                    let chunk = chunk?;
-                    count(&chunk)?;
-                    pending.extend_from_slice(&chunk);
-                    if pending.len() >= STAGE_CHUNK {
-                        upload.put_part(PutPayload::from(pending.split().freeze())).await?;
-                    }
-                }
-                if !pending.is_empty() {
-                    upload.put_part(PutPayload::from(pending.freeze())).await?;
-                }
-                Held::Staged(upload)
+                Held::Staged(store.put_multipart(&part_key(&target.session, number)).await?)
             }
         };
+        let mut pieces = Pieces::default();
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk?;
+            count(&chunk)?;
+            for piece in pieces.push(&chunk) {
+                held.take(piece).await?;
+            }
+        }
+        if let Some(piece) = pieces.finish() {
+            held.take(piece).await?;
+        }
         if seen != len {
             return Err(BlobError::SizeMismatch { expected: len, actual: seen });
         }
@@ -230,11 +262,11 @@ impl BlobStore {
     /// part's ETag), to be passed back to [`BlobStore::complete_upload`].
     pub async fn store_part(&self, target: &UploadTarget, part: ReceivedPart) -> Result<String, BlobError> {
         match (&self.uploads, part.held) {
-            (UploadBackend::S3(s3), Held::Memory(bytes, _permit)) => {
+            (UploadBackend::S3(s3), Held::Memory(pieces, _permit)) => {
                 let id = s3_upload_id(target)?;
                 let idx = usize::try_from(part.number - 1).expect("part numbers fit usize");
-                let stored =
-                    s3.multipart.put_part(&key_for(&target.digest), id, idx, PutPayload::from(bytes)).await?;
+                let payload = PutPayload::from_iter(pieces);
+                let stored = s3.multipart.put_part(&key_for(&target.digest), id, idx, payload).await?;
                 Ok(stored.content_id)
             }
             (_, Held::Staged(mut upload)) => {

@@ -30,6 +30,7 @@ impl Job {
         cmd.current_dir(&self.cwd)
             .env("MODELREG_URL", &self.url)
             .env("XDG_CONFIG_HOME", &self.config)
+            .env("MODELREG_CACHE_DIR", self.cwd.join(".modelreg-cache"))
             .env_remove("MODELREG_TOKEN")
             .env_remove("COLUMNS")
             .stdin(Stdio::null());
