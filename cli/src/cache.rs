@@ -24,7 +24,11 @@ pub const CACHE_DIR_ENV: &str = "MODELREG_CACHE_DIR";
 
 /// The cache root: `$MODELREG_CACHE_DIR`, else `$XDG_CACHE_HOME/modelreg` (when absolute,
 /// the XDG rule), else `$HOME/.cache/modelreg`; `None` when none of them is set.
-pub fn cache_root(explicit: Option<OsString>, xdg: Option<OsString>, home: Option<OsString>) -> Option<PathBuf> {
+pub fn cache_root(
+    explicit: Option<OsString>,
+    xdg: Option<OsString>,
+    home: Option<OsString>,
+) -> Option<PathBuf> {
     let set = |v: Option<OsString>| v.filter(|v| !v.is_empty()).map(PathBuf::from);
     if let Some(dir) = set(explicit) {
         return Some(dir);
@@ -108,7 +112,9 @@ impl BlobCache {
     /// size: then it needs no re-hashing, the blob was verified when it was stored.
     pub fn holds(&self, digest: &Digest, size: u64, dest: &Path) -> bool {
         match (fs::metadata(self.blob_path(digest)), fs::symlink_metadata(dest)) {
-            (Ok(cached), Ok(placed)) => placed.is_file() && placed.len() == size && same_file(&cached, &placed),
+            (Ok(cached), Ok(placed)) => {
+                placed.is_file() && placed.len() == size && same_file(&cached, &placed)
+            }
             _ => false,
         }
     }
@@ -166,7 +172,9 @@ impl BlobCache {
         let tmp_dir = self.root.join("tmp");
         fs::create_dir_all(&tmp_dir)?;
         let temp = tmp_dir.join(format!("{}.{}", digest.hex(), std::process::id()));
-        let copied = fs::copy(verified, &temp).and_then(|_| set_readonly(&temp)).and_then(|()| fs::rename(&temp, &target));
+        let copied = fs::copy(verified, &temp)
+            .and_then(|_| set_readonly(&temp))
+            .and_then(|()| fs::rename(&temp, &target));
         if copied.is_err() {
             let _ = fs::remove_file(&temp);
         }
@@ -206,7 +214,8 @@ impl BlobCache {
             removed_bytes += entry.size;
             if let Some(parent) = entry.path.parent() {
                 // Best effort: a directory still holding other blobs stays.
-                let _ = fs::remove_dir(parent).and_then(|()| fs::remove_dir(parent.parent().unwrap_or(parent)));
+                let _ =
+                    fs::remove_dir(parent).and_then(|()| fs::remove_dir(parent.parent().unwrap_or(parent)));
             }
         }
         let _ = fs::remove_dir_all(self.root.join("tmp"));
@@ -367,7 +376,10 @@ mod tests {
         assert_eq!(cache.info().unwrap(), CacheInfo { path: cache.root().into(), files: 3, bytes: 600 });
 
         let report = cache.prune(450).unwrap();
-        assert_eq!((report.removed_files, report.removed_bytes, report.files, report.bytes), (1, 200, 2, 400));
+        assert_eq!(
+            (report.removed_files, report.removed_bytes, report.files, report.bytes),
+            (1, 200, 2, 400)
+        );
         assert!(!cache.blob_path(&new).exists());
         assert!(cache.blob_path(&old).exists() && cache.blob_path(&newest).exists());
 

@@ -171,7 +171,8 @@ async fn fetch_file(ctx: &Fetch<'_>, output: &Path, entry: &FileEntry) -> Result
     let received = match result {
         Err(e) if resumed && e.kind() == FailureKind::Integrity => {
             // What an earlier pull left behind was bad and is now deleted: start over.
-            ctx.progress.detail(ctx.out, format!("resumed download of {} did not verify; starting over", entry.path));
+            ctx.progress
+                .detail(ctx.out, format!("resumed download of {} did not verify; starting over", entry.path));
             download(ctx, &dest, entry, &progress).await.0?
         }
         other => other?,

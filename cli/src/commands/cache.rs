@@ -60,7 +60,12 @@ pub async fn run(args: CacheArgs, out: &Output) -> Result<(), ClientError> {
 
 /// `cache at /home/me/.cache/modelreg: 3 files, 1.2 GiB`.
 pub fn info_line(info: &CacheInfo) -> String {
-    format!("cache at {}: {}, {}", info.path.display(), count_files(info.files as usize), human_size(info.bytes))
+    format!(
+        "cache at {}: {}, {}",
+        info.path.display(),
+        count_files(info.files as usize),
+        human_size(info.bytes)
+    )
 }
 
 /// `removed 2 files (800.0 MiB) from ...; 1 file (400.0 MiB) left`.

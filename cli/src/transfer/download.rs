@@ -134,7 +134,13 @@ pub async fn download_ranged(
         Err(e) => return (Err(ClientError::io("preparing a download", std::io::Error::other(e))), false),
     };
     let resumed = done.iter().any(|d| *d);
-    progress.already(done.iter().enumerate().filter(|(_, d)| **d).map(|(i, _)| plan.range(i).end - plan.range(i).start).sum());
+    progress.already(
+        done.iter()
+            .enumerate()
+            .filter(|(_, d)| **d)
+            .map(|(i, _)| plan.range(i).end - plan.range(i).start)
+            .sum(),
+    );
     let pending: Vec<usize> = (0..plan.count()).filter(|&i| !done[i]).collect();
     let (frontier, watcher) = watch::channel(plan.frontier(&done));
     let hasher = tokio::spawn(hash_prefix(part.clone(), entry.size, watcher));
@@ -161,7 +167,9 @@ pub async fn download_ranged(
     drop(shared.frontier);
     let hashed = match hasher.await {
         Ok(Ok(hashed)) => hashed,
-        Ok(Err(e)) => return (Err(ClientError::io(format!("cannot read '{}'", shared.part.display()), e)), resumed),
+        Ok(Err(e)) => {
+            return (Err(ClientError::io(format!("cannot read '{}'", shared.part.display()), e)), resumed);
+        }
         Err(e) => return (Err(ClientError::io("hashing a download", std::io::Error::other(e))), resumed),
     };
     (commit(&shared.part, dest, entry, hashed).await.map(|()| Some(received)), resumed)
@@ -257,7 +265,11 @@ async fn fetch_range_once(shared: &Shared<'_>, range: &Range<u64>) -> Result<Opt
 }
 
 /// Hashes the temporary file as far as the completed prefix reaches, until all of it.
-async fn hash_prefix(part: PathBuf, size: u64, mut frontier: watch::Receiver<u64>) -> std::io::Result<(Digest, u64)> {
+async fn hash_prefix(
+    part: PathBuf,
+    size: u64,
+    mut frontier: watch::Receiver<u64>,
+) -> std::io::Result<(Digest, u64)> {
     let mut hasher = ContentHasher::new();
     while hasher.size() < size {
         let target = *frontier.borrow_and_update();
@@ -282,7 +294,10 @@ fn hash_span(path: &Path, mut hasher: ContentHasher, end: u64) -> std::io::Resul
         let want = (end - hasher.size()).min(buf.len() as u64) as usize;
         let n = file.read(&mut buf[..want])?;
         if n == 0 {
-            return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "the download is shorter than planned"));
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "the download is shorter than planned",
+            ));
         }
         hasher.update(&buf[..n]);
     }
@@ -290,7 +305,12 @@ fn hash_span(path: &Path, mut hasher: ContentHasher, end: u64) -> std::io::Resul
 }
 
 /// Checks the whole; on a match fsyncs and renames it into place, on a mismatch deletes it.
-async fn commit(part: &Path, dest: &Path, entry: &FileEntry, (digest, size): (Digest, u64)) -> Result<(), ClientError> {
+async fn commit(
+    part: &Path,
+    dest: &Path,
+    entry: &FileEntry,
+    (digest, size): (Digest, u64),
+) -> Result<(), ClientError> {
     let list = ranges_path(part);
     if digest != entry.digest || size != entry.size {
         let _ = tokio::fs::remove_file(part).await;

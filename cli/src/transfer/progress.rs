@@ -149,8 +149,10 @@ impl Progress {
     /// `n` planned bytes need not be sent after all (a resumed transfer already has them).
     fn skip(&self, n: u64) {
         if let Some(s) = &self.shared {
-            let before =
-                s.total.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |t| Some(t.saturating_sub(n))).unwrap_or(0);
+            let before = s
+                .total
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |t| Some(t.saturating_sub(n)))
+                .unwrap_or(0);
             if let Some((_, overall)) = &s.bars {
                 overall.set_length(before.saturating_sub(n));
             }
@@ -245,7 +247,7 @@ fn spawn_ticker(weak: Weak<Shared>) -> AbortHandle {
 fn status_line(s: &Shared) -> String {
     let done = s.done.load(Ordering::Relaxed);
     let total = s.total.load(Ordering::Relaxed).max(done);
-    let percent = if total == 0 { 100 } else { done * 100 / total };
+    let percent = (done * 100).checked_div(total).unwrap_or(100);
     let secs = s.started.elapsed().as_secs_f64();
     let rate = if secs > 0.0 { (done as f64 / secs) as u64 } else { 0 };
     format!(

@@ -87,7 +87,9 @@ pub async fn upload_in_parts(
         }
         match client.complete_upload(&id).await {
             Ok(done) if done.digest != file.digest || done.size != file.size => {
-                return Err(file.changed(format!("the registry stored {} of {} bytes", done.digest, done.size)));
+                return Err(
+                    file.changed(format!("the registry stored {} of {} bytes", done.digest, done.size))
+                );
             }
             Ok(_) => {
                 forget(states, &file.digest);
@@ -196,7 +198,9 @@ async fn send_part(
 fn transient(e: &ClientError) -> bool {
     match e {
         ClientError::Transport { .. } | ClientError::Unreachable { .. } => true,
-        ClientError::Api { status, .. } => status.is_server_error() || *status == StatusCode::TOO_MANY_REQUESTS,
+        ClientError::Api { status, .. } => {
+            status.is_server_error() || *status == StatusCode::TOO_MANY_REQUESTS
+        }
         _ => false,
     }
 }

@@ -45,7 +45,8 @@ impl UploadStateDir {
     pub fn load(&self, registry: &Url, digest: &Digest, size: u64) -> Option<String> {
         let bytes = std::fs::read(self.path(digest)).ok()?;
         let state: UploadState = serde_json::from_slice(&bytes).ok()?;
-        (state.registry == registry.as_str() && state.digest == *digest && state.size == size).then_some(state.id)
+        (state.registry == registry.as_str() && state.digest == *digest && state.size == size)
+            .then_some(state.id)
     }
 
     /// Remembers session `id` for this blob (replacing what was remembered for it), through
@@ -85,7 +86,8 @@ mod tests {
 
         states.save(&registry, &digest, 3, "up_1").unwrap();
         assert_eq!(states.load(&registry, &digest, 3).as_deref(), Some("up_1"));
-        let saved = std::fs::read_to_string(tmp.path().join(format!("uploads/{}.json", digest.hex()))).unwrap();
+        let saved =
+            std::fs::read_to_string(tmp.path().join(format!("uploads/{}.json", digest.hex()))).unwrap();
         assert!(saved.contains("\"id\": \"up_1\"") && saved.contains("127.0.0.1:8080"), "{saved}");
 
         let other: Url = "http://10.0.0.1:8080/".parse().unwrap();

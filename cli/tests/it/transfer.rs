@@ -49,7 +49,11 @@ fn storage(digest: Digest, served: Vec<u8>, ranges: bool) -> FakeRegistry {
     })
 }
 
-async fn ranged(fake: &FakeRegistry, dest: &Path, entry: &FileEntry) -> (Result<Option<u64>, modelreg_cli::ClientError>, bool) {
+async fn ranged(
+    fake: &FakeRegistry,
+    dest: &Path,
+    entry: &FileEntry,
+) -> (Result<Option<u64>, modelreg_cli::ClientError>, bool) {
     let client = Client::new(fake.url.parse().unwrap(), Some("secret-token")).unwrap();
     download_ranged(&client, dest, entry, RANGE, &Semaphore::new(4), &FileProgress::hidden()).await
 }
@@ -133,6 +137,9 @@ async fn a_redirected_blob_read_never_sends_the_token_to_storage() {
     assert_eq!(asked[0].header("authorization"), Some("Bearer secret-token"));
     let fetched = store.requests();
     assert_eq!(fetched.len(), 1);
-    assert_eq!((fetched[0].path.as_str(), fetched[0].query.as_str()), ("/bucket/blob", "X-Amz-Signature=abc"));
+    assert_eq!(
+        (fetched[0].path.as_str(), fetched[0].query.as_str()),
+        ("/bucket/blob", "X-Amz-Signature=abc")
+    );
     assert_eq!(fetched[0].header("authorization"), None, "the token stays with the registry");
 }

@@ -11,7 +11,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use futures_util::stream::{Stream, StreamExt, TryStreamExt};
 use modelreg_api::Digest;
 use object_store::local::LocalFileSystem;
@@ -21,10 +21,8 @@ use object_store::signer::Signer;
 use object_store::{MultipartUpload, ObjectStore, ObjectStoreExt, PutPayload};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use super::{BlobError, BlobStore, RunningHash, Sha256Hasher, key_for};
+use super::{BlobError, BlobStore, RunningHash, Sha256Hasher, key_for, staged};
 
-/// Staged parts are written and copied in pieces of this size.
-const STAGE_CHUNK: usize = 1 << 20;
 /// Bytes of S3 parts held in memory at once, over all requests (a part must be whole before
 /// `put_part`); further parts wait for room. In MiB.
 const S3_BUFFER_MIB: u32 = 48;
@@ -81,40 +79,6 @@ impl Held {
         }
         Ok(())
     }
-}
-
-/// Cuts a stream of chunks into pieces of exactly [`STAGE_CHUNK`] bytes (the last may be
-/// shorter): equal, modest allocations that the allocator reuses instead of fragmenting.
-#[derive(Default)]
-struct Pieces {
-    pending: BytesMut,
-}
-
-impl Pieces {
-    /// Takes `data`, returning the pieces it completed.
-    fn push(&mut self, mut data: &[u8]) -> Vec<Bytes> {
-        let mut full = Vec::new();
-        while !data.is_empty() {
-            if self.pending.capacity() == 0 {
-                self.pending.reserve(STAGE_CHUNK);
-            }
-            let (now, rest) = data.split_at((STAGE_CHUNK - self.pending.len()).min(data.len()));
-            self.pending.extend_from_slice(now);
-            data = rest;
-            if self.pending.len() == STAGE_CHUNK {
-                full.push(std::mem::take(&mut self.pending).freeze());
-            }
-        }
-        full
-    }
-
-    fn finish(self) -> Option<Bytes> {
-        (!self.pending.is_empty()).then(|| self.pending.freeze())
-    }
-}
-
-fn part_key(session: &str, number: u32) -> Path {
-    Path::from(format!("uploads/{session}/part-{number:05}"))
 }
 
 impl BlobStore {
@@ -215,10 +179,10 @@ impl BlobStore {
                 Held::Memory(Vec::new(), permit)
             }
             UploadBackend::Staged(store) => {
-                Held::Staged(store.put_multipart(&part_key(&target.session, number)).await?)
+                Held::Staged(store.put_multipart(&staged::part_key(&target.session, number)).await?)
             }
         };
-        let mut pieces = Pieces::default();
+        let mut pieces = staged::Pieces::default();
         while let Some(chunk) = body.next().await {
             let chunk = chunk?;
             count(&chunk)?;
@@ -298,8 +262,8 @@ impl BlobStore {
             }
             UploadBackend::Staged(store) => {
                 let count = u32::try_from(content_ids.len()).expect("at most 10,000 parts");
-                promote_staged(store.as_ref(), target, size, count).await?;
-                if let Err(e) = delete_prefix(store.as_ref(), &target.session).await {
+                staged::promote(store.as_ref(), target, size, count).await?;
+                if let Err(e) = staged::delete_session(store.as_ref(), &target.session).await {
                     tracing::warn!(upload.id = %target.session, error = %e, "could not remove staged parts");
                 }
                 Ok(())
@@ -316,7 +280,7 @@ impl BlobStore {
                     Err(e) => Err(e.into()),
                 }
             }
-            UploadBackend::Staged(store) => delete_prefix(store.as_ref(), &target.session).await,
+            UploadBackend::Staged(store) => staged::delete_session(store.as_ref(), &target.session).await,
         }
     }
 
@@ -330,7 +294,7 @@ impl BlobStore {
     /// Removes the staged parts of a session no row describes any more.
     pub async fn discard_staged(&self, session: &str) -> Result<(), BlobError> {
         match &self.uploads {
-            UploadBackend::Staged(store) => delete_prefix(store.as_ref(), session).await,
+            UploadBackend::Staged(store) => staged::delete_session(store.as_ref(), session).await,
             UploadBackend::S3(_) => Ok(()),
         }
     }
@@ -345,54 +309,4 @@ fn s3_upload_id(target: &UploadTarget) -> Result<&String, BlobError> {
         .backend_upload_id
         .as_ref()
         .ok_or_else(|| BlobError::Config(format!("upload {} has no S3 multipart id", target.session)))
-}
-
-/// Streams the staged parts in order into a temporary object at the final key, hashing
-/// them again, and renames it into place only if size and digest match.
-async fn promote_staged(
-    store: &dyn ObjectStore,
-    target: &UploadTarget,
-    size: u64,
-    count: u32,
-) -> Result<(), BlobError> {
-    let mut upload = store.put_multipart(&key_for(&target.digest)).await?;
-    let mut hash = Sha256Hasher::new();
-    let mut seen = 0u64;
-    for number in 1..=count {
-        let key = part_key(&target.session, number);
-        let len = store.head(&key).await?.size;
-        let mut offset = 0;
-        while offset < len {
-            let end = (offset + STAGE_CHUNK as u64).min(len);
-            let bytes = store.get_range(&key, offset..end).await?;
-            hash.update(&bytes);
-            seen += bytes.len() as u64;
-            upload.put_part(PutPayload::from(bytes)).await?;
-            offset = end;
-        }
-    }
-    let actual = hash.finish();
-    if seen != size || actual != target.digest {
-        // Dropping the upload removes its temporary file; nothing reaches the final key.
-        let _ = upload.abort().await;
-        return Err(if seen != size {
-            BlobError::SizeMismatch { expected: size, actual: seen }
-        } else {
-            BlobError::DigestMismatch { expected: target.digest, actual }
-        });
-    }
-    upload.complete().await?;
-    Ok(())
-}
-
-async fn delete_prefix(store: &dyn ObjectStore, session: &str) -> Result<(), BlobError> {
-    let prefix = Path::from(format!("uploads/{session}"));
-    let keys: Vec<Path> = store.list(Some(&prefix)).map_ok(|meta| meta.location).try_collect().await?;
-    for key in keys {
-        match store.delete(&key).await {
-            Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Ok(())
 }

@@ -76,29 +76,12 @@ impl MetadataStore for PostgresStore {
         }
         // Of concurrent inserts of one (model, version), the losers wait for the winner's
         // commit and then see the conflict: exactly one publish creates the version.
-        let inserted: Option<(i64,)> = sqlx::query_as(
-            "INSERT INTO versions
-               (model_id, version, major, minor, patch, prerelease, digest, license, manifest,
-                size_bytes, file_count, published_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12)
-             ON CONFLICT (model_id, version) DO NOTHING
-             RETURNING id",
-        )
-        .bind(model_id)
-        .bind(&version)
-        .bind(to_i64(new.version.as_semver().major)?)
-        .bind(to_i64(new.version.as_semver().minor)?)
-        .bind(to_i64(new.version.as_semver().patch)?)
-        .bind(new.version.as_semver().pre.as_str())
-        .bind(new.digest.to_string())
-        .bind(&new.license)
-        .bind(&new.manifest_json)
-        .bind(to_i64(new.size_bytes)?)
-        .bind(to_i64(new.files.len() as u64)?)
-        .bind(new.published_at)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db_err)?;
+        let doc = SearchDoc::build(&new.model, &new.manifest, &new.facts);
+        let inserted: Option<(i64,)> = search_write::insert_version::<sqlx::Postgres>(model_id, new, &doc)?
+            .build_query_as()
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
         let Some((version_id,)) = inserted else {
             let (existing,): (String,) =
                 sqlx::query_as("SELECT digest FROM versions WHERE model_id = $1 AND version = $2")
@@ -128,9 +111,7 @@ impl MetadataStore for PostgresStore {
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
-        let doc = SearchDoc::build(&new.model, &new.manifest, &new.facts);
-        for mut statement in
-            search_write::statements(version_id, new.published_at.timestamp_millis(), &doc, Dialect::Postgres)
+        for mut statement in search_write::statements(version_id, &new.manifest_json, &doc, Dialect::Postgres)
         {
             statement.build().execute(&mut *tx).await.map_err(db_err)?;
         }
@@ -196,8 +177,8 @@ impl MetadataStore for PostgresStore {
     ) -> Result<Option<VersionDetail>, StoreError> {
         let row: Option<VersionDetailRow> = sqlx::query_as(
             "SELECT v.version, v.digest, v.size_bytes, v.file_count::bigint AS file_count, v.published_at, v.yanked_at, v.yank_reason, v.yanked_by,
-                    v.manifest::text AS manifest, v.facts::text AS facts
-             FROM versions v JOIN models m ON m.id = v.model_id
+                    d.manifest::text AS manifest, d.facts::text AS facts
+             FROM versions v JOIN models m ON m.id = v.model_id JOIN version_documents d ON d.version_id = v.id
              WHERE m.namespace = $1 AND m.name = $2 AND v.version = $3",
         )
         .bind(name.namespace())

@@ -3,13 +3,97 @@
 
 use sqlx::{Database, Encode, QueryBuilder, Type};
 
+use chrono::{DateTime, Utc};
+
 use super::lookup::Dialect;
 use super::search_doc::SearchDoc;
+use super::{NewVersion, StoreError, to_i64};
 
-/// The statements that record `doc` for the version `version_id`, in order.
+/// The version row itself, search columns included (written once: a later UPDATE would
+/// leave a dead row behind per publish). Returns the new id, or no row when the version
+/// already exists.
+pub(super) fn insert_version<DB>(
+    model_id: i64,
+    new: &NewVersion,
+    doc: &SearchDoc,
+) -> Result<QueryBuilder<DB>, StoreError>
+where
+    DB: Database,
+    for<'t> String: Encode<'t, DB> + Type<DB>,
+    for<'t> Option<String>: Encode<'t, DB> + Type<DB>,
+    for<'t> i64: Encode<'t, DB> + Type<DB>,
+    for<'t> Option<i64>: Encode<'t, DB> + Type<DB>,
+    for<'t> Option<f64>: Encode<'t, DB> + Type<DB>,
+    for<'t> bool: Encode<'t, DB> + Type<DB>,
+    for<'t> Option<bool>: Encode<'t, DB> + Type<DB>,
+    for<'t> DateTime<Utc>: Encode<'t, DB> + Type<DB>,
+{
+    let v = new.version.as_semver();
+    let mut qb = QueryBuilder::<DB>::new(
+        "INSERT INTO versions (model_id, version, major, minor, patch, prerelease, digest, license, size_bytes, \
+         file_count, published_at, published_ms, license_class, commercial_use, task, context_length, \
+         max_output_tokens, parameters, precision, quantization, architecture, format, framework, fine_tunable, \
+         base_namespace, base_name, base_version, base_relation, has_risk_notes, min_latency_ms, description, \
+         search_text, languages_json, modalities_json) ",
+    );
+    let row = [(); 1];
+    let mut err = None;
+    qb.push_values(row, |mut b, ()| {
+        let mut num = |n: u64| match to_i64(n) {
+            Ok(v) => v,
+            Err(e) => {
+                err = Some(e);
+                0
+            }
+        };
+        let (major, minor, patch, size, files) =
+            (num(v.major), num(v.minor), num(v.patch), num(new.size_bytes), num(new.files.len() as u64));
+        b.push_bind(model_id)
+            .push_bind(new.version.to_string())
+            .push_bind(major)
+            .push_bind(minor)
+            .push_bind(patch)
+            .push_bind(v.pre.as_str().to_owned())
+            .push_bind(new.digest.to_string())
+            .push_bind(new.license.clone())
+            .push_bind(size)
+            .push_bind(files)
+            .push_bind(new.published_at)
+            .push_bind(new.published_at.timestamp_millis())
+            .push_bind(doc.license_class.as_str().to_owned())
+            .push_bind(doc.commercial_use.as_str().to_owned())
+            .push_bind(doc.task.clone())
+            .push_bind(doc.context_length)
+            .push_bind(doc.max_output_tokens)
+            .push_bind(doc.parameters)
+            .push_bind(doc.precision.clone())
+            .push_bind(doc.quantization.clone())
+            .push_bind(doc.architecture.clone())
+            .push_bind(doc.format.clone())
+            .push_bind(doc.framework.clone())
+            .push_bind(doc.fine_tunable)
+            .push_bind(doc.base.as_ref().map(|b| b.0.clone()))
+            .push_bind(doc.base.as_ref().map(|b| b.1.clone()))
+            .push_bind(doc.base_version.clone())
+            .push_bind(doc.base_relation.clone())
+            .push_bind(doc.has_risk_notes)
+            .push_bind(doc.min_latency_ms)
+            .push_bind(doc.description.clone())
+            .push_bind(doc.search_text.clone())
+            .push_bind(doc.languages_json.clone())
+            .push_bind(doc.modalities_json.clone());
+    });
+    if let Some(e) = err {
+        return Err(e);
+    }
+    qb.push(" ON CONFLICT (model_id, version) DO NOTHING RETURNING id");
+    Ok(qb)
+}
+
+/// The statements that record the manifest, facts and join rows of version `version_id`.
 pub(super) fn statements<DB>(
     version_id: i64,
-    published_ms: i64,
+    manifest_json: &str,
     doc: &SearchDoc,
     dialect: Dialect,
 ) -> Vec<QueryBuilder<DB>>
@@ -25,39 +109,12 @@ where
     for<'t> Option<bool>: Encode<'t, DB> + Type<DB>,
 {
     let mut out = Vec::new();
-    let mut update = QueryBuilder::<DB>::new("UPDATE versions SET ");
-    {
-        let mut set = update.separated(", ");
-        set.push("published_ms = ").push_bind_unseparated(published_ms);
-        set.push("facts = ").push_bind_unseparated(doc.facts_json.clone());
-        if dialect == Dialect::Postgres {
-            set.push_unseparated("::jsonb");
-        }
-        set.push("license_class = ").push_bind_unseparated(doc.license_class.as_str().to_owned());
-        set.push("commercial_use = ").push_bind_unseparated(doc.commercial_use.as_str().to_owned());
-        set.push("task = ").push_bind_unseparated(doc.task.clone());
-        set.push("context_length = ").push_bind_unseparated(doc.context_length);
-        set.push("max_output_tokens = ").push_bind_unseparated(doc.max_output_tokens);
-        set.push("parameters = ").push_bind_unseparated(doc.parameters);
-        set.push("precision = ").push_bind_unseparated(doc.precision.clone());
-        set.push("quantization = ").push_bind_unseparated(doc.quantization.clone());
-        set.push("architecture = ").push_bind_unseparated(doc.architecture.clone());
-        set.push("format = ").push_bind_unseparated(doc.format.clone());
-        set.push("framework = ").push_bind_unseparated(doc.framework.clone());
-        set.push("fine_tunable = ").push_bind_unseparated(doc.fine_tunable);
-        set.push("base_namespace = ").push_bind_unseparated(doc.base.as_ref().map(|b| b.0.clone()));
-        set.push("base_name = ").push_bind_unseparated(doc.base.as_ref().map(|b| b.1.clone()));
-        set.push("base_version = ").push_bind_unseparated(doc.base_version.clone());
-        set.push("base_relation = ").push_bind_unseparated(doc.base_relation.clone());
-        set.push("has_risk_notes = ").push_bind_unseparated(doc.has_risk_notes);
-        set.push("min_latency_ms = ").push_bind_unseparated(doc.min_latency_ms);
-        set.push("description = ").push_bind_unseparated(doc.description.clone());
-        set.push("search_text = ").push_bind_unseparated(doc.search_text.clone());
-        set.push("languages_json = ").push_bind_unseparated(doc.languages_json.clone());
-        set.push("modalities_json = ").push_bind_unseparated(doc.modalities_json.clone());
-    }
-    update.push(" WHERE id = ").push_bind(version_id);
-    out.push(update);
+    let mut documents =
+        QueryBuilder::<DB>::new("INSERT INTO version_documents (version_id, manifest, facts) VALUES (");
+    let json = if dialect == Dialect::Postgres { "::jsonb" } else { "" };
+    documents.push_bind(version_id).push(", ").push_bind(manifest_json.to_owned()).push(json);
+    documents.push(", ").push_bind(doc.facts_json.clone()).push(json).push(")");
+    out.push(documents);
 
     let rows = |table: &str, columns: &str, count: usize| -> Option<QueryBuilder<DB>> {
         (count > 0).then(|| QueryBuilder::new(format!("INSERT INTO {table} (version_id, {columns}) ")))

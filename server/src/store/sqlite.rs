@@ -93,29 +93,12 @@ impl MetadataStore for SqliteStore {
         if tombstone.is_some() {
             return Ok(PublishOutcome::Tombstoned);
         }
-        let inserted: Option<(i64,)> = sqlx::query_as(
-            "INSERT INTO versions
-               (model_id, version, major, minor, patch, prerelease, digest, license, manifest,
-                size_bytes, file_count, published_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
-             ON CONFLICT (model_id, version) DO NOTHING
-             RETURNING id",
-        )
-        .bind(model_id)
-        .bind(&version)
-        .bind(to_i64(new.version.as_semver().major)?)
-        .bind(to_i64(new.version.as_semver().minor)?)
-        .bind(to_i64(new.version.as_semver().patch)?)
-        .bind(new.version.as_semver().pre.as_str())
-        .bind(new.digest.to_string())
-        .bind(&new.license)
-        .bind(&new.manifest_json)
-        .bind(to_i64(new.size_bytes)?)
-        .bind(to_i64(new.files.len() as u64)?)
-        .bind(new.published_at)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db_err)?;
+        let doc = SearchDoc::build(&new.model, &new.manifest, &new.facts);
+        let inserted: Option<(i64,)> = search_write::insert_version::<sqlx::Sqlite>(model_id, new, &doc)?
+            .build_query_as()
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
         let Some((version_id,)) = inserted else {
             let (existing,): (String,) =
                 sqlx::query_as("SELECT digest FROM versions WHERE model_id = ?1 AND version = ?2")
@@ -143,10 +126,7 @@ impl MetadataStore for SqliteStore {
             });
             insert.build().execute(&mut *tx).await.map_err(db_err)?;
         }
-        let doc = SearchDoc::build(&new.model, &new.manifest, &new.facts);
-        for mut statement in
-            search_write::statements(version_id, new.published_at.timestamp_millis(), &doc, Dialect::Sqlite)
-        {
+        for mut statement in search_write::statements(version_id, &new.manifest_json, &doc, Dialect::Sqlite) {
             statement.build().execute(&mut *tx).await.map_err(db_err)?;
         }
         sqlx::query("UPDATE models SET updated_at = ?2 WHERE id = ?1")
@@ -211,8 +191,8 @@ impl MetadataStore for SqliteStore {
     ) -> Result<Option<VersionDetail>, StoreError> {
         let row: Option<VersionDetailRow> = sqlx::query_as(
             "SELECT v.version, v.digest, v.size_bytes, v.file_count AS file_count, v.published_at, v.yanked_at, v.yank_reason, v.yanked_by,
-                    v.manifest AS manifest, v.facts AS facts
-             FROM versions v JOIN models m ON m.id = v.model_id
+                    d.manifest AS manifest, d.facts AS facts
+             FROM versions v JOIN models m ON m.id = v.model_id JOIN version_documents d ON d.version_id = v.id
              WHERE m.namespace = ?1 AND m.name = ?2 AND v.version = ?3",
         )
         .bind(name.namespace())

@@ -265,7 +265,11 @@ async fn another_replica_continues_and_completes_a_session(shared: Shared) {
 
 async fn stale_sessions_are_aborted_by_gc(shared: Shared) {
     let r = shared.registry().await;
-    assert_eq!(r.abort_stale_uploads(chrono::Utc::now()).await.unwrap(), 0, "a fresh store has nothing to do");
+    assert_eq!(
+        r.abort_stale_uploads(chrono::Utc::now()).await.unwrap(),
+        0,
+        "a fresh store has nothing to do"
+    );
     let data = bytes(LEN, 27);
     let stale = open(r.create_upload(digest_of(&data), LEN as u64).await.unwrap());
     send(&r, &stale, &data, 1).await.unwrap();
