@@ -106,10 +106,10 @@ fn version(m: usize, v: usize, per_model: usize) -> anyhow::Result<NewVersion> {
         "context_length": context,
         "parameters": params + v as u64,
         "format": pick(FORMATS, 4),
-        "framework": if mix(m, 13) % 2 == 0 { "transformers" } else { "llama.cpp" },
-        "fine_tunable": mix(m, 7) % 3 == 0,
+        "framework": if mix(m, 13).is_multiple_of(2) { "transformers" } else { "llama.cpp" },
+        "fine_tunable": mix(m, 7).is_multiple_of(3),
         "tags": [format!("family-{}", mix(m, 8) % 50)],
-        "latency": [{ "hardware": if mix(m, 9) % 2 == 0 { "A100" } else { "CPU" }, "p50_ms": 5.0 + (mix(m, 12) % 400) as f64 }],
+        "latency": [{ "hardware": if mix(m, 9).is_multiple_of(2) { "A100" } else { "CPU" }, "p50_ms": 5.0 + (mix(m, 12) % 400) as f64 }],
         "description": format!("model number {m} for benchmarking"),
     });
     let manifest: Manifest = serde_json::from_value(serde_json::json!({

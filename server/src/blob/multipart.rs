@@ -125,7 +125,7 @@ impl BlobStore {
     pub async fn presigned_get(&self, digest: &Digest) -> Result<Option<String>, BlobError> {
         let UploadBackend::S3(s3) = &self.uploads else { return Ok(None) };
         let Some(ttl) = s3.presign_ttl else { return Ok(None) };
-        let url = s3.signer.signed_url(http_get(), &key_for(digest), ttl).await?;
+        let url = s3.signer.signed_url(object_store::signer::Method::GET, &key_for(digest), ttl).await?;
         Ok(Some(url.to_string()))
     }
 
@@ -298,10 +298,6 @@ impl BlobStore {
             UploadBackend::S3(_) => Ok(()),
         }
     }
-}
-
-fn http_get() -> object_store::signer::Method {
-    object_store::signer::Method::GET
 }
 
 fn s3_upload_id(target: &UploadTarget) -> Result<&String, BlobError> {
