@@ -190,7 +190,9 @@ async fn main() -> anyhow::Result<()> {
     config.database.url = args.database_url.clone().or_else(|| pg.as_ref().map(|db| db.url()));
     let registry = modelreg_server::app::build_registry(&config).await?;
     let store = modelreg_server::app::open_store(&config).await?;
-    let existing = store.lookup(&modelreg_api::LookupQuery::default(), None).await?;
+    let existing = store
+        .lookup(&modelreg_api::LookupQuery::default(), None, modelreg_server::store::Strategy::Auto)
+        .await?;
     if existing.is_empty() {
         eprintln!("seeding {} models / {} versions ...", args.models, args.versions);
         let took = seed(store, &args).await?;

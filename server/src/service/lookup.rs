@@ -3,7 +3,7 @@
 use modelreg_api::{LookupQuery, ModelName};
 
 use super::{Registry, RegistryError};
-use crate::store::{Cursor, DerivativeRecord, LookupHit};
+use crate::store::{Cursor, DerivativeRecord, LookupHit, Strategy};
 
 /// One page of lookup hits and the cursor of the next page, if any.
 pub struct LookupResult {
@@ -19,7 +19,7 @@ impl Registry {
                 message: format!("query parameter 'cursor': {reason}"),
             }
         })?;
-        let mut hits = self.meta.lookup(q, cursor.as_ref()).await?;
+        let mut hits = self.meta.lookup(q, cursor.as_ref(), Strategy::Auto).await?;
         let limit = usize::try_from(q.limit).unwrap_or(usize::MAX);
         let next_cursor = if hits.len() > limit {
             hits.truncate(limit);

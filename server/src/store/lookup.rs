@@ -101,9 +101,40 @@ const COLUMNS: &str = "v.id, m.namespace, m.name, v.version, v.digest, v.license
      v.task, v.modalities_json, v.languages_json, v.context_length, v.parameters, v.size_bytes, v.format, \
      v.description, v.published_ms, m.created_ms, v.min_latency_ms";
 
-/// Builds the whole lookup statement; fetches `q.limit + 1` rows so the caller knows
-/// whether another page follows.
-pub(super) fn build<DB>(q: &LookupQuery, cursor: Option<&Cursor>, dialect: Dialect) -> QueryBuilder<DB>
+/// How the best version of each model is found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Strategy {
+    /// Choose by counting matches (what the registry does).
+    Auto,
+    /// Walk models in name order, each with a correlated subquery over its versions in semver
+    /// order, and stop after a page: fast when many models match.
+    Walk,
+    /// Collect every matching version and rank them per model: fast when few match, and the
+    /// only way for sorts on version columns.
+    Scan,
+}
+
+/// Below this many matching versions a scan beats a walk.
+pub(super) const SCAN_BELOW: i64 = 5000;
+
+/// Resolves `Auto` from the (capped) count of matching versions; only the default sort of
+/// the best mode can walk.
+pub(super) fn strategy(q: &LookupQuery, requested: Strategy, matching: Option<i64>) -> Strategy {
+    let can_walk = q.versions == VersionsMode::Best && q.sort == SortKey::Name;
+    match requested {
+        Strategy::Walk if can_walk => Strategy::Walk,
+        Strategy::Auto if can_walk && matching.is_some_and(|n| n >= SCAN_BELOW) => Strategy::Walk,
+        _ => Strategy::Scan,
+    }
+}
+
+/// Whether `Auto` needs a count to decide.
+pub(super) fn needs_count(q: &LookupQuery, requested: Strategy) -> bool {
+    requested == Strategy::Auto && q.versions == VersionsMode::Best && q.sort == SortKey::Name
+}
+
+/// `SELECT COUNT(*)` of matching release versions, stopping at [`SCAN_BELOW`].
+pub(super) fn count_capped<DB>(q: &LookupQuery) -> QueryBuilder<DB>
 where
     DB: Database,
     for<'t> String: Encode<'t, DB> + Type<DB>,
@@ -111,22 +142,21 @@ where
     for<'t> f64: Encode<'t, DB> + Type<DB>,
     for<'t> bool: Encode<'t, DB> + Type<DB>,
 {
-    let best = q.versions == VersionsMode::Best;
-    let mut qb = QueryBuilder::<DB>::new("SELECT * FROM (SELECT ");
-    qb.push(COLUMNS);
-    qb.push(" FROM models m JOIN versions v ON ");
-    if best {
-        // The best version of each model is found by a correlated subquery walking the
-        // model's versions in semver order (index versions_model_semver_idx), so that with
-        // the default sort the outer query can walk models in name order and stop early.
-        qb.push("v.id = (SELECT f.id FROM versions f WHERE f.model_id = m.id AND f.prerelease = ''");
-        push_filters(&mut qb, q, "f");
-        qb.push(" ORDER BY f.major DESC, f.minor DESC, f.patch DESC LIMIT 1)");
-    } else {
-        qb.push("v.model_id = m.id");
-        push_filters(&mut qb, q, "v");
-    }
-    qb.push(" WHERE m.deleted_at IS NULL");
+    let mut qb = QueryBuilder::<DB>::new(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM versions v JOIN models m ON m.id = v.model_id \
+         WHERE m.deleted_at IS NULL AND v.prerelease = ''",
+    );
+    push_filters(&mut qb, q, "v");
+    push_visible(&mut qb, q);
+    qb.push(" LIMIT ").push_bind(SCAN_BELOW).push(") c");
+    qb
+}
+
+fn push_visible<DB>(qb: &mut QueryBuilder<DB>, q: &LookupQuery)
+where
+    DB: Database,
+    for<'t> String: Encode<'t, DB> + Type<DB>,
+{
     if !q.visible_namespaces.is_empty() {
         qb.push(" AND (");
         for (i, pattern) in q.visible_namespaces.iter().enumerate() {
@@ -138,7 +168,50 @@ where
         }
         qb.push(")");
     }
-    qb.push(") hits WHERE 1 = 1");
+}
+
+/// Builds the whole lookup statement; fetches `q.limit + 1` rows so the caller knows
+/// whether another page follows.
+pub(super) fn build<DB>(
+    q: &LookupQuery,
+    cursor: Option<&Cursor>,
+    dialect: Dialect,
+    strategy: Strategy,
+) -> QueryBuilder<DB>
+where
+    DB: Database,
+    for<'t> String: Encode<'t, DB> + Type<DB>,
+    for<'t> i64: Encode<'t, DB> + Type<DB>,
+    for<'t> f64: Encode<'t, DB> + Type<DB>,
+    for<'t> bool: Encode<'t, DB> + Type<DB>,
+{
+    let best = q.versions == VersionsMode::Best;
+    let mut qb = QueryBuilder::<DB>::new("SELECT * FROM (SELECT ");
+    qb.push(COLUMNS);
+    match (best, strategy) {
+        (true, Strategy::Walk) => {
+            // The model's versions in semver order (index versions_model_semver_idx): the
+            // outer query walks models in name order and stops after a page.
+            qb.push(", 1 AS best_rank FROM models m JOIN versions v ON ");
+            qb.push("v.id = (SELECT f.id FROM versions f WHERE f.model_id = m.id AND f.prerelease = ''");
+            push_filters(&mut qb, q, "f");
+            qb.push(" ORDER BY f.major DESC, f.minor DESC, f.patch DESC LIMIT 1)");
+        }
+        (true, Strategy::Scan | Strategy::Auto) => {
+            qb.push(
+                ", ROW_NUMBER() OVER (PARTITION BY v.model_id ORDER BY v.major DESC, v.minor DESC, v.patch DESC) \
+                 AS best_rank FROM models m JOIN versions v ON v.model_id = m.id AND v.prerelease = ''",
+            );
+            push_filters(&mut qb, q, "v");
+        }
+        (false, _) => {
+            qb.push(", 1 AS best_rank FROM models m JOIN versions v ON v.model_id = m.id");
+            push_filters(&mut qb, q, "v");
+        }
+    }
+    qb.push(" WHERE m.deleted_at IS NULL");
+    push_visible(&mut qb, q);
+    qb.push(") hits WHERE best_rank = 1");
 
     let (cmp, dir) = if q.order == Order::Asc { (">", "ASC") } else { ("<", "DESC") };
     if q.sort == SortKey::Name {

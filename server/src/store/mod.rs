@@ -23,7 +23,7 @@ pub use access::{
     AccessStore, AliasMoveRecord, AliasOutcome, AliasRecord, AuditFilter, AuditRecord, GcClaim, NameTaken,
     NewToken, TokenRecord, YankRecord,
 };
-pub use lookup::{Cursor, LookupHit};
+pub use lookup::{Cursor, LookupHit, Strategy};
 pub use modelreg_api::Scope;
 pub use postgres::PostgresStore;
 pub use search_doc::{SearchDoc, normalize_license_id};
@@ -136,7 +136,12 @@ pub trait MetadataStore: AccessStore + UploadStore + Send + Sync + 'static {
     ) -> Result<Option<VersionDetail>, StoreError>;
 
     /// Versions matching a lookup, `q.limit + 1` at most, after `cursor`.
-    async fn lookup(&self, q: &LookupQuery, cursor: Option<&Cursor>) -> Result<Vec<LookupHit>, StoreError>;
+    async fn lookup(
+        &self,
+        q: &LookupQuery,
+        cursor: Option<&Cursor>,
+        strategy: Strategy,
+    ) -> Result<Vec<LookupHit>, StoreError>;
 
     /// Versions whose `base_model` names `name`, by derived model name then version id.
     async fn list_derivatives(&self, name: &ModelName) -> Result<Vec<DerivativeRecord>, StoreError>;

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use modelreg_api::{LookupQuery, ModelName, Version};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 
-use super::lookup::{self, Cursor, Dialect, LookupHit};
+use super::lookup::{self, Cursor, Dialect, LookupHit, Strategy};
 use super::rows::{DerivativeRow, ModelRow, VersionDetailRow, VersionRow};
 use super::search_doc::SearchDoc;
 use super::search_write;
@@ -190,8 +190,23 @@ impl MetadataStore for PostgresStore {
         row.map(VersionDetailRow::into_detail).transpose()
     }
 
-    async fn lookup(&self, q: &LookupQuery, cursor: Option<&Cursor>) -> Result<Vec<LookupHit>, StoreError> {
-        lookup::build::<sqlx::Postgres>(q, cursor, Dialect::Postgres)
+    async fn lookup(
+        &self,
+        q: &LookupQuery,
+        cursor: Option<&Cursor>,
+        strategy: Strategy,
+    ) -> Result<Vec<LookupHit>, StoreError> {
+        let matching = if lookup::needs_count(q, strategy) {
+            let (n,): (i64,) = lookup::count_capped::<sqlx::Postgres>(q)
+                .build_query_as()
+                .fetch_one(&self.pool)
+                .await
+                .map_err(db_err)?;
+            Some(n)
+        } else {
+            None
+        };
+        lookup::build::<sqlx::Postgres>(q, cursor, Dialect::Postgres, lookup::strategy(q, strategy, matching))
             .build_query_as::<LookupHit>()
             .fetch_all(&self.pool)
             .await

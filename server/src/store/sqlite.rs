@@ -11,7 +11,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-use super::lookup::{self, Cursor, Dialect, LookupHit};
+use super::lookup::{self, Cursor, Dialect, LookupHit, Strategy};
 use super::rows::{DerivativeRow, ModelRow, VersionDetailRow, VersionRow};
 use super::search_doc::SearchDoc;
 use super::search_write;
@@ -204,8 +204,23 @@ impl MetadataStore for SqliteStore {
         row.map(VersionDetailRow::into_detail).transpose()
     }
 
-    async fn lookup(&self, q: &LookupQuery, cursor: Option<&Cursor>) -> Result<Vec<LookupHit>, StoreError> {
-        lookup::build::<sqlx::Sqlite>(q, cursor, Dialect::Sqlite)
+    async fn lookup(
+        &self,
+        q: &LookupQuery,
+        cursor: Option<&Cursor>,
+        strategy: Strategy,
+    ) -> Result<Vec<LookupHit>, StoreError> {
+        let matching = if lookup::needs_count(q, strategy) {
+            let (n,): (i64,) = lookup::count_capped::<sqlx::Sqlite>(q)
+                .build_query_as()
+                .fetch_one(&self.pool)
+                .await
+                .map_err(db_err)?;
+            Some(n)
+        } else {
+            None
+        };
+        lookup::build::<sqlx::Sqlite>(q, cursor, Dialect::Sqlite, lookup::strategy(q, strategy, matching))
             .build_query_as::<LookupHit>()
             .fetch_all(&self.pool)
             .await

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
 use modelreg_api::{DerivedField, Fact, FactSource, Facts, LookupQuery, Manifest};
-use modelreg_server::store::{Cursor, MetadataStore, NewFile, NewVersion, PublishOutcome};
+use modelreg_server::store::{Cursor, MetadataStore, NewFile, NewVersion, PublishOutcome, Strategy};
 use serde_json::{Value, json};
 
 use crate::support::digest_of;
@@ -122,12 +122,20 @@ fn query(s: &str) -> LookupQuery {
     LookupQuery::from_pairs(pairs).unwrap_or_else(|e| panic!("{s}: {e}"))
 }
 
-/// Every page of a lookup, as `name@version`.
+/// Every page of a lookup, as `name@version`; both strategies must agree.
 async fn all_pages(store: &Arc<dyn MetadataStore>, q: &LookupQuery) -> Vec<String> {
+    let walked = pages_with(store, q, Strategy::Walk).await;
+    let scanned = pages_with(store, q, Strategy::Scan).await;
+    assert_eq!(walked, scanned, "walk and scan disagree on {q:?}");
+    assert_eq!(pages_with(store, q, Strategy::Auto).await, scanned);
+    scanned
+}
+
+async fn pages_with(store: &Arc<dyn MetadataStore>, q: &LookupQuery, strategy: Strategy) -> Vec<String> {
     let mut out = Vec::new();
     let mut cursor: Option<Cursor> = None;
     loop {
-        let mut hits = store.lookup(q, cursor.as_ref()).await.unwrap();
+        let mut hits = store.lookup(q, cursor.as_ref(), strategy).await.unwrap();
         let more = hits.len() > q.limit as usize;
         hits.truncate(q.limit as usize);
         out.extend(hits.iter().map(|h| format!("{}/{}@{}", h.namespace, h.name, h.version)));

@@ -10,7 +10,7 @@ use modelreg_server::service::Registry;
 use modelreg_server::store::{
     AccessStore, AliasMoveRecord, AliasOutcome, AliasRecord, AuditFilter, AuditRecord, Cursor,
     DerivativeRecord, GcClaim, LookupHit, MetadataStore, ModelRecord, NameTaken, NewToken, NewVersion,
-    PublishOutcome, StoreError, TokenRecord, VersionDetail, VersionRecord,
+    PublishOutcome, StoreError, Strategy, TokenRecord, VersionDetail, VersionRecord,
 };
 
 use super::{Harness, app_for, bearer, error_of};
@@ -74,7 +74,12 @@ impl MetadataStore for FailingStore {
     async fn get_version(&self, _: &ModelName, _: &Version) -> Result<Option<VersionDetail>, StoreError> {
         Err(boom())
     }
-    async fn lookup(&self, _: &LookupQuery, _: Option<&Cursor>) -> Result<Vec<LookupHit>, StoreError> {
+    async fn lookup(
+        &self,
+        _: &LookupQuery,
+        _: Option<&Cursor>,
+        _: Strategy,
+    ) -> Result<Vec<LookupHit>, StoreError> {
         Err(boom())
     }
     async fn list_derivatives(&self, _: &ModelName) -> Result<Vec<DerivativeRecord>, StoreError> {
