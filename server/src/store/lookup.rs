@@ -57,6 +57,15 @@ impl Cursor {
         Ok(cursor)
     }
 
+    /// (namespace, name) of a cursor of the name sort.
+    fn name_key(&self) -> (&str, &str) {
+        let text = match &self.key {
+            SortValue::Text(t) => t.as_str(),
+            _ => "",
+        };
+        text.split_once('/').unwrap_or((text, ""))
+    }
+
     /// The cursor after `hit`.
     pub fn after(hit: &LookupHit, q: &LookupQuery) -> Self {
         let null = if q.order == Order::Asc { NULL_LAST_ASC } else { NULL_LAST_DESC };
@@ -104,7 +113,7 @@ const COLUMNS: &str = "v.id, m.namespace, m.name, v.version, v.digest, v.license
 /// How the best version of each model is found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Strategy {
-    /// Choose by counting matches (what the registry does).
+    /// Walk a window of models; if that does not fill the page, scan (what the registry does).
     Auto,
     /// Walk models in name order, each with a correlated subquery over its versions in semver
     /// order, and stop after a page: fast when many models match.
@@ -114,45 +123,17 @@ pub enum Strategy {
     Scan,
 }
 
-/// Below this many matching versions a scan beats a walk.
-pub(super) const SCAN_BELOW: i64 = 5000;
+/// How many models an automatic walk examines before it gives up and scans instead: a
+/// query matching at least about one model in 25 fills its page within this window, and one
+/// matching fewer has few enough matches to scan cheaply.
+pub(super) const WALK_WINDOW: i64 = 500;
 
-/// Resolves `Auto` from the (capped) count of matching versions; only the default sort of
-/// the best mode can walk.
-pub(super) fn strategy(q: &LookupQuery, requested: Strategy, matching: Option<i64>) -> Strategy {
-    let can_walk = q.versions == VersionsMode::Best && q.sort == SortKey::Name;
-    match requested {
-        Strategy::Walk if can_walk => Strategy::Walk,
-        Strategy::Auto if can_walk && matching.is_some_and(|n| n >= SCAN_BELOW) => Strategy::Walk,
-        _ => Strategy::Scan,
-    }
+/// Whether the query can walk (only the default sort of the best mode can).
+pub(super) fn can_walk(q: &LookupQuery) -> bool {
+    q.versions == VersionsMode::Best && q.sort == SortKey::Name
 }
 
-/// Whether `Auto` needs a count to decide.
-pub(super) fn needs_count(q: &LookupQuery, requested: Strategy) -> bool {
-    requested == Strategy::Auto && q.versions == VersionsMode::Best && q.sort == SortKey::Name
-}
-
-/// `SELECT COUNT(*)` of matching release versions, stopping at [`SCAN_BELOW`].
-pub(super) fn count_capped<DB>(q: &LookupQuery) -> QueryBuilder<DB>
-where
-    DB: Database,
-    for<'t> String: Encode<'t, DB> + Type<DB>,
-    for<'t> i64: Encode<'t, DB> + Type<DB>,
-    for<'t> f64: Encode<'t, DB> + Type<DB>,
-    for<'t> bool: Encode<'t, DB> + Type<DB>,
-{
-    let mut qb = QueryBuilder::<DB>::new(
-        "SELECT COUNT(*) FROM (SELECT 1 FROM versions v JOIN models m ON m.id = v.model_id \
-         WHERE m.deleted_at IS NULL AND v.prerelease = ''",
-    );
-    push_filters(&mut qb, q, "v");
-    push_visible(&mut qb, q);
-    qb.push(" LIMIT ").push_bind(SCAN_BELOW).push(") c");
-    qb
-}
-
-fn push_visible<DB>(qb: &mut QueryBuilder<DB>, q: &LookupQuery)
+fn push_visible<DB>(qb: &mut QueryBuilder<DB>, q: &LookupQuery, models: &str)
 where
     DB: Database,
     for<'t> String: Encode<'t, DB> + Type<DB>,
@@ -164,19 +145,21 @@ where
                 qb.push(" OR ");
             }
             let like = escape_like(pattern.as_str()).replace('*', "%");
-            qb.push("m.namespace LIKE ").push_bind(like).push(" ESCAPE '\\'");
+            qb.push(format!("{models}.namespace LIKE ")).push_bind(like).push(" ESCAPE '\\'");
         }
         qb.push(")");
     }
 }
 
 /// Builds the whole lookup statement; fetches `q.limit + 1` rows so the caller knows
-/// whether another page follows.
+/// whether another page follows. With `Walk`, `window` bounds how many models (after the
+/// cursor) are examined; the result is then complete only if it filled the page.
 pub(super) fn build<DB>(
     q: &LookupQuery,
     cursor: Option<&Cursor>,
     dialect: Dialect,
     strategy: Strategy,
+    window: Option<i64>,
 ) -> QueryBuilder<DB>
 where
     DB: Database,
@@ -186,14 +169,32 @@ where
     for<'t> bool: Encode<'t, DB> + Type<DB>,
 {
     let best = q.versions == VersionsMode::Best;
+    let collate = match dialect {
+        Dialect::Postgres => " COLLATE \"C\"",
+        Dialect::Sqlite => "",
+    };
     let mut qb = QueryBuilder::<DB>::new("SELECT * FROM (SELECT ");
     qb.push(COLUMNS);
     match (best, strategy) {
         (true, Strategy::Walk) => {
             // The model's versions in semver order (index versions_model_semver_idx): the
             // outer query walks models in name order and stops after a page.
-            qb.push(", 1 AS best_rank FROM models m JOIN versions v ON ");
-            qb.push("v.id = (SELECT f.id FROM versions f WHERE f.model_id = m.id AND f.prerelease = ''");
+            qb.push(", 1 AS best_rank FROM ");
+            if let Some(w) = window {
+                qb.push("(SELECT * FROM models mm WHERE mm.deleted_at IS NULL");
+                push_visible(&mut qb, q, "mm");
+                if let Some(cur) = cursor {
+                    let (ns, name) = cur.name_key();
+                    qb.push(format!(" AND (mm.namespace{collate}, mm.name{collate}) > ("));
+                    qb.push_bind(ns.to_owned()).push(", ").push_bind(name.to_owned()).push(")");
+                }
+                qb.push(format!(" ORDER BY mm.namespace{collate}, mm.name{collate} LIMIT "))
+                    .push_bind(w)
+                    .push(") m");
+            } else {
+                qb.push("models m");
+            }
+            qb.push(" JOIN versions v ON v.id = (SELECT f.id FROM versions f WHERE f.model_id = m.id AND f.prerelease = ''");
             push_filters(&mut qb, q, "f");
             qb.push(" ORDER BY f.major DESC, f.minor DESC, f.patch DESC LIMIT 1)");
         }
@@ -210,21 +211,14 @@ where
         }
     }
     qb.push(" WHERE m.deleted_at IS NULL");
-    push_visible(&mut qb, q);
+    push_visible(&mut qb, q, "m");
     qb.push(") hits WHERE best_rank = 1");
 
     let (cmp, dir) = if q.order == Order::Asc { (">", "ASC") } else { ("<", "DESC") };
     if q.sort == SortKey::Name {
-        let c = match dialect {
-            Dialect::Postgres => " COLLATE \"C\"",
-            Dialect::Sqlite => "",
-        };
+        let c = collate;
         if let Some(cur) = cursor {
-            let text = match &cur.key {
-                SortValue::Text(t) => t.as_str(),
-                _ => "",
-            };
-            let (ns, name) = text.split_once('/').unwrap_or((text, ""));
+            let (ns, name) = cur.name_key();
             qb.push(format!(" AND (namespace{c}, name{c}, id) {cmp} ("));
             qb.push_bind(ns.to_owned())
                 .push(", ")

@@ -196,21 +196,24 @@ impl MetadataStore for PostgresStore {
         cursor: Option<&Cursor>,
         strategy: Strategy,
     ) -> Result<Vec<LookupHit>, StoreError> {
-        let matching = if lookup::needs_count(q, strategy) {
-            let (n,): (i64,) = lookup::count_capped::<sqlx::Postgres>(q)
-                .build_query_as()
-                .fetch_one(&self.pool)
-                .await
-                .map_err(db_err)?;
-            Some(n)
-        } else {
-            None
+        let run = |strategy, window| {
+            lookup::build::<sqlx::Postgres>(q, cursor, Dialect::Postgres, strategy, window)
         };
-        lookup::build::<sqlx::Postgres>(q, cursor, Dialect::Postgres, lookup::strategy(q, strategy, matching))
-            .build_query_as::<LookupHit>()
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db_err)
+        let limit = usize::try_from(q.limit).unwrap_or(usize::MAX);
+        match strategy {
+            Strategy::Auto if lookup::can_walk(q) => {
+                let walked: Vec<LookupHit> = run(Strategy::Walk, Some(lookup::WALK_WINDOW))
+                    .build_query_as()
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                if walked.len() > limit {
+                    return Ok(walked);
+                }
+                run(Strategy::Scan, None).build_query_as().fetch_all(&self.pool).await.map_err(db_err)
+            }
+            other => run(other, None).build_query_as().fetch_all(&self.pool).await.map_err(db_err),
+        }
     }
 
     async fn list_derivatives(&self, name: &ModelName) -> Result<Vec<DerivativeRecord>, StoreError> {
