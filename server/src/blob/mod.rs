@@ -197,7 +197,7 @@ impl BlobStore {
             None => {
                 let got = self.store.get(&key).await.map_err(not_found)?;
                 let size = got.meta.size;
-                let stream = got.into_stream().map_err(BlobError::Store);
+                let stream = read_stream(got);
                 Ok(BlobRead { size, range: None, stream: VerifyingStream::new(stream, *digest).boxed() })
             }
             Some(req) => {
@@ -205,11 +205,7 @@ impl BlobStore {
                 let range = req.resolve(size).ok_or(BlobError::RangeNotSatisfiable { size })?;
                 let opts = GetOptions::new().with_range(Some(GetRange::Bounded(range.start..range.end)));
                 let got = self.store.get_opts(&key, opts).await.map_err(not_found)?;
-                Ok(BlobRead {
-                    size,
-                    range: Some(range),
-                    stream: got.into_stream().map_err(BlobError::Store).boxed(),
-                })
+                Ok(BlobRead { size, range: Some(range), stream: read_stream(got) })
             }
         }
     }
@@ -254,6 +250,35 @@ impl BlobStore {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(e.into()),
         }
+    }
+}
+
+/// Chunk size of reads from a local folder. object_store reads local files in 8 KiB chunks,
+/// each a blocking-pool round trip; 1 MiB chunks move large blobs several times faster.
+const LOCAL_READ_CHUNK: usize = 1 << 20;
+
+/// The bytes of a read, streaming local files in large chunks.
+fn read_stream(got: object_store::GetResult) -> BoxStream<'static, Result<Bytes, BlobError>> {
+    use tokio::io::{AsyncReadExt, AsyncSeekExt};
+    match got.payload {
+        object_store::GetResultPayload::File(file, _) => {
+            let range = got.range;
+            let open = async move {
+                let mut file = tokio::fs::File::from_std(file);
+                file.seek(std::io::SeekFrom::Start(range.start)).await?;
+                Ok::<_, std::io::Error>(tokio_util::io::ReaderStream::with_capacity(
+                    file.take(range.end - range.start),
+                    LOCAL_READ_CHUNK,
+                ))
+            };
+            futures_util::stream::once(open)
+                .try_flatten()
+                .map_err(|e| {
+                    BlobError::Store(object_store::Error::Generic { store: "local", source: Box::new(e) })
+                })
+                .boxed()
+        }
+        object_store::GetResultPayload::Stream(s) => s.map_err(BlobError::Store).boxed(),
     }
 }
 

@@ -214,9 +214,18 @@ async fn the_best_matching_version_of_each_model_is_returned(store: Arc<dyn Meta
     assert_eq!(all_pages(&store, &query("q=mt-fr&max_context=8192")).await, ["acme/mt-fr-de@1.0.0"]);
     assert_eq!(all_pages(&store, &query("q=mt-fr&min_context=60000")).await, Vec::<String>::new());
     // Small pages make the automatic strategy walk (and page through the walk's window).
-    let names = ["acme/base@1.0.0", "acme/chat@1.0.0", "acme/mt-fr-de@1.1.0", "beta/llama-ft@3.0.0", "beta/vision@0.1.0"];
+    let names = [
+        "acme/base@1.0.0",
+        "acme/chat@1.0.0",
+        "acme/mt-fr-de@1.1.0",
+        "beta/llama-ft@3.0.0",
+        "beta/vision@0.1.0",
+    ];
     assert_eq!(all_pages(&store, &query("limit=2")).await, names);
-    assert_eq!(all_pages(&store, &query("limit=1&language=fr")).await, ["acme/chat@1.0.0", "acme/mt-fr-de@1.1.0"]);
+    assert_eq!(
+        all_pages(&store, &query("limit=1&language=fr")).await,
+        ["acme/chat@1.0.0", "acme/mt-fr-de@1.1.0"]
+    );
     let all = all_pages(&store, &query("q=mt-fr&versions=all")).await;
     assert_eq!(all, ["acme/mt-fr-de@1.0.0", "acme/mt-fr-de@1.1.0", "acme/mt-fr-de@2.0.0-rc.1"]);
 }
