@@ -68,6 +68,8 @@ pub async fn derivatives(
     let records = registry.derivatives(&model).await?;
     let derivatives = records
         .into_iter()
+        // Derivatives in namespaces the caller cannot see are left out (existence is not revealed).
+        .filter(|r| auth.caller().is_none_or(|p| p.covers(r.model.namespace())))
         .map(|r| Derivative {
             model: r.model,
             version: r.version,

@@ -207,4 +207,22 @@ async fn the_lookup_shows_only_visible_namespaces() {
     .await;
     let names: Vec<String> = page.results.iter().map(|r| r.model.to_string()).collect();
     assert_eq!(names, ["team-x/b", "team-y/c"]);
+
+    // A derivative in a namespace the token cannot see is left out of lineage too.
+    let derived = serde_json::json!({ "license": "MIT", "base_model": { "model": "team-x/b" }, "base_relation": "finetune" });
+    for model in ["acme/ft", "team-y/ft"] {
+        let mut m = manifest(&[("w", &data)], "MIT");
+        m.metadata = serde_json::from_value(derived.clone()).unwrap();
+        h.registry.publish(&model.parse().unwrap(), &"1.0.0".parse().unwrap(), m, "t").await.unwrap();
+    }
+    let list: modelreg_api::DerivativeList = test::call_and_read_body_json(
+        &app,
+        test::TestRequest::get()
+            .uri("/v1/models/team-x/b/derivatives")
+            .insert_header(bearer(&limited))
+            .to_request(),
+    )
+    .await;
+    let names: Vec<String> = list.derivatives.iter().map(|d| d.model.to_string()).collect();
+    assert_eq!(names, ["team-y/ft"]);
 }
