@@ -22,8 +22,11 @@ pub fn open(url: &str, s3: &S3Options) -> Result<BlobStore, BlobError> {
     if let Some(path) = url.strip_prefix("file://") {
         std::fs::create_dir_all(path)
             .map_err(|e| BlobError::Config(format!("cannot create blob folder '{path}': {e}")))?;
+        // fsync each blob and its directory before it becomes visible: a crash must never
+        // leave a truncated file at a content address.
         let local = LocalFileSystem::new_with_prefix(path)
-            .map_err(|e| BlobError::Config(format!("cannot open blob folder '{path}': {e}")))?;
+            .map_err(|e| BlobError::Config(format!("cannot open blob folder '{path}': {e}")))?
+            .with_fsync(true);
         return Ok(BlobStore::on_local(local));
     }
     let Some(rest) = url.strip_prefix("s3://") else {
