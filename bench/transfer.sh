@@ -10,6 +10,7 @@
 #
 #   bench/transfer.sh                       # 1 GiB + 200 x 100 KiB
 #   BIG_MIB=256 SMALL_COUNT=50 bench/transfer.sh
+#   SERVER_BIN=/path/to/modelreg-server bench/transfer.sh   # another server build
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,6 +36,7 @@ nginx -V 2>&1 | grep -q http_dav_module || { echo "nginx lacks the DAV module (P
 
 cargo build --release --locked --bin modelreg-server --bin modelreg >&2
 bin=${CARGO_TARGET_DIR:-target}/release
+server_bin=${SERVER_BIN:-$bin/modelreg-server}
 tck=$(getconf CLK_TCK)
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
@@ -93,8 +95,8 @@ rm -f "$work/nginx-get.bin" "$work/nginx/root/weights.bin"
 kill "$nginx_pid"; wait "$nginx_pid" 2>/dev/null || true; nginx_pid=""
 
 # --- modelreg --------------------------------------------------------------------------------
-"$bin/modelreg-server" --data-dir "$work/data" token create --name bench --scope write > "$work/token"
-"$bin/modelreg-server" --data-dir "$work/data" --bind 127.0.0.1:0 2> "$work/server.log" &
+MODELREG_LOG=warn "$server_bin" --data-dir "$work/data" token create --name bench --scope write > "$work/token"
+"$server_bin" --data-dir "$work/data" --bind 127.0.0.1:0 2> "$work/server.log" &
 server_pid=$!
 url=""
 for _ in $(seq 1 200); do

@@ -172,8 +172,11 @@ impl BlobCache {
         let tmp_dir = self.root.join("tmp");
         fs::create_dir_all(&tmp_dir)?;
         let temp = tmp_dir.join(format!("{}.{}", digest.hex(), std::process::id()));
+        // A copy is synced before it gets its name: a crash must not leave a blob there
+        // whose size is right and whose bytes are not.
         let copied = fs::copy(verified, &temp)
-            .and_then(|_| set_readonly(&temp))
+            .and_then(|_| fs::File::open(&temp)?.sync_all())
+            .and_then(|()| set_readonly(&temp))
             .and_then(|()| fs::rename(&temp, &target));
         if copied.is_err() {
             let _ = fs::remove_file(&temp);

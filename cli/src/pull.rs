@@ -3,9 +3,10 @@
 //! skipping files already present and verified and taking what the local cache holds. A
 //! file reaches its final path only after its size and sha256 check out.
 
+use std::collections::BTreeSet;
 use std::path::{Component, Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use futures_util::{StreamExt, TryStreamExt, stream};
 use modelreg_api::{
@@ -23,7 +24,7 @@ use crate::hash::hash_file;
 use crate::output::{Output, human_size, yanked_notice};
 use crate::transfer::download::{RANGE_SIZE, RANGED_THRESHOLD, download_ranged, ranges_path, stream_budget};
 use crate::transfer::progress::{FileProgress, Progress};
-use crate::verify::{PartialFile, temp_path};
+use crate::verify::{PartialFile, sync_dir, temp_path};
 
 /// What to pull where.
 #[derive(Debug, Clone)]
@@ -75,7 +76,15 @@ struct Fetch<'a> {
     out: &'a Output,
     /// A cache that failed once is not complained about again.
     cache_warned: AtomicBool,
+    /// Directories files were renamed into: synced once each at the end.
+    renamed_into: Mutex<BTreeSet<PathBuf>>,
 }
+
+const FROM_CACHE: &str = "from cache";
+
+/// Files in progress at once per allowed stream: the others of a batch of small files
+/// verify, fsync and rename while the streams carry on.
+const FILES_PER_STREAM: usize = 4;
 
 /// Downloads the files of an already resolved version into `output`.
 pub async fn pull_manifest(
@@ -98,13 +107,20 @@ pub async fn pull_manifest(
         progress: Progress::start(out, "downloading", total, resolved.files.len()),
         out,
         cache_warned: AtomicBool::new(false),
+        renamed_into: Mutex::default(),
     };
-    let downloaded: Vec<u64> = stream::iter(&resolved.files)
+    let fetched: Result<Vec<u64>, ClientError> = stream::iter(&resolved.files)
         .map(|entry| fetch_file(&ctx, output, entry))
-        .buffer_unordered(jobs.max(1))
+        .buffer_unordered(jobs.max(1) * FILES_PER_STREAM)
         .try_collect()
-        .await?;
+        .await;
     ctx.progress.finish();
+    // Renames become durable with their directories, also those of a pull that failed.
+    let dirs = std::mem::take(&mut *ctx.renamed_into.lock().unwrap_or_else(|e| e.into_inner()));
+    for dir in dirs {
+        sync_dir(&dir).await;
+    }
+    let downloaded = fetched?;
     Ok(PullReport {
         model: resolved.model.clone(),
         version: resolved.version.clone(),
@@ -162,7 +178,15 @@ async fn fetch_file(ctx: &Fetch<'_>, output: &Path, entry: &FileEntry) -> Result
             .map_err(|e| ClientError::io(format!("cannot create '{}'", parent.display()), e))?;
     }
     let progress = ctx.progress.file(entry.path.as_str(), entry.size);
+    let renamed = || {
+        if let Some(parent) = dest.parent() {
+            ctx.renamed_into.lock().unwrap_or_else(|e| e.into_inner()).insert(parent.to_owned());
+        }
+    };
     if let Some(how) = local_copy(ctx, &dest, entry).await {
+        if how == FROM_CACHE {
+            renamed();
+        }
         progress.already(entry.size);
         ctx.progress.detail(ctx.out, format!("{how} {} ({})", entry.path, human_size(entry.size)));
         return Ok(0);
@@ -177,6 +201,7 @@ async fn fetch_file(ctx: &Fetch<'_>, output: &Path, entry: &FileEntry) -> Result
         }
         other => other?,
     };
+    renamed();
     keep_in_cache(ctx, &dest, entry).await;
     ctx.progress.detail(ctx.out, format!("pulled {} ({})", entry.path, human_size(entry.size)));
     Ok(received)
@@ -198,7 +223,7 @@ async fn local_copy(ctx: &Fetch<'_>, dest: &Path, entry: &FileEntry) -> Option<&
         return Some("up to date");
     }
     let placed = cached(cache, |c, digest, size, d| c.place(digest, size, d).unwrap_or(false));
-    placed.await.unwrap_or(false).then_some("from cache")
+    placed.await.unwrap_or(false).then_some(FROM_CACHE)
 }
 
 /// Stores a verified file in the cache; a failing cache only costs a warning, once.
@@ -236,8 +261,7 @@ async fn download(
             }
         }
     }
-    let _permit = ctx.streams.acquire().await.expect("the stream budget is never closed");
-    download_verified(ctx.client, dest, entry, progress).await
+    download_verified(ctx.client, dest, entry, &ctx.streams, progress).await
 }
 
 /// One download of `entry` into `dest` through a verified temporary file. Also says
@@ -246,15 +270,22 @@ async fn download_verified(
     client: &Client,
     dest: &Path,
     entry: &FileEntry,
+    streams: &Semaphore,
     progress: &FileProgress,
 ) -> (Result<u64, ClientError>, bool) {
+    // The temporary file is made only once a stream is free: files waiting for one leave
+    // nothing behind.
+    let permit = streams.acquire().await.expect("the stream budget is never closed");
     let mut part = match PartialFile::open(dest, entry.path.as_str(), entry.digest, entry.size).await {
         Ok(part) => part,
         Err(e) => return (Err(e), false),
     };
     let resumed = part.offset() > 0;
     progress.already(part.offset());
-    let result = match download_into(client, entry, &mut part, progress).await {
+    let downloaded = download_into(client, entry, &mut part, progress).await;
+    // Verifying and syncing need no stream: the next download starts meanwhile.
+    drop(permit);
+    let result = match downloaded {
         Ok(received) => part.commit().await.map(|()| received),
         Err(e) => {
             part.keep().await;

@@ -1,12 +1,13 @@
 //! `PartialFile`: a download that reaches its final path only once its size and sha256 are
 //! right. Bytes go to `<dest>.<digest prefix>.part` beside the destination, are hashed as
-//! they arrive, and are fsynced and renamed into place after verification. A bad download
-//! is deleted; an interrupted one is kept so that the next pull resumes it.
+//! they arrive, and are fsynced and renamed into place after verification (the caller then
+//! syncs the directories it renamed into, once each: `sync_dir`). A bad download is
+//! deleted; an interrupted one is kept so that the next pull resumes it.
 
 use std::path::{Path, PathBuf};
 
 use modelreg_api::Digest;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncWriteExt, BufWriter};
 
 use crate::error::ClientError;
 use crate::hash::{ContentHasher, feed_reader};
@@ -14,6 +15,8 @@ use crate::hash::{ContentHasher, feed_reader};
 /// Hex digits of the digest in a temporary file's name: a leftover of another version of
 /// the same file is never resumed by mistake.
 const TEMP_DIGEST_PREFIX: usize = 16;
+/// Bytes gathered before a write to disk (network chunks are much smaller).
+const WRITE_BUFFER: usize = 1 << 20;
 
 /// A download in progress towards `dest`.
 #[derive(Debug)]
@@ -22,7 +25,7 @@ pub struct PartialFile {
     temp: PathBuf,
     /// The file's path inside the version, for messages.
     shown: String,
-    file: tokio::fs::File,
+    file: BufWriter<tokio::fs::File>,
     hasher: ContentHasher,
     expected_digest: Digest,
     expected_size: u64,
@@ -66,7 +69,7 @@ impl PartialFile {
             dest: dest.to_owned(),
             temp,
             shown: shown.to_owned(),
-            file,
+            file: BufWriter::with_capacity(WRITE_BUFFER, file),
             hasher,
             expected_digest: digest,
             expected_size: size,
@@ -85,7 +88,8 @@ impl PartialFile {
 
     /// Drops what is in the temporary file, to start from byte 0.
     pub async fn restart(&mut self) -> Result<(), ClientError> {
-        self.file.set_len(0).await.map_err(|e| self.io_err(e))?;
+        self.file.flush().await.map_err(|e| self.io_err(e))?;
+        self.file.get_mut().set_len(0).await.map_err(|e| self.io_err(e))?;
         self.hasher = ContentHasher::new();
         Ok(())
     }
@@ -106,6 +110,7 @@ impl PartialFile {
 
     /// Checks size and digest; on a match fsyncs and renames the file into place, on a
     /// mismatch deletes it and fails naming the path, the expected and the actual digest.
+    /// The rename is durable once the caller has synced the directory (`sync_dir`).
     pub async fn commit(mut self) -> Result<(), ClientError> {
         self.file.flush().await.map_err(|e| self.io_err(e))?;
         let (digest, size) = self.hasher.clone().finish();
@@ -117,11 +122,10 @@ impl PartialFile {
                 self.shown, self.expected_digest, self.expected_size
             )));
         }
-        self.file.sync_all().await.map_err(|e| self.io_err(e))?;
+        self.file.get_ref().sync_all().await.map_err(|e| self.io_err(e))?;
         tokio::fs::rename(&self.temp, &self.dest)
             .await
             .map_err(|e| ClientError::io(format!("cannot move '{}' into place", self.dest.display()), e))?;
-        sync_parent(&self.dest).await;
         Ok(())
     }
 
@@ -146,11 +150,10 @@ impl PartialFile {
     }
 }
 
-/// Makes the rename durable where the platform allows syncing a directory.
-pub(crate) async fn sync_parent(path: &Path) {
+/// Makes renames into `dir` durable where the platform allows syncing a directory.
+pub async fn sync_dir(dir: &Path) {
     if cfg!(unix)
-        && let Some(parent) = path.parent()
-        && let Ok(dir) = tokio::fs::File::open(parent).await
+        && let Ok(dir) = tokio::fs::File::open(dir).await
     {
         // Best effort: the data itself is already synced.
         let _ = dir.sync_all().await;

@@ -79,3 +79,37 @@ pub fn prune_line(r: &PruneReport) -> String {
         human_size(r.bytes)
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::commands::{Cli, Command};
+
+    fn prune(args: &[&str]) -> Result<PruneArgs, clap::Error> {
+        let cli = Cli::try_parse_from([&["modelreg", "cache", "prune"], args].concat())?;
+        match cli.command {
+            Command::Cache(CacheArgs { action: CacheAction::Prune(p) }) => Ok(p),
+            other => panic!("parsed as {other:?}"),
+        }
+    }
+
+    #[test]
+    fn prune_takes_either_all_or_a_human_size() {
+        assert_eq!(prune(&["--max-size", "20GiB"]).unwrap().max_size, Some(20 << 30));
+        assert_eq!(prune(&["--max-size", "500MB"]).unwrap().max_size, Some(500_000_000));
+        assert!(prune(&["--all"]).unwrap().all);
+        for bad in [&[][..], &["--all", "--max-size", "1G"], &["--max-size", "lots"]] {
+            assert_eq!(prune(bad).unwrap_err().exit_code(), 2, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn reports_read_as_one_line() {
+        let info = CacheInfo { path: "/c".into(), files: 3, bytes: 3 << 20 };
+        assert_eq!(info_line(&info), "cache at /c: 3 files, 3.0 MiB");
+        let r = PruneReport { path: "/c".into(), removed_files: 1, removed_bytes: 1024, files: 2, bytes: 2048 };
+        assert_eq!(prune_line(&r), "removed 1 file (1.0 KiB) from /c; 2 files (2.0 KiB) left");
+    }
+}

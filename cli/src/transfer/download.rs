@@ -6,23 +6,25 @@
 //! (`<dest>.<digest16>.part.ranges`), so an interrupted download resumes with the ranges it
 //! lacks. It decides nothing about which files to fetch (that is `pull`).
 
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{IoSlice, Read, Seek, SeekFrom, Write};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use bytes::Bytes;
 use futures_util::{StreamExt, TryStreamExt, stream};
 use modelreg_api::{Digest, FileEntry};
 use reqwest::StatusCode;
 use reqwest::header::CONTENT_RANGE;
-use tokio::io::{AsyncSeekExt, AsyncWriteExt};
+use tokio::io::AsyncSeekExt;
 use tokio::sync::{Semaphore, watch};
+use tokio::task::JoinHandle;
 
 use super::progress::FileProgress;
 use crate::client::{Client, transport_error};
 use crate::error::ClientError;
 use crate::hash::{ContentHasher, HASH_BUFFER};
-use crate::verify::{sync_parent, temp_path};
+use crate::verify::temp_path;
 
 /// Files larger than this are fetched by parallel ranges.
 pub const RANGED_THRESHOLD: u64 = 64 << 20;
@@ -31,6 +33,8 @@ pub const RANGE_SIZE: u64 = 16 << 20;
 /// Attempts per range when the network or the registry fails on the way.
 const RANGE_ATTEMPTS: u32 = 3;
 const STATE_HEADER: &str = "modelreg-ranges v1";
+/// Received bytes handed to the disk at once (network chunks are much smaller).
+const WRITE_BATCH: usize = 1 << 20;
 
 /// How a blob of `size` bytes is cut into ranges of `range_size` (the last holds the rest).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -143,6 +147,7 @@ pub async fn download_ranged(
     );
     let pending: Vec<usize> = (0..plan.count()).filter(|&i| !done[i]).collect();
     let (frontier, watcher) = watch::channel(plan.frontier(&done));
+    let syncer = tokio::spawn(sync_while_downloading(part.clone(), watcher.clone()));
     let hasher = tokio::spawn(hash_prefix(part.clone(), entry.size, watcher));
     let shared = Shared { client, entry, part, plan, done: Mutex::new((done, list)), frontier, progress };
 
@@ -156,15 +161,19 @@ pub async fn download_ranged(
     let received = match fetched {
         Ok(sizes) if sizes.iter().any(Option::is_none) => {
             hasher.abort();
+            syncer.abort();
             return (Ok(None), resumed);
         }
         Ok(sizes) => sizes.into_iter().flatten().sum(),
         Err(e) => {
             hasher.abort();
+            syncer.abort();
             return (Err(e), resumed);
         }
     };
     drop(shared.frontier);
+    // Best effort: the final fsync in `commit` is the one that counts.
+    let _ = syncer.await;
     let hashed = match hasher.await {
         Ok(Ok(hashed)) => hashed,
         Ok(Err(e)) => {
@@ -239,6 +248,7 @@ async fn fetch_range_once(shared: &Shared<'_>, range: &Range<u64>) -> Result<Opt
     let io_err = |e| ClientError::io(format!("cannot write '{}'", shared.part.display()), e);
     let mut file = tokio::fs::OpenOptions::new().write(true).open(&shared.part).await.map_err(io_err)?;
     file.seek(SeekFrom::Start(range.start)).await.map_err(io_err)?;
+    let mut file = RangeWriter::new(file.into_std().await);
     let len = range.end - range.start;
     let mut written = 0;
     let mut body = resp.bytes_stream();
@@ -250,11 +260,11 @@ async fn fetch_range_once(shared: &Shared<'_>, range: &Range<u64>) -> Result<Opt
                 entry.path
             )));
         }
-        file.write_all(&chunk).await.map_err(io_err)?;
         written += chunk.len() as u64;
         shared.progress.add(chunk.len() as u64);
+        file.push(chunk).await.map_err(io_err)?;
     }
-    file.flush().await.map_err(io_err)?;
+    file.finish().await.map_err(io_err)?;
     if written < len {
         return Err(ClientError::Transport {
             url: url.to_string(),
@@ -262,6 +272,78 @@ async fn fetch_range_once(shared: &Shared<'_>, range: &Range<u64>) -> Result<Opt
         });
     }
     Ok(Some(written))
+}
+
+/// Writes one range's received buffers in order from its start, without copying them:
+/// a batch goes to a blocking thread while the next one arrives (two batches at most).
+struct RangeWriter {
+    file: Option<std::fs::File>,
+    batch: Vec<Bytes>,
+    batch_len: usize,
+    in_flight: Option<JoinHandle<std::io::Result<std::fs::File>>>,
+}
+
+impl RangeWriter {
+    fn new(file: std::fs::File) -> Self {
+        Self { file: Some(file), batch: Vec::new(), batch_len: 0, in_flight: None }
+    }
+
+    async fn push(&mut self, chunk: Bytes) -> std::io::Result<()> {
+        self.batch_len += chunk.len();
+        self.batch.push(chunk);
+        if self.batch_len >= WRITE_BATCH { self.write_batch().await } else { Ok(()) }
+    }
+
+    async fn write_batch(&mut self) -> std::io::Result<()> {
+        let mut file = match (self.in_flight.take(), self.file.take()) {
+            (Some(writing), _) => writing.await.map_err(std::io::Error::other)??,
+            (None, Some(file)) => file,
+            (None, None) => return Err(std::io::Error::other("a failed write left no file")),
+        };
+        let batch = std::mem::take(&mut self.batch);
+        self.batch_len = 0;
+        self.in_flight =
+            Some(tokio::task::spawn_blocking(move || write_all_vectored(&mut file, &batch).map(|()| file)));
+        Ok(())
+    }
+
+    /// Writes what is left and waits until all of it is written.
+    async fn finish(mut self) -> std::io::Result<()> {
+        if !self.batch.is_empty() {
+            self.write_batch().await?;
+        }
+        match self.in_flight.take() {
+            Some(writing) => writing.await.map_err(std::io::Error::other)?.map(drop),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Writes every buffer, in order, with as few system calls as the kernel allows.
+fn write_all_vectored(file: &mut std::fs::File, buffers: &[Bytes]) -> std::io::Result<()> {
+    let mut slices: Vec<IoSlice<'_>> = buffers.iter().map(|b| IoSlice::new(b)).collect();
+    let mut rest = &mut slices[..];
+    while !rest.is_empty() {
+        match file.write_vectored(rest) {
+            Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+            Ok(n) => IoSlice::advance_slices(&mut rest, n),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// Has the temporary file written to disk while the download goes on, each time more of
+/// it has arrived, so that the disk works alongside the network instead of all of it
+/// waiting for the final fsync. Stops when the download does.
+async fn sync_while_downloading(part: PathBuf, mut progress: watch::Receiver<u64>) {
+    let Ok(file) = tokio::fs::OpenOptions::new().write(true).open(&part).await else { return };
+    while progress.changed().await.is_ok() {
+        if file.sync_data().await.is_err() {
+            return;
+        }
+    }
 }
 
 /// Hashes the temporary file as far as the completed prefix reaches, until all of it.
@@ -304,7 +386,8 @@ fn hash_span(path: &Path, mut hasher: ContentHasher, end: u64) -> std::io::Resul
     Ok(hasher)
 }
 
-/// Checks the whole; on a match fsyncs and renames it into place, on a mismatch deletes it.
+/// Checks the whole; on a match fsyncs and renames it into place (the caller syncs the
+/// directory), on a mismatch deletes it.
 async fn commit(
     part: &Path,
     dest: &Path,
@@ -328,9 +411,7 @@ async fn commit(
     let _ = tokio::fs::remove_file(&list).await;
     tokio::fs::rename(part, dest)
         .await
-        .map_err(|e| ClientError::io(format!("cannot move '{}' into place", dest.display()), e))?;
-    sync_parent(dest).await;
-    Ok(())
+        .map_err(|e| ClientError::io(format!("cannot move '{}' into place", dest.display()), e))
 }
 
 /// Shares `jobs` concurrent streams between whole-file and ranged downloads.

@@ -6,7 +6,7 @@
 
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -88,18 +88,12 @@ impl Progress {
         Self { shared: Some(shared) }
     }
 
-    /// Progress of one file of `size` bytes, shown as `label` while it is alive.
+    /// Progress of one file of `size` bytes, shown as `label` from its first byte on the
+    /// network until it is dropped (files waiting for a stream, or found locally, get no line).
     pub fn file(&self, label: &str, size: u64) -> FileProgress {
-        let bar = self.shared.as_ref().and_then(|s| s.bars.as_ref()).map(|(multi, _)| {
-            let bar = multi.add(ProgressBar::new(size));
-            bar.set_style(
-                ProgressStyle::with_template("  {wide_msg} {binary_bytes}/{binary_total_bytes}")
-                    .expect("a valid progress template"),
-            );
-            bar.set_message(label.to_owned());
-            bar
-        });
-        FileProgress { counter: ByteCounter { progress: self.clone(), bar } }
+        let line =
+            FileLine { label: label.to_owned(), size, bar: OnceLock::new(), already: AtomicU64::new(0) };
+        FileProgress { counter: ByteCounter { progress: self.clone(), line: Arc::new(line) } }
     }
 
     /// A line for `-v` (per-file detail), printed above the bars when they are shown.
@@ -169,23 +163,47 @@ pub struct FileProgress {
 #[derive(Clone)]
 pub struct ByteCounter {
     progress: Progress,
-    bar: Option<ProgressBar>,
+    line: Arc<FileLine>,
+}
+
+/// One file's line under the overall bar, made when its first byte moves.
+struct FileLine {
+    label: String,
+    size: u64,
+    bar: OnceLock<ProgressBar>,
+    /// Bytes the file had before (resumed), where its line starts.
+    already: AtomicU64,
 }
 
 impl ByteCounter {
     /// `n` more bytes went over the network.
     pub fn add(&self, n: u64) {
         self.progress.add(n);
-        if let Some(bar) = &self.bar {
+        if let Some(bar) = self.bar() {
             bar.inc(n);
         }
+    }
+
+    /// The file's line, made now if bars are shown and it has none yet.
+    fn bar(&self) -> Option<&ProgressBar> {
+        let (multi, _) = self.progress.shared.as_ref()?.bars.as_ref()?;
+        Some(self.line.bar.get_or_init(|| {
+            let bar = multi.add(ProgressBar::new(self.line.size));
+            bar.set_style(
+                ProgressStyle::with_template("  {wide_msg} {binary_bytes}/{binary_total_bytes}")
+                    .expect("a valid progress template"),
+            );
+            bar.set_message(self.line.label.clone());
+            bar.set_position(self.line.already.load(Ordering::Relaxed));
+            bar
+        }))
     }
 }
 
 impl FileProgress {
     /// Reports nothing (for library callers and tests).
     pub fn hidden() -> Self {
-        Self { counter: ByteCounter { progress: Progress::hidden(), bar: None } }
+        Progress::hidden().file("", 0)
     }
 
     /// A handle that counts into this file's progress.
@@ -201,14 +219,15 @@ impl FileProgress {
     /// `n` bytes of this file are already there (resumed) and will not be sent.
     pub fn already(&self, n: u64) {
         self.counter.progress.skip(n);
-        if let Some(bar) = &self.counter.bar {
+        self.counter.line.already.fetch_add(n, Ordering::Relaxed);
+        if let Some(bar) = self.counter.line.bar.get() {
             bar.inc(n);
         }
     }
 
     /// `n` bytes counted for this file are thrown away (a restart from byte 0).
     pub fn rewind(&self, n: u64) {
-        if let Some(bar) = &self.counter.bar {
+        if let Some(bar) = self.counter.line.bar.get() {
             bar.set_position(bar.position().saturating_sub(n));
         }
     }
@@ -220,10 +239,10 @@ impl Drop for FileProgress {
         if let Some(s) = &progress.shared {
             s.files_done.fetch_add(1, Ordering::Relaxed);
         }
-        if let Some(bar) = self.counter.bar.take() {
+        if let Some(bar) = self.counter.line.bar.get() {
             bar.finish_and_clear();
             if let Some((multi, _)) = progress.shared.as_ref().and_then(|s| s.bars.as_ref()) {
-                multi.remove(&bar);
+                multi.remove(bar);
             }
         }
     }
