@@ -4,6 +4,7 @@
 
 mod access;
 mod access_impl;
+mod core_impl;
 mod lookup;
 mod postgres;
 mod rows;

@@ -1,29 +1,17 @@
-//! SQLite implementation of [`MetadataStore`], the embedded default: plain SQL, WAL mode,
-//! migrations from `migrations/sqlite` (kept in lockstep with the PostgreSQL ones).
+//! SQLite, the embedded default: connection (WAL, foreign keys, busy timeout), migrations
+//! from `migrations/sqlite` (kept in lockstep with the PostgreSQL ones), and the shared store
+//! implementations instantiated for it.
 
-use std::time::Duration;
-
-use async_trait::async_trait;
-use modelreg_api::{LookupQuery, ModelName, Version};
 use std::str::FromStr;
+use std::time::Duration;
 
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-use super::lookup::{self, Cursor, Dialect, LookupHit, Strategy};
-use super::rows::{DerivativeRow, ModelRow, VersionDetailRow, VersionRow};
-use super::search_doc::SearchDoc;
-use super::search_write;
-use super::{
-    DerivativeRecord, MetadataStore, ModelRecord, NewVersion, PublishOutcome, StoreError, VersionDetail,
-    VersionRecord, db_err, parse_stored, to_i64,
-};
+use super::{StoreError, db_err};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
-
-/// Rows per multi-row insert: 4 variables each, well under SQLite's variable limit.
-const FILES_PER_INSERT: usize = 500;
 
 pub struct SqliteStore {
     pub(super) pool: SqlitePool,
@@ -53,196 +41,12 @@ impl SqliteStore {
     }
 }
 
-#[async_trait]
-impl MetadataStore for SqliteStore {
-    async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(db_err)?;
-        Ok(())
-    }
-
-    async fn publish_version(&self, new: &NewVersion) -> Result<PublishOutcome, StoreError> {
-        // IMMEDIATE takes the write lock up front, so two publishes queue on the busy
-        // timeout instead of failing to upgrade a read lock.
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db_err)?;
-        sqlx::query(
-            "INSERT INTO models (namespace, name, created_at, updated_at, created_ms)
-             VALUES (?1, ?2, ?3, ?3, ?4)
-             ON CONFLICT (namespace, name) DO NOTHING",
-        )
-        .bind(new.model.namespace())
-        .bind(new.model.name())
-        .bind(new.published_at)
-        .bind(new.published_at.timestamp_millis())
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        let (model_id,): (i64,) = sqlx::query_as("SELECT id FROM models WHERE namespace = ?1 AND name = ?2")
-            .bind(new.model.namespace())
-            .bind(new.model.name())
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(db_err)?;
-        let version = new.version.to_string();
-        let tombstone: Option<(i64,)> =
-            sqlx::query_as("SELECT CAST(1 AS BIGINT) FROM tombstones WHERE model_id = ?1 AND version = ?2")
-                .bind(model_id)
-                .bind(&version)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(db_err)?;
-        if tombstone.is_some() {
-            return Ok(PublishOutcome::Tombstoned);
-        }
-        let doc = SearchDoc::build(&new.model, &new.manifest, &new.facts);
-        let inserted: Option<(i64,)> = search_write::insert_version::<sqlx::Sqlite>(model_id, new, &doc)?
-            .build_query_as()
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db_err)?;
-        let Some((version_id,)) = inserted else {
-            let (existing,): (String,) =
-                sqlx::query_as("SELECT digest FROM versions WHERE model_id = ?1 AND version = ?2")
-                    .bind(model_id)
-                    .bind(&version)
-                    .fetch_one(&mut *tx)
-                    .await
-                    .map_err(db_err)?;
-            let existing = parse_stored("digest", &existing)?;
-            return Ok(if existing == new.digest {
-                PublishOutcome::Identical
-            } else {
-                PublishOutcome::Conflict { existing }
-            });
-        };
-        for chunk in new.files.chunks(FILES_PER_INSERT) {
-            let mut insert =
-                sqlx::QueryBuilder::new("INSERT INTO version_files (version_id, path, digest, size_bytes) ");
-            let mut rows = Vec::with_capacity(chunk.len());
-            for f in chunk {
-                rows.push((f.path.as_str(), f.digest.to_string(), to_i64(f.size)?));
-            }
-            insert.push_values(rows, |mut b, (path, digest, size)| {
-                b.push_bind(version_id).push_bind(path).push_bind(digest).push_bind(size);
-            });
-            insert.build().execute(&mut *tx).await.map_err(db_err)?;
-        }
-        for mut statement in search_write::statements(version_id, &new.manifest_json, &doc, Dialect::Sqlite) {
-            statement.build().execute(&mut *tx).await.map_err(db_err)?;
-        }
-        sqlx::query("UPDATE models SET updated_at = ?2 WHERE id = ?1")
-            .bind(model_id)
-            .bind(new.published_at)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-        // Publishing into a deleted model brings it back (its deleted numbers stay retired).
-        sqlx::query("UPDATE models SET deleted_at = NULL WHERE id = ?1 AND deleted_at IS NOT NULL")
-            .bind(model_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-        let details = serde_json::json!({ "digest": new.digest, "files": new.files.len(), "size_bytes": new.size_bytes });
-        audit(
-            &mut tx,
-            new.published_at,
-            &new.actor,
-            "publish",
-            Some(&new.model),
-            Some(&new.version),
-            details,
-            None,
-        )
-        .await?;
-        tx.commit().await.map_err(db_err)?;
-        Ok(PublishOutcome::Created)
-    }
-
-    async fn get_model(&self, name: &ModelName) -> Result<Option<ModelRecord>, StoreError> {
-        let row: Option<ModelRow> = sqlx::query_as(
-            "SELECT namespace, name, created_at, updated_at FROM models
-             WHERE namespace = ?1 AND name = ?2 AND deleted_at IS NULL",
-        )
-        .bind(name.namespace())
-        .bind(name.name())
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db_err)?;
-        row.map(ModelRow::into_record).transpose()
-    }
-
-    async fn list_versions(&self, name: &ModelName) -> Result<Vec<VersionRecord>, StoreError> {
-        let rows: Vec<VersionRow> = sqlx::query_as(
-            "SELECT v.version, v.digest, v.size_bytes, v.file_count AS file_count, v.published_at, v.yanked_at, v.yank_reason, v.yanked_by
-             FROM versions v JOIN models m ON m.id = v.model_id
-             WHERE m.namespace = ?1 AND m.name = ?2",
-        )
-        .bind(name.namespace())
-        .bind(name.name())
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_err)?;
-        rows.into_iter().map(VersionRow::into_record).collect()
-    }
-
-    async fn get_version(
-        &self,
-        name: &ModelName,
-        version: &Version,
-    ) -> Result<Option<VersionDetail>, StoreError> {
-        let row: Option<VersionDetailRow> = sqlx::query_as(
-            "SELECT v.version, v.digest, v.size_bytes, v.file_count AS file_count, v.published_at, v.yanked_at, v.yank_reason, v.yanked_by,
-                    d.manifest AS manifest, d.facts AS facts
-             FROM versions v JOIN models m ON m.id = v.model_id JOIN version_documents d ON d.version_id = v.id
-             WHERE m.namespace = ?1 AND m.name = ?2 AND v.version = ?3",
-        )
-        .bind(name.namespace())
-        .bind(name.name())
-        .bind(version.to_string())
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db_err)?;
-        row.map(VersionDetailRow::into_detail).transpose()
-    }
-
-    async fn lookup(
-        &self,
-        q: &LookupQuery,
-        cursor: Option<&Cursor>,
-        strategy: Strategy,
-    ) -> Result<Vec<LookupHit>, StoreError> {
-        let run =
-            |strategy, window| lookup::build::<sqlx::Sqlite>(q, cursor, Dialect::Sqlite, strategy, window);
-        let limit = usize::try_from(q.limit).unwrap_or(usize::MAX);
-        match strategy {
-            Strategy::Auto if lookup::can_walk(q) => {
-                let walked: Vec<LookupHit> = run(Strategy::Walk, Some(lookup::WALK_WINDOW))
-                    .build_query_as()
-                    .fetch_all(&self.pool)
-                    .await
-                    .map_err(db_err)?;
-                if walked.len() > limit {
-                    return Ok(walked);
-                }
-                run(Strategy::Scan, None).build_query_as().fetch_all(&self.pool).await.map_err(db_err)
-            }
-            other => run(other, None).build_query_as().fetch_all(&self.pool).await.map_err(db_err),
-        }
-    }
-
-    async fn list_derivatives(&self, name: &ModelName) -> Result<Vec<DerivativeRecord>, StoreError> {
-        let rows: Vec<DerivativeRow> = sqlx::query_as(
-            "SELECT m.namespace, m.name, v.version, v.base_relation, v.base_version
-             FROM versions v JOIN models m ON m.id = v.model_id
-             WHERE v.base_namespace = ?1 AND v.base_name = ?2
-             ORDER BY m.namespace, m.name, v.id",
-        )
-        .bind(name.namespace())
-        .bind(name.name())
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_err)?;
-        rows.into_iter().map(DerivativeRow::into_record).collect()
-    }
-}
-
+// `BEGIN IMMEDIATE` takes the write lock up front, so two publishes queue on the busy
+// timeout instead of failing to upgrade a read lock.
+super::core_impl::impl_metadata_store!(
+    SqliteStore,
+    sqlx::Sqlite,
+    "BEGIN IMMEDIATE",
+    super::lookup::Dialect::Sqlite
+);
 super::access::impl_access_store!(SqliteStore, sqlx::Sqlite, "BEGIN IMMEDIATE");
