@@ -61,6 +61,8 @@ pub fn serve(listener: TcpListener, registry: Registry, config: &Config) -> std:
     let mut server = HttpServer::new(move || {
         App::new().app_data(registry.clone()).app_data(limit.clone()).configure(http::configure)
     })
+    // Small responses (blob existence, manifests, many small blobs) must not wait on Nagle.
+    .tcp_nodelay(true)
     .listen(listener)?;
     if config.server.workers > 0 {
         server = server.workers(config.server.workers);

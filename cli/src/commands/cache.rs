@@ -109,7 +109,8 @@ mod tests {
     fn reports_read_as_one_line() {
         let info = CacheInfo { path: "/c".into(), files: 3, bytes: 3 << 20 };
         assert_eq!(info_line(&info), "cache at /c: 3 files, 3.0 MiB");
-        let r = PruneReport { path: "/c".into(), removed_files: 1, removed_bytes: 1024, files: 2, bytes: 2048 };
+        let r =
+            PruneReport { path: "/c".into(), removed_files: 1, removed_bytes: 1024, files: 2, bytes: 2048 };
         assert_eq!(prune_line(&r), "removed 1 file (1.0 KiB) from /c; 2 files (2.0 KiB) left");
     }
 }

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use modelreg_testkit::{ServerProcess, ServerSetup};
+use modelreg_testkit::{ServerProcess, ServerSetup, postgres_db, s3_settings, unique_prefix};
 use serde_json::Value;
 use tempfile::TempDir;
 
@@ -283,4 +283,50 @@ async fn a_cached_pull_moves_no_bytes_and_a_new_version_fetches_only_its_new_fil
     assert_eq!(pruned["files"], 0);
     assert_eq!(std::fs::read(cwd.join("next/a.bin")).unwrap(), a, "pulled files outlive the cache");
     assert_eq!(pull("acme/c@1.1.0", "after-prune", &[])["bytes_downloaded"], (a.len() + c.len()) as u64);
+}
+
+/// With presigned reads on, blob GETs answer 302 to S3: the CLI follows them without the
+/// registry token (S3 refuses a request carrying a second authorisation), ranges included.
+#[tokio::test]
+async fn a_pull_on_postgres_and_s3_follows_presigned_redirects() {
+    let db = postgres_db().await;
+    let s3 = s3_settings();
+    let setup = ServerSetup::postgres_s3(&db.url(), &s3, &unique_prefix("presign"))
+        .with_env("MODELREG_BLOBS_PRESIGN", "true");
+    let server = ServerProcess::start(&setup).await;
+    let token = setup.create_token("ci", "write");
+    let work = TempDir::new().unwrap();
+    let cwd = work.path();
+    let model = TempDir::new().unwrap();
+    let weights = content(3 * MIB + 17, 6);
+    write(model.path(), "weights.bin", &weights);
+    write(model.path(), "modelreg.toml", b"license = \"MIT\"\n");
+    let dir = model.path().to_str().unwrap();
+    ok(run(server.url(), Some(&token), cwd, &["push", dir, "--model", "acme/s3", "--version", "1.0.0"]));
+
+    let digest = digest_of(&weights);
+    let redirect = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(format!("{}/v1/blobs/{digest}", server.url()))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(redirect.status(), 302, "presigned reads are on");
+
+    // Half of the file is already there: the rest comes with a Range request to S3.
+    let out = cwd.join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let part = modelreg_cli::verify::temp_path(&out.join("weights.bin"), &digest);
+    std::fs::write(&part, &weights[..weights.len() / 2]).unwrap();
+    let pulled = json_of(&ok(run(
+        server.url(),
+        Some(&token),
+        cwd,
+        &["pull", "acme/s3@1.0.0", "-o", out.to_str().unwrap(), "--json"],
+    )));
+    assert_eq!(pulled["bytes_downloaded"].as_u64().unwrap(), (weights.len() - weights.len() / 2) as u64);
+    assert_eq!(std::fs::read(out.join("weights.bin")).unwrap(), weights);
 }
