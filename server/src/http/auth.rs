@@ -9,6 +9,8 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 
+use modelreg_api::ModelName;
+
 use crate::service::{Principal, Registry, RegistryError, actor_of};
 use crate::store::{Scope, TokenRecord};
 
@@ -49,6 +51,20 @@ impl<N: Need> Auth<N> {
     /// The name recorded in the audit log.
     pub fn actor(&self) -> &str {
         actor_of(self.principal.as_ref())
+    }
+
+    /// Parses a model name from a route and checks this caller may act on it with the
+    /// route's scope (a read outside the token's namespaces is a 404, a write a 403).
+    pub fn model(
+        &self,
+        registry: &Registry,
+        namespace: &str,
+        name: &str,
+    ) -> Result<ModelName, RegistryError> {
+        let model = ModelName::from_parts(namespace, name)
+            .map_err(|e| RegistryError::Invalid { code: "invalid_model_name", message: e.to_string() })?;
+        registry.authorize_model(self.caller(), &model, N::SCOPE)?;
+        Ok(model)
     }
 }
 

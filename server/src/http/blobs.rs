@@ -7,7 +7,7 @@ use futures_util::stream;
 use modelreg_api::{BlobUploaded, Digest, MAX_MISSING_QUERY, MissingBlobsRequest, MissingBlobsResponse};
 
 use super::auth::{Auth, Read, Write};
-use super::body::{JsonLimit, read_json};
+use super::body::{JsonLimit, read_request};
 use crate::blob::RangeRequest;
 use crate::service::{Registry, RegistryError};
 
@@ -24,8 +24,7 @@ pub async fn missing(
     limit: web::Data<JsonLimit>,
     body: web::Payload,
 ) -> Result<HttpResponse, RegistryError> {
-    let request: MissingBlobsRequest =
-        read_json(body, limit.0, |message| RegistryError::Invalid { code: "invalid_json", message }).await?;
+    let request: MissingBlobsRequest = read_request(body, limit.0).await?;
     if request.digests.len() > MAX_MISSING_QUERY {
         return Err(RegistryError::Invalid {
             code: "too_many_digests",

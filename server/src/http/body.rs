@@ -34,3 +34,12 @@ pub async fn read_json<T: DeserializeOwned>(
         invalid(if path == "." { inner.to_string() } else { format!("{path}: {inner}") })
     })
 }
+
+/// Reads a JSON request body other than a manifest: a body that does not parse is a 400
+/// `invalid_json` naming the JSON path.
+pub async fn read_request<T: DeserializeOwned>(
+    payload: web::Payload,
+    limit: usize,
+) -> Result<T, RegistryError> {
+    read_json(payload, limit, |message| RegistryError::Invalid { code: "invalid_json", message }).await
+}

@@ -5,10 +5,10 @@ use modelreg_api::{AliasInfo, AliasList, AliasMove, AliasName, SetAliasRequest, 
 use serde_json::json;
 
 use super::auth::{Admin, Auth, Read, Write};
-use super::body::{JsonLimit, read_json};
-use super::models::{model_name, timestamp};
+use super::body::{JsonLimit, read_request};
+use super::models::timestamp;
 use crate::service::{Registry, RegistryError};
-use crate::store::{AliasRecord, Scope};
+use crate::store::AliasRecord;
 
 fn alias_name(raw: &str) -> Result<AliasName, RegistryError> {
     raw.parse().map_err(|message| RegistryError::Invalid { code: "invalid_alias", message })
@@ -36,8 +36,7 @@ pub async fn list_aliases(
     path: web::Path<(String, String)>,
     req: HttpRequest,
 ) -> Result<HttpResponse, RegistryError> {
-    let model = model_name(&path)?;
-    registry.authorize_model(auth.caller(), &model, Scope::Read)?;
+    let model = auth.model(&registry, &path.0, &path.1)?;
     let with_history = match req.query_string() {
         "" | "history=false" => false,
         "history=true" => true,
@@ -68,11 +67,9 @@ pub async fn set_alias(
     body: web::Payload,
 ) -> Result<HttpResponse, RegistryError> {
     let (namespace, name, alias) = path.into_inner();
-    let model = model_name(&(namespace, name))?;
-    registry.authorize_model(auth.caller(), &model, Scope::Write)?;
+    let model = auth.model(&registry, &namespace, &name)?;
     let alias = alias_name(&alias)?;
-    let request: SetAliasRequest =
-        read_json(body, limit.0, |message| RegistryError::Invalid { code: "invalid_json", message }).await?;
+    let request: SetAliasRequest = read_request(body, limit.0).await?;
     let set = registry.set_alias(&model, &alias, &request.version, request.force, auth.actor()).await?;
     Ok(HttpResponse::Ok().json(alias_info(set)))
 }
@@ -83,8 +80,7 @@ pub async fn remove_alias(
     path: web::Path<(String, String, String)>,
 ) -> Result<HttpResponse, RegistryError> {
     let (namespace, name, alias) = path.into_inner();
-    let model = model_name(&(namespace, name))?;
-    registry.authorize_model(auth.caller(), &model, Scope::Write)?;
+    let model = auth.model(&registry, &namespace, &name)?;
     registry.remove_alias(&model, &alias_name(&alias)?, auth.actor()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -97,11 +93,9 @@ pub async fn yank(
     body: web::Payload,
 ) -> Result<HttpResponse, RegistryError> {
     let (namespace, name, version) = path.into_inner();
-    let model = model_name(&(namespace, name))?;
-    registry.authorize_model(auth.caller(), &model, Scope::Write)?;
+    let model = auth.model(&registry, &namespace, &name)?;
     let version = exact_version(&version)?;
-    let request: YankRequest =
-        read_json(body, limit.0, |message| RegistryError::Invalid { code: "invalid_json", message }).await?;
+    let request: YankRequest = read_request(body, limit.0).await?;
     registry.set_yank(&model, &version, Some(&request.reason), auth.actor()).await?;
     Ok(HttpResponse::Ok()
         .json(json!({ "model": model, "version": version, "yanked": true, "reason": request.reason })))
@@ -113,8 +107,7 @@ pub async fn unyank(
     path: web::Path<(String, String, String)>,
 ) -> Result<HttpResponse, RegistryError> {
     let (namespace, name, version) = path.into_inner();
-    let model = model_name(&(namespace, name))?;
-    registry.authorize_model(auth.caller(), &model, Scope::Write)?;
+    let model = auth.model(&registry, &namespace, &name)?;
     let version = exact_version(&version)?;
     registry.set_yank(&model, &version, None, auth.actor()).await?;
     Ok(HttpResponse::Ok().json(json!({ "model": model, "version": version, "yanked": false })))
@@ -126,8 +119,7 @@ pub async fn delete_version(
     path: web::Path<(String, String, String)>,
 ) -> Result<HttpResponse, RegistryError> {
     let (namespace, name, version) = path.into_inner();
-    let model = model_name(&(namespace, name))?;
-    registry.authorize_model(auth.caller(), &model, Scope::Admin)?;
+    let model = auth.model(&registry, &namespace, &name)?;
     registry.delete_version(&model, &exact_version(&version)?, auth.actor()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -137,8 +129,7 @@ pub async fn delete_model(
     auth: Auth<Admin>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, RegistryError> {
-    let model = model_name(&path)?;
-    registry.authorize_model(auth.caller(), &model, Scope::Admin)?;
+    let model = auth.model(&registry, &path.0, &path.1)?;
     let deleted = registry.delete_model(&model, auth.actor()).await?;
     Ok(HttpResponse::Ok().json(json!({ "model": model, "deleted_versions": deleted })))
 }

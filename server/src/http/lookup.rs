@@ -62,9 +62,7 @@ pub async fn derivatives(
     auth: Auth<Read>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, RegistryError> {
-    let model = ModelName::from_parts(&path.0, &path.1)
-        .map_err(|e| RegistryError::Invalid { code: "invalid_model_name", message: e.to_string() })?;
-    registry.authorize_model(auth.caller(), &model, crate::store::Scope::Read)?;
+    let model = auth.model(&registry, &path.0, &path.1)?;
     let records = registry.derivatives(&model).await?;
     let derivatives = records
         .into_iter()

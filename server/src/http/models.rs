@@ -4,19 +4,14 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, SecondsFormat, Utc};
 use modelreg_api::{
-    Manifest, ModelName, ModelSummary, PublishResponse, Version, VersionList, VersionManifest,
-    VersionSelector, VersionSummary,
+    Manifest, ModelSummary, PublishResponse, Version, VersionList, VersionManifest, VersionSelector,
+    VersionSummary,
 };
 
 use super::auth::{Auth, Read, Write};
 use super::body::{JsonLimit, read_json};
 use crate::service::{Registry, RegistryError};
-use crate::store::{Scope, VersionRecord};
-
-pub(super) fn model_name(path: &(String, String)) -> Result<ModelName, RegistryError> {
-    ModelName::from_parts(&path.0, &path.1)
-        .map_err(|e| RegistryError::Invalid { code: "invalid_model_name", message: e.to_string() })
-}
+use crate::store::VersionRecord;
 
 pub(super) fn timestamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
@@ -45,8 +40,7 @@ pub async fn publish(
     body: web::Payload,
 ) -> Result<HttpResponse, RegistryError> {
     let (namespace, name, version) = path.into_inner();
-    let model = model_name(&(namespace, name))?;
-    registry.authorize_model(auth.caller(), &model, Scope::Write)?;
+    let model = auth.model(&registry, &namespace, &name)?;
     let version: Version = version.parse().map_err(|e: modelreg_api::VersionError| {
         RegistryError::Invalid { code: "invalid_version", message: e.to_string() }
     })?;
@@ -66,8 +60,7 @@ pub async fn summary_route(
     auth: Auth<Read>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, RegistryError> {
-    let name = model_name(&path)?;
-    registry.authorize_model(auth.caller(), &name, Scope::Read)?;
+    let name = auth.model(&registry, &path.0, &path.1)?;
     let (model, versions) = registry.model_summary(&name).await?;
     let latest = VersionSelector::Latest.select(versions.iter().map(|v| &v.version)).cloned();
     Ok(HttpResponse::Ok().json(ModelSummary {
@@ -84,8 +77,7 @@ pub async fn versions(
     auth: Auth<Read>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, RegistryError> {
-    let model = model_name(&path)?;
-    registry.authorize_model(auth.caller(), &model, Scope::Read)?;
+    let model = auth.model(&registry, &path.0, &path.1)?;
     let versions = registry.list_versions(&model).await?;
     Ok(HttpResponse::Ok().json(VersionList { model, versions: versions.iter().map(summary).collect() }))
 }
@@ -96,8 +88,7 @@ pub async fn resolve(
     path: web::Path<(String, String, String)>,
 ) -> Result<HttpResponse, RegistryError> {
     let (namespace, name, selector) = path.into_inner();
-    let model = model_name(&(namespace, name))?;
-    registry.authorize_model(auth.caller(), &model, Scope::Read)?;
+    let model = auth.model(&registry, &namespace, &name)?;
     let selector: VersionSelector = selector.parse().map_err(|e: modelreg_api::VersionError| {
         RegistryError::Invalid { code: "invalid_selector", message: e.to_string() }
     })?;

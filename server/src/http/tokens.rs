@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use modelreg_api::{AuditEntry, AuditPage, CreateTokenRequest, CreatedToken, TokenInfo, TokenList};
 
 use super::auth::{Admin, Auth, Read};
-use super::body::{JsonLimit, read_json};
+use super::body::{JsonLimit, read_request};
 use super::models::timestamp;
 use crate::service::{Registry, RegistryError};
 use crate::store::{AuditFilter, TokenRecord};
@@ -36,8 +36,7 @@ pub async fn create(
     limit: web::Data<JsonLimit>,
     body: web::Payload,
 ) -> Result<HttpResponse, RegistryError> {
-    let request: CreateTokenRequest =
-        read_json(body, limit.0, |message| RegistryError::Invalid { code: "invalid_json", message }).await?;
+    let request: CreateTokenRequest = read_request(body, limit.0).await?;
     let (token, record) = registry
         .create_token(&request.name, request.scope, request.namespaces, request.expires_in_days, auth.actor())
         .await?;

@@ -7,7 +7,7 @@ use modelreg_api::{BlobUploaded, CreateUploadRequest, PartUploaded, UploadSessio
 
 use super::auth::{Auth, Write};
 use super::blobs::content_length;
-use super::body::{JsonLimit, read_json};
+use super::body::{JsonLimit, read_request};
 use crate::service::{Registry, RegistryError, UploadOpened};
 use crate::store::{UploadPhase, UploadRecord};
 
@@ -38,8 +38,7 @@ pub async fn create(
     limit: web::Data<JsonLimit>,
     body: web::Payload,
 ) -> Result<HttpResponse, RegistryError> {
-    let request: CreateUploadRequest =
-        read_json(body, limit.0, |message| RegistryError::Invalid { code: "invalid_json", message }).await?;
+    let request: CreateUploadRequest = read_request(body, limit.0).await?;
     Ok(match registry.create_upload(request.digest, request.size).await? {
         UploadOpened::Open(s) => HttpResponse::Created().json(session(&s)),
         UploadOpened::Exists { digest, size } => HttpResponse::Ok().json(UploadSession {
