@@ -3,6 +3,7 @@
 //! verified reads. It knows nothing of models; `object_store` must not leak out of it.
 
 mod hash_state;
+mod local;
 mod multipart;
 mod open;
 mod staged;
@@ -17,6 +18,7 @@ use object_store::path::Path;
 use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt, PutPayload, WriteMultipart};
 
 pub use hash_state::{RunningHash, UnreadableHashState};
+pub use local::UploadLock;
 pub use multipart::{ReceivedPart, UploadTarget};
 pub use open::{S3Options, open};
 pub use verify::{Sha256Hasher, VerifyingStream};
@@ -47,6 +49,10 @@ pub enum BlobError {
     Store(#[from] object_store::Error),
     #[error("invalid blob store configuration: {0}")]
     Config(String),
+    #[error("{0}")]
+    Busy(String),
+    #[error("blob folder i/o: {0}")]
+    Io(#[from] std::io::Error),
 }
 
 /// A byte range already resolved against the blob's size: `start..end`, end exclusive.

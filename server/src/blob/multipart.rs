@@ -1,9 +1,10 @@
 //! The blob store's side of upload sessions: where the parts of a session go and how they
 //! become the blob. On S3 a session is one multipart upload of the final, content-addressed
-//! key (`put_part` per part, completed or aborted by whichever replica gets there); every
-//! other store stages each part as an object under `uploads/<session>/part-NNNNN` and, on
-//! completion, streams them in order into a temporary object next to the final key, checks
-//! the digest of what it wrote, and renames it into place.
+//! key (`put_part` per part, completed or aborted by whichever replica gets there); on a
+//! local folder the parts are written into one file that becomes the blob (see `local`);
+//! any other store stages each part as an object under `uploads/<session>/part-NNNNN` and,
+//! on completion, streams them in order into a temporary object next to the final key,
+//! checks the digest of what it wrote, and renames it into place.
 //!
 //! This module only moves and hashes bytes. Whether a part may be taken, and whether the
 //! digest checked out before completing, is the service's business.
@@ -21,6 +22,7 @@ use object_store::signer::Signer;
 use object_store::{MultipartUpload, ObjectStore, ObjectStoreExt, PutPayload};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use super::local::{FileWriter, LocalUploads, UploadLock};
 use super::{BlobError, BlobStore, RunningHash, Sha256Hasher, key_for, staged};
 
 /// Bytes of S3 parts held in memory at once, over all requests (a part must be whole before
@@ -34,7 +36,9 @@ const STAGED: &str = "staged";
 #[derive(Clone)]
 pub(super) enum UploadBackend {
     S3(Arc<S3Uploads>),
-    /// Parts staged as objects in this store (for a local folder: one that fsyncs).
+    /// Parts written into one file per session in a local folder.
+    Local(Arc<LocalUploads>),
+    /// Parts staged as objects in this store.
     Staged(Arc<dyn ObjectStore>),
 }
 
@@ -51,6 +55,8 @@ pub struct UploadTarget {
     pub session: String,
     pub digest: Digest,
     pub backend_upload_id: Option<String>,
+    /// Bytes per part (all but the last), which places part N at `(N - 1) * part_size`.
+    pub part_size: u64,
 }
 
 /// A part whose bytes have all arrived, been counted and hashed, and wait to be stored.
@@ -69,6 +75,10 @@ enum Held {
     Memory(Vec<Bytes>, OwnedSemaphorePermit),
     /// An object upload of the staged part, written but not yet renamed into place.
     Staged(Box<dyn MultipartUpload>),
+    /// Being written at its offset in the session's local file.
+    Local(FileWriter),
+    /// Written at its offset in the session's local file.
+    Written,
 }
 
 impl Held {
@@ -76,6 +86,8 @@ impl Held {
         match self {
             Self::Memory(pieces, _) => pieces.push(piece),
             Self::Staged(upload) => upload.put_part(PutPayload::from(piece)).await?,
+            Self::Local(writer) => writer.write(piece).await?,
+            Self::Written => return Err(BlobError::Config("a written part takes no more bytes".into())),
         }
         Ok(())
     }
@@ -97,12 +109,21 @@ impl BlobStore {
         blobs
     }
 
-    /// A store on a local folder; staged parts and completed uploads are fsynced.
-    pub(super) fn on_local(local: LocalFileSystem) -> Self {
-        let staging = local.clone().with_fsync(true).with_automatic_cleanup(true);
+    /// A store on the local folder `root`: sessions write one file each (see `local`).
+    pub(super) fn on_local(local: LocalFileSystem, root: std::path::PathBuf) -> Self {
         let mut blobs = Self::new(Arc::new(local));
-        blobs.uploads = UploadBackend::Staged(Arc::new(staging));
+        blobs.uploads = UploadBackend::Local(Arc::new(LocalUploads::new(root)));
         blobs
+    }
+
+    /// Excludes other writers of the session until dropped, where the backend needs that
+    /// (a local folder, whose parts share one file); the caller then reads the session's
+    /// state again, since it may have changed while waiting.
+    pub async fn lock_upload(&self, target: &UploadTarget) -> Result<UploadLock, BlobError> {
+        match &self.uploads {
+            UploadBackend::Local(local) => local.lock(&target.session).await,
+            UploadBackend::S3(_) | UploadBackend::Staged(_) => Ok(UploadLock::none()),
+        }
     }
 
     /// Answers blob reads with presigned GET URLs valid for `ttl` (S3 only).
@@ -134,13 +155,14 @@ impl BlobStore {
     pub async fn begin_upload(&self, digest: &Digest) -> Result<Option<String>, BlobError> {
         match &self.uploads {
             UploadBackend::S3(s3) => Ok(Some(s3.multipart.create_multipart(&key_for(digest)).await?)),
-            UploadBackend::Staged(_) => Ok(None),
+            UploadBackend::Local(_) | UploadBackend::Staged(_) => Ok(None),
         }
     }
 
     /// Receives part `number` of exactly `len` bytes, hashing it alone and, if `running` is
     /// given, as the continuation of the blob. The bytes are held (in memory for S3, in a
-    /// temporary file otherwise) until [`BlobStore::store_part`].
+    /// temporary object for staged stores) until [`BlobStore::store_part`]; on a local folder
+    /// they are written at the part's offset at once (the caller holds the session's lock).
     pub async fn receive_part<S, E>(
         &self,
         target: &UploadTarget,
@@ -178,6 +200,10 @@ impl BlobStore {
                     .map_err(|_| BlobError::Config("the part buffer budget is closed".into()))?;
                 Held::Memory(Vec::new(), permit)
             }
+            UploadBackend::Local(local) => {
+                let offset = u64::from(number.saturating_sub(1)) * target.part_size;
+                Held::Local(local.part_writer(target, offset).await?)
+            }
             UploadBackend::Staged(store) => {
                 Held::Staged(store.put_multipart(&staged::part_key(&target.session, number)).await?)
             }
@@ -195,6 +221,10 @@ impl BlobStore {
         }
         if seen != len {
             return Err(BlobError::SizeMismatch { expected: len, actual: seen });
+        }
+        if let Held::Local(writer) = held {
+            writer.finish().await?;
+            held = Held::Written;
         }
         Ok(ReceivedPart { number, sha256: part_hash.finish(), running, held })
     }
@@ -237,8 +267,9 @@ impl BlobStore {
                 upload.complete().await?;
                 Ok(STAGED.to_owned())
             }
-            (UploadBackend::Staged(_), Held::Memory(..)) => {
-                Err(BlobError::Config("a part held in memory cannot be staged".into()))
+            (UploadBackend::Local(local), Held::Written) => Ok(local.content_id()),
+            (_, Held::Memory(..) | Held::Local(_) | Held::Written) => {
+                Err(BlobError::Config("a part was received for another kind of store".into()))
             }
         }
     }
@@ -260,6 +291,7 @@ impl BlobStore {
                     .await?;
                 Ok(())
             }
+            UploadBackend::Local(local) => local.complete(target, size, &content_ids).await,
             UploadBackend::Staged(store) => {
                 let count = u32::try_from(content_ids.len()).expect("at most 10,000 parts");
                 staged::promote(store.as_ref(), target, size, count).await?;
@@ -280,13 +312,18 @@ impl BlobStore {
                     Err(e) => Err(e.into()),
                 }
             }
+            UploadBackend::Local(local) => local.discard(&target.session).await,
             UploadBackend::Staged(store) => staged::delete_session(store.as_ref(), &target.session).await,
         }
     }
 
     /// Ids of the sessions that have staged parts (none on S3), for sweeping orphans.
     pub async fn staged_sessions(&self) -> Result<Vec<String>, BlobError> {
-        let UploadBackend::Staged(store) = &self.uploads else { return Ok(Vec::new()) };
+        let store = match &self.uploads {
+            UploadBackend::Local(local) => return local.sessions().await,
+            UploadBackend::Staged(store) => store,
+            UploadBackend::S3(_) => return Ok(Vec::new()),
+        };
         let listed = store.list_with_delimiter(Some(&Path::from("uploads"))).await?;
         Ok(listed.common_prefixes.iter().filter_map(|p| p.filename().map(str::to_owned)).collect())
     }
@@ -294,6 +331,7 @@ impl BlobStore {
     /// Removes the staged parts of a session no row describes any more.
     pub async fn discard_staged(&self, session: &str) -> Result<(), BlobError> {
         match &self.uploads {
+            UploadBackend::Local(local) => local.discard(session).await,
             UploadBackend::Staged(store) => staged::delete_session(store.as_ref(), session).await,
             UploadBackend::S3(_) => Ok(()),
         }

@@ -27,7 +27,9 @@ pub fn open(url: &str, s3: &S3Options) -> Result<BlobStore, BlobError> {
         let local = LocalFileSystem::new_with_prefix(path)
             .map_err(|e| BlobError::Config(format!("cannot open blob folder '{path}': {e}")))?
             .with_fsync(true);
-        return Ok(BlobStore::on_local(local));
+        let root = std::fs::canonicalize(path)
+            .map_err(|e| BlobError::Config(format!("cannot open blob folder '{path}': {e}")))?;
+        return Ok(BlobStore::on_local(local, root));
     }
     let Some(rest) = url.strip_prefix("s3://") else {
         return Err(BlobError::Config(format!("unsupported blob URL '{url}' (use file:// or s3://)")));

@@ -89,9 +89,11 @@ impl From<BlobError> for RegistryError {
             BlobError::SizeMismatch { expected, actual } => Self::SizeMismatch { expected, actual },
             BlobError::RangeNotSatisfiable { size } => Self::RangeNotSatisfiable { size },
             BlobError::Body(source) => Self::BodyInterrupted(source.to_string()),
-            e @ (BlobError::Corrupt { .. } | BlobError::Store(_) | BlobError::Config(_)) => {
-                Self::Internal(Box::new(e))
-            }
+            BlobError::Busy(_) => Self::Unavailable("another request is still writing to this upload; retry"),
+            e @ (BlobError::Corrupt { .. }
+            | BlobError::Store(_)
+            | BlobError::Config(_)
+            | BlobError::Io(_)) => Self::Internal(Box::new(e)),
         }
     }
 }

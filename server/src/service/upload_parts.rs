@@ -32,7 +32,7 @@ impl Registry {
         S: Stream<Item = Result<Bytes, E>> + Unpin,
         E: std::error::Error + Send + Sync + 'static,
     {
-        let s = self.live_upload(id, Some(number)).await?;
+        let (s, _lock) = self.locked_upload(id, Some(number)).await?;
         let Some(len) = s.layout().part_len(number) else {
             return Err(RegistryError::Invalid {
                 code: "invalid_part",

@@ -22,7 +22,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use modelreg_api::{Digest, MAX_PART_SIZE, MAX_UPLOAD_PARTS, PartLayout};
 
 use super::{Registry, RegistryError};
-use crate::blob::{RunningHash, UploadTarget};
+use crate::blob::{RunningHash, UploadLock, UploadTarget};
 use crate::store::{NewUpload, UploadPhase, UploadRecord};
 
 /// Session ids are `up_` and 32 lower-case hex digits (128 random bits).
@@ -81,7 +81,12 @@ fn is_session_id(id: &str) -> bool {
 }
 
 pub(super) fn target(s: &UploadRecord) -> UploadTarget {
-    UploadTarget { session: s.id.clone(), digest: s.digest, backend_upload_id: s.backend_upload_id.clone() }
+    UploadTarget {
+        session: s.id.clone(),
+        digest: s.digest,
+        backend_upload_id: s.backend_upload_id.clone(),
+        part_size: s.part_size,
+    }
 }
 
 impl Registry {
@@ -122,7 +127,12 @@ impl Registry {
             expires_at: created_at + self.uploads.session_ttl,
         };
         if let Err(e) = self.meta.create_upload(&new).await {
-            let t = UploadTarget { session: id, digest, backend_upload_id: new.backend_upload_id };
+            let t = UploadTarget {
+                session: id,
+                digest,
+                backend_upload_id: new.backend_upload_id,
+                part_size: new.part_size,
+            };
             if let Err(abort) = self.blobs.abort_upload(&t).await {
                 tracing::warn!(upload.id = %t.session, error = %abort, "could not abort an unrecorded upload");
             }
@@ -160,6 +170,22 @@ impl Registry {
         }
     }
 
+    /// A live session read while holding its write lock (where the backend has one), so
+    /// that no other request writes to it until the lock is dropped.
+    pub(super) async fn locked_upload(
+        &self,
+        id: &str,
+        only_part: Option<u32>,
+    ) -> Result<(UploadRecord, UploadLock), RegistryError> {
+        let s = self.live_upload(id, only_part).await?;
+        let lock = self.blobs.lock_upload(&target(&s)).await?;
+        if lock.excludes() {
+            // What it was before the wait may be stale.
+            return Ok((self.live_upload(id, only_part).await?, lock));
+        }
+        Ok((s, lock))
+    }
+
     /// The session and the parts the server holds.
     pub async fn upload_status(&self, id: &str) -> Result<UploadRecord, RegistryError> {
         self.live_upload(id, None).await
@@ -168,7 +194,7 @@ impl Registry {
     /// Publishes the blob once every part is stored and the whole hashes to the declared
     /// digest; on a mismatch the session is aborted and nothing becomes visible.
     pub async fn complete_upload(&self, id: &str) -> Result<UploadCompleted, RegistryError> {
-        let s = self.live_upload(id, None).await?;
+        let (s, _lock) = self.locked_upload(id, None).await?;
         let done = |created| UploadCompleted { digest: s.digest, size: s.size, created };
         if s.phase == UploadPhase::Complete {
             return Ok(done(false));
@@ -264,6 +290,8 @@ impl Registry {
                         session: s.id.clone(),
                         digest: s.digest,
                         backend_upload_id: s.backend_upload_id.clone(),
+                        // Aborting places no part.
+                        part_size: 0,
                     };
                     if let Err(e) = self.blobs.abort_upload(&t).await {
                         tracing::warn!(upload.id = %s.id, error = %e, "could not abort a stale upload");
