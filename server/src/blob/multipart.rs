@@ -23,7 +23,7 @@ use object_store::{MultipartUpload, ObjectStore, ObjectStoreExt, PutPayload};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::local::{FileWriter, LocalUploads, UploadLock};
-use super::{BlobError, BlobStore, RunningHash, Sha256Hasher, key_for, staged};
+use super::{BlobError, BlobStore, RunningHash, key_for, staged};
 
 /// Bytes of S3 parts held in memory at once, over all requests (a part must be whole before
 /// `put_part`); further parts wait for room. In MiB.
@@ -63,10 +63,8 @@ pub struct UploadTarget {
 /// Dropping it discards them.
 pub struct ReceivedPart {
     pub number: u32,
-    /// sha256 of this part alone.
-    pub sha256: Digest,
-    /// The running hash of the blob, continued through this part (if one was given).
-    pub running: Option<RunningHash>,
+    /// The running hash it was given, continued through this part.
+    pub running: RunningHash,
     held: Held,
 }
 
@@ -159,8 +157,8 @@ impl BlobStore {
         }
     }
 
-    /// Receives part `number` of exactly `len` bytes, hashing it alone and, if `running` is
-    /// given, as the continuation of the blob. The bytes are held (in memory for S3, in a
+    /// Receives part `number` of exactly `len` bytes, hashing it as the continuation of
+    /// `running` (the blob's prefix before it). The bytes are held (in memory for S3, in a
     /// temporary object for staged stores) until [`BlobStore::store_part`]; on a local folder
     /// they are written at the part's offset at once (the caller holds the session's lock).
     pub async fn receive_part<S, E>(
@@ -168,7 +166,7 @@ impl BlobStore {
         target: &UploadTarget,
         number: u32,
         len: u64,
-        mut running: Option<RunningHash>,
+        mut running: RunningHash,
         body: S,
     ) -> Result<ReceivedPart, BlobError>
     where
@@ -176,17 +174,13 @@ impl BlobStore {
         E: std::error::Error + Send + Sync + 'static,
     {
         let mut body = body.map_err(|e| BlobError::Body(Box::new(e)));
-        let mut part_hash = Sha256Hasher::new();
         let mut seen = 0u64;
         let mut count = |chunk: &[u8]| {
             seen += chunk.len() as u64;
             if seen > len {
                 return Err(BlobError::SizeMismatch { expected: len, actual: seen });
             }
-            part_hash.update(chunk);
-            if let Some(r) = running.as_mut() {
-                r.update(chunk);
-            }
+            running.update(chunk);
             Ok(())
         };
         let mut held = match &self.uploads {
@@ -226,17 +220,17 @@ impl BlobStore {
             writer.finish().await?;
             held = Held::Written;
         }
-        Ok(ReceivedPart { number, sha256: part_hash.finish(), running, held })
+        Ok(ReceivedPart { number, running, held })
     }
 
-    /// Hashes a repeated part without keeping it, to compare with the one already stored.
-    pub async fn hash_part<S, E>(&self, len: u64, body: S) -> Result<Digest, BlobError>
+    /// Hashes a repeated part on from `running` without keeping it, to compare with the one
+    /// already stored.
+    pub async fn hash_part<S, E>(&self, len: u64, mut hash: RunningHash, body: S) -> Result<Digest, BlobError>
     where
         S: Stream<Item = Result<Bytes, E>> + Unpin,
         E: std::error::Error + Send + Sync + 'static,
     {
         let mut body = body.map_err(|e| BlobError::Body(Box::new(e)));
-        let mut hash = Sha256Hasher::new();
         let mut seen = 0u64;
         while let Some(chunk) = body.next().await {
             let chunk = chunk?;

@@ -1,7 +1,9 @@
 //! Taking one part of an upload session. The next part of the hashed prefix is streamed
-//! through the running hash and held; the advanced hash state is committed with a
+//! through the running hash (once: its record is the digest of the prefix through it, and
+//! the state before it) and held; the advanced hash state is committed with a
 //! compare-and-set; only then do its bytes go to the backend. A part that was hashed before
-//! is hashed again and must match, so every byte the backend holds went into the digest.
+//! is hashed again from its recorded state and must give the same prefix digest, so every
+//! byte the backend holds went into the blob's digest.
 
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
@@ -53,17 +55,23 @@ impl Registry {
         let accepted = PartAccepted { part: number, size: len };
         let target = target(&s);
         if let Some(known) = s.part(number) {
-            // A repeat (a retry, or another replica's request): it must be the same bytes.
+            // A repeat (a retry, or another replica's request): it must be the same bytes,
+            // hashed on from the state before the part (from nothing for a part recorded
+            // by an earlier version, whose digest is of the part alone).
+            let before = match &known.state_before {
+                Some(state) => resume(state)?,
+                None => RunningHash::new(),
+            };
             if known.content_id.is_some() || s.phase == UploadPhase::Complete {
-                let sha256 = self.blobs.hash_part(len, body).await?;
+                let sha256 = self.blobs.hash_part(len, before, body).await?;
                 return if sha256 == known.sha256 {
                     Ok(accepted)
                 } else {
                     Err(RegistryError::PartConflict { part: number })
                 };
             }
-            let received = self.blobs.receive_part(&target, number, len, None, body).await?;
-            if received.sha256 != known.sha256 {
+            let received = self.blobs.receive_part(&target, number, len, before, body).await?;
+            if received.running.clone().finish() != known.sha256 {
                 return Err(RegistryError::PartConflict { part: number });
             }
             self.store_part(&s, &target, received).await?;
@@ -78,13 +86,14 @@ impl Registry {
             }
             return Err(RegistryError::PartOutOfOrder { part: number, next });
         }
-        let running = RunningHash::resume(&s.hash_state).map_err(|e| RegistryError::Internal(Box::new(e)))?;
-        let received = self.blobs.receive_part(&target, number, len, Some(running), body).await?;
+        let received = self.blobs.receive_part(&target, number, len, resume(&s.hash_state)?, body).await?;
+        let sha256 = received.running.clone().finish();
         let hashed = HashedPart {
             number,
             size: len,
-            sha256: received.sha256,
-            hash_state: received.running.as_ref().map(RunningHash::save).unwrap_or_default(),
+            sha256,
+            state_before: s.hash_state.clone(),
+            hash_state: received.running.save(),
             expires_at: now() + self.uploads.session_ttl,
         };
         if let Err(PrefixMoved) = self.meta.record_hashed_part(&s.id, &hashed).await? {
@@ -92,7 +101,7 @@ impl Registry {
             // the same bytes, in which case storing them again is harmless.
             let now = self.live_upload(id, Some(number)).await?;
             match now.part(number) {
-                Some(known) if known.sha256 != received.sha256 => {
+                Some(known) if known.sha256 != sha256 => {
                     return Err(RegistryError::PartConflict { part: number });
                 }
                 Some(known) if known.content_id.is_some() => return Ok(accepted),
@@ -122,6 +131,10 @@ impl Registry {
         tracing::debug!(upload.id = %s.id, upload.part = number, "upload part stored");
         Ok(())
     }
+}
+
+fn resume(state: &[u8]) -> Result<RunningHash, RegistryError> {
+    RunningHash::resume(state).map_err(|e| RegistryError::Internal(Box::new(e)))
 }
 
 async fn drain<S, E>(mut body: S) -> Result<(), RegistryError>

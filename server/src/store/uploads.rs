@@ -57,8 +57,11 @@ pub struct UploadPartRecord {
     /// 1-based.
     pub number: u32,
     pub size: u64,
-    /// sha256 of this part alone: a repeated part must match it.
+    /// sha256 of the blob's prefix through this part (of this part alone when
+    /// `state_before` is `None`, as recorded by earlier versions): a repeat must match it.
     pub sha256: Digest,
+    /// The running sha256 state before this part, from which a repeat is hashed.
+    pub state_before: Option<Vec<u8>>,
     /// The backend's id of the stored part (S3 ETag); `None` until the bytes are stored.
     pub content_id: Option<String>,
 }
@@ -101,8 +104,11 @@ impl UploadRecord {
 pub struct HashedPart {
     pub number: u32,
     pub size: u64,
+    /// sha256 of the blob's prefix through this part.
     pub sha256: Digest,
-    /// The running state after this part.
+    /// The running state before this part (kept with the part, to check a repeat).
+    pub state_before: Vec<u8>,
+    /// The running state after this part (kept with the session).
     pub hash_state: Vec<u8>,
     /// Progress extends the session's life.
     pub expires_at: DateTime<Utc>,

@@ -25,6 +25,7 @@ struct SessionPartRow {
     part_number: Option<i64>,
     part_bytes: Option<i64>,
     part_sha256: Option<String>,
+    part_state_before: Option<Vec<u8>>,
     part_content_id: Option<String>,
 }
 
@@ -40,7 +41,7 @@ struct ExpiredRow {
 const SELECT_SESSION: &str = "SELECT s.id, s.digest, s.size_bytes, s.part_size, s.part_count,
         s.backend_upload_id, s.hashed_parts, s.hash_state, s.state, s.created_at, s.expires_at,
         p.part_number, p.size_bytes AS part_bytes, p.sha256 AS part_sha256,
-        p.content_id AS part_content_id
+        p.state_before AS part_state_before, p.content_id AS part_content_id
      FROM upload_sessions s
      LEFT JOIN upload_parts p ON p.session_id = s.id AND ($2 IS NULL OR p.part_number = $2)
      WHERE s.id = $1
@@ -77,6 +78,7 @@ fn upload_record(rows: Vec<SessionPartRow>) -> Result<Option<UploadRecord>, Stor
             number: to_u32("part_number", number)?,
             size: to_u64("part size", size)?,
             sha256: parse_stored("part sha256", &sha256)?,
+            state_before: row.part_state_before,
             content_id: row.part_content_id,
         });
     }
@@ -157,13 +159,14 @@ macro_rules! impl_upload_store {
                     return Ok(Err($crate::store::PrefixMoved));
                 }
                 sqlx::query::<$db>(
-                    "INSERT INTO upload_parts (session_id, part_number, size_bytes, sha256, content_id)
-                     VALUES ($1, $2, $3, $4, NULL)",
+                    "INSERT INTO upload_parts (session_id, part_number, size_bytes, sha256, state_before, content_id)
+                     VALUES ($1, $2, $3, $4, $5, NULL)",
                 )
                 .bind(id)
                 .bind(i64::from(part.number))
                 .bind(to_i64(part.size)?)
                 .bind(part.sha256.to_string())
+                .bind(&part.state_before)
                 .execute(&mut *tx)
                 .await
                 .map_err(db_err)?;

@@ -36,6 +36,7 @@ fn hashed(number: u32, expires_at: DateTime<Utc>) -> HashedPart {
         number,
         size: 5 << 20,
         sha256: digest_of(&number.to_le_bytes()),
+        state_before: vec![u8::try_from(number - 1).unwrap(); 105],
         hash_state: vec![u8::try_from(number).unwrap(); 105],
         expires_at,
     }
@@ -61,6 +62,7 @@ async fn a_session_round_trips_with_its_parts(store: Arc<dyn MetadataStore>) {
     assert_eq!(s.parts.iter().map(|p| p.number).collect::<Vec<_>>(), [1, 2]);
     assert_eq!(s.stored_parts(), [2]);
     assert_eq!(s.part(1).unwrap().sha256, digest_of(&1u32.to_le_bytes()));
+    assert_eq!(s.part(1).unwrap().state_before.as_deref(), Some(&[0u8; 105][..]));
     assert_eq!(s.part(2).unwrap().content_id.as_deref(), Some("\"etag-2\""));
 
     let one = store.get_upload("up_a", Some(2)).await.unwrap().unwrap();
