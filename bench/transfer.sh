@@ -169,7 +169,7 @@ four() {
   local started pids=() i rss=0 r
   started=$(date +%s.%N)
   for i in 1 2 3 4; do
-    MODELREG_CACHE_DIR="$work/cache-four-$i" timeout "$step_timeout" /usr/bin/time -f '%M' -o "$work/four-$i.time" \
+    MODELREG_CACHE_DIR="$work/cache-$backend-four-$1-$i" timeout "$step_timeout" /usr/bin/time -f '%M' -o "$work/four-$i.time" \
       "$bin/modelreg" -q "${@//\{\}/$i}" >/dev/null &
     pids+=($!)
   done

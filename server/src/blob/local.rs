@@ -14,6 +14,12 @@
 //!   process but not the machine, so completion skips the second hash only when every part
 //!   was written during the current boot of this machine; otherwise it hashes the file once
 //!   more before renaming it into place.
+//!
+//! A large blob sent in one `PUT` takes the same road: it is written to
+//! `uploads/put_<random>/data` while it is hashed, then synced and renamed if the digest
+//! matches. In both cases a second thread asks the kernel to write the file back to the disk
+//! while bytes still arrive (`fdatasync` after every few MiB), so that the final sync finds
+//! little left to do and the disk works while the network does.
 
 use std::fs::{File, OpenOptions};
 use std::io::Read;
@@ -22,11 +28,13 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use futures_util::{Stream, StreamExt};
 use modelreg_api::Digest;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use super::{BlobError, Sha256Hasher, UploadTarget, key_for};
+use super::staged::Pieces;
+use super::{BlobError, Sha256Hasher, SizedHash, UploadTarget, key_for};
 
 /// Chunks queued for the writer thread (each about 1 MiB): enough to keep the disk busy
 /// while the request's task hashes, few enough to bound memory.
@@ -36,6 +44,10 @@ const LOCK_WAIT: Duration = Duration::from_secs(30);
 const LOCK_POLL: Duration = Duration::from_millis(20);
 /// Read size of the hash at completion when parts come from an earlier boot.
 const VERIFY_CHUNK: usize = 1 << 20;
+/// Written bytes after which the syncing thread is woken.
+const SYNC_EVERY: u64 = 16 << 20;
+/// Prefix of the folders of single-`PUT` writes under `uploads/`.
+const PUT_PREFIX: &str = "put_";
 
 /// Where local sessions keep their files, and the boot this process runs in.
 pub(super) struct LocalUploads {
@@ -111,6 +123,47 @@ impl LocalUploads {
         Ok(FileWriter::start(file, offset))
     }
 
+    /// Writes a blob of `size` bytes sent in one piece, hashing it on the way; it becomes
+    /// visible at its key only if size and digest match. On any failure, or if the caller
+    /// drops this future, the partial file is removed.
+    pub(super) async fn put<S>(&self, digest: &Digest, size: u64, mut body: S) -> Result<(), BlobError>
+    where
+        S: Stream<Item = Result<Bytes, BlobError>> + Unpin,
+    {
+        let mut random = [0u8; 16];
+        getrandom::fill(&mut random).map_err(|e| BlobError::Io(std::io::Error::other(e.to_string())))?;
+        let dir = self.root.join("uploads").join(format!("{PUT_PREFIX}{}", hex::encode(random)));
+        let cleanup = RemoveOnDrop(Some(dir.clone()));
+        let data = dir.join("data");
+        let file = {
+            let data = data.clone();
+            blocking(move || {
+                std::fs::create_dir_all(&dir)?;
+                OpenOptions::new().create_new(true).write(true).open(&data)
+            })
+            .await?
+        };
+        let mut writer = FileWriter::start(file, 0);
+        let mut check = SizedHash::new(size);
+        let mut pieces = Pieces::default();
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk?;
+            check.update(&chunk)?;
+            for piece in pieces.push(&chunk) {
+                writer.write(piece).await?;
+            }
+        }
+        if let Some(piece) = pieces.finish() {
+            writer.write(piece).await?;
+        }
+        check.finish(digest)?;
+        writer.finish().await?;
+        let dest = self.root.join(key_for(digest).as_ref());
+        blocking(move || publish(&File::open(&data)?, &data, &dest)).await?;
+        drop(cleanup);
+        Ok(())
+    }
+
     /// Moves the session's file to the blob's key: hashed again first unless every part
     /// (`content_ids`) was written during this boot, then synced and renamed.
     pub(super) async fn complete(
@@ -137,11 +190,7 @@ impl LocalUploads {
                     return Err(BlobError::DigestMismatch { expected: digest, actual });
                 }
             }
-            file.sync_all()?;
-            let parent = dest.parent().expect("blob keys have folders");
-            std::fs::create_dir_all(parent)?;
-            std::fs::rename(&data, &dest)?;
-            File::open(parent)?.sync_all()?;
+            publish(&file, &data, &dest)?;
             if let Err(e) = std::fs::remove_dir_all(&dir) {
                 tracing::warn!(path = %dir.display(), error = %e, "could not remove an upload's folder");
             }
@@ -157,6 +206,35 @@ impl LocalUploads {
             Ok(()) => Ok::<_, BlobError>(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
             Err(e) => Err(e.into()),
+        })
+        .await
+    }
+
+    /// Removes the folders of single-`PUT` writes last touched before `cutoff` (left by a
+    /// server that stopped mid-write). Returns how many it removed.
+    pub(super) async fn sweep_puts(&self, cutoff: std::time::SystemTime) -> Result<usize, BlobError> {
+        let uploads = self.root.join("uploads");
+        blocking(move || {
+            let entries = match std::fs::read_dir(&uploads) {
+                Ok(entries) => entries,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok::<_, BlobError>(0),
+                Err(e) => return Err(e.into()),
+            };
+            let mut removed = 0;
+            for entry in entries {
+                let entry = entry?;
+                if !entry.file_name().to_string_lossy().starts_with(PUT_PREFIX) {
+                    continue;
+                }
+                let touched = std::fs::metadata(entry.path().join("data"))
+                    .or_else(|_| entry.metadata())
+                    .and_then(|m| m.modified())?;
+                if touched < cutoff {
+                    std::fs::remove_dir_all(entry.path())?;
+                    removed += 1;
+                }
+            }
+            Ok(removed)
         })
         .await
     }
@@ -182,9 +260,42 @@ impl LocalUploads {
     }
 }
 
+/// Syncs `file`, renames `data` to `dest` (creating its folders) and syncs that folder: from
+/// then on the blob is durable at its key.
+fn publish(file: &File, data: &Path, dest: &Path) -> Result<(), BlobError> {
+    file.sync_all()?;
+    let parent = dest.parent().expect("blob keys have folders");
+    std::fs::create_dir_all(parent)?;
+    std::fs::rename(data, dest)?;
+    File::open(parent)?.sync_all()?;
+    Ok(())
+}
+
+/// Removes a write's folder unless disarmed (by taking the path).
+struct RemoveOnDrop(Option<PathBuf>);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let Some(dir) = self.0.take() else { return };
+        // After a publish the folder holds nothing but is still there: remove it either way.
+        let remove = move || {
+            if let Err(e) = std::fs::remove_dir_all(&dir)
+                && e.kind() != std::io::ErrorKind::NotFound
+            {
+                tracing::warn!(path = %dir.display(), error = %e, "could not remove a write's folder");
+            }
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(rt) => drop(rt.spawn_blocking(remove)),
+            Err(_) => remove(),
+        }
+    }
+}
+
 /// Writes chunks at increasing offsets of a file on a blocking thread, so that hashing (on
-/// the caller's task) and the disk work at the same time. Dropping it stops after the
-/// queued chunks.
+/// the caller's task) and the disk work at the same time, while a second thread syncs what
+/// is written every [`SYNC_EVERY`] bytes so that the disk keeps up. Dropping it stops after
+/// the queued chunks.
 pub(super) struct FileWriter {
     chunks: Option<mpsc::Sender<Bytes>>,
     thread: JoinHandle<std::io::Result<()>>,
@@ -193,11 +304,27 @@ pub(super) struct FileWriter {
 impl FileWriter {
     fn start(file: File, offset: u64) -> Self {
         let (chunks, mut queue) = mpsc::channel::<Bytes>(WRITES_IN_FLIGHT);
+        // At most one wake-up pending: a sync already asked for covers later writes too.
+        let (wake, wakes) = std::sync::mpsc::sync_channel::<()>(1);
+        if let Ok(syncing) = file.try_clone() {
+            // Best effort (the final sync is the one that counts); it ends with the writer.
+            drop(tokio::task::spawn_blocking(move || {
+                while wakes.recv().is_ok() {
+                    let _ = syncing.sync_data();
+                }
+            }));
+        }
         let thread = tokio::task::spawn_blocking(move || {
             let mut at = offset;
+            let mut unsynced = 0;
             while let Some(chunk) = queue.blocking_recv() {
                 file.write_all_at(&chunk, at)?;
                 at += chunk.len() as u64;
+                unsynced += chunk.len() as u64;
+                if unsynced >= SYNC_EVERY {
+                    let _ = wake.try_send(());
+                    unsynced = 0;
+                }
             }
             Ok(())
         });
@@ -319,6 +446,54 @@ mod tests {
         uploads.discard(&t.session).await.unwrap();
         uploads.discard(&t.session).await.unwrap();
         assert!(uploads.sessions().await.unwrap().is_empty());
+    }
+
+    fn body(parts: &[&'static [u8]]) -> impl Stream<Item = Result<Bytes, BlobError>> + Unpin {
+        futures_util::stream::iter(parts.iter().map(|p| Ok(Bytes::from_static(p))).collect::<Vec<_>>())
+    }
+
+    fn leftovers(root: &Path) -> usize {
+        std::fs::read_dir(root.join("uploads")).map_or(0, |d| d.count())
+    }
+
+    #[tokio::test]
+    async fn a_put_is_visible_only_when_its_digest_matches_and_leaves_no_partial_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let uploads = LocalUploads::new(dir.path().to_owned());
+        let good = digest_of(b"hello world");
+        uploads.put(&good, 11, body(&[b"hello ", b"world"])).await.unwrap();
+        assert_eq!(std::fs::read(dir.path().join(key_for(&good).as_ref())).unwrap(), b"hello world");
+
+        let claimed = digest_of(b"something else");
+        let err = uploads.put(&claimed, 11, body(&[b"hello ", b"world"])).await.unwrap_err();
+        assert!(matches!(err, BlobError::DigestMismatch { .. }), "{err}");
+        let err = uploads.put(&good, 12, body(&[b"hello ", b"world"])).await.unwrap_err();
+        assert!(matches!(err, BlobError::SizeMismatch { .. }), "{err}");
+        assert!(!dir.path().join(key_for(&claimed).as_ref()).exists());
+        // The folders of failed writes are removed on a blocking thread: give it a moment.
+        for _ in 0..100 {
+            if leftovers(dir.path()) == 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(leftovers(dir.path()), 0);
+    }
+
+    #[tokio::test]
+    async fn abandoned_put_folders_are_swept_after_the_cutoff_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let uploads = LocalUploads::new(dir.path().to_owned());
+        let stale = dir.path().join("uploads/put_0123");
+        std::fs::create_dir_all(&stale).unwrap();
+        std::fs::write(stale.join("data"), b"partial").unwrap();
+        std::fs::create_dir_all(dir.path().join("uploads/up_session")).unwrap();
+        let before = std::time::SystemTime::now() - Duration::from_secs(60);
+        assert_eq!(uploads.sweep_puts(before).await.unwrap(), 0);
+        let after = std::time::SystemTime::now() + Duration::from_secs(60);
+        assert_eq!(uploads.sweep_puts(after).await.unwrap(), 1);
+        assert!(!stale.exists());
+        assert!(dir.path().join("uploads/up_session").exists(), "sessions are not the sweep's business");
     }
 
     #[tokio::test]

@@ -147,6 +147,8 @@ impl BlobStore {
         let body = body.map_err(|e| BlobError::Body(Box::new(e)));
         if size <= SINGLE_PUT_MAX {
             self.put_small(digest, size, body).await
+        } else if let multipart::UploadBackend::Local(local) = &self.uploads {
+            local.put(digest, size, body).await
         } else {
             self.put_multipart(digest, size, body).await
         }
@@ -289,18 +291,18 @@ fn read_stream(got: object_store::GetResult) -> BoxStream<'static, Result<Bytes,
 }
 
 /// Counts and hashes incoming bytes, refusing more than declared as soon as they arrive.
-struct SizedHash {
+pub(super) struct SizedHash {
     hasher: Sha256Hasher,
     declared: u64,
     seen: u64,
 }
 
 impl SizedHash {
-    fn new(declared: u64) -> Self {
+    pub(super) fn new(declared: u64) -> Self {
         Self { hasher: Sha256Hasher::new(), declared, seen: 0 }
     }
 
-    fn update(&mut self, chunk: &[u8]) -> Result<(), BlobError> {
+    pub(super) fn update(&mut self, chunk: &[u8]) -> Result<(), BlobError> {
         self.seen += chunk.len() as u64;
         if self.seen > self.declared {
             return Err(BlobError::SizeMismatch { expected: self.declared, actual: self.seen });
@@ -309,7 +311,7 @@ impl SizedHash {
         Ok(())
     }
 
-    fn finish(self, expected: &Digest) -> Result<(), BlobError> {
+    pub(super) fn finish(self, expected: &Digest) -> Result<(), BlobError> {
         if self.seen != self.declared {
             return Err(BlobError::SizeMismatch { expected: self.declared, actual: self.seen });
         }

@@ -322,6 +322,15 @@ impl BlobStore {
         Ok(listed.common_prefixes.iter().filter_map(|p| p.filename().map(str::to_owned)).collect())
     }
 
+    /// Removes what single-`PUT` writes interrupted before `cutoff` left behind (a local
+    /// folder's partial files; other stores clean up after themselves). Returns how many.
+    pub async fn sweep_abandoned_puts(&self, cutoff: std::time::SystemTime) -> Result<usize, BlobError> {
+        match &self.uploads {
+            UploadBackend::Local(local) => local.sweep_puts(cutoff).await,
+            UploadBackend::S3(_) | UploadBackend::Staged(_) => Ok(0),
+        }
+    }
+
     /// Removes the staged parts of a session no row describes any more.
     pub async fn discard_staged(&self, session: &str) -> Result<(), BlobError> {
         match &self.uploads {

@@ -307,6 +307,12 @@ impl Registry {
                 self.blobs.discard_staged(&id).await?;
             }
         }
+        // A PUT untouched for a session's lifetime is long dead.
+        let cutoff = std::time::SystemTime::from(now) - self.uploads.session_ttl;
+        let swept = self.blobs.sweep_abandoned_puts(cutoff).await?;
+        if swept > 0 {
+            tracing::info!(count = swept, "abandoned blob writes removed");
+        }
         if removed > 0 {
             tracing::info!(count = removed, "stale upload sessions removed");
         }
