@@ -65,7 +65,7 @@ macro_rules! impl_metadata_store {
                 // Of concurrent inserts of one (model, version), the losers wait for the winner's
                 // commit and then see the conflict: exactly one publish creates the version.
                 let doc = SearchDoc::build(&new.model, &new.manifest, &new.facts);
-                let inserted: Option<(i64,)> = search_write::insert_version::<$db>(model_id, new, &doc)?
+                let inserted: Option<(i64,)> = search_write::insert_version::<$db>(model_id, new, &doc, $dialect)?
                     .build_query_as()
                     .fetch_optional(&mut *tx)
                     .await
@@ -185,20 +185,38 @@ macro_rules! impl_metadata_store {
                     lookup::build::<$db>(q, cursor, $dialect, strategy, window)
                 };
                 let limit = usize::try_from(q.limit).unwrap_or(usize::MAX);
-                match strategy {
-                    Strategy::Auto if lookup::can_walk(q) => {
-                        let walked: Vec<LookupHit> = run(Strategy::Walk, Some(lookup::WALK_WINDOW))
-                            .build_query_as()
-                            .fetch_all(&self.pool)
-                            .await
-                            .map_err(db_err)?;
-                        if walked.len() > limit {
-                            return Ok(walked);
-                        }
-                        run(Strategy::Scan, None).build_query_as().fetch_all(&self.pool).await.map_err(db_err)
+                // A bounded walk that fills the page is the answer; otherwise few rows match,
+                // and a scan collects them. A short walk goes first, and the walk goes on
+                // through the rest of the window only if the short walk's rate of matches
+                // would fill the page there.
+                if strategy == Strategy::Auto
+                    && let Some((bounded, window)) = lookup::bounded_walk(q)
+                {
+                    let short = window / lookup::SHORT_WINDOW_DIVISOR;
+                    let mut walked: Vec<LookupHit> = run(bounded, Some(lookup::Window { skip: 0, take: short }))
+                        .build_query_as()
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(db_err)?;
+                    if walked.len() <= limit
+                        && walked.len().saturating_mul(lookup::SHORT_WINDOW_DIVISOR as usize) > limit
+                    {
+                        // Every hit of the rest comes after every hit of the short walk.
+                        let rest: Vec<LookupHit> =
+                            run(bounded, Some(lookup::Window { skip: short, take: window - short }))
+                                .build_query_as()
+                                .fetch_all(&self.pool)
+                                .await
+                                .map_err(db_err)?;
+                        walked.extend(rest);
                     }
-                    other => run(other, None).build_query_as().fetch_all(&self.pool).await.map_err(db_err),
+                    if walked.len() > limit {
+                        walked.truncate(limit + 1);
+                        return Ok(walked);
+                    }
                 }
+                let strategy = if strategy == Strategy::Auto { Strategy::Scan } else { strategy };
+                run(strategy, None).build_query_as().fetch_all(&self.pool).await.map_err(db_err)
             }
 
             async fn list_derivatives(&self, name: &ModelName) -> Result<Vec<DerivativeRecord>, StoreError> {

@@ -1,12 +1,13 @@
 //! The lookup query, written once for both dialects with sqlx's `QueryBuilder` (which
-//! writes each dialect's placeholders): filters over typed columns and join tables, the
-//! best matching version per model, keyset paging on (sort key, version id).
+//! writes each dialect's placeholders): the best matching version per model by one of three
+//! strategies, ordering with missing values last, keyset paging on (sort key, version id).
+//! The filter clauses themselves live in `lookup_filters`.
 
 use modelreg_api::{LookupQuery, Order, SortKey, VersionsMode};
 use serde::{Deserialize, Serialize};
 use sqlx::{Database, Encode, QueryBuilder, Type};
 
-use super::search_doc::normalize_license_id;
+use super::lookup_filters::{push_filters, push_visible};
 
 /// Which SQL dialect a query is for (only collation differs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,10 +16,6 @@ pub(super) enum Dialect {
     Sqlite,
 }
 
-/// Null numeric sort keys sort last in both directions.
-const NULL_LAST_ASC: i64 = i64::MAX;
-const NULL_LAST_DESC: i64 = -1;
-
 /// A position in a result list: the sort key and version id of the last row seen.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Cursor {
@@ -26,8 +23,9 @@ pub struct Cursor {
     sort: SortKey,
     #[serde(rename = "o")]
     order: Order,
+    /// `None` when the last row had no value for the sort key (such rows come last).
     #[serde(rename = "k")]
-    key: SortValue,
+    key: Option<SortValue>,
     #[serde(rename = "i")]
     id: i64,
 }
@@ -49,10 +47,20 @@ impl Cursor {
     /// Parses a client's cursor; it must belong to a query with the same sort and order.
     pub fn decode(raw: &str, q: &LookupQuery) -> Result<Self, String> {
         let bytes = hex::decode(raw).map_err(|_| "not a cursor this registry issued".to_owned())?;
-        let cursor: Self =
+        let mut cursor: Self =
             serde_json::from_slice(&bytes).map_err(|_| "not a cursor this registry issued".to_owned())?;
         if cursor.sort != q.sort || cursor.order != q.order {
             return Err("the cursor belongs to a query with another sort or order".into());
+        }
+        // Cursors issued before missing values were ordered natively carry a stand-in for
+        // them (i64::MAX ascending, -1 descending), a value no row of a nullable key has.
+        let stand_in = match &cursor.key {
+            Some(SortValue::Int(i)) => *i == i64::MAX || *i == -1,
+            Some(SortValue::Float(f)) => *f == i64::MAX as f64 || *f == -1.0,
+            _ => false,
+        };
+        if stand_in && sort_column(q.sort).is_some_and(|c| c.nullable) {
+            cursor.key = None;
         }
         Ok(cursor)
     }
@@ -60,7 +68,7 @@ impl Cursor {
     /// (namespace, name) of a cursor of the name sort.
     fn name_key(&self) -> (&str, &str) {
         let text = match &self.key {
-            SortValue::Text(t) => t.as_str(),
+            Some(SortValue::Text(t)) => t.as_str(),
             _ => "",
         };
         text.split_once('/').unwrap_or((text, ""))
@@ -68,15 +76,14 @@ impl Cursor {
 
     /// The cursor after `hit`.
     pub fn after(hit: &LookupHit, q: &LookupQuery) -> Self {
-        let null = if q.order == Order::Asc { NULL_LAST_ASC } else { NULL_LAST_DESC };
         let key = match q.sort {
-            SortKey::Name => SortValue::Text(format!("{}/{}", hit.namespace, hit.name)),
-            SortKey::Created => SortValue::Int(hit.created_ms),
-            SortKey::Updated => SortValue::Int(hit.published_ms),
-            SortKey::Parameters => SortValue::Int(hit.parameters.unwrap_or(null)),
-            SortKey::Size => SortValue::Int(hit.size_bytes),
-            SortKey::ContextLength => SortValue::Int(hit.context_length.unwrap_or(null)),
-            SortKey::Latency => SortValue::Float(hit.min_latency_ms.unwrap_or(null as f64)),
+            SortKey::Name => Some(SortValue::Text(format!("{}/{}", hit.namespace, hit.name))),
+            SortKey::Created => Some(SortValue::Int(hit.created_ms)),
+            SortKey::Updated => Some(SortValue::Int(hit.published_ms)),
+            SortKey::Parameters => hit.parameters.map(SortValue::Int),
+            SortKey::Size => Some(SortValue::Int(hit.size_bytes)),
+            SortKey::ContextLength => hit.context_length.map(SortValue::Int),
+            SortKey::Latency => hit.min_latency_ms.map(SortValue::Float),
         };
         Self { sort: q.sort, order: q.order, key, id: hit.id }
     }
@@ -110,56 +117,127 @@ const COLUMNS: &str = "v.id, m.namespace, m.name, v.version, v.digest, v.license
      v.task, v.modalities_json, v.languages_json, v.context_length, v.parameters, v.size_bytes, v.format, \
      v.description, v.published_ms, m.created_ms, v.min_latency_ms";
 
-/// How the best version of each model is found.
+/// How the best version of each model is found. Every strategy returns the same rows for
+/// any query; they differ in what the database has to read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Strategy {
-    /// Walk a window of models; if that does not fill the page, scan (what the registry does).
+    /// A bounded walk in sort order (`Walk` for the name sort, `Seek` for a sort on a version
+    /// column); if that does not fill the page, a scan. What the registry does.
     Auto,
     /// Walk models in name order, each with a correlated subquery over its versions in semver
-    /// order, and stop after a page: fast when many models match.
+    /// order: stops after a page for the name sort, so fast when many models match.
     Walk,
-    /// Collect every matching version and rank them per model: fast when few match, and the
-    /// only way for sorts on version columns.
+    /// Walk versions in sort-key order, keeping a version only if no higher release of its
+    /// model also matches: stops after a page for a sort on a version column (an index in
+    /// that order), so fast when many versions match.
+    Seek,
+    /// Collect every matching version and rank them per model: fast when few match.
     Scan,
 }
 
-/// How many models an automatic walk examines before it gives up and scans instead: a
-/// query matching at least about one model in 25 fills its page within this window, and one
-/// matching fewer has few enough matches to scan cheaply.
+/// How many models an automatic walk examines at most before it gives up and scans
+/// instead: a query matching at least about one model in 25 fills its page within this
+/// window, and one matching fewer has few enough matches to scan cheaply.
 pub(super) const WALK_WINDOW: i64 = 500;
 
-/// Whether the query can walk (only the default sort of the best mode can).
-pub(super) fn can_walk(q: &LookupQuery) -> bool {
-    q.versions == VersionsMode::Best && q.sort == SortKey::Name
+/// How many versions an automatic seek examines at most before it gives up and scans
+/// instead: about the same share of the registry as [`WALK_WINDOW`] at a few versions per
+/// model.
+pub(super) const SEEK_WINDOW: i64 = 2000;
+
+/// An automatic walk first examines this share of its window: a query whose matches are
+/// too rare there to fill the page within the whole window goes straight to the scan, so a
+/// selective query pays for a short walk only; otherwise the walk goes on with the rest.
+pub(super) const SHORT_WINDOW_DIVISOR: i64 = 5;
+
+/// Which rows after the cursor (models for `Walk`, versions for `Seek`) a bounded walk
+/// examines, in walk order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Window {
+    pub skip: i64,
+    pub take: i64,
 }
 
-fn push_visible<DB>(qb: &mut QueryBuilder<DB>, q: &LookupQuery, models: &str)
+/// The bounded strategy the automatic one tries first, with its whole window, if any fits:
+/// with `versions=all` every matching version is a hit, and a scan already reads them in
+/// the sort key's index order and stops after a page.
+pub(super) fn bounded_walk(q: &LookupQuery) -> Option<(Strategy, i64)> {
+    if q.versions != VersionsMode::Best {
+        return None;
+    }
+    match sort_column(q.sort) {
+        None => Some((Strategy::Walk, WALK_WINDOW)),
+        Some(c) if c.on_versions => Some((Strategy::Seek, SEEK_WINDOW)),
+        Some(_) => None,
+    }
+}
+
+/// The column a sort other than by name orders by (the version id breaks ties).
+struct SortColumn {
+    /// As named in both the result rows and its table.
+    name: &'static str,
+    /// Rows without a value come last in either direction.
+    nullable: bool,
+    /// A column of `versions` (else of `models`).
+    on_versions: bool,
+}
+
+fn sort_column(sort: SortKey) -> Option<SortColumn> {
+    let (name, nullable, on_versions) = match sort {
+        SortKey::Name => return None,
+        SortKey::Created => ("created_ms", false, false),
+        SortKey::Updated => ("published_ms", false, true),
+        SortKey::Parameters => ("parameters", true, true),
+        SortKey::Size => ("size_bytes", false, true),
+        SortKey::ContextLength => ("context_length", true, true),
+        SortKey::Latency => ("min_latency_ms", true, true),
+    };
+    Some(SortColumn { name, nullable, on_versions })
+}
+
+/// `ORDER BY` terms for a sort column: the indexes of migration 0007 have this order.
+fn order_terms(column: &SortColumn, prefix: &str, order: Order) -> String {
+    let dir = if order == Order::Asc { "ASC" } else { "DESC" };
+    let nulls = if column.nullable { " NULLS LAST" } else { "" };
+    format!("{prefix}{} {dir}{nulls}, {prefix}id {dir}", column.name)
+}
+
+/// ` AND` the rows after `cursor` in the order of [`order_terms`].
+fn push_after<DB>(qb: &mut QueryBuilder<DB>, column: &SortColumn, prefix: &str, order: Order, cursor: &Cursor)
 where
     DB: Database,
     for<'t> String: Encode<'t, DB> + Type<DB>,
+    for<'t> i64: Encode<'t, DB> + Type<DB>,
+    for<'t> f64: Encode<'t, DB> + Type<DB>,
 {
-    if !q.visible_namespaces.is_empty() {
-        qb.push(" AND (");
-        for (i, pattern) in q.visible_namespaces.iter().enumerate() {
-            if i > 0 {
-                qb.push(" OR ");
+    let cmp = if order == Order::Asc { ">" } else { "<" };
+    let col = format!("{prefix}{}", column.name);
+    match &cursor.key {
+        Some(key) => {
+            qb.push(format!(" AND (({col}, {prefix}id) {cmp} ("));
+            push_value(qb, key);
+            qb.push(", ").push_bind(cursor.id).push(")");
+            if column.nullable {
+                qb.push(format!(" OR {col} IS NULL"));
             }
-            let like = escape_like(pattern.as_str()).replace('*', "%");
-            qb.push(format!("{models}.namespace LIKE ")).push_bind(like).push(" ESCAPE '\\'");
+            qb.push(")");
         }
-        qb.push(")");
+        None => {
+            qb.push(format!(" AND {col} IS NULL AND {prefix}id {cmp} ")).push_bind(cursor.id);
+        }
     }
 }
 
 /// Builds the whole lookup statement; fetches `q.limit + 1` rows so the caller knows
-/// whether another page follows. With `Walk`, `window` bounds how many models (after the
-/// cursor) are examined; the result is then complete only if it filled the page.
+/// whether another page follows. `window` bounds which rows after the cursor a `Walk`
+/// (models, name sort) or a `Seek` (versions, sort on a version column) examines; the
+/// result is then complete only if it filled the page.
 pub(super) fn build<DB>(
     q: &LookupQuery,
     cursor: Option<&Cursor>,
     dialect: Dialect,
     strategy: Strategy,
-    window: Option<i64>,
+    window: Option<Window>,
 ) -> QueryBuilder<DB>
 where
     DB: Database,
@@ -173,6 +251,7 @@ where
         Dialect::Postgres => " COLLATE \"C\"",
         Dialect::Sqlite => "",
     };
+    let column = sort_column(q.sort);
     let mut qb = QueryBuilder::<DB>::new("SELECT * FROM (SELECT ");
     qb.push(COLUMNS);
     match (best, strategy) {
@@ -180,67 +259,104 @@ where
             // The model's versions in semver order (index versions_model_semver_idx): the
             // outer query walks models in name order and stops after a page.
             qb.push(", 1 AS best_rank FROM ");
-            if let Some(w) = window {
-                qb.push("(SELECT * FROM models mm WHERE mm.deleted_at IS NULL");
-                push_visible(&mut qb, q, "mm");
-                if let Some(cur) = cursor {
-                    let (ns, name) = cur.name_key();
-                    qb.push(format!(" AND (mm.namespace{collate}, mm.name{collate}) > ("));
-                    qb.push_bind(ns.to_owned()).push(", ").push_bind(name.to_owned()).push(")");
+            match window.filter(|_| column.is_none()) {
+                Some(w) => {
+                    qb.push("(SELECT * FROM models mm WHERE mm.deleted_at IS NULL");
+                    push_visible(&mut qb, q, "mm");
+                    if let Some(cur) = cursor {
+                        let (ns, name) = cur.name_key();
+                        qb.push(format!(" AND (mm.namespace{collate}, mm.name{collate}) > ("));
+                        qb.push_bind(ns.to_owned()).push(", ").push_bind(name.to_owned()).push(")");
+                    }
+                    qb.push(format!(" ORDER BY mm.namespace{collate}, mm.name{collate}"));
+                    push_window(&mut qb, w);
+                    qb.push(") m");
                 }
-                qb.push(format!(" ORDER BY mm.namespace{collate}, mm.name{collate} LIMIT "))
-                    .push_bind(w)
-                    .push(") m");
-            } else {
-                qb.push("models m");
+                None => {
+                    qb.push("models m");
+                }
             }
             qb.push(" JOIN versions v ON v.id = (SELECT f.id FROM versions f WHERE f.model_id = m.id AND f.prerelease = ''");
-            push_filters(&mut qb, q, "f");
+            push_filters(&mut qb, q, "f", dialect);
             qb.push(" ORDER BY f.major DESC, f.minor DESC, f.patch DESC LIMIT 1)");
+        }
+        (true, Strategy::Seek) => {
+            // Matching releases in sort order (the window reads an index of migration 0007),
+            // each kept only if it is its model's best match: the outer query stops after a
+            // page, probing each candidate's higher releases through versions_model_semver_idx.
+            qb.push(", 1 AS best_rank FROM ");
+            match (window, &column) {
+                (Some(w), Some(c)) if c.on_versions => {
+                    qb.push("(SELECT * FROM versions w WHERE w.prerelease = ''");
+                    if let Some(cur) = cursor {
+                        push_after(&mut qb, c, "w.", q.order, cur);
+                    }
+                    qb.push(format!(" ORDER BY {}", order_terms(c, "w.", q.order)));
+                    push_window(&mut qb, w);
+                    qb.push(") v");
+                }
+                _ => {
+                    qb.push("versions v");
+                }
+            }
+            qb.push(" JOIN models m ON m.id = v.model_id AND v.prerelease = ''");
+            push_filters(&mut qb, q, "v", dialect);
+            qb.push(
+                " AND NOT EXISTS (SELECT 1 FROM versions h WHERE h.model_id = v.model_id AND h.prerelease = '' \
+                 AND (h.major, h.minor, h.patch) > (v.major, v.minor, v.patch)",
+            );
+            push_filters(&mut qb, q, "h", dialect);
+            qb.push(")");
         }
         (true, Strategy::Scan | Strategy::Auto) => {
             qb.push(
                 ", ROW_NUMBER() OVER (PARTITION BY v.model_id ORDER BY v.major DESC, v.minor DESC, v.patch DESC) \
                  AS best_rank FROM models m JOIN versions v ON v.model_id = m.id AND v.prerelease = ''",
             );
-            push_filters(&mut qb, q, "v");
+            push_filters(&mut qb, q, "v", dialect);
         }
         (false, _) => {
             qb.push(", 1 AS best_rank FROM models m JOIN versions v ON v.model_id = m.id");
-            push_filters(&mut qb, q, "v");
+            push_filters(&mut qb, q, "v", dialect);
         }
     }
     qb.push(" WHERE m.deleted_at IS NULL");
     push_visible(&mut qb, q, "m");
     qb.push(") hits WHERE best_rank = 1");
 
-    let (cmp, dir) = if q.order == Order::Asc { (">", "ASC") } else { ("<", "DESC") };
-    if q.sort == SortKey::Name {
-        let c = collate;
-        if let Some(cur) = cursor {
-            let (ns, name) = cur.name_key();
-            qb.push(format!(" AND (namespace{c}, name{c}, id) {cmp} ("));
-            qb.push_bind(ns.to_owned())
-                .push(", ")
-                .push_bind(name.to_owned())
-                .push(", ")
-                .push_bind(cur.id)
-                .push(")");
+    match &column {
+        None => {
+            let (cmp, dir) = if q.order == Order::Asc { (">", "ASC") } else { ("<", "DESC") };
+            let c = collate;
+            if let Some(cur) = cursor {
+                let (ns, name) = cur.name_key();
+                qb.push(format!(" AND (namespace{c}, name{c}, id) {cmp} ("));
+                qb.push_bind(ns.to_owned())
+                    .push(", ")
+                    .push_bind(name.to_owned())
+                    .push(", ")
+                    .push_bind(cur.id)
+                    .push(")");
+            }
+            qb.push(format!(" ORDER BY namespace{c} {dir}, name{c} {dir}, id {dir}"));
         }
-        qb.push(format!(" ORDER BY namespace{c} {dir}, name{c} {dir}, id {dir} LIMIT "));
-    } else {
-        let key = sort_key(q);
-        if let Some(c) = cursor {
-            qb.push(" AND (").push(&key).push(format!(" {cmp} "));
-            push_value(&mut qb, &c.key);
-            qb.push(" OR (").push(&key).push(" = ");
-            push_value(&mut qb, &c.key);
-            qb.push(format!(" AND id {cmp} ")).push_bind(c.id).push("))");
+        Some(c) => {
+            if let Some(cur) = cursor {
+                push_after(&mut qb, c, "", q.order, cur);
+            }
+            qb.push(format!(" ORDER BY {}", order_terms(c, "", q.order)));
         }
-        qb.push(format!(" ORDER BY {key} {dir}, id {dir} LIMIT "));
     }
-    qb.push_bind(i64::from(q.limit) + 1);
+    qb.push(" LIMIT ").push_bind(i64::from(q.limit) + 1);
     qb
+}
+
+fn push_window<DB>(qb: &mut QueryBuilder<DB>, w: Window)
+where
+    DB: Database,
+    for<'t> i64: Encode<'t, DB> + Type<DB>,
+{
+    qb.push(" LIMIT ").push_bind(w.take).push(" OFFSET ").push_bind(w.skip);
 }
 
 fn push_value<DB>(qb: &mut QueryBuilder<DB>, v: &SortValue)
@@ -257,187 +373,52 @@ where
     };
 }
 
-/// The sort key expression over the `hits` columns, nulls last in either direction.
-fn sort_key(q: &LookupQuery) -> String {
-    let null = if q.order == Order::Asc { NULL_LAST_ASC } else { NULL_LAST_DESC };
-    match q.sort {
-        SortKey::Name => "namespace".into(),
-        SortKey::Created => "created_ms".into(),
-        SortKey::Updated => "published_ms".into(),
-        SortKey::Parameters => format!("COALESCE(parameters, {null})"),
-        SortKey::Size => "size_bytes".into(),
-        SortKey::ContextLength => format!("COALESCE(context_length, {null})"),
-        SortKey::Latency => format!("COALESCE(min_latency_ms, {null}.0)"),
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-fn push_in<DB, T>(qb: &mut QueryBuilder<DB>, column: &str, values: impl IntoIterator<Item = T>)
-where
-    DB: Database,
-    for<'t> T: Encode<'t, DB> + Type<DB>,
-{
-    qb.push(format!(" AND {column} IN ("));
-    let mut list = qb.separated(", ");
-    for v in values {
-        list.push_bind(v);
+    fn query(s: &str) -> LookupQuery {
+        LookupQuery::from_pairs(s.split('&').map(|p| p.split_once('=').unwrap())).unwrap()
     }
-    qb.push(")");
-}
 
-fn exists<DB: Database>(qb: &mut QueryBuilder<DB>, table: &str, a: &str) {
-    qb.push(format!(" AND EXISTS (SELECT 1 FROM {table} x WHERE x.version_id = {a}.id AND "));
-}
+    fn raw(json: &str) -> String {
+        hex::encode(json)
+    }
 
-fn push_filters<DB>(qb: &mut QueryBuilder<DB>, q: &LookupQuery, a: &str)
-where
-    DB: Database,
-    for<'t> String: Encode<'t, DB> + Type<DB>,
-    for<'t> i64: Encode<'t, DB> + Type<DB>,
-    for<'t> f64: Encode<'t, DB> + Type<DB>,
-    for<'t> bool: Encode<'t, DB> + Type<DB>,
-{
-    let text = |v: &dyn ToString| v.to_string();
-    if !q.include_yanked {
-        qb.push(format!(" AND {a}.yanked_at IS NULL"));
+    #[test]
+    fn a_cursor_round_trips_including_a_missing_key() {
+        let q = query("sort=parameters&order=desc");
+        let cursor = Cursor { sort: SortKey::Parameters, order: Order::Desc, key: None, id: 7 };
+        assert_eq!(Cursor::decode(&cursor.encode(), &q).unwrap(), cursor);
+        let cursor = Cursor { key: Some(SortValue::Int(42)), ..cursor };
+        assert_eq!(Cursor::decode(&cursor.encode(), &q).unwrap(), cursor);
     }
-    if let Some(words) = &q.q {
-        for word in words.to_lowercase().split_whitespace() {
-            qb.push(format!(" AND {a}.search_text LIKE "))
-                .push_bind(format!("%{}%", escape_like(word)))
-                .push(" ESCAPE '\\'");
-        }
-    }
-    if !q.namespace.is_empty() {
-        push_in(qb, "m.namespace", q.namespace.iter().cloned());
-    }
-    if !q.license.is_empty() {
-        exists(qb, "version_licenses", a);
-        qb.push("x.license_id IN (");
-        let mut list = qb.separated(", ");
-        for l in &q.license {
-            list.push_bind(normalize_license_id(l));
-        }
-        qb.push("))");
-    }
-    if !q.license_class.is_empty() {
-        push_in(qb, &format!("{a}.license_class"), q.license_class.iter().map(|c| c.as_str().to_owned()));
-    }
-    match q.commercial_use {
-        Some(true) => {
-            qb.push(format!(" AND {a}.commercial_use IN ('allowed', 'restricted')"));
-        }
-        Some(false) => {
-            qb.push(format!(" AND {a}.commercial_use = 'forbidden'"));
-        }
-        None => {}
-    }
-    for (direction, list) in
-        [(None, &q.modality), (Some("input"), &q.input_modality), (Some("output"), &q.output_modality)]
-    {
-        if list.is_empty() {
-            continue;
-        }
-        exists(qb, "version_modalities", a);
-        if let Some(d) = direction {
-            qb.push(format!("x.direction = '{d}' AND "));
-        }
-        qb.push("x.modality IN (");
-        let mut sep = qb.separated(", ");
-        for m in list.iter() {
-            sep.push_bind(text(m));
-        }
-        qb.push("))");
-    }
-    if !q.task.is_empty() {
-        push_in(qb, &format!("{a}.task"), q.task.iter().map(|t| text(t)));
-    }
-    // `fr` matches fr, fr-CA, ...; `pt-BR` matches only pt-BR.
-    let language_match = |qb: &mut QueryBuilder<DB>, tag: &modelreg_api::LanguageTag| {
-        if tag.as_str() == tag.primary() {
-            qb.push("x.primary_tag = ").push_bind(tag.to_string());
-        } else {
-            qb.push("x.tag = ").push_bind(tag.to_string());
-        }
-    };
-    for tag in &q.language {
-        exists(qb, "version_languages", a);
-        language_match(qb, tag);
-        qb.push(")");
-    }
-    if !q.any_language.is_empty() {
-        exists(qb, "version_languages", a);
-        qb.push("(");
-        for (i, tag) in q.any_language.iter().enumerate() {
-            if i > 0 {
-                qb.push(" OR ");
-            }
-            language_match(qb, tag);
-        }
-        qb.push("))");
-    }
-    for (bound, column, cmp) in [
-        (q.min_context, "context_length", ">="),
-        (q.max_context, "context_length", "<="),
-        (q.min_params, "parameters", ">="),
-        (q.max_params, "parameters", "<="),
-        (q.max_size_bytes, "size_bytes", "<="),
-    ] {
-        if let Some(b) = bound {
-            qb.push(format!(" AND {a}.{column} {cmp} ")).push_bind(i64::try_from(b).unwrap_or(i64::MAX));
-        }
-    }
-    if !q.format.is_empty() {
-        push_in(qb, &format!("{a}.format"), q.format.iter().map(|f| text(f)));
-    }
-    if !q.framework.is_empty() {
-        push_in(qb, &format!("{a}.framework"), q.framework.iter().cloned());
-    }
-    if !q.precision.is_empty() {
-        push_in(qb, &format!("{a}.precision"), q.precision.iter().map(|p| text(p)));
-    }
-    if !q.quantization.is_empty() {
-        push_in(qb, &format!("{a}.quantization"), q.quantization.iter().cloned());
-    }
-    if let Some(base) = &q.base_model {
-        qb.push(format!(" AND {a}.base_namespace = ")).push_bind(base.namespace().to_owned());
-        qb.push(format!(" AND {a}.base_name = ")).push_bind(base.name().to_owned());
-    }
-    if let Some(ft) = q.fine_tunable {
-        qb.push(format!(" AND {a}.fine_tunable = ")).push_bind(ft);
-    }
-    if let Some(ms) = q.max_latency_ms {
-        exists(qb, "version_latency", a);
-        qb.push("x.p50_ms <= ").push_bind(ms);
-        if let Some(hw) = &q.hardware {
-            qb.push(" AND x.hardware = ").push_bind(hw.to_lowercase());
-        }
-        qb.push(")");
-    }
-    if let Some(risks) = q.has_risk_notes {
-        qb.push(format!(" AND {a}.has_risk_notes = ")).push_bind(risks);
-    }
-    if !q.tag.is_empty() {
-        exists(qb, "version_tags", a);
-        qb.push("x.tag IN (");
-        let mut sep = qb.separated(", ");
-        for t in &q.tag {
-            sep.push_bind(t.clone());
-        }
-        qb.push("))");
-    }
-    if !q.label.is_empty() {
-        exists(qb, "version_labels", a);
-        qb.push("(");
-        for (i, (k, v)) in q.label.iter().enumerate() {
-            if i > 0 {
-                qb.push(" OR ");
-            }
-            qb.push("(x.key = ").push_bind(k.clone()).push(" AND x.value = ").push_bind(v.clone()).push(")");
-        }
-        qb.push("))");
-    }
-}
 
-fn escape_like(word: &str) -> String {
-    word.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+    #[test]
+    fn a_cursor_from_before_native_null_ordering_reads_its_stand_in_as_missing() {
+        let asc = Cursor::decode(
+            &raw(r#"{"s":"parameters","o":"asc","k":9223372036854775807,"i":3}"#),
+            &query("sort=parameters"),
+        )
+        .unwrap();
+        assert_eq!(asc.key, None);
+        let desc = Cursor::decode(
+            &raw(r#"{"s":"latency","o":"desc","k":-1.0,"i":3}"#),
+            &query("sort=latency&order=desc"),
+        )
+        .unwrap();
+        assert_eq!(desc.key, None);
+        // The same numbers are real values of a key that is never missing.
+        let size =
+            Cursor::decode(&raw(r#"{"s":"size","o":"desc","k":-1,"i":3}"#), &query("sort=size&order=desc"))
+                .unwrap();
+        assert_eq!(size.key, Some(SortValue::Int(-1)));
+    }
+
+    #[test]
+    fn a_cursor_of_another_sort_is_refused() {
+        let cursor = Cursor { sort: SortKey::Size, order: Order::Asc, key: Some(SortValue::Int(1)), id: 1 };
+        assert!(Cursor::decode(&cursor.encode(), &query("sort=parameters")).is_err());
+        assert!(Cursor::decode("zz", &query("sort=size")).is_err());
+    }
 }

@@ -6,6 +6,7 @@ mod access;
 mod access_impl;
 mod core_impl;
 mod lookup;
+mod lookup_filters;
 mod postgres;
 mod rows;
 mod search_doc;

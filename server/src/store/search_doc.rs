@@ -40,6 +40,40 @@ pub struct SearchDoc {
     pub latency: Vec<(String, f64)>,
 }
 
+/// One term of a version's `facets` (PostgreSQL): a value of a multi-valued filter field,
+/// prefixed with the field, so that one GIN index answers every such filter. Migration 0007
+/// writes the same terms from the join tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Facet<'a> {
+    /// A normalised licence id (see [`normalize_license_id`]).
+    License(&'a str),
+    /// A modality in either direction.
+    Modality(&'a str),
+    /// A modality in one direction (`input` or `output`).
+    DirectedModality(&'a str, &'a str),
+    /// The primary subtag of a language tag (`fr` for `fr-CA`).
+    Language(&'a str),
+    /// A whole language tag.
+    LanguageTag(&'a str),
+    Tag(&'a str),
+    /// Key (which cannot contain ':') and value.
+    Label(&'a str, &'a str),
+}
+
+impl Facet<'_> {
+    pub fn term(&self) -> String {
+        match self {
+            Self::License(id) => format!("license:{id}"),
+            Self::Modality(m) => format!("modality:{m}"),
+            Self::DirectedModality(direction, m) => format!("{direction}:{m}"),
+            Self::Language(primary) => format!("language:{primary}"),
+            Self::LanguageTag(tag) => format!("language_tag:{tag}"),
+            Self::Tag(tag) => format!("tag:{tag}"),
+            Self::Label(k, v) => format!("label:{k}:{v}"),
+        }
+    }
+}
+
 /// Lower-case, without `+`, `-only` or `-or-later`: how licence ids are stored and matched.
 pub fn normalize_license_id(id: &str) -> String {
     let lower = id.trim().to_ascii_lowercase();
@@ -57,6 +91,26 @@ fn fact_text(facts: &Facts, field: DerivedField) -> Option<String> {
 }
 
 impl SearchDoc {
+    /// The terms of [`Facet`] this version has, sorted and without duplicates.
+    pub fn facets(&self) -> Vec<String> {
+        let mut terms: Vec<String> =
+            self.license_ids
+                .iter()
+                .map(|id| Facet::License(id).term())
+                .chain(self.modalities.iter().flat_map(|(direction, m)| {
+                    [Facet::Modality(m).term(), Facet::DirectedModality(direction, m).term()]
+                }))
+                .chain(self.languages.iter().flat_map(|(tag, primary)| {
+                    [Facet::Language(primary).term(), Facet::LanguageTag(tag).term()]
+                }))
+                .chain(self.tags.iter().map(|t| Facet::Tag(t).term()))
+                .chain(self.labels.iter().map(|(k, v)| Facet::Label(k, v).term()))
+                .collect();
+        terms.sort();
+        terms.dedup();
+        terms
+    }
+
     pub fn build(model: &ModelName, manifest: &Manifest, facts: &Facts) -> Self {
         let m = &manifest.metadata;
         let assessed = assess(&m.license);
@@ -155,5 +209,21 @@ mod tests {
         assert_eq!(doc.framework.as_deref(), Some("transformers"));
         assert!(doc.search_text.contains("acme/mt") && doc.search_text.contains("french translator"));
         assert_eq!(doc.modalities.len(), 2);
+        assert_eq!(
+            doc.facets(),
+            [
+                "input:text",
+                "language:fr",
+                "language:pt",
+                "language_tag:fr",
+                "language_tag:pt-BR",
+                "license:apache-2.0",
+                "license:mit",
+                "modality:text",
+                "output:text",
+                "tag:mt",
+            ],
+            "the terms migration 0007 writes from the join tables"
+        );
     }
 }

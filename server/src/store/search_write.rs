@@ -16,6 +16,7 @@ pub(super) fn insert_version<DB>(
     model_id: i64,
     new: &NewVersion,
     doc: &SearchDoc,
+    dialect: Dialect,
 ) -> Result<QueryBuilder<DB>, StoreError>
 where
     DB: Database,
@@ -34,8 +35,9 @@ where
          file_count, published_at, published_ms, license_class, commercial_use, task, context_length, \
          max_output_tokens, parameters, precision, quantization, architecture, format, framework, fine_tunable, \
          base_namespace, base_name, base_version, base_relation, has_risk_notes, min_latency_ms, description, \
-         search_text, languages_json, modalities_json) ",
+         search_text, languages_json, modalities_json, facets) ",
     );
+    let facets = serde_json::to_string(&doc.facets()).expect("facet terms serialise");
     let row = [(); 1];
     let mut err = None;
     qb.push_values(row, |mut b, ()| {
@@ -82,6 +84,18 @@ where
             .push_bind(doc.search_text.clone())
             .push_bind(doc.languages_json.clone())
             .push_bind(doc.modalities_json.clone());
+        // A JSON array of text on SQLite; a text array on PostgreSQL, bound as JSON so that
+        // the builder stays generic over both dialects.
+        match dialect {
+            Dialect::Postgres => {
+                b.push("ARRAY(SELECT jsonb_array_elements_text(CAST(")
+                    .push_bind_unseparated(facets.clone())
+                    .push_unseparated(" AS jsonb)))");
+            }
+            Dialect::Sqlite => {
+                b.push_bind(facets.clone());
+            }
+        }
     });
     if let Some(e) = err {
         return Err(e);

@@ -14,6 +14,9 @@ store_contract!(
     each_filter_selects_the_expected_models,
     the_best_matching_version_of_each_model_is_returned,
     results_are_ordered_and_paged_stably,
+    missing_sort_values_come_last_in_both_directions_across_pages,
+    a_selective_sorted_query_returns_each_models_highest_matching_version,
+    automatic_walks_beyond_their_short_window_agree_with_the_scan,
     derivatives_are_listed_by_base_model,
 );
 
@@ -122,12 +125,12 @@ fn query(s: &str) -> LookupQuery {
     LookupQuery::from_pairs(pairs).unwrap_or_else(|e| panic!("{s}: {e}"))
 }
 
-/// Every page of a lookup, as `name@version`; both strategies must agree.
+/// Every page of a lookup, as `name@version`; every strategy must agree.
 async fn all_pages(store: &Arc<dyn MetadataStore>, q: &LookupQuery) -> Vec<String> {
-    let walked = pages_with(store, q, Strategy::Walk).await;
     let scanned = pages_with(store, q, Strategy::Scan).await;
-    assert_eq!(walked, scanned, "walk and scan disagree on {q:?}");
-    assert_eq!(pages_with(store, q, Strategy::Auto).await, scanned);
+    for strategy in [Strategy::Walk, Strategy::Seek, Strategy::Auto] {
+        assert_eq!(pages_with(store, q, strategy).await, scanned, "{strategy:?} and Scan disagree on {q:?}");
+    }
     scanned
 }
 
@@ -184,6 +187,7 @@ async fn each_filter_selects_the_expected_models(store: Arc<dyn MetadataStore>) 
         ("base_model=acme/base", &["acme/chat", "beta/llama-ft"]),
         ("fine_tunable=false", &["beta/vision"]),
         ("max_latency_ms=100", &["acme/mt-fr-de"]),
+        ("max_latency_ms=400", &["acme/chat", "acme/mt-fr-de"]),
         ("max_latency_ms=500&hardware=cpu", &["acme/chat"]),
         ("has_risk_notes=true", &["acme/mt-fr-de"]),
         ("tag=mt", &["acme/mt-fr-de"]),
@@ -246,12 +250,89 @@ async fn results_are_ordered_and_paged_stably(store: Arc<dyn MetadataStore>) {
     assert_eq!(names(&store, "sort=created").await[0], "acme/mt-fr-de");
     for sort in ["name", "parameters", "context_length", "latency", "size", "created", "updated"] {
         for order in ["asc", "desc"] {
-            let whole = all_pages(&store, &query(&format!("sort={sort}&order={order}&versions=all"))).await;
-            let paged =
-                all_pages(&store, &query(&format!("sort={sort}&order={order}&versions=all&limit=2"))).await;
-            assert_eq!(paged, whole, "sort={sort} order={order}");
-            assert_eq!(whole.len(), 7);
+            for (versions, count) in [("all", 7), ("best", 5)] {
+                let q = format!("sort={sort}&order={order}&versions={versions}");
+                let whole = all_pages(&store, &query(&q)).await;
+                let paged = all_pages(&store, &query(&format!("{q}&limit=2"))).await;
+                assert_eq!(paged, whole, "{q}");
+                assert_eq!(whole.len(), count, "{q}");
+            }
         }
+    }
+}
+
+/// The seed plus two models without a parameter count: `gamma/tiny` never had one, and the
+/// highest release of `gamma/multi` dropped it.
+async fn seed_with_missing_parameters(store: &Arc<dyn MetadataStore>) {
+    seed(store).await;
+    let meta = |params: Option<u64>| {
+        let mut m = json!({ "license": "MIT", "task": "text-generation", "context_length": 4096 });
+        if let Some(p) = params {
+            m["parameters"] = json!(p);
+        }
+        m
+    };
+    publish(store, "gamma/tiny", "1.0.0", meta(None), Facts::new(), 8).await;
+    publish(store, "gamma/multi", "1.0.0", meta(Some(5_000_000_000)), Facts::new(), 9).await;
+    publish(store, "gamma/multi", "2.0.0", meta(None), Facts::new(), 10).await;
+}
+
+async fn missing_sort_values_come_last_in_both_directions_across_pages(store: Arc<dyn MetadataStore>) {
+    seed_with_missing_parameters(&store).await;
+    let with_values = [
+        "beta/vision@0.1.0",
+        "acme/base@1.0.0",
+        "acme/mt-fr-de@1.1.0",
+        "acme/chat@1.0.0",
+        "beta/llama-ft@3.0.0",
+    ];
+    // Ties on a missing value are broken by version id, in the direction of the sort.
+    let ascending: Vec<&str> =
+        with_values.iter().copied().chain(["gamma/tiny@1.0.0", "gamma/multi@2.0.0"]).collect();
+    let descending: Vec<&str> =
+        with_values.iter().rev().copied().chain(["gamma/multi@2.0.0", "gamma/tiny@1.0.0"]).collect();
+    for limit in [1, 2, 3, 6, 100] {
+        for (order, expected) in [("asc", &ascending), ("desc", &descending)] {
+            let q = format!("sort=parameters&order={order}&limit={limit}");
+            assert_eq!(all_pages(&store, &query(&q)).await, *expected, "{q}");
+            // Every version: the two without a count are the last two, whatever the page size.
+            let all = all_pages(&store, &query(&format!("{q}&versions=all"))).await;
+            assert_eq!(all.len(), 10, "{q}");
+            let mut tail = all[8..].to_vec();
+            tail.sort();
+            assert_eq!(tail, ["gamma/multi@2.0.0", "gamma/tiny@1.0.0"], "{q}&versions=all");
+        }
+    }
+}
+
+async fn a_selective_sorted_query_returns_each_models_highest_matching_version(
+    store: Arc<dyn MetadataStore>,
+) {
+    seed_with_missing_parameters(&store).await;
+    // gamma/multi@2.0.0 has no count, so 1.0.0 is the highest release that matches.
+    for limit in [1, 2, 20] {
+        let q = format!("min_params=1&sort=parameters&order=desc&limit={limit}");
+        assert_eq!(
+            all_pages(&store, &query(&q)).await,
+            [
+                "beta/llama-ft@3.0.0",
+                "acme/chat@1.0.0",
+                "gamma/multi@1.0.0",
+                "acme/mt-fr-de@1.1.0",
+                "acme/base@1.0.0",
+                "beta/vision@0.1.0"
+            ],
+            "{q}"
+        );
+        // mt-fr-de@1.1.0 is too large, 1.0.0 is not; the rc is never a best match.
+        let q = format!("max_params=2650000000&sort=updated&order=desc&limit={limit}");
+        assert_eq!(
+            all_pages(&store, &query(&q)).await,
+            ["acme/base@1.0.0", "beta/vision@0.1.0", "acme/mt-fr-de@1.0.0"],
+            "{q}"
+        );
+        let q = format!("task=translation&max_context=8192&sort=context_length&limit={limit}");
+        assert_eq!(all_pages(&store, &query(&q)).await, ["acme/mt-fr-de@1.0.0"], "{q}");
     }
 }
 
@@ -268,4 +349,31 @@ async fn derivatives_are_listed_by_base_model(store: Arc<dyn MetadataStore>) {
         ]
     );
     assert!(store.list_derivatives(&"beta/vision".parse().unwrap()).await.unwrap().is_empty());
+}
+
+/// 150 models of three releases each (450 versions, more than an automatic walk's short
+/// window of models or versions); every tenth model is MIT, the others Apache-2.0, and a
+/// model's releases grow in parameters.
+async fn seed_many(store: &Arc<dyn MetadataStore>) {
+    for i in 0..150u64 {
+        for (v, version) in ["1.0.0", "1.1.0", "2.0.0"].into_iter().enumerate() {
+            let license = if i % 10 == 0 { "MIT" } else { "Apache-2.0" };
+            let meta = json!({ "license": license, "parameters": (i * 10 + v as u64 + 1) * 1_000_000 });
+            publish(store, &format!("bulk/m-{i:03}"), version, meta, Facts::new(), 0).await;
+        }
+    }
+}
+
+async fn automatic_walks_beyond_their_short_window_agree_with_the_scan(store: Arc<dyn MetadataStore>) {
+    seed_many(&store).await;
+    // With these page sizes the MIT models (15) are too few to fill a page within the short
+    // window but frequent enough there to walk on through the rest of it.
+    for limit in [5, 10, 14, 20] {
+        for sort in ["", "&sort=parameters&order=desc", "&sort=parameters"] {
+            let q = format!("license=MIT&limit={limit}{sort}");
+            let found = all_pages(&store, &query(&q)).await;
+            assert_eq!(found.len(), 15, "{q}");
+            assert!(found.iter().all(|hit| hit.ends_with("@2.0.0")), "{q}");
+        }
+    }
 }

@@ -1,0 +1,266 @@
+//! The filter clauses of the lookup (`AND ...` over one version's columns, its `facets` or
+//! join tables, and the namespace visibility of its model), shared by every strategy in
+//! `lookup`. Pure SQL text and binds; no strategy or ordering decisions here.
+
+use modelreg_api::{LanguageTag, LookupQuery};
+use sqlx::{Database, Encode, QueryBuilder, Type};
+
+use super::lookup::Dialect;
+use super::search_doc::{Facet, normalize_license_id};
+
+pub(super) fn push_visible<DB>(qb: &mut QueryBuilder<DB>, q: &LookupQuery, models: &str)
+where
+    DB: Database,
+    for<'t> String: Encode<'t, DB> + Type<DB>,
+{
+    if !q.visible_namespaces.is_empty() {
+        qb.push(" AND (");
+        for (i, pattern) in q.visible_namespaces.iter().enumerate() {
+            if i > 0 {
+                qb.push(" OR ");
+            }
+            let like = escape_like(pattern.as_str()).replace('*', "%");
+            qb.push(format!("{models}.namespace LIKE ")).push_bind(like).push(" ESCAPE '\\'");
+        }
+        qb.push(")");
+    }
+}
+
+fn push_in<DB, T>(qb: &mut QueryBuilder<DB>, column: &str, values: impl IntoIterator<Item = T>)
+where
+    DB: Database,
+    for<'t> T: Encode<'t, DB> + Type<DB>,
+{
+    qb.push(format!(" AND {column} IN ("));
+    let mut list = qb.separated(", ");
+    for v in values {
+        list.push_bind(v);
+    }
+    qb.push(")");
+}
+
+fn exists<DB: Database>(qb: &mut QueryBuilder<DB>, table: &str, a: &str) {
+    qb.push(format!(" AND EXISTS (SELECT 1 FROM {table} x WHERE x.version_id = {a}.id AND "));
+}
+
+/// ` AND` version `a` has at least one of `facets`. PostgreSQL reads its `facets` array (one
+/// GIN index intersects any number of these filters, and a row in hand needs no probe);
+/// SQLite has no arrays, and `join` writes the same test over a join table.
+fn push_any_facet<DB>(
+    qb: &mut QueryBuilder<DB>,
+    dialect: Dialect,
+    a: &str,
+    facets: &[Facet<'_>],
+    join: impl FnOnce(&mut QueryBuilder<DB>),
+) where
+    DB: Database,
+    for<'t> String: Encode<'t, DB> + Type<DB>,
+{
+    match dialect {
+        Dialect::Postgres => {
+            qb.push(format!(" AND {a}.facets && ARRAY["));
+            let mut list = qb.separated(", ");
+            for f in facets {
+                list.push_bind(f.term());
+            }
+            qb.push("]::text[]");
+        }
+        Dialect::Sqlite => join(qb),
+    }
+}
+
+/// `fr` matches fr, fr-CA, ...; `pt-BR` matches only pt-BR.
+fn language_facet(tag: &LanguageTag) -> Facet<'_> {
+    if tag.as_str() == tag.primary() {
+        Facet::Language(tag.primary())
+    } else {
+        Facet::LanguageTag(tag.as_str())
+    }
+}
+
+pub(super) fn push_filters<DB>(qb: &mut QueryBuilder<DB>, q: &LookupQuery, a: &str, dialect: Dialect)
+where
+    DB: Database,
+    for<'t> String: Encode<'t, DB> + Type<DB>,
+    for<'t> i64: Encode<'t, DB> + Type<DB>,
+    for<'t> f64: Encode<'t, DB> + Type<DB>,
+    for<'t> bool: Encode<'t, DB> + Type<DB>,
+{
+    let text = |v: &dyn ToString| v.to_string();
+    if !q.include_yanked {
+        qb.push(format!(" AND {a}.yanked_at IS NULL"));
+    }
+    if let Some(words) = &q.q {
+        for word in words.to_lowercase().split_whitespace() {
+            qb.push(format!(" AND {a}.search_text LIKE "))
+                .push_bind(format!("%{}%", escape_like(word)))
+                .push(" ESCAPE '\\'");
+        }
+    }
+    if !q.namespace.is_empty() {
+        push_in(qb, "m.namespace", q.namespace.iter().cloned());
+    }
+    if !q.license.is_empty() {
+        let ids: Vec<String> = q.license.iter().map(|l| normalize_license_id(l)).collect();
+        let facets: Vec<Facet<'_>> = ids.iter().map(|id| Facet::License(id)).collect();
+        push_any_facet(qb, dialect, a, &facets, |qb| {
+            exists(qb, "version_licenses", a);
+            qb.push("x.license_id IN (");
+            let mut list = qb.separated(", ");
+            for id in &ids {
+                list.push_bind(id.clone());
+            }
+            qb.push("))");
+        });
+    }
+    if !q.license_class.is_empty() {
+        push_in(qb, &format!("{a}.license_class"), q.license_class.iter().map(|c| c.as_str().to_owned()));
+    }
+    match q.commercial_use {
+        Some(true) => {
+            qb.push(format!(" AND {a}.commercial_use IN ('allowed', 'restricted')"));
+        }
+        Some(false) => {
+            qb.push(format!(" AND {a}.commercial_use = 'forbidden'"));
+        }
+        None => {}
+    }
+    for (direction, list) in
+        [(None, &q.modality), (Some("input"), &q.input_modality), (Some("output"), &q.output_modality)]
+    {
+        if list.is_empty() {
+            continue;
+        }
+        let modalities: Vec<String> = list.iter().map(|m| text(m)).collect();
+        let facets: Vec<Facet<'_>> = modalities
+            .iter()
+            .map(|m| match direction {
+                Some(d) => Facet::DirectedModality(d, m),
+                None => Facet::Modality(m),
+            })
+            .collect();
+        push_any_facet(qb, dialect, a, &facets, |qb| {
+            exists(qb, "version_modalities", a);
+            if let Some(d) = direction {
+                qb.push(format!("x.direction = '{d}' AND "));
+            }
+            qb.push("x.modality IN (");
+            let mut sep = qb.separated(", ");
+            for m in &modalities {
+                sep.push_bind(m.clone());
+            }
+            qb.push("))");
+        });
+    }
+    if !q.task.is_empty() {
+        push_in(qb, &format!("{a}.task"), q.task.iter().map(|t| text(t)));
+    }
+    let language_match = |qb: &mut QueryBuilder<DB>, tag: &LanguageTag| {
+        match language_facet(tag) {
+            Facet::Language(primary) => qb.push("x.primary_tag = ").push_bind(primary.to_owned()),
+            _ => qb.push("x.tag = ").push_bind(tag.to_string()),
+        };
+    };
+    for tag in &q.language {
+        push_any_facet(qb, dialect, a, &[language_facet(tag)], |qb| {
+            exists(qb, "version_languages", a);
+            language_match(qb, tag);
+            qb.push(")");
+        });
+    }
+    if !q.any_language.is_empty() {
+        let facets: Vec<Facet<'_>> = q.any_language.iter().map(language_facet).collect();
+        push_any_facet(qb, dialect, a, &facets, |qb| {
+            exists(qb, "version_languages", a);
+            qb.push("(");
+            for (i, tag) in q.any_language.iter().enumerate() {
+                if i > 0 {
+                    qb.push(" OR ");
+                }
+                language_match(qb, tag);
+            }
+            qb.push("))");
+        });
+    }
+    for (bound, column, cmp) in [
+        (q.min_context, "context_length", ">="),
+        (q.max_context, "context_length", "<="),
+        (q.min_params, "parameters", ">="),
+        (q.max_params, "parameters", "<="),
+        (q.max_size_bytes, "size_bytes", "<="),
+    ] {
+        if let Some(b) = bound {
+            qb.push(format!(" AND {a}.{column} {cmp} ")).push_bind(i64::try_from(b).unwrap_or(i64::MAX));
+        }
+    }
+    if !q.format.is_empty() {
+        push_in(qb, &format!("{a}.format"), q.format.iter().map(|f| text(f)));
+    }
+    if !q.framework.is_empty() {
+        push_in(qb, &format!("{a}.framework"), q.framework.iter().cloned());
+    }
+    if !q.precision.is_empty() {
+        push_in(qb, &format!("{a}.precision"), q.precision.iter().map(|p| text(p)));
+    }
+    if !q.quantization.is_empty() {
+        push_in(qb, &format!("{a}.quantization"), q.quantization.iter().cloned());
+    }
+    if let Some(base) = &q.base_model {
+        qb.push(format!(" AND {a}.base_namespace = ")).push_bind(base.namespace().to_owned());
+        qb.push(format!(" AND {a}.base_name = ")).push_bind(base.name().to_owned());
+    }
+    if let Some(ft) = q.fine_tunable {
+        qb.push(format!(" AND {a}.fine_tunable = ")).push_bind(ft);
+    }
+    if let Some(ms) = q.max_latency_ms {
+        match &q.hardware {
+            // Some p50 is within the bound exactly when the fastest one is: a typed column.
+            None => {
+                qb.push(format!(" AND {a}.min_latency_ms <= ")).push_bind(ms);
+            }
+            Some(hw) => {
+                exists(qb, "version_latency", a);
+                qb.push("x.p50_ms <= ").push_bind(ms);
+                qb.push(" AND x.hardware = ").push_bind(hw.to_lowercase());
+                qb.push(")");
+            }
+        }
+    }
+    if let Some(risks) = q.has_risk_notes {
+        qb.push(format!(" AND {a}.has_risk_notes = ")).push_bind(risks);
+    }
+    if !q.tag.is_empty() {
+        let facets: Vec<Facet<'_>> = q.tag.iter().map(|t| Facet::Tag(t)).collect();
+        push_any_facet(qb, dialect, a, &facets, |qb| {
+            exists(qb, "version_tags", a);
+            qb.push("x.tag IN (");
+            let mut sep = qb.separated(", ");
+            for t in &q.tag {
+                sep.push_bind(t.clone());
+            }
+            qb.push("))");
+        });
+    }
+    if !q.label.is_empty() {
+        let facets: Vec<Facet<'_>> = q.label.iter().map(|(k, v)| Facet::Label(k, v)).collect();
+        push_any_facet(qb, dialect, a, &facets, |qb| {
+            exists(qb, "version_labels", a);
+            qb.push("(");
+            for (i, (k, v)) in q.label.iter().enumerate() {
+                if i > 0 {
+                    qb.push(" OR ");
+                }
+                qb.push("(x.key = ")
+                    .push_bind(k.clone())
+                    .push(" AND x.value = ")
+                    .push_bind(v.clone())
+                    .push(")");
+            }
+            qb.push("))");
+        });
+    }
+}
+
+fn escape_like(word: &str) -> String {
+    word.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
