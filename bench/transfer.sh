@@ -4,11 +4,12 @@
 # (SQLite + local folder) and on PostgreSQL + S3 (the test suite's SeaweedFS, started by
 # scripts/test --run), against ceilings measured on the same data in the same run: nginx
 # (Debian's nginx-light, installed if missing) answering a WebDAV PUT and a GET of the same
-# file on a loopback port (curl on the client side), `cp` on the same disk, and `sha256sum`.
-# Reports MiB/s, ratios to the ceilings, peak RSS of server (VmHWM) and CLI (GNU time %M)
-# and CPU seconds per GiB (CLI + server); then, on a fresh server per backend, four clients
-# pushing a file each (default 2 GiB) at once and four pulling one at once, with the
-# server's peak RSS. Loopback only; every step has a timeout.
+# file on a loopback port (curl on the client side), `cp` on the same disk, a durable write
+# (`dd conv=fdatasync`) and `sha256sum`. Reports MiB/s, ratios to the ceilings, peak RSS of
+# server (VmHWM) and CLI (GNU time %M) and CPU seconds per GiB (CLI + server); then, on a
+# fresh server per backend, four clients pushing a file each (default 2 GiB) at once and
+# four pulling one at once, with the server's peak RSS. Loopback only; every step has a
+# timeout.
 #
 #   bench/transfer.sh                                   # both backends, full sizes
 #   BIG_MIB=256 SMALL_COUNT=50 CONC_MIB=256 bench/transfer.sh   # a quick run
@@ -75,6 +76,9 @@ sync
 read -r cp_s _ _ < <(measure cp "$work/big/weights.bin" "$work/copy.bin")
 rm -f "$work/copy.bin"
 read -r sha_s _ _ < <(measure sha256sum "$work/big/weights.bin")
+# What the disk takes durably: both sides of modelreg fsync before a file is visible.
+read -r dd_s _ _ < <(measure dd if="$work/big/weights.bin" of="$work/copy.bin" bs=4M conv=fdatasync status=none)
+rm -f "$work/copy.bin"
 
 nginx_port=$(free_port)
 cat > "$work/nginx.conf" <<CONF
@@ -199,6 +203,7 @@ data: ${big_mib} MiB file; ${small_count} files of ${small_kib} KiB; concurrent 
 |---|---|---|---|---|---|---|
 | cp (ceiling) | $cp_s | $(mibs "$big_mib" "$cp_s") | | | | |
 | sha256sum (ceiling) | $sha_s | $(mibs "$big_mib" "$sha_s") | | | | |
+| dd conv=fdatasync, durable write (ceiling) | $dd_s | $(mibs "$big_mib" "$dd_s") | | | | |
 | nginx PUT, curl -T (ceiling) | $nput_s | $nput_rate | | | | |
 | nginx GET to file, curl -o (ceiling) | $nget_s | $nget_rate | | | | |
 REPORT
@@ -209,6 +214,20 @@ for backend in $backends; do
     postgres-s3) label="PostgreSQL + S3 (SeaweedFS)" ;;
     *) echo "unknown backend $backend (embedded, postgres-s3)" >&2; exit 2 ;;
   esac
+  # The ceilings of this backend: nginx for the local folder; for S3 also the S3 server
+  # itself answering curl's signed PUT and GET of the same file.
+  put_name="nginx PUT"; put_rate=$nput_rate; get_name="nginx GET"; get_rate=$nget_rate
+  if [ "$backend" = postgres-s3 ]; then
+    s3url="$MODELREG_TEST_S3_ENDPOINT/$MODELREG_TEST_S3_BUCKET/ceiling-$$.bin"
+    sig=(--aws-sigv4 "aws:amz:$MODELREG_TEST_S3_REGION:s3"
+      --user "$MODELREG_TEST_S3_ACCESS_KEY_ID:$MODELREG_TEST_S3_SECRET_ACCESS_KEY")
+    read -r s3put_s _ _ < <(measure curl -sSf "${sig[@]}" -T "$work/big/weights.bin" "$s3url")
+    read -r s3get_s _ _ < <(measure curl -sSf "${sig[@]}" -o "$work/s3-get.bin" "$s3url")
+    cmp "$work/big/weights.bin" "$work/s3-get.bin"
+    rm -f "$work/s3-get.bin"
+    curl -sSf "${sig[@]}" -X DELETE "$s3url" >/dev/null
+    put_name="S3 PUT"; put_rate=$(mibs "$big_mib" "$s3put_s"); get_name="S3 GET"; get_rate=$(mibs "$big_mib" "$s3get_s")
+  fi
   start_server "$backend" 1
   read -r push_s push_cpu push_rss push_srv < <(step "$backend-push-big" push "$work/big" --model bench/big --version 1.0.0 --license MIT)
   read -r put_s put_cpu put_rss put_srv < <(step "$backend-push-put" push "$work/big-put" --model bench/big-put --version 1.0.0 --license MIT --chunk-threshold 1TiB)
@@ -221,12 +240,20 @@ for backend in $backends; do
   rm -rf "$work/out-small"
   server_kib=$(hwm)
   stop_server
-  big_rate=$(mibs "$big_mib" "$push_s"); put_rate=$(mibs "$big_mib" "$put_s"); pull_rate=$(mibs "$big_mib" "$pull_s")
+  big_rate=$(mibs "$big_mib" "$push_s"); one_rate=$(mibs "$big_mib" "$put_s"); pull_rate=$(mibs "$big_mib" "$pull_s")
   cat <<REPORT
 | **$label** | | | | | | |
-| modelreg push, upload session (default) | $push_s | $big_rate | nginx PUT | $(ratio "$big_rate" "$nput_rate") | $(per_gib "$push_cpu" "$push_srv" "$big_mib") ($push_cpu + $push_srv) | $(mib_rss "$push_rss") |
-| modelreg push, one PUT (--chunk-threshold 1TiB) | $put_s | $put_rate | nginx PUT | $(ratio "$put_rate" "$nput_rate") | $(per_gib "$put_cpu" "$put_srv" "$big_mib") ($put_cpu + $put_srv) | $(mib_rss "$put_rss") |
-| modelreg pull, cold cache | $pull_s | $pull_rate | nginx GET | $(ratio "$pull_rate" "$nget_rate") | $(per_gib "$pull_cpu" "$pull_srv" "$big_mib") ($pull_cpu + $pull_srv) | $(mib_rss "$pull_rss") |
+REPORT
+  if [ "$backend" = postgres-s3 ]; then
+    cat <<REPORT
+| S3 server PUT, curl -T --aws-sigv4 (ceiling) | $s3put_s | $put_rate | | | | |
+| S3 server GET to file, curl -o (ceiling) | $s3get_s | $get_rate | | | | |
+REPORT
+  fi
+  cat <<REPORT
+| modelreg push, upload session (default) | $push_s | $big_rate | $put_name | $(ratio "$big_rate" "$put_rate") | $(per_gib "$push_cpu" "$push_srv" "$big_mib") ($push_cpu + $push_srv) | $(mib_rss "$push_rss") |
+| modelreg push, one PUT (--chunk-threshold 1TiB) | $put_s | $one_rate | $put_name | $(ratio "$one_rate" "$put_rate") | $(per_gib "$put_cpu" "$put_srv" "$big_mib") ($put_cpu + $put_srv) | $(mib_rss "$put_rss") |
+| modelreg pull, cold cache | $pull_s | $pull_rate | $get_name | $(ratio "$pull_rate" "$get_rate") | $(per_gib "$pull_cpu" "$pull_srv" "$big_mib") ($pull_cpu + $pull_srv) | $(mib_rss "$pull_rss") |
 | modelreg push, ${small_count} small files | $spush_s | $(mibs "$small_mib" "$spush_s") | < 0.4 s | | ($spush_cpu + $spush_srv) | $(mib_rss "$spush_rss") |
 | modelreg pull, ${small_count} small files, cold cache | $spull_s | $(mibs "$small_mib" "$spull_s") | < 0.4 s | | ($spull_cpu + $spull_srv) | $(mib_rss "$spull_rss") |
 | server peak RSS over these steps: $(mib_rss "$server_kib") | | | | | | |
