@@ -35,6 +35,12 @@ server_pid=""
 nginx_pid=""
 databases=()
 cleanup() {
+  local status=$?
+  if [ "$status" -ne 0 ]; then
+    for log in "$work"/server-*.log; do
+      [ -f "$log" ] && { echo "--- $log (last lines)" >&2; tail -n 15 "$log" >&2; }
+    done
+  fi
   [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
   [ -n "$nginx_pid" ] && kill "$nginx_pid" 2>/dev/null || true
   for db in "${databases[@]}"; do

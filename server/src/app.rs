@@ -63,6 +63,9 @@ pub fn serve(listener: TcpListener, registry: Registry, config: &Config) -> std:
     })
     // Small responses (blob existence, manifests, many small blobs) must not wait on Nagle.
     .tcp_nodelay(true)
+    // A request's head must arrive within this. actix's 5 s default answered 408 to parts of
+    // four concurrent 2 GiB uploads while the disk was saturated (bench/transfer.sh).
+    .client_request_timeout(std::time::Duration::from_secs(30))
     .listen(listener)?;
     if config.server.workers > 0 {
         server = server.workers(config.server.workers);

@@ -199,7 +199,9 @@ fn transient(e: &ClientError) -> bool {
     match e {
         ClientError::Transport { .. } | ClientError::Unreachable { .. } => true,
         ClientError::Api { status, .. } => {
-            status.is_server_error() || *status == StatusCode::TOO_MANY_REQUESTS
+            status.is_server_error()
+                || *status == StatusCode::TOO_MANY_REQUESTS
+                || *status == StatusCode::REQUEST_TIMEOUT
         }
         _ => false,
     }
