@@ -229,6 +229,7 @@ async fn main() -> anyhow::Result<()> {
         ("max_latency_ms", "/v1/models?max_latency_ms=50"),
         ("q (text)", "/v1/models?q=number%201234"),
         ("sort=parameters desc", "/v1/models?sort=parameters&order=desc"),
+        ("sort=created desc", "/v1/models?sort=created&order=desc"),
         (
             "5 fields",
             "/v1/models?modality=text&license=Apache-2.0&language=fr&min_context=8000&max_params=3000000000",
@@ -240,6 +241,10 @@ async fn main() -> anyhow::Result<()> {
         (
             "5 fields, versions=all",
             "/v1/models?task=translation&language=de&min_context=1024&framework=transformers&fine_tunable=true&versions=all",
+        ),
+        (
+            "5 fields, versions=all, sort=parameters",
+            "/v1/models?task=translation&language=de&min_context=1024&framework=transformers&fine_tunable=true&versions=all&sort=parameters",
         ),
     ];
     for (name, path) in queries {

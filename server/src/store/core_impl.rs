@@ -15,6 +15,7 @@ macro_rules! impl_metadata_store {
         const _: () = {
         use $crate::store::core_impl::FILES_PER_INSERT;
         use $crate::store::lookup::{self, Cursor, LookupHit, Strategy};
+        use $crate::store::lookup_window;
         use $crate::store::rows::{DerivativeRow, ModelRow, VersionDetailRow, VersionRow};
         use $crate::store::search_doc::SearchDoc;
         use $crate::store::search_write;
@@ -187,23 +188,23 @@ macro_rules! impl_metadata_store {
                 let limit = usize::try_from(q.limit).unwrap_or(usize::MAX);
                 // A bounded walk that fills the page is the answer; otherwise few rows match,
                 // and a scan collects them. A short walk goes first, and the walk goes on
-                // through the rest of the window only if the short walk's rate of matches
-                // would fill the page there.
-                if strategy == Strategy::Auto
-                    && let Some((bounded, window)) = lookup::bounded_walk(q)
-                {
-                    let short = window / lookup::SHORT_WINDOW_DIVISOR;
-                    let mut walked: Vec<LookupHit> = run(bounded, Some(lookup::Window { skip: 0, take: short }))
+                // through the rest of the window only if the short walk's rate of matching
+                // models (versions, for a seek) would fill the page there.
+                if strategy == Strategy::Auto {
+                    let (bounded, window) = lookup_window::bounded_walk(lookup::sort_column(q.sort).as_ref());
+                    let short = window / lookup_window::SHORT_WINDOW_DIVISOR;
+                    let mut walked: Vec<LookupHit> = run(bounded, Some(lookup_window::Window { skip: 0, take: short }))
                         .build_query_as()
                         .fetch_all(&self.pool)
                         .await
                         .map_err(db_err)?;
+                    let matched = lookup_window::matched_units(bounded, &walked);
                     if walked.len() <= limit
-                        && walked.len().saturating_mul(lookup::SHORT_WINDOW_DIVISOR as usize) > limit
+                        && matched.saturating_mul(lookup_window::SHORT_WINDOW_DIVISOR as usize) > limit
                     {
                         // Every hit of the rest comes after every hit of the short walk.
                         let rest: Vec<LookupHit> =
-                            run(bounded, Some(lookup::Window { skip: short, take: window - short }))
+                            run(bounded, Some(lookup_window::Window { skip: short, take: window - short }))
                                 .build_query_as()
                                 .fetch_all(&self.pool)
                                 .await

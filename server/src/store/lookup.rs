@@ -1,15 +1,17 @@
 //! The lookup query, written once for both dialects with sqlx's `QueryBuilder` (which
-//! writes each dialect's placeholders): the best matching version per model by one of three
-//! strategies, ordering with missing values last, keyset paging on (sort key, version id).
-//! The filter clauses themselves live in `lookup_filters`.
+//! writes each dialect's placeholders): the best matching version per model (or every
+//! matching version) by one of three strategies, ordering with missing values last, keyset
+//! paging on (sort key, version id). The filter clauses live in `lookup_filters`, the bounded
+//! windows of the automatic strategy in `lookup_window`.
 
 use modelreg_api::{LookupQuery, Order, SortKey, VersionsMode};
 use serde::{Deserialize, Serialize};
 use sqlx::{Database, Encode, QueryBuilder, Type};
 
-use super::lookup_filters::{push_filters, push_visible};
+use super::lookup_filters::{push_filters, push_version_filters, push_visible};
+use super::lookup_window::{Window, push_models, push_versions};
 
-/// Which SQL dialect a query is for (only collation differs).
+/// Which SQL dialect a query is for (collation, and how PostgreSQL's planner is steered).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Dialect {
     Postgres,
@@ -25,7 +27,7 @@ pub struct Cursor {
     order: Order,
     /// `None` when the last row had no value for the sort key (such rows come last).
     #[serde(rename = "k")]
-    key: Option<SortValue>,
+    pub(super) key: Option<SortValue>,
     #[serde(rename = "i")]
     id: i64,
 }
@@ -66,7 +68,7 @@ impl Cursor {
     }
 
     /// (namespace, name) of a cursor of the name sort.
-    fn name_key(&self) -> (&str, &str) {
+    pub(super) fn name_key(&self) -> (&str, &str) {
         let text = match &self.key {
             Some(SortValue::Text(t)) => t.as_str(),
             _ => "",
@@ -117,72 +119,38 @@ const COLUMNS: &str = "v.id, m.namespace, m.name, v.version, v.digest, v.license
      v.task, v.modalities_json, v.languages_json, v.context_length, v.parameters, v.size_bytes, v.format, \
      v.description, v.published_ms, m.created_ms, v.min_latency_ms";
 
-/// How the best version of each model is found. Every strategy returns the same rows for
-/// any query; they differ in what the database has to read.
+/// How the matching versions (the best of each model, or all of them) are found. Every
+/// strategy returns the same rows for any query; they differ in what the database has to
+/// read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Strategy {
-    /// A bounded walk in sort order (`Walk` for the name sort, `Seek` for a sort on a version
-    /// column); if that does not fill the page, a scan. What the registry does.
+    /// A bounded walk in sort order (`Walk` for the name and creation-time sorts, `Seek` for
+    /// a sort on a version column); if that does not fill the page, a scan. What the registry
+    /// does.
     Auto,
-    /// Walk models in name order, each with a correlated subquery over its versions in semver
-    /// order: stops after a page for the name sort, so fast when many models match.
+    /// Walk models in sort order (name or creation time), each with a correlated subquery
+    /// over its versions (in semver order, for the best one): stops after a page for those
+    /// sorts, so fast when many models match.
     Walk,
-    /// Walk versions in sort-key order, keeping a version only if no higher release of its
-    /// model also matches: stops after a page for a sort on a version column (an index in
-    /// that order), so fast when many versions match.
+    /// Walk versions in sort-key order (for the best of each model, keeping a version only if
+    /// no higher release of its model also matches): stops after a page for a sort on a
+    /// version column (an index in that order), so fast when many versions match.
     Seek,
-    /// Collect every matching version and rank them per model: fast when few match.
+    /// Collect every matching version (and rank them per model): fast when few match.
     Scan,
 }
 
-/// How many models an automatic walk examines at most before it gives up and scans
-/// instead: a query matching at least about one model in 25 fills its page within this
-/// window, and one matching fewer has few enough matches to scan cheaply.
-pub(super) const WALK_WINDOW: i64 = 500;
-
-/// How many versions an automatic seek examines at most before it gives up and scans
-/// instead: about the same share of the registry as [`WALK_WINDOW`] at a few versions per
-/// model.
-pub(super) const SEEK_WINDOW: i64 = 2000;
-
-/// An automatic walk first examines this share of its window: a query whose matches are
-/// too rare there to fill the page within the whole window goes straight to the scan, so a
-/// selective query pays for a short walk only; otherwise the walk goes on with the rest.
-pub(super) const SHORT_WINDOW_DIVISOR: i64 = 5;
-
-/// Which rows after the cursor (models for `Walk`, versions for `Seek`) a bounded walk
-/// examines, in walk order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Window {
-    pub skip: i64,
-    pub take: i64,
-}
-
-/// The bounded strategy the automatic one tries first, with its whole window, if any fits:
-/// with `versions=all` every matching version is a hit, and a scan already reads them in
-/// the sort key's index order and stops after a page.
-pub(super) fn bounded_walk(q: &LookupQuery) -> Option<(Strategy, i64)> {
-    if q.versions != VersionsMode::Best {
-        return None;
-    }
-    match sort_column(q.sort) {
-        None => Some((Strategy::Walk, WALK_WINDOW)),
-        Some(c) if c.on_versions => Some((Strategy::Seek, SEEK_WINDOW)),
-        Some(_) => None,
-    }
-}
-
 /// The column a sort other than by name orders by (the version id breaks ties).
-struct SortColumn {
+pub(super) struct SortColumn {
     /// As named in both the result rows and its table.
-    name: &'static str,
+    pub(super) name: &'static str,
     /// Rows without a value come last in either direction.
-    nullable: bool,
+    pub(super) nullable: bool,
     /// A column of `versions` (else of `models`).
-    on_versions: bool,
+    pub(super) on_versions: bool,
 }
 
-fn sort_column(sort: SortKey) -> Option<SortColumn> {
+pub(super) fn sort_column(sort: SortKey) -> Option<SortColumn> {
     let (name, nullable, on_versions) = match sort {
         SortKey::Name => return None,
         SortKey::Created => ("created_ms", false, false),
@@ -196,15 +164,21 @@ fn sort_column(sort: SortKey) -> Option<SortColumn> {
 }
 
 /// `ORDER BY` terms for a sort column: the indexes of migration 0007 have this order.
-fn order_terms(column: &SortColumn, prefix: &str, order: Order) -> String {
+pub(super) fn order_terms(column: &SortColumn, prefix: &str, order: Order) -> String {
     let dir = if order == Order::Asc { "ASC" } else { "DESC" };
     let nulls = if column.nullable { " NULLS LAST" } else { "" };
     format!("{prefix}{} {dir}{nulls}, {prefix}id {dir}", column.name)
 }
 
-/// ` AND` the rows after `cursor` in the order of [`order_terms`].
-fn push_after<DB>(qb: &mut QueryBuilder<DB>, column: &SortColumn, prefix: &str, order: Order, cursor: &Cursor)
-where
+/// The condition "after `cursor` in the order of [`order_terms`]", parenthesised; the caller
+/// writes the `AND` or `WHERE` before it.
+pub(super) fn push_after<DB>(
+    qb: &mut QueryBuilder<DB>,
+    column: &SortColumn,
+    prefix: &str,
+    order: Order,
+    cursor: &Cursor,
+) where
     DB: Database,
     for<'t> String: Encode<'t, DB> + Type<DB>,
     for<'t> i64: Encode<'t, DB> + Type<DB>,
@@ -214,7 +188,7 @@ where
     let col = format!("{prefix}{}", column.name);
     match &cursor.key {
         Some(key) => {
-            qb.push(format!(" AND (({col}, {prefix}id) {cmp} ("));
+            qb.push(format!("(({col}, {prefix}id) {cmp} ("));
             push_value(qb, key);
             qb.push(", ").push_bind(cursor.id).push(")");
             if column.nullable {
@@ -223,15 +197,15 @@ where
             qb.push(")");
         }
         None => {
-            qb.push(format!(" AND {col} IS NULL AND {prefix}id {cmp} ")).push_bind(cursor.id);
+            qb.push(format!("({col} IS NULL AND {prefix}id {cmp} ")).push_bind(cursor.id).push(")");
         }
     }
 }
 
 /// Builds the whole lookup statement; fetches `q.limit + 1` rows so the caller knows
 /// whether another page follows. `window` bounds which rows after the cursor a `Walk`
-/// (models, name sort) or a `Seek` (versions, sort on a version column) examines; the
-/// result is then complete only if it filled the page.
+/// (models, for the name and creation-time sorts) or a `Seek` (versions, for a sort on a
+/// version column) examines; the result is then complete only if it filled the page.
 pub(super) fn build<DB>(
     q: &LookupQuery,
     cursor: Option<&Cursor>,
@@ -254,71 +228,78 @@ where
     let column = sort_column(q.sort);
     let mut qb = QueryBuilder::<DB>::new("SELECT * FROM (SELECT ");
     qb.push(COLUMNS);
-    match (best, strategy) {
-        (true, Strategy::Walk) => {
+    match (strategy, best) {
+        (Strategy::Walk, true) => {
             // The model's versions in semver order (index versions_model_semver_idx): the
-            // outer query walks models in name order and stops after a page.
+            // outer query walks models in sort order and stops after a page.
             qb.push(", 1 AS best_rank FROM ");
-            match window.filter(|_| column.is_none()) {
-                Some(w) => {
-                    qb.push("(SELECT * FROM models mm WHERE mm.deleted_at IS NULL");
-                    push_visible(&mut qb, q, "mm");
-                    if let Some(cur) = cursor {
-                        let (ns, name) = cur.name_key();
-                        qb.push(format!(" AND (mm.namespace{collate}, mm.name{collate}) > ("));
-                        qb.push_bind(ns.to_owned()).push(", ").push_bind(name.to_owned()).push(")");
-                    }
-                    qb.push(format!(" ORDER BY mm.namespace{collate}, mm.name{collate}"));
-                    push_window(&mut qb, w);
-                    qb.push(") m");
-                }
-                None => {
-                    qb.push("models m");
-                }
-            }
+            push_models(&mut qb, q, cursor, collate, column.as_ref(), window);
             qb.push(" JOIN versions v ON v.id = (SELECT f.id FROM versions f WHERE f.model_id = m.id AND f.prerelease = ''");
             push_filters(&mut qb, q, "f", dialect);
             qb.push(" ORDER BY f.major DESC, f.minor DESC, f.patch DESC LIMIT 1)");
         }
-        (true, Strategy::Seek) => {
-            // Matching releases in sort order (the window reads an index of migration 0007),
-            // each kept only if it is its model's best match: the outer query stops after a
-            // page, probing each candidate's higher releases through versions_model_semver_idx.
+        (Strategy::Walk, false) => {
             qb.push(", 1 AS best_rank FROM ");
-            match (window, &column) {
-                (Some(w), Some(c)) if c.on_versions => {
-                    qb.push("(SELECT * FROM versions w WHERE w.prerelease = ''");
-                    if let Some(cur) = cursor {
-                        push_after(&mut qb, c, "w.", q.order, cur);
-                    }
-                    qb.push(format!(" ORDER BY {}", order_terms(c, "w.", q.order)));
-                    push_window(&mut qb, w);
-                    qb.push(") v");
+            push_models(&mut qb, q, cursor, collate, column.as_ref(), window);
+            match dialect {
+                // Each model's matching versions through versions_model_id_version_key: a
+                // lateral subquery that cannot be pulled up (OFFSET 0) keeps PostgreSQL from
+                // hashing the window against every matching version, a scan's cost.
+                Dialect::Postgres => {
+                    qb.push(" CROSS JOIN LATERAL (SELECT * FROM versions f WHERE f.model_id = m.id");
+                    push_filters(&mut qb, q, "f", dialect);
+                    qb.push(" OFFSET 0) v");
                 }
-                _ => {
-                    qb.push("versions v");
+                Dialect::Sqlite => {
+                    qb.push(" JOIN versions v ON v.model_id = m.id");
+                    push_filters(&mut qb, q, "v", dialect);
                 }
             }
-            qb.push(" JOIN models m ON m.id = v.model_id AND v.prerelease = ''");
-            push_filters(&mut qb, q, "v", dialect);
-            qb.push(
-                " AND NOT EXISTS (SELECT 1 FROM versions h WHERE h.model_id = v.model_id AND h.prerelease = '' \
-                 AND (h.major, h.minor, h.patch) > (v.major, v.minor, v.patch)",
-            );
-            push_filters(&mut qb, q, "h", dialect);
-            qb.push(")");
         }
-        (true, Strategy::Scan | Strategy::Auto) => {
+        (Strategy::Seek, _) => {
+            // Matching versions in sort order (the window reads an index of migration 0007);
+            // for the best version of each model, each kept only if no higher release of its
+            // model matches, probed through versions_model_semver_idx. The outer query stops
+            // after a page.
+            qb.push(", 1 AS best_rank FROM ");
+            push_versions(&mut qb, q, cursor, column.as_ref(), window);
+            qb.push(" JOIN models m ON m.id = v.model_id");
+            if best {
+                qb.push(" AND v.prerelease = ''");
+            }
+            push_filters(&mut qb, q, "v", dialect);
+            if best {
+                qb.push(
+                    " AND NOT EXISTS (SELECT 1 FROM versions h WHERE h.model_id = v.model_id AND h.prerelease = '' \
+                     AND (h.major, h.minor, h.patch) > (v.major, v.minor, v.patch)",
+                );
+                push_filters(&mut qb, q, "h", dialect);
+                qb.push(")");
+            }
+        }
+        (Strategy::Scan | Strategy::Auto, true) => {
             qb.push(
                 ", ROW_NUMBER() OVER (PARTITION BY v.model_id ORDER BY v.major DESC, v.minor DESC, v.patch DESC) \
                  AS best_rank FROM models m JOIN versions v ON v.model_id = m.id AND v.prerelease = ''",
             );
             push_filters(&mut qb, q, "v", dialect);
         }
-        (false, _) => {
-            qb.push(", 1 AS best_rank FROM models m JOIN versions v ON v.model_id = m.id");
-            push_filters(&mut qb, q, "v", dialect);
-        }
+        (Strategy::Scan | Strategy::Auto, false) => match dialect {
+            // Every matching version first, then their models by primary key, then the page.
+            // Without the fence (a subquery with OFFSET is never pulled up) PostgreSQL may
+            // walk the sort order instead, hoping to fill the page early, and read thousands
+            // of rows for a selective query; the bounded walks above are the cheap way to try
+            // that.
+            Dialect::Postgres => {
+                qb.push(", 1 AS best_rank FROM (SELECT * FROM versions f WHERE TRUE");
+                push_version_filters(&mut qb, q, "f", dialect);
+                qb.push(" OFFSET 0) v JOIN models m ON m.id = v.model_id");
+            }
+            Dialect::Sqlite => {
+                qb.push(", 1 AS best_rank FROM models m JOIN versions v ON v.model_id = m.id");
+                push_filters(&mut qb, q, "v", dialect);
+            }
+        },
     }
     qb.push(" WHERE m.deleted_at IS NULL");
     push_visible(&mut qb, q, "m");
@@ -342,6 +323,7 @@ where
         }
         Some(c) => {
             if let Some(cur) = cursor {
+                qb.push(" AND ");
                 push_after(&mut qb, c, "", q.order, cur);
             }
             qb.push(format!(" ORDER BY {}", order_terms(c, "", q.order)));
@@ -351,15 +333,7 @@ where
     qb
 }
 
-fn push_window<DB>(qb: &mut QueryBuilder<DB>, w: Window)
-where
-    DB: Database,
-    for<'t> i64: Encode<'t, DB> + Type<DB>,
-{
-    qb.push(" LIMIT ").push_bind(w.take).push(" OFFSET ").push_bind(w.skip);
-}
-
-fn push_value<DB>(qb: &mut QueryBuilder<DB>, v: &SortValue)
+pub(super) fn push_value<DB>(qb: &mut QueryBuilder<DB>, v: &SortValue)
 where
     DB: Database,
     for<'t> String: Encode<'t, DB> + Type<DB>,

@@ -78,8 +78,39 @@ fn language_facet(tag: &LanguageTag) -> Facet<'_> {
     }
 }
 
+/// ` AND` version `a` matches every filter of `q`; its model is `m`.
 pub(super) fn push_filters<DB>(qb: &mut QueryBuilder<DB>, q: &LookupQuery, a: &str, dialect: Dialect)
 where
+    DB: Database,
+    for<'t> String: Encode<'t, DB> + Type<DB>,
+    for<'t> i64: Encode<'t, DB> + Type<DB>,
+    for<'t> f64: Encode<'t, DB> + Type<DB>,
+    for<'t> bool: Encode<'t, DB> + Type<DB>,
+{
+    push_filters_with(qb, q, a, dialect, "m.namespace");
+}
+
+/// [`push_filters`] where version `a`'s model is not joined: the namespace filter reads it
+/// by primary key.
+pub(super) fn push_version_filters<DB>(qb: &mut QueryBuilder<DB>, q: &LookupQuery, a: &str, dialect: Dialect)
+where
+    DB: Database,
+    for<'t> String: Encode<'t, DB> + Type<DB>,
+    for<'t> i64: Encode<'t, DB> + Type<DB>,
+    for<'t> f64: Encode<'t, DB> + Type<DB>,
+    for<'t> bool: Encode<'t, DB> + Type<DB>,
+{
+    let namespace = format!("(SELECT n.namespace FROM models n WHERE n.id = {a}.model_id)");
+    push_filters_with(qb, q, a, dialect, &namespace);
+}
+
+fn push_filters_with<DB>(
+    qb: &mut QueryBuilder<DB>,
+    q: &LookupQuery,
+    a: &str,
+    dialect: Dialect,
+    namespace: &str,
+) where
     DB: Database,
     for<'t> String: Encode<'t, DB> + Type<DB>,
     for<'t> i64: Encode<'t, DB> + Type<DB>,
@@ -98,7 +129,7 @@ where
         }
     }
     if !q.namespace.is_empty() {
-        push_in(qb, "m.namespace", q.namespace.iter().cloned());
+        push_in(qb, namespace, q.namespace.iter().cloned());
     }
     if !q.license.is_empty() {
         let ids: Vec<String> = q.license.iter().map(|l| normalize_license_id(l)).collect();

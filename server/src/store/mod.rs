@@ -7,6 +7,7 @@ mod access_impl;
 mod core_impl;
 mod lookup;
 mod lookup_filters;
+mod lookup_window;
 mod postgres;
 mod rows;
 mod search_doc;

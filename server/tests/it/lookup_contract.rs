@@ -17,6 +17,7 @@ store_contract!(
     missing_sort_values_come_last_in_both_directions_across_pages,
     a_selective_sorted_query_returns_each_models_highest_matching_version,
     automatic_walks_beyond_their_short_window_agree_with_the_scan,
+    creation_time_ties_spanning_a_walk_window_are_ordered_by_version_id,
     derivatives_are_listed_by_base_model,
 );
 
@@ -146,7 +147,7 @@ async fn pages_with(store: &Arc<dyn MetadataStore>, q: &LookupQuery, strategy: S
             return out;
         }
         cursor = Some(Cursor::after(hits.last().unwrap(), q));
-        assert!(out.len() < 100, "paging does not terminate");
+        assert!(out.len() < 1000, "paging does not terminate");
     }
 }
 
@@ -232,6 +233,8 @@ async fn the_best_matching_version_of_each_model_is_returned(store: Arc<dyn Meta
     );
     let all = all_pages(&store, &query("q=mt-fr&versions=all")).await;
     assert_eq!(all, ["acme/mt-fr-de@1.0.0", "acme/mt-fr-de@1.1.0", "acme/mt-fr-de@2.0.0-rc.1"]);
+    let all = all_pages(&store, &query("namespace=beta&versions=all&sort=created&order=desc")).await;
+    assert_eq!(all, ["beta/llama-ft@3.0.0", "beta/vision@0.1.0"]);
 }
 
 async fn results_are_ordered_and_paged_stably(store: Arc<dyn MetadataStore>) {
@@ -353,27 +356,95 @@ async fn derivatives_are_listed_by_base_model(store: Arc<dyn MetadataStore>) {
 
 /// 150 models of three releases each (450 versions, more than an automatic walk's short
 /// window of models or versions); every tenth model is MIT, the others Apache-2.0, and a
-/// model's releases grow in parameters.
-async fn seed_many(store: &Arc<dyn MetadataStore>) {
+/// model's releases grow in parameters. Models are created `per_second` to a second, so
+/// that windows of models by creation time end inside ties, and the 2.0.0 releases are
+/// published last, in reverse order: among models created in the same second the later
+/// model's best version has the lower id (the creation-time sort's tie-break).
+async fn seed_many(store: &Arc<dyn MetadataStore>, per_second: u64) {
+    let meta = |i: u64, v: u64| {
+        let license = if i.is_multiple_of(10) { "MIT" } else { "Apache-2.0" };
+        json!({ "license": license, "parameters": (i * 10 + v + 1) * 1_000_000 })
+    };
+    let at = |i: u64| u32::try_from(i / per_second).unwrap();
     for i in 0..150u64 {
-        for (v, version) in ["1.0.0", "1.1.0", "2.0.0"].into_iter().enumerate() {
-            let license = if i % 10 == 0 { "MIT" } else { "Apache-2.0" };
-            let meta = json!({ "license": license, "parameters": (i * 10 + v as u64 + 1) * 1_000_000 });
-            publish(store, &format!("bulk/m-{i:03}"), version, meta, Facts::new(), 0).await;
+        for (v, version) in [(0, "1.0.0"), (1, "1.1.0")] {
+            publish(store, &format!("bulk/m-{i:03}"), version, meta(i, v), Facts::new(), at(i)).await;
         }
+    }
+    for i in (0..150u64).rev() {
+        publish(store, &format!("bulk/m-{i:03}"), "2.0.0", meta(i, 2), Facts::new(), at(i)).await;
     }
 }
 
 async fn automatic_walks_beyond_their_short_window_agree_with_the_scan(store: Arc<dyn MetadataStore>) {
-    seed_many(&store).await;
+    seed_many(&store, 7).await;
+    let sorts = [
+        "",
+        "&order=desc",
+        "&sort=created",
+        "&sort=created&order=desc",
+        "&sort=parameters&order=desc",
+        "&sort=parameters",
+    ];
     // With these page sizes the MIT models (15) are too few to fill a page within the short
-    // window but frequent enough there to walk on through the rest of it.
+    // window but frequent enough there to walk on through the rest of it, or too rare and
+    // scanned at once; with every version, three rows a model.
     for limit in [5, 10, 14, 20] {
-        for sort in ["", "&sort=parameters&order=desc", "&sort=parameters"] {
+        for sort in sorts {
             let q = format!("license=MIT&limit={limit}{sort}");
             let found = all_pages(&store, &query(&q)).await;
             assert_eq!(found.len(), 15, "{q}");
             assert!(found.iter().all(|hit| hit.ends_with("@2.0.0")), "{q}");
+            let q = format!("{q}&versions=all");
+            assert_eq!(all_pages(&store, &query(&q)).await.len(), 45, "{q}");
         }
     }
+    // Without a filter every page fills within the short window, whose ends fall inside ties
+    // of the creation-time sort.
+    for limit in [9, 20] {
+        for sort in sorts {
+            let q = format!("limit={limit}{sort}");
+            assert_eq!(all_pages(&store, &query(&q)).await.len(), 150, "{q}");
+            let q = format!("{q}&versions=all");
+            assert_eq!(all_pages(&store, &query(&q)).await.len(), 450, "{q}");
+        }
+    }
+    let first = |n: usize, found: Vec<String>| found.into_iter().take(n).collect::<Vec<_>>();
+    assert_eq!(
+        first(8, all_pages(&store, &query("sort=created&limit=3")).await),
+        ["006", "005", "004", "003", "002", "001", "000", "013"].map(|i| format!("bulk/m-{i}@2.0.0")),
+        "ties on creation time are ordered by version id"
+    );
+    assert_eq!(
+        first(4, all_pages(&store, &query("sort=created&order=desc&limit=3")).await),
+        ["147", "148", "149", "140"].map(|i| format!("bulk/m-{i}@2.0.0")),
+    );
+    assert_eq!(
+        first(3, all_pages(&store, &query("order=desc&limit=2")).await),
+        ["149", "148", "147"].map(|i| format!("bulk/m-{i}@2.0.0")),
+    );
+}
+
+async fn creation_time_ties_spanning_a_walk_window_are_ordered_by_version_id(store: Arc<dyn MetadataStore>) {
+    // Every model is created in the same second: the first window of 100 models by id holds
+    // none of the best versions that come first.
+    seed_many(&store, 150).await;
+    for limit in [5, 10, 14] {
+        for filter in ["", "&license=MIT"] {
+            for order in ["asc", "desc"] {
+                let q = format!("sort=created&order={order}&limit={limit}{filter}");
+                let found = all_pages(&store, &query(&q)).await;
+                assert_eq!(found.len(), if filter.is_empty() { 150 } else { 15 }, "{q}");
+                if filter.is_empty() {
+                    let first = if order == "asc" { "bulk/m-149@2.0.0" } else { "bulk/m-000@2.0.0" };
+                    assert_eq!(found[0], first, "{q}");
+                }
+                let q = format!("{q}&versions=all");
+                let all = all_pages(&store, &query(&q)).await;
+                assert_eq!(all.len(), if filter.is_empty() { 450 } else { 45 }, "{q}");
+            }
+        }
+    }
+    let mit = all_pages(&store, &query("sort=created&license=MIT&limit=5")).await;
+    assert_eq!(mit[..3], ["bulk/m-140@2.0.0", "bulk/m-130@2.0.0", "bulk/m-120@2.0.0"]);
 }
