@@ -271,13 +271,13 @@ fn publish(file: &File, data: &Path, dest: &Path) -> Result<(), BlobError> {
     Ok(())
 }
 
-/// Removes a write's folder unless disarmed (by taking the path).
+/// Removes a write's folder when dropped: after a failure (or a cancelled request) with its
+/// partial file, after a publish empty.
 struct RemoveOnDrop(Option<PathBuf>);
 
 impl Drop for RemoveOnDrop {
     fn drop(&mut self) {
         let Some(dir) = self.0.take() else { return };
-        // After a publish the folder holds nothing but is still there: remove it either way.
         let remove = move || {
             if let Err(e) = std::fs::remove_dir_all(&dir)
                 && e.kind() != std::io::ErrorKind::NotFound

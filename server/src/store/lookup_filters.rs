@@ -26,12 +26,23 @@ where
     }
 }
 
+/// ` AND {column} IN (values)`.
 fn push_in<DB, T>(qb: &mut QueryBuilder<DB>, column: &str, values: impl IntoIterator<Item = T>)
 where
     DB: Database,
     for<'t> T: Encode<'t, DB> + Type<DB>,
 {
-    qb.push(format!(" AND {column} IN ("));
+    qb.push(" AND ");
+    in_list(qb, column, values);
+}
+
+/// `{column} IN (values)`, each value bound.
+fn in_list<DB, T>(qb: &mut QueryBuilder<DB>, column: &str, values: impl IntoIterator<Item = T>)
+where
+    DB: Database,
+    for<'t> T: Encode<'t, DB> + Type<DB>,
+{
+    qb.push(format!("{column} IN ("));
     let mut list = qb.separated(", ");
     for v in values {
         list.push_bind(v);
@@ -136,12 +147,8 @@ fn push_filters_with<DB>(
         let facets: Vec<Facet<'_>> = ids.iter().map(|id| Facet::License(id)).collect();
         push_any_facet(qb, dialect, a, &facets, |qb| {
             exists(qb, "version_licenses", a);
-            qb.push("x.license_id IN (");
-            let mut list = qb.separated(", ");
-            for id in &ids {
-                list.push_bind(id.clone());
-            }
-            qb.push("))");
+            in_list(qb, "x.license_id", ids.iter().cloned());
+            qb.push(")");
         });
     }
     if !q.license_class.is_empty() {
@@ -175,12 +182,8 @@ fn push_filters_with<DB>(
             if let Some(d) = direction {
                 qb.push(format!("x.direction = '{d}' AND "));
             }
-            qb.push("x.modality IN (");
-            let mut sep = qb.separated(", ");
-            for m in &modalities {
-                sep.push_bind(m.clone());
-            }
-            qb.push("))");
+            in_list(qb, "x.modality", modalities.iter().cloned());
+            qb.push(")");
         });
     }
     if !q.task.is_empty() {
@@ -264,12 +267,8 @@ fn push_filters_with<DB>(
         let facets: Vec<Facet<'_>> = q.tag.iter().map(|t| Facet::Tag(t)).collect();
         push_any_facet(qb, dialect, a, &facets, |qb| {
             exists(qb, "version_tags", a);
-            qb.push("x.tag IN (");
-            let mut sep = qb.separated(", ");
-            for t in &q.tag {
-                sep.push_bind(t.clone());
-            }
-            qb.push("))");
+            in_list(qb, "x.tag", q.tag.iter().cloned());
+            qb.push(")");
         });
     }
     if !q.label.is_empty() {
