@@ -23,8 +23,8 @@ mod test_files;
 
 use std::fmt;
 
-pub use gguf::{GgufFacts, parse_gguf};
-pub use hf_config::{HfConfigFacts, parse_config_json, parse_tokenizer_config};
+pub use gguf::{GgufFacts, MAX_HEADER_BYTES as MAX_GGUF_HEADER_BYTES, parse_gguf};
+pub use hf_config::{HfConfigFacts, MAX_CONFIG_BYTES, parse_config_json, parse_tokenizer_config};
 pub use safetensors::{SafetensorsFacts, parse_safetensors};
 
 /// Which parser understands a file, chosen by its name.
