@@ -279,7 +279,11 @@ impl<'a> Reader<'a> {
         if let Some(size) = fixed_size(element_type) {
             let count = self.u64("array length")?;
             if count > MAX_ARRAY_LEN && count.saturating_mul(size) <= self.remaining_in_file() {
-                return Err(too_large("array_length", MAX_ARRAY_LEN, format!("array declares {count} elements")));
+                return Err(too_large(
+                    "array_length",
+                    MAX_ARRAY_LEN,
+                    format!("array declares {count} elements"),
+                ));
             }
             let bytes = count
                 .checked_mul(size)
@@ -334,10 +338,18 @@ fn read_header(r: &mut Reader<'_>) -> Result<GgufFacts, Stop> {
         return Err(malformed(format!("tensor count {tensor_count} cannot fit in the file")).into());
     }
     if kv_count > MAX_KV_COUNT {
-        return Err(too_large("metadata_count", MAX_KV_COUNT, format!("header declares {kv_count} metadata keys")));
+        return Err(too_large(
+            "metadata_count",
+            MAX_KV_COUNT,
+            format!("header declares {kv_count} metadata keys"),
+        ));
     }
     if tensor_count > MAX_TENSORS {
-        return Err(too_large("tensor_count", MAX_TENSORS, format!("header declares {tensor_count} tensors")));
+        return Err(too_large(
+            "tensor_count",
+            MAX_TENSORS,
+            format!("header declares {tensor_count} tensors"),
+        ));
     }
 
     let mut facts = GgufFacts { version, tensor_count, ..GgufFacts::default() };
@@ -345,8 +357,9 @@ fn read_header(r: &mut Reader<'_>) -> Result<GgufFacts, Stop> {
     // `<arch>.*` keys may precede `general.architecture`, so keep the candidates.
     let mut per_architecture = BTreeMap::<String, u64>::new();
     for index in 0..kv_count {
-        let key =
-            r.string(MAX_NAME_BYTES, "name_bytes", "metadata key").map_err(|s| s.within(|| format!("key {index}")))?;
+        let key = r
+            .string(MAX_NAME_BYTES, "name_bytes", "metadata key")
+            .map_err(|s| s.within(|| format!("key {index}")))?;
         let key =
             std::str::from_utf8(key).map_err(|_| malformed(format!("metadata key {index} is not UTF-8")))?;
         let place = || format!("metadata '{}'", shorten(key));
@@ -383,8 +396,9 @@ fn read_header(r: &mut Reader<'_>) -> Result<GgufFacts, Stop> {
 
     let mut last_offset = 0u64;
     for index in 0..tensor_count {
-        let name =
-            r.string(MAX_NAME_BYTES, "name_bytes", "tensor name").map_err(|s| s.within(|| format!("tensor {index}")))?;
+        let name = r
+            .string(MAX_NAME_BYTES, "name_bytes", "tensor name")
+            .map_err(|s| s.within(|| format!("tensor {index}")))?;
         let name = String::from_utf8_lossy(name);
         let place = || format!("tensor '{}'", shorten(&name));
         let n_dims = r.u32("dimension count").map_err(|s| s.within(place))?;

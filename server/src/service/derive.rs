@@ -86,7 +86,11 @@ pub async fn derive_within(
 ) -> Result<DerivedFacts, RegistryError> {
     let chosen = files_to_read(&manifest.files);
     let Ok(read) = tokio::time::timeout(budget, read::read_all(blobs, &chosen)).await else {
-        tracing::warn!(files = chosen.len(), budget_ms = budget.as_millis(), "deriving facts ran past its budget");
+        tracing::warn!(
+            files = chosen.len(),
+            budget_ms = budget.as_millis(),
+            "deriving facts ran past its budget"
+        );
         return Err(RegistryError::Unavailable(
             "reading the files' headers took longer than the publish allows; retry later",
         ));
