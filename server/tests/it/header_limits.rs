@@ -54,7 +54,7 @@ fn file_with_header(header: &[u8], data_len: usize) -> Vec<u8> {
     file
 }
 
-/// `VmRSS` of `pid` in bytes.
+/// A memory field of `/proc/<pid>/status` (`VmRSS:`, `VmHWM:`) in bytes.
 fn rss_bytes(pid: u32, field: &str) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     let line = status.lines().find(|l| l.starts_with(field)).unwrap();
