@@ -14,6 +14,7 @@ impl RegistryError {
         match self {
             Self::Invalid { code, .. } => (StatusCode::BAD_REQUEST, code),
             Self::InvalidManifest(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_manifest"),
+            Self::FileHeaderTooLarge { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "file_header_too_large"),
             Self::MissingBlobs(_) => (StatusCode::UNPROCESSABLE_ENTITY, "missing_blobs"),
             Self::DigestMismatch { .. } => (StatusCode::BAD_REQUEST, "digest_mismatch"),
             Self::SizeMismatch { .. } => (StatusCode::BAD_REQUEST, "size_mismatch"),
@@ -45,6 +46,9 @@ impl RegistryError {
     fn details(&self) -> Option<serde_json::Value> {
         match self {
             Self::MissingBlobs(missing) => Some(json!({ "missing": missing })),
+            Self::FileHeaderTooLarge { path, limit, max, .. } => {
+                Some(json!({ "path": path, "limit": limit, "max": max }))
+            }
             Self::VersionConflict { existing, .. } => Some(json!({ "existing_digest": existing })),
             Self::PartOutOfOrder { next, .. } => Some(json!({ "next_part": next })),
             Self::UploadIncomplete { missing } => Some(json!({ "missing": missing })),

@@ -13,6 +13,9 @@ pub enum RegistryError {
     Invalid { code: &'static str, message: String },
     #[error("invalid manifest: {0}")]
     InvalidManifest(String),
+    /// A file holds more than the registry reads to derive facts (`limit` names the cap).
+    #[error("files: '{path}': {message}")]
+    FileHeaderTooLarge { path: String, limit: &'static str, max: u64, message: String },
     #[error("{} referenced blob(s) are not in the registry; upload them first", .0.len())]
     MissingBlobs(Vec<Digest>),
     #[error("content does not match digest: declared {expected}, received {actual}")]

@@ -17,7 +17,10 @@ use futures_util::stream::{self, Stream, StreamExt, TryStreamExt};
 use modelreg_api::{Digest, Facts, Manifest, ModelName, Version, VersionSelector};
 
 pub use auth::{Principal, SERVER_ACTOR, actor_of, generate_token_secret, hash_token};
-pub use derive::{Contradiction, Contradictions, Derived, DerivedFacts, derive, effective_facts};
+pub use derive::{
+    Contradiction, Contradictions, DERIVE_BUDGET, Derived, DerivedFacts, derive, derive_within,
+    effective_facts,
+};
 pub use error::RegistryError;
 pub use lifecycle::GcReport;
 pub use lookup::LookupResult;

@@ -27,6 +27,7 @@ mod blob_contract;
 mod contracts;
 mod derive;
 mod gc;
+mod header_limits;
 mod http;
 mod lifecycle_contract;
 mod lookup_contract;
