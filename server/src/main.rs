@@ -168,7 +168,7 @@ fn main() -> anyhow::Result<()> {
         }),
         Command::Audit { model, actor, since, limit } => runtime.block_on(async {
             let registry = app::build_registry(&config).await?;
-            let filter = AuditFilter { model, actor, since, after_id: None, limit };
+            let filter = AuditFilter { model, actor, since, after_id: None, within: None, limit };
             for r in registry.audit(&filter).await? {
                 let line = serde_json::json!({
                     "id": r.id, "at": r.at.to_rfc3339(), "actor": r.actor, "action": r.action,
