@@ -192,7 +192,11 @@ impl Registry {
         dry_run: bool,
     ) -> Result<GcReport, RegistryError> {
         let now = Utc::now();
-        let cutoff: DateTime<Utc> = now - Duration::from_std(grace).unwrap_or(Duration::MAX);
+        // A grace reaching before the representable past spares every blob (no overflow).
+        let cutoff: DateTime<Utc> = Duration::from_std(grace)
+            .ok()
+            .and_then(|g| now.checked_sub_signed(g))
+            .unwrap_or(DateTime::<Utc>::MIN_UTC);
         let mut report = GcReport { dry_run, ..GcReport::default() };
         let mut blobs = self.blobs.list();
         while let Some(blob) = blobs.try_next().await? {
