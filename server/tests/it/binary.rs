@@ -161,4 +161,11 @@ fn out_of_range_lifetimes_and_grace_periods_exit_with_a_message_not_a_panic() {
     }
     let out = server().args(["--data-dir", dir, "gc", "--dry-run", "--grace", "36500d"]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let file = data.path().join("c.toml");
+    std::fs::write(&file, "[uploads]\nsession_ttl_secs = 18446744073709551615\n").unwrap();
+    let out = server().arg("--config").arg(&file).args(["--bind", "127.0.0.1:0", "serve"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("uploads.session_ttl_secs") && !stderr.contains("panicked"), "{stderr}");
 }
