@@ -1,4 +1,5 @@
-//! The auth matrix: every route against every kind of caller. Unauthenticated callers get
+//! The auth matrix: every route against every kind of caller, namespace-limited admins
+//! included (they manage only tokens and audit entries inside their namespaces). Unauthenticated callers get
 //! 401, too little scope 403, a write outside the token's namespaces 403, a read outside
 //! them 404 (existence is not revealed); no response ever contains a token.
 
