@@ -1,7 +1,7 @@
-//! The auth matrix: every route against every kind of caller, namespace-limited admins
-//! included (they manage only tokens and audit entries inside their namespaces). Unauthenticated callers get
+//! The auth matrix: every route against every kind of caller. Unauthenticated callers get
 //! 401, too little scope 403, a write outside the token's namespaces 403, a read outside
-//! them 404 (existence is not revealed); no response ever contains a token.
+//! them 404 (existence is not revealed); an admin limited to namespaces manages only tokens
+//! and audit entries inside them; no response ever contains a token.
 
 use actix_web::test;
 use modelreg_api::Scope;
