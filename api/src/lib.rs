@@ -19,7 +19,8 @@ mod wire;
 
 pub use access::{
     AliasInfo, AliasList, AliasMove, AliasName, AuditEntry, AuditPage, CreateTokenRequest, CreatedToken,
-    NamespacePattern, Scope, SetAliasRequest, TokenInfo, TokenList, YankInfo, YankRequest,
+    MAX_TOKEN_LIFETIME_DAYS, NamespacePattern, Scope, SetAliasRequest, TokenInfo, TokenList, YankInfo,
+    YankRequest,
 };
 pub use digest::{Digest, DigestError};
 pub use error::{ErrorBody, ErrorEnvelope};

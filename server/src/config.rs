@@ -237,11 +237,26 @@ impl Config {
             });
         }
         self.validate_transfers()?;
-        if self.limits.max_json_bytes < 1024 {
-            return Err(ConfigError::Value {
-                key: "limits.max_json_bytes".into(),
-                message: "must be at least 1024".into(),
-            });
+        self.validate_counts()
+    }
+
+    /// Counts from outside stay in ranges the server can honour (a huge worker count or
+    /// body limit fails here, naming the key, not later as exhaustion).
+    fn validate_counts(&self) -> Result<(), ConfigError> {
+        let out_of = |key: &str, range: &str| {
+            Err(ConfigError::Value { key: key.into(), message: format!("must be between {range}") })
+        };
+        if self.server.workers > 1024 {
+            return out_of("server.workers", "0 (one per CPU) and 1024");
+        }
+        if self.database.max_connections.is_some_and(|n| !(1..=1000).contains(&n)) {
+            return out_of("database.max_connections", "1 and 1000");
+        }
+        if !(1024..=1 << 30).contains(&self.limits.max_json_bytes) {
+            return out_of("limits.max_json_bytes", "1024 and 1073741824 (1 GiB)");
+        }
+        if self.limits.max_blob_bytes == 0 {
+            return out_of("limits.max_blob_bytes", "1 and 18446744073709551615");
         }
         Ok(())
     }

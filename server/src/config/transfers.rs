@@ -6,6 +6,8 @@ use super::{Config, ConfigError};
 
 /// SigV4 presigned URLs live at most seven days.
 const MAX_PRESIGN_TTL_SECS: u64 = 7 * 24 * 60 * 60;
+/// An upload session may stand idle at most a year (expiry dates stay representable).
+const MAX_SESSION_TTL_SECS: u64 = 365 * 24 * 60 * 60;
 
 impl Config {
     pub(super) fn validate_transfers(&self) -> Result<(), ConfigError> {
@@ -19,8 +21,11 @@ impl Config {
                 ),
             );
         }
-        if self.uploads.session_ttl_secs < 60 {
-            return invalid("uploads.session_ttl_secs", "must be at least 60".into());
+        if !(60..=MAX_SESSION_TTL_SECS).contains(&self.uploads.session_ttl_secs) {
+            return invalid(
+                "uploads.session_ttl_secs",
+                format!("must be between 60 and {MAX_SESSION_TTL_SECS} (a year)"),
+            );
         }
         if !(1..=MAX_PRESIGN_TTL_SECS).contains(&self.blobs.presign_ttl_secs) {
             return invalid(
@@ -66,5 +71,17 @@ mod tests {
         c.blobs.presign_ttl_secs = 0;
         let err = c.validate_transfers().unwrap_err().to_string();
         assert!(err.contains("blobs.presign_ttl_secs"), "{err}");
+    }
+
+    #[test]
+    fn session_lifetimes_beyond_a_year_are_refused_naming_the_key() {
+        let mut c = Config::default();
+        for ttl in [59, 365 * 24 * 60 * 60 + 1, u64::MAX] {
+            c.uploads.session_ttl_secs = ttl;
+            let err = c.validate_transfers().unwrap_err().to_string();
+            assert!(err.contains("uploads.session_ttl_secs"), "{ttl}: {err}");
+        }
+        c.uploads.session_ttl_secs = 365 * 24 * 60 * 60;
+        assert!(c.validate_transfers().is_ok());
     }
 }

@@ -364,6 +364,13 @@ macro_rules! impl_access_store {
                 if let Some(id) = f.after_id {
                     qb.push(" AND id > ").push_bind(id);
                 }
+                if let Some(patterns) = &f.within {
+                    qb.push(" AND (action IN ('token_create', 'token_revoke')");
+                    for p in patterns {
+                        qb.push(" OR model LIKE ").push_bind($crate::store::access::model_like(p)).push(" ESCAPE '\\'");
+                    }
+                    qb.push(")");
+                }
                 qb.push(" ORDER BY id LIMIT ").push_bind(f.limit);
                 let rows: Vec<(i64, chrono::DateTime<chrono::Utc>, String, String, Option<String>, Option<String>, String)> =
                     qb.build_query_as().fetch_all(&self.pool).await.map_err($crate::store::db_err)?;

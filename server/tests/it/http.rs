@@ -8,6 +8,7 @@ mod lookup;
 mod matrix;
 mod models;
 mod system;
+mod tokens;
 mod uploads;
 
 use actix_web::dev::{Service, ServiceResponse};

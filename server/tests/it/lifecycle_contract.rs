@@ -16,6 +16,7 @@ store_contract!(
     yanked_versions_refuse_aliases_unless_forced,
     deleted_versions_leave_tombstones_that_block_republishing,
     every_state_change_is_audited,
+    the_audit_can_be_limited_to_namespaces_keeping_token_entries,
     tokens_carry_namespaces_expiry_and_revocation,
     gc_claims_and_publish_leases_exclude_each_other,
 );
@@ -172,6 +173,38 @@ async fn every_state_change_is_audited(store: Arc<dyn MetadataStore>) {
         .await
         .unwrap();
     assert!(later.is_empty());
+}
+
+async fn the_audit_can_be_limited_to_namespaces_keeping_token_entries(store: Arc<dyn MetadataStore>) {
+    // `_` is a LIKE wildcard and `*` the pattern's: neither may widen the filter.
+    for model in ["team_a/m", "teamxa/m", "team-b/m", "acme/m", "a/team_a"] {
+        publish(&store, model, "1.0.0").await;
+    }
+    let now = Utc::now();
+    let token = NewToken {
+        name: "t".into(),
+        scope: Scope::Read,
+        token_hash: "cd".repeat(32),
+        namespaces: Vec::new(),
+        created_by: "root".into(),
+        created_at: now,
+        expires_at: None,
+    };
+    store.create_token(&token).await.unwrap().unwrap();
+    let within = |patterns: &[&str]| AuditFilter {
+        within: Some(patterns.iter().map(|p| p.parse().unwrap()).collect()),
+        limit: 100,
+        ..Default::default()
+    };
+    let described = |entries: Vec<modelreg_server::store::AuditRecord>| -> Vec<String> {
+        entries.into_iter().map(|e| e.model.unwrap_or(e.action)).collect()
+    };
+    let got = described(store.list_audit(&within(&["team_a"])).await.unwrap());
+    assert_eq!(got, ["team_a/m", "token_create"]);
+    let got = described(store.list_audit(&within(&["team*", "acme"])).await.unwrap());
+    assert_eq!(got, ["team_a/m", "teamxa/m", "team-b/m", "acme/m", "token_create"]);
+    let got = described(store.list_audit(&within(&["*-b"])).await.unwrap());
+    assert_eq!(got, ["team-b/m", "token_create"]);
 }
 
 async fn tokens_carry_namespaces_expiry_and_revocation(store: Arc<dyn MetadataStore>) {
