@@ -148,7 +148,7 @@ async fn a_redirected_blob_read_never_sends_the_token_to_storage() {
 async fn a_range_answered_503_with_retry_after_is_fetched_again_after_the_wait() {
     let data = blob();
     let entry = entry(&data);
-    let digest = entry.digest.clone();
+    let digest = entry.digest;
     let refused = std::sync::Mutex::new(false);
     let served = data.clone();
     let fake = FakeRegistry::start(move |req: &Recorded| {
