@@ -226,6 +226,11 @@ impl Client {
 
     async fn api_error(&self, mut resp: Response) -> ClientError {
         let status = resp.status();
+        let retry_after = resp
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| crate::transfer::retry::parse_retry_after(v, std::time::SystemTime::now()));
         let mut body = Vec::new();
         while let Ok(Some(chunk)) = resp.chunk().await {
             body.extend_from_slice(&chunk);
@@ -253,7 +258,7 @@ impl Client {
                 TokenOrigin::Given => "",
             });
         }
-        ClientError::Api { status, error }
+        ClientError::Api { status, error, retry_after }
     }
 }
 

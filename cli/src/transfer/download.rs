@@ -21,6 +21,7 @@ use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinHandle;
 
 use super::progress::FileProgress;
+use super::retry::RetryPolicy;
 use crate::client::{Client, transport_error};
 use crate::error::ClientError;
 use crate::hash::{ContentHasher, HASH_BUFFER};
@@ -30,8 +31,6 @@ use crate::verify::temp_path;
 pub const RANGED_THRESHOLD: u64 = 64 << 20;
 /// Bytes per range request.
 pub const RANGE_SIZE: u64 = 16 << 20;
-/// Attempts per range when the network or the registry fails on the way.
-const RANGE_ATTEMPTS: u32 = 3;
 const STATE_HEADER: &str = "modelreg-ranges v1";
 /// Received bytes handed to the disk at once (network chunks are much smaller).
 const WRITE_BATCH: usize = 1 << 20;
@@ -204,17 +203,9 @@ fn prepare(part: &Path, plan: &RangePlan) -> std::io::Result<(Vec<bool>, std::fs
 async fn fetch_range(shared: &Shared<'_>, streams: &Semaphore, i: usize) -> Result<Option<u64>, ClientError> {
     let _permit = streams.acquire().await.expect("the stream budget is never closed");
     let range = shared.plan.range(i);
-    let mut attempt = 1;
-    let received = loop {
-        match fetch_range_once(shared, &range).await {
-            Ok(received) => break received,
-            Err(e) if attempt < RANGE_ATTEMPTS && matches!(e, ClientError::Transport { .. }) => {
-                shared.progress.rewind(range.end - range.start);
-                attempt += 1;
-            }
-            Err(e) => return Err(e),
-        }
-    };
+    let received = RetryPolicy::TRANSFER
+        .run(|| fetch_range_once(shared, &range), |_| shared.progress.rewind(range.end - range.start))
+        .await?;
     if received.is_some() {
         let mut guard = shared.done.lock().unwrap_or_else(|e| e.into_inner());
         let (done, list) = &mut *guard;

@@ -143,3 +143,40 @@ async fn a_redirected_blob_read_never_sends_the_token_to_storage() {
     );
     assert_eq!(fetched[0].header("authorization"), None, "the token stays with the registry");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_range_answered_503_with_retry_after_is_fetched_again_after_the_wait() {
+    let data = blob();
+    let entry = entry(&data);
+    let digest = entry.digest;
+    let refused = std::sync::Mutex::new(false);
+    let served = data.clone();
+    let fake = FakeRegistry::start(move |req: &Recorded| {
+        let (a, b) = asked_range(req).expect("ranged");
+        let mut first = refused.lock().unwrap();
+        if a == 3 * RANGE as usize && !*first {
+            *first = true;
+            let mut reply = Reply::error(503, "unavailable", "busy");
+            reply.headers.push(("Retry-After".into(), "2".into()));
+            return reply;
+        }
+        assert_eq!(req.path, format!("/v1/blobs/{digest}"));
+        let mut reply = Reply::bytes(206, served[a..=b].to_vec());
+        reply.headers.push(("Content-Range".into(), format!("bytes {a}-{b}/{}", served.len())));
+        reply
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    let dest = tmp.path().join("model.bin");
+    let started = std::time::Instant::now();
+    let (result, _) = ranged(&fake, &dest, &entry).await;
+    assert_eq!(result.unwrap(), Some(SIZE as u64));
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(2),
+        "waited as asked: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(std::fs::read(&dest).unwrap(), data);
+    let third =
+        fake.requests().iter().filter(|r| asked_range(r).map(|(a, _)| a) == Some(3 * RANGE as usize)).count();
+    assert_eq!(third, 2, "the refused range was asked for twice");
+}
