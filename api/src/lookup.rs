@@ -174,6 +174,10 @@ fn short(param: &str, value: &str) -> Result<String, LookupError> {
     if v.is_empty() || v.len() > 256 {
         return Err(bad(param, "must be 1-256 characters"));
     }
+    // NUL and its kind match nothing stored, and PostgreSQL refuses NUL in text outright.
+    if v.chars().any(char::is_control) {
+        return Err(bad(param, "must not contain control characters"));
+    }
     Ok(v.to_owned())
 }
 
@@ -226,7 +230,14 @@ impl LookupQuery {
                 "tag" => q.tag.push(short(key, value)?.to_lowercase()),
                 "label" => {
                     let (k, v) = value.split_once(':').ok_or_else(|| bad(key, "expected key:value"))?;
-                    q.label.push((short(key, k)?, v.trim().to_owned()));
+                    let v = v.trim();
+                    if v.len() > 256 || v.chars().any(char::is_control) {
+                        return Err(bad(
+                            key,
+                            "a label value must be at most 256 characters, without control characters",
+                        ));
+                    }
+                    q.label.push((short(key, k)?, v.to_owned()));
                 }
                 "sort" => once(&mut sort, key, enum_value::<SortKey>(key, value)?)?,
                 "order" => once(&mut order, key, enum_value::<Order>(key, value)?)?,
@@ -439,6 +450,9 @@ mod tests {
             ("base_model=NotAModel", "base_model"),
             ("license=Not A Licence (", "license"),
             ("license=MIT OR Apache-2.0", "license"),
+            ("q=a\0b", "q"),
+            ("tag=\u{7}", "tag"),
+            ("label=k:\0", "label"),
         ] {
             let err = parse_str(query).unwrap_err();
             assert_eq!(err.param, param, "{query}: {err}");

@@ -5,8 +5,10 @@ mod auth;
 mod blobs;
 mod lifecycle;
 mod lookup;
+mod lookup_limits;
 mod matrix;
 mod models;
+mod paths;
 mod system;
 mod uploads;
 
