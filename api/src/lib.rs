@@ -31,7 +31,7 @@ pub use license::{
 };
 pub use lookup::{
     DEFAULT_LIMIT, Derivative, DerivativeList, LookupError, LookupPage, LookupQuery, LookupRow, MAX_LIMIT,
-    Order, SortKey, VersionsMode,
+    MAX_QUERY_PARAMS, MAX_VALUES_PER_PARAM, Order, SortKey, VersionsMode,
 };
 pub use manifest::{FileEntry, Manifest, ManifestError};
 pub use metadata::{

@@ -19,6 +19,7 @@ store_contract!(
     the_audit_can_be_limited_to_namespaces_keeping_token_entries,
     tokens_carry_namespaces_expiry_and_revocation,
     gc_claims_and_publish_leases_exclude_each_other,
+    a_gc_claim_left_by_a_crashed_collector_yields_to_a_publish_once_expired,
 );
 
 fn name(s: &str) -> ModelName {
@@ -257,4 +258,22 @@ async fn gc_claims_and_publish_leases_exclude_each_other(store: Arc<dyn Metadata
         store.claim_for_gc(&referenced, now, now + Duration::minutes(10)).await.unwrap(),
         GcClaim::InUse
     );
+}
+
+async fn a_gc_claim_left_by_a_crashed_collector_yields_to_a_publish_once_expired(
+    store: Arc<dyn MetadataStore>,
+) {
+    let now = Utc::now();
+    let (stale, live) = (digest_of(b"stale claim"), digest_of(b"live claim"));
+    // A collector claimed `stale` and crashed: its claim ran out a minute ago, never released.
+    let crashed = now - Duration::minutes(11);
+    assert_eq!(
+        store.claim_for_gc(&stale, crashed, crashed + Duration::minutes(10)).await.unwrap(),
+        GcClaim::Claimed
+    );
+    assert_eq!(store.claim_for_gc(&live, now, now + Duration::minutes(10)).await.unwrap(), GcClaim::Claimed);
+    // The lapsed claim yields; the live one still holds the publish off.
+    assert_eq!(store.lease_blobs(&[stale, live], now + Duration::hours(1)).await.unwrap(), [live]);
+    // The lease that replaced the claim protects the blob from the next collector.
+    assert_eq!(store.claim_for_gc(&stale, now, now + Duration::minutes(10)).await.unwrap(), GcClaim::InUse);
 }
