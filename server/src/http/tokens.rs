@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use modelreg_api::{AuditEntry, AuditPage, CreateTokenRequest, CreatedToken, TokenInfo, TokenList};
 
 use super::auth::{Admin, Auth, Read};
-use super::body::{JsonLimit, read_request};
+use super::body::{Body, JsonLimit, read_request};
 use super::models::timestamp;
 use crate::service::{Registry, RegistryError};
 use crate::store::{AuditFilter, TokenRecord};
@@ -34,7 +34,7 @@ pub async fn create(
     registry: web::Data<Registry>,
     auth: Auth<Admin>,
     limit: web::Data<JsonLimit>,
-    body: web::Payload,
+    body: Body,
 ) -> Result<HttpResponse, RegistryError> {
     let request: CreateTokenRequest = read_request(body, limit.0).await?;
     let (token, record) = registry

@@ -18,7 +18,7 @@ use modelreg_api::{Digest, Facts, Manifest, ModelName, Version, VersionSelector}
 
 pub use auth::{Principal, SERVER_ACTOR, actor_of, generate_token_secret, hash_token};
 pub use derive::{Contradiction, Contradictions, Derived, DerivedFacts, derive, effective_facts};
-pub use error::RegistryError;
+pub use error::{BodyError, RegistryError};
 pub use lifecycle::GcReport;
 pub use lookup::LookupResult;
 pub use upload_parts::PartAccepted;
@@ -127,7 +127,7 @@ impl Registry {
             if declared_size <= DRAIN_MAX {
                 let mut body = body;
                 while let Some(chunk) = body.next().await {
-                    chunk.map_err(|e| RegistryError::BodyInterrupted(e.to_string()))?;
+                    chunk.map_err(|e| RegistryError::body(&e))?;
                 }
             }
             return Ok(false);
