@@ -119,37 +119,34 @@ impl Drop for Waiting<'_> {
 mod tests {
     use super::*;
 
-    #[tokio::test(start_paused = true)]
-    async fn a_slow_holder_outstays_only_while_another_part_waits() {
-        let buffer = Arc::new(PartBuffer::with_grace(Duration::from_secs(2)));
-        let room = buffer.reserve(u64::from(S3_BUFFER_MIB) << 20).await.unwrap();
-        let alone = tokio::time::timeout(Duration::from_secs(30), buffer.outstayed(&room, 10)).await;
-        assert!(alone.is_err(), "nobody waits: the holder keeps its room");
+    const GRACE: Duration = Duration::from_millis(200);
 
-        let waiter = tokio::spawn({
-            let buffer = buffer.clone();
-            async move { buffer.reserve(1 << 20).await.map(|_| ()) }
-        });
-        tokio::task::yield_now().await;
-        let contended = tokio::time::timeout(Duration::from_secs(1), buffer.outstayed(&room, 10)).await;
-        assert!(contended.is_ok(), "past its allowance with a waiter, the holder must go");
-        drop(room);
-        waiter.await.unwrap().unwrap();
+    fn waiter(buffer: &Arc<PartBuffer>) -> tokio::task::JoinHandle<Result<(), BlobError>> {
+        let buffer = buffer.clone();
+        tokio::spawn(async move { buffer.reserve(1 << 20).await.map(|_| ()) })
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn a_holder_keeping_the_minimum_rate_keeps_its_room() {
-        let buffer = Arc::new(PartBuffer::with_grace(Duration::from_secs(2)));
+    #[tokio::test]
+    async fn a_slow_holder_outstays_its_room_only_while_another_part_waits() {
+        let buffer = Arc::new(PartBuffer::with_grace(GRACE));
         let room = buffer.reserve(u64::from(S3_BUFFER_MIB) << 20).await.unwrap();
-        let _waiter = tokio::spawn({
-            let buffer = buffer.clone();
-            async move { buffer.reserve(1 << 20).await.map(|_| ()) }
-        });
-        tokio::task::yield_now().await;
-        // 10 s in, having received 10 s worth at the minimum rate: within its allowance.
-        tokio::time::advance(Duration::from_secs(10)).await;
-        let kept =
-            tokio::time::timeout(Duration::from_millis(500), buffer.outstayed(&room, 10 * MIN_HOLD_RATE));
-        assert!(kept.await.is_err());
+        let alone = tokio::time::timeout(GRACE * 3, buffer.outstayed(&room, 10)).await;
+        assert!(alone.is_err(), "nobody waits: the holder keeps its room");
+
+        let waiting = waiter(&buffer);
+        let contended = tokio::time::timeout(Duration::from_secs(5), buffer.outstayed(&room, 10)).await;
+        assert!(contended.is_ok(), "past its allowance with a waiter, the holder must go");
+        drop(room);
+        waiting.await.unwrap().unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_holder_keeping_the_minimum_rate_keeps_its_room_while_others_wait() {
+        let buffer = Arc::new(PartBuffer::with_grace(GRACE));
+        let room = buffer.reserve(u64::from(S3_BUFFER_MIB) << 20).await.unwrap();
+        let _waiting = waiter(&buffer);
+        // Ten seconds' worth at the minimum rate buys ten seconds beyond the grace period.
+        let kept = tokio::time::timeout(GRACE * 3, buffer.outstayed(&room, 10 * MIN_HOLD_RATE)).await;
+        assert!(kept.is_err());
     }
 }
