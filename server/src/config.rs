@@ -392,7 +392,7 @@ body_idle_timeout_secs = {body_idle_timeout_secs}
 [uploads]
 # Preferred part size of resumable upload sessions, in bytes (at least 5 MiB; raised as
 # needed so that a blob has at most 10,000 parts). On S3 each part in flight is held in
-# memory (at most 48 MiB over all requests).
+# memory (at most 48 MiB over all requests; see limits.body_idle_timeout_secs).
 part_size = {part_size}
 # A session without progress for this long is aborted by garbage collection, in seconds.
 session_ttl_secs = {session_ttl_secs}
