@@ -97,6 +97,8 @@ pub struct LimitsSection {
     pub max_blob_bytes: u64,
     /// Largest JSON request body (manifests included), in bytes.
     pub max_json_bytes: usize,
+    /// A request whose body sends no bytes for this long ends with `408`, in seconds.
+    pub body_idle_timeout_secs: u64,
 }
 
 impl Default for ServerSection {
@@ -111,7 +113,7 @@ impl Default for ServerSection {
 
 impl Default for LimitsSection {
     fn default() -> Self {
-        Self { max_blob_bytes: 1 << 40, max_json_bytes: 16 << 20 }
+        Self { max_blob_bytes: 1 << 40, max_json_bytes: 16 << 20, body_idle_timeout_secs: 60 }
     }
 }
 
@@ -185,6 +187,9 @@ impl Config {
         }
         if let Some((key, v)) = get(&["MODELREG_MAX_BLOB_BYTES"]) {
             self.limits.max_blob_bytes = parse_value(key, &v)?;
+        }
+        if let Some((key, v)) = get(&["MODELREG_BODY_IDLE_TIMEOUT_SECS"]) {
+            self.limits.body_idle_timeout_secs = parse_value(key, &v)?;
         }
         let s3 = &mut self.blobs.s3;
         if let Some((_, v)) = get(&["MODELREG_S3_ENDPOINT", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"]) {
@@ -272,6 +277,11 @@ impl Config {
     /// The blob store URL, defaulting to the data dir itself.
     pub fn blobs_url(&self) -> String {
         self.blobs.url.clone().unwrap_or_else(|| format!("file://{}", self.server.data_dir.display()))
+    }
+
+    /// How long a request waits for the next bytes of its body (`limits.body_idle_timeout_secs`).
+    pub fn body_idle_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.limits.body_idle_timeout_secs)
     }
 
     /// The effective configuration as TOML, secrets replaced by `<redacted>`.
@@ -388,11 +398,16 @@ anonymous_read = {anonymous_read}
 max_blob_bytes = {max_blob_bytes}
 # Largest JSON request body (manifests included), in bytes.
 max_json_bytes = {max_json_bytes}
+# A request whose body sends no bytes for this long ends with 408 and keeps nothing of it,
+# in seconds (1 to 3600). On S3, an upload part that holds the shared part buffer while
+# others wait for it must also keep up 128 KiB/s after this grace period.
+# Env MODELREG_BODY_IDLE_TIMEOUT_SECS.
+body_idle_timeout_secs = {body_idle_timeout_secs}
 
 [uploads]
 # Preferred part size of resumable upload sessions, in bytes (at least 5 MiB; raised as
 # needed so that a blob has at most 10,000 parts). On S3 each part in flight is held in
-# memory (at most 48 MiB over all requests).
+# memory (at most 48 MiB over all requests; see limits.body_idle_timeout_secs).
 part_size = {part_size}
 # A session without progress for this long is aborted by garbage collection, in seconds.
 session_ttl_secs = {session_ttl_secs}
@@ -404,6 +419,7 @@ session_ttl_secs = {session_ttl_secs}
         anonymous_read = d.auth.anonymous_read,
         max_blob_bytes = d.limits.max_blob_bytes,
         max_json_bytes = d.limits.max_json_bytes,
+        body_idle_timeout_secs = d.limits.body_idle_timeout_secs,
         presign = d.blobs.presign,
         presign_ttl_secs = d.blobs.presign_ttl_secs,
         part_size = d.uploads.part_size,

@@ -1,4 +1,5 @@
-//! Checks of the transfer settings: upload-session part size and lifetime, presigning.
+//! Checks of the transfer settings: upload-session part size and lifetime, presigning, and
+//! the idle timeout of request bodies.
 
 use modelreg_api::{MAX_PART_SIZE, MIN_PART_SIZE};
 
@@ -8,6 +9,9 @@ use super::{Config, ConfigError};
 const MAX_PRESIGN_TTL_SECS: u64 = 7 * 24 * 60 * 60;
 /// An upload session may stand idle at most a year (expiry dates stay representable).
 const MAX_SESSION_TTL_SECS: u64 = 365 * 24 * 60 * 60;
+/// Longest body idle timeout: beyond an hour a stalled client holds its connection (and on
+/// S3 its share of the part buffer) for no good reason.
+pub const MAX_BODY_IDLE_TIMEOUT_SECS: u64 = 60 * 60;
 
 impl Config {
     pub(super) fn validate_transfers(&self) -> Result<(), ConfigError> {
@@ -31,6 +35,15 @@ impl Config {
             return invalid(
                 "blobs.presign_ttl_secs",
                 format!("must be between 1 and {MAX_PRESIGN_TTL_SECS} (seven days)"),
+            );
+        }
+        if !(1..=MAX_BODY_IDLE_TIMEOUT_SECS).contains(&self.limits.body_idle_timeout_secs) {
+            return invalid(
+                "limits.body_idle_timeout_secs",
+                format!(
+                    "must be between 1 and {MAX_BODY_IDLE_TIMEOUT_SECS} (one hour), got {}",
+                    self.limits.body_idle_timeout_secs
+                ),
             );
         }
         if self.blobs.presign && !self.blobs_url().starts_with("s3://") {
@@ -83,5 +96,18 @@ mod tests {
         }
         c.uploads.session_ttl_secs = 365 * 24 * 60 * 60;
         assert!(c.validate_transfers().is_ok());
+    }
+
+    #[test]
+    fn body_idle_timeouts_must_be_positive_and_at_most_an_hour() {
+        assert_eq!(Config::default().limits.body_idle_timeout_secs, 60);
+        for bad in ["0", "3601"] {
+            let err = load(&[("MODELREG_BODY_IDLE_TIMEOUT_SECS", bad)]).unwrap_err();
+            assert!(err.contains("limits.body_idle_timeout_secs") && err.contains(bad), "{err}");
+        }
+        let err = load(&[("MODELREG_BODY_IDLE_TIMEOUT_SECS", "-1")]).unwrap_err();
+        assert!(err.contains("MODELREG_BODY_IDLE_TIMEOUT_SECS"), "{err}");
+        let c = load(&[("MODELREG_BODY_IDLE_TIMEOUT_SECS", "3600")]).unwrap();
+        assert_eq!(c.limits.body_idle_timeout_secs, 3600);
     }
 }

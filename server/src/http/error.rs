@@ -19,6 +19,8 @@ impl RegistryError {
             Self::DigestMismatch { .. } => (StatusCode::BAD_REQUEST, "digest_mismatch"),
             Self::SizeMismatch { .. } => (StatusCode::BAD_REQUEST, "size_mismatch"),
             Self::BodyInterrupted(_) => (StatusCode::BAD_REQUEST, "body_interrupted"),
+            Self::BodyTimeout { .. } => (StatusCode::REQUEST_TIMEOUT, "body_timeout"),
+            Self::BodyTooSlow { .. } => (StatusCode::REQUEST_TIMEOUT, "body_too_slow"),
             Self::BlobTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "blob_too_large"),
             Self::BodyTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"),
             Self::LengthRequired => (StatusCode::LENGTH_REQUIRED, "length_required"),
@@ -81,6 +83,11 @@ impl ResponseError for RegistryError {
         }
         if let Self::Unauthorized(_) = self {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        if let Self::BodyTimeout { .. } | Self::BodyTooSlow { .. } = self {
+            // The rest of the body may still arrive: the connection cannot carry another
+            // request, so it is closed once this answer is sent.
+            response.force_close();
         }
         response.json(envelope)
     }

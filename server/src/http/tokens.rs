@@ -8,7 +8,7 @@ use modelreg_api::{
 };
 
 use super::auth::{Admin, Auth, Read};
-use super::body::{JsonLimit, read_request};
+use super::body::{Body, JsonLimit, read_request};
 use super::models::timestamp;
 use crate::service::{Principal, Registry, RegistryError};
 use crate::store::{AuditFilter, TokenRecord};
@@ -45,7 +45,7 @@ pub async fn create(
     registry: web::Data<Registry>,
     auth: Auth<Admin>,
     limit: web::Data<JsonLimit>,
-    body: web::Payload,
+    body: Body,
 ) -> Result<HttpResponse, RegistryError> {
     let request: CreateTokenRequest = read_request(body, limit.0).await?;
     let (token, record) = registry

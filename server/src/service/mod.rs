@@ -21,7 +21,7 @@ pub use derive::{
     Contradiction, Contradictions, DERIVE_BUDGET, Derived, DerivedFacts, derive, derive_within,
     effective_facts,
 };
-pub use error::RegistryError;
+pub use error::{BodyError, RegistryError};
 pub use lifecycle::GcReport;
 pub use lookup::LookupResult;
 pub use upload_parts::PartAccepted;
@@ -130,7 +130,7 @@ impl Registry {
             if declared_size <= DRAIN_MAX {
                 let mut body = body;
                 while let Some(chunk) = body.next().await {
-                    chunk.map_err(|e| RegistryError::BodyInterrupted(e.to_string()))?;
+                    chunk.map_err(|e| RegistryError::body(&e))?;
                 }
             }
             return Ok(false);

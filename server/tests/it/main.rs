@@ -24,6 +24,7 @@ macro_rules! store_contract {
 
 mod binary;
 mod blob_contract;
+mod body_timeout;
 mod contracts;
 mod derive;
 mod gc;
