@@ -24,7 +24,7 @@ pub use access::{
 };
 pub use digest::{Digest, DigestError};
 pub use error::{ErrorBody, ErrorEnvelope};
-pub use facts::{Fact, FactSource, Facts};
+pub use facts::{Contradiction, ContradictionDetails, Fact, FactSource, Facts};
 pub use license::{
     CommercialUse, LicenseAssessment, LicenseClass, LicenseError, LicenseExpr, LicenseTermError,
     LicenseTerms, assess, from_hf_license, known_licenses, license_terms, permits,

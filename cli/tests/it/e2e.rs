@@ -368,6 +368,7 @@ async fn an_hf_folder_is_pushed_with_its_card_and_found_by_licence_language_and_
     assert_ne!(code(&refused), 0);
     let message = stderr(&refused);
     assert!(message.contains("7000000000") && message.contains("8192"), "{message}");
+    assert!(message.ends_with("push again with --override-derived parameters)\n"), "{message}");
     ok(run(
         url,
         Some(&token),

@@ -53,6 +53,8 @@ pub fn document() -> Value {
     generator.subschema_for::<modelreg_api::Order>();
     generator.subschema_for::<modelreg_api::VersionsMode>();
     generator.subschema_for::<modelreg_api::LicenseClass>();
+    // The `details` of a publish refused for contradicting its files.
+    generator.subschema_for::<modelreg_api::ContradictionDetails>();
     let lifecycle = super::openapi_lifecycle::paths(&mut generator, &error);
     let components = generator.take_definitions(true);
 
@@ -138,7 +140,7 @@ pub fn document() -> Value {
                     "requestBody": json_body(&manifest),
                     "responses": { "201": ok("Published.", &published), "200": ok("Identical manifest already published.", &published),
                         "400": err("Invalid name or version."), "409": err("The version exists with other content."),
-                        "413": err("Manifest too large."), "422": err("Invalid manifest, or referenced blobs are missing (details.missing).") } },
+                        "413": err("Manifest too large."), "422": err("Invalid manifest (invalid_manifest; when declared metadata contradicts the files, details is a ContradictionDetails), or referenced blobs are missing (missing_blobs, details.missing).") } },
                 "get": {
                     "summary": "Resolve a selector (exact version, semver requirement such as ^1.4, or latest) to a version and its manifest.",
                     "parameters": with_param(json!({ "name": "version", "in": "path", "required": true,

@@ -3,6 +3,7 @@
 
 use modelreg_api::{Digest, ModelName, Version};
 
+use super::Contradictions;
 use crate::blob::BlobError;
 use crate::store::StoreError;
 
@@ -13,6 +14,10 @@ pub enum RegistryError {
     Invalid { code: &'static str, message: String },
     #[error("invalid manifest: {0}")]
     InvalidManifest(String),
+    /// Declared metadata that the files contradict; a manifest error (`invalid_manifest`)
+    /// whose list travels as structured details.
+    #[error("invalid manifest: {0}")]
+    Contradicted(Contradictions),
     /// A file holds more than the registry reads to derive facts (`limit` names the cap).
     #[error("files: '{path}': {message}")]
     FileHeaderTooLarge { path: String, limit: &'static str, max: u64, message: String },
