@@ -23,7 +23,7 @@ pub use access::{
     YankRequest,
 };
 pub use digest::{Digest, DigestError};
-pub use error::{ErrorBody, ErrorEnvelope};
+pub use error::{ErrorBody, ErrorEnvelope, InvalidQueryDetails};
 pub use facts::{Contradiction, ContradictionDetails, Fact, FactSource, Facts};
 pub use license::{
     CommercialUse, LicenseAssessment, LicenseClass, LicenseError, LicenseExpr, LicenseTermError,

@@ -55,6 +55,8 @@ pub fn document() -> Value {
     generator.subschema_for::<modelreg_api::LicenseClass>();
     // The `details` of a publish refused for contradicting its files.
     generator.subschema_for::<modelreg_api::ContradictionDetails>();
+    // The `details` of every `invalid_query` error.
+    generator.subschema_for::<modelreg_api::InvalidQueryDetails>();
     let lifecycle = super::openapi_lifecycle::paths(&mut generator, &error);
     let components = generator.take_definitions(true);
 
@@ -122,7 +124,7 @@ pub fn document() -> Value {
                 "summary": "Look up models by what matters when choosing one. Filters combine with AND; a repeated parameter is OR, except `language` (all required). By default one row per model: its highest non-pre-release version matching every filter.",
                 "parameters": lookup_parameters(),
                 "responses": { "200": ok("A page of results; pass next_cursor as cursor for the next.", &page),
-                    "400": err("A parameter is unknown or invalid (code invalid_query, the message names it).") } } },
+                    "400": err("A parameter is unknown or invalid (code invalid_query; details is an InvalidQueryDetails naming it).") } } },
             "/v1/models/{namespace}/{name}/derivatives": { "get": {
                 "summary": "Models whose base_model is this one, with the relation.", "parameters": model_params,
                 "responses": { "200": ok("The derivatives.", &derivatives), "404": err("No such model.") } } },

@@ -12,6 +12,9 @@ pub enum RegistryError {
     /// A request parameter or body field failed validation; `code` is stable.
     #[error("{message}")]
     Invalid { code: &'static str, message: String },
+    /// A query parameter was refused; `parameter` travels as structured details.
+    #[error("query parameter '{parameter}': {reason}")]
+    InvalidQuery { parameter: String, reason: String },
     #[error("invalid manifest: {0}")]
     InvalidManifest(String),
     /// Declared metadata that the files contradict; a manifest error (`invalid_manifest`)
@@ -78,6 +81,10 @@ pub enum RegistryError {
 }
 
 impl RegistryError {
+    pub fn invalid_query(parameter: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self::InvalidQuery { parameter: parameter.into(), reason: reason.into() }
+    }
+
     pub fn internal(message: impl Into<String>) -> Self {
         Self::Internal(message.into().into())
     }
