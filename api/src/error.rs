@@ -20,6 +20,12 @@ pub struct ErrorBody {
     pub details: Option<serde_json::Value>,
 }
 
+/// The `details` of an `invalid_query` error: the query parameter that was refused, as sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct InvalidQueryDetails {
+    pub parameter: String,
+}
+
 impl ErrorEnvelope {
     pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
         Self { error: ErrorBody { code: code.into(), message: message.into(), details: None } }

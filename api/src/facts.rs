@@ -36,3 +36,26 @@ pub struct Fact {
 
 /// Effective facts of a version, by field.
 pub type Facts = BTreeMap<DerivedField, Fact>;
+
+/// A declared value that the version's files contradict: one entry of the `details` of a
+/// publish refused with `invalid_manifest` (see `ContradictionDetails`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Contradiction {
+    /// The metadata field; name it in `override_derived` to keep the declared value.
+    pub field: DerivedField,
+    /// The value the metadata declares.
+    pub declared: serde_json::Value,
+    /// The value the files give.
+    pub derived: serde_json::Value,
+    /// The file the derived value was read from; the first one when several contributed.
+    pub file: FilePath,
+    /// How many files contributed to the derived value (summed shards, agreeing GGUF files).
+    pub files: u64,
+}
+
+/// The `details` of a publish refused because declared metadata contradicts the files:
+/// `{"contradictions": [...]}`, every contradicted field at once, in field order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ContradictionDetails {
+    pub contradictions: Vec<Contradiction>,
+}

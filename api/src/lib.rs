@@ -23,8 +23,8 @@ pub use access::{
     YankRequest,
 };
 pub use digest::{Digest, DigestError};
-pub use error::{ErrorBody, ErrorEnvelope};
-pub use facts::{Fact, FactSource, Facts};
+pub use error::{ErrorBody, ErrorEnvelope, InvalidQueryDetails};
+pub use facts::{Contradiction, ContradictionDetails, Fact, FactSource, Facts};
 pub use license::{
     CommercialUse, LicenseAssessment, LicenseClass, LicenseError, LicenseExpr, LicenseTermError,
     LicenseTerms, assess, from_hf_license, known_licenses, license_terms, permits,

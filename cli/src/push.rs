@@ -12,9 +12,10 @@ use bytes::Bytes;
 use futures_util::{Stream, StreamExt, TryStreamExt, stream};
 use glob::Pattern;
 use modelreg_api::{
-    DerivedField, Digest, FileEntry, FilePath, LicenseExpr, Manifest, ModelName, PublishResponse, Version,
+    ContradictionDetails, DerivedField, Digest, FileEntry, FilePath, LicenseExpr, Manifest, ModelName,
+    PublishResponse, Version,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncReadExt, Take};
 use tokio_util::io::ReaderStream;
 
@@ -253,7 +254,7 @@ fn missing_from_details(err: &ClientError) -> Option<Vec<Digest>> {
 fn explain_publish_error(err: ClientError, req: &PushRequest) -> ClientError {
     match err {
         ClientError::Api { status, mut error, retry_after } if error.code == "invalid_manifest" => {
-            let flags = contradicted_fields(&error.message)
+            let flags = contradicted_fields(error.details.as_ref())
                 .iter()
                 .map(|f| format!("--override-derived {f}"))
                 .collect::<Vec<_>>();
@@ -285,17 +286,11 @@ fn explain_publish_error(err: ClientError, req: &PushRequest) -> ClientError {
     }
 }
 
-/// The fields a refused manifest contradicts the files in, from the registry's
-/// `metadata.FIELD: declared ... but FILE says ...` message.
-fn contradicted_fields(message: &str) -> Vec<DerivedField> {
-    let mut fields: Vec<DerivedField> = message
-        .match_indices("metadata.")
-        .filter_map(|(at, _)| {
-            let rest = &message[at + "metadata.".len()..];
-            let (field, after) = rest.split_once(':')?;
-            after.trim_start().starts_with("declared ").then(|| field.parse().ok()).flatten()
-        })
-        .collect();
+/// The fields a refused manifest contradicts the files in, from the `contradictions` the
+/// registry lists in the error's details (none when the manifest failed for another reason).
+fn contradicted_fields(details: Option<&serde_json::Value>) -> Vec<DerivedField> {
+    let Some(Ok(details)) = details.map(ContradictionDetails::deserialize) else { return Vec::new() };
+    let mut fields: Vec<DerivedField> = details.contradictions.iter().map(|c| c.field).collect();
     fields.dedup();
     fields
 }
@@ -358,15 +353,6 @@ mod tests {
         // The file shrank after hashing: the body fails and says so.
         let (result, shrank) = drain(&path, 12).await;
         assert!(result.is_err() && shrank);
-    }
-
-    #[test]
-    fn contradicted_fields_are_read_from_the_registry_message() {
-        let message = "metadata.parameters: declared 7000000000 but model.safetensors says 6738415616 (add \
-                       \"parameters\" to override_derived to keep the declared value); metadata.format: declared \
-                       \"gguf\" but model.safetensors and 1 more file say \"safetensors\" (add ...)";
-        assert_eq!(contradicted_fields(message), [DerivedField::Parameters, DerivedField::Format]);
-        assert!(contradicted_fields("metadata.task: unknown task 'x'").is_empty());
     }
 
     #[test]

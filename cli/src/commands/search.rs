@@ -4,9 +4,10 @@
 use clap::Args;
 use clap::builder::{BoolishValueParser, PossibleValuesParser, TypedValueParser};
 use modelreg_api::{
-    Format, LanguageTag, LicenseClass, LookupQuery, MAX_LIMIT, Modality, ModelName, Order, Precision,
-    SortKey, Task, VersionsMode,
+    Format, InvalidQueryDetails, LanguageTag, LicenseClass, LookupQuery, MAX_LIMIT, Modality, ModelName,
+    Order, Precision, SortKey, Task, VersionsMode,
 };
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use crate::client::Client;
@@ -195,16 +196,16 @@ pub async fn run(client: &Client, args: SearchArgs, out: &Output) -> Result<(), 
 /// Query parameters whose flag is not simply the parameter with dashes.
 const RENAMED_PARAMS: &[(&str, &str)] = &[("max_size_bytes", "--max-size"), ("versions", "--all-versions")];
 
-/// Adds the flag to a registry `invalid_query` message that names a query parameter.
+/// Adds the flag to a registry `invalid_query` error, from the parameter its details name.
 fn explain_query_error(err: ClientError) -> ClientError {
     match err {
         ClientError::Api { status, mut error, retry_after } if error.code == "invalid_query" => {
-            let param = error.message.split('\'').nth(1).unwrap_or_default().to_owned();
-            let flag = RENAMED_PARAMS
-                .iter()
-                .find(|(p, _)| *p == param)
-                .map_or_else(|| format!("--{}", param.replace('_', "-")), |(_, f)| (*f).to_owned());
-            if !param.is_empty() && !error.message.contains(&flag) {
+            let refused = error.details.as_ref().map(InvalidQueryDetails::deserialize);
+            if let Some(Ok(InvalidQueryDetails { parameter })) = refused {
+                let flag = RENAMED_PARAMS
+                    .iter()
+                    .find(|(p, _)| *p == parameter)
+                    .map_or_else(|| format!("--{}", parameter.replace('_', "-")), |(_, f)| (*f).to_owned());
                 error.message.push_str(&format!(" (flag {flag})"));
             }
             ClientError::Api { status, error, retry_after }

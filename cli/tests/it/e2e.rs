@@ -346,6 +346,11 @@ async fn an_hf_folder_is_pushed_with_its_card_and_found_by_licence_language_and_
         let none = json_of(&ok(run(url, Some(&token), work.path(), &["search", miss[0], miss[1], "--json"])));
         assert!(none["results"].as_array().unwrap().is_empty(), "{miss:?}: {none}");
     }
+    // A query the registry refuses names the flag, from the parameter in the error's details.
+    let refused =
+        run(url, Some(&token), work.path(), &["search", "--min-context", "9000", "--max-context", "10"]);
+    assert_eq!(code(&refused), 1);
+    assert!(stderr(&refused).ends_with("(flag --min-context)\n"), "{}", stderr(&refused));
 
     let shown = json_of(&ok(run(url, Some(&token), work.path(), &["show", "acme/tiny-chat", "--json"])));
     assert_eq!(shown["facts"]["parameters"]["source"], "derived");
@@ -368,6 +373,7 @@ async fn an_hf_folder_is_pushed_with_its_card_and_found_by_licence_language_and_
     assert_ne!(code(&refused), 0);
     let message = stderr(&refused);
     assert!(message.contains("7000000000") && message.contains("8192"), "{message}");
+    assert!(message.ends_with("push again with --override-derived parameters)\n"), "{message}");
     ok(run(
         url,
         Some(&token),

@@ -215,20 +215,53 @@ fn a_bad_override_field_is_a_usage_error() {
 #[test]
 fn a_declared_value_contradicting_the_files_points_at_override_derived() {
     let dir = model_dir();
+    // The flags come from the structured details; the message is for people and not parsed.
     let fake = FakeRegistry::start(|req: &Recorded| match req.path.as_str() {
         "/v1/blobs/missing" => Reply::json(200, &json!({"missing": []})),
-        _ => Reply::error(
+        _ => Reply::json(
             422,
-            "invalid_manifest",
-            "metadata.parameters: declared 7000000000 but model.safetensors says 6738415616 (add \"parameters\" \
-             to override_derived to keep the declared value)",
+            &json!({"error": {
+                "code": "invalid_manifest",
+                "message": "the declared parameters (7000000000) and format (gguf) contradict the files",
+                "details": {"contradictions": [
+                    {"field": "parameters", "declared": 7_000_000_000_u64, "derived": 6_738_415_616_u64,
+                     "file": "model.safetensors", "files": 1},
+                    {"field": "format", "declared": "gguf", "derived": "safetensors",
+                     "file": "model.safetensors", "files": 2},
+                ]},
+            }}),
         ),
     });
     let out = push(&fake, dir.path(), &[]);
     assert_eq!(code(&out), 1);
     assert!(
-        stderr(&out).contains("6738415616")
-            && stderr(&out).ends_with("push again with --override-derived parameters)\n"),
+        stderr(&out).contains("7000000000")
+            && stderr(&out)
+                .ends_with("push again with --override-derived parameters --override-derived format)\n"),
+        "{}",
+        stderr(&out)
+    );
+    let json_out = push(&fake, dir.path(), &["--json"]);
+    let envelope: serde_json::Value = serde_json::from_slice(&json_out.stdout).unwrap();
+    assert_eq!(envelope["error"]["details"]["contradictions"][1]["field"], "format", "{envelope}");
+}
+
+#[test]
+fn a_refused_manifest_without_contradiction_details_gets_no_override_hint() {
+    let dir = model_dir();
+    let fake = FakeRegistry::start(|req: &Recorded| match req.path.as_str() {
+        "/v1/blobs/missing" => Reply::json(200, &json!({"missing": []})),
+        _ => Reply::error(
+            422,
+            "invalid_manifest",
+            "invalid manifest: metadata.parameters: declared 7000000000 but model.safetensors says \
+             6738415616 (add \"parameters\" to override_derived to keep the declared value)",
+        ),
+    });
+    let out = push(&fake, dir.path(), &[]);
+    assert_eq!(code(&out), 1);
+    assert!(
+        stderr(&out).contains("6738415616") && !stderr(&out).contains("--override-derived"),
         "{}",
         stderr(&out)
     );

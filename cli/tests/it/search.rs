@@ -157,7 +157,14 @@ fn an_empty_search_succeeds_and_says_so_on_stderr() {
 #[test]
 fn a_refused_query_names_the_flag_and_exits_1() {
     let fake = FakeRegistry::start(|_| {
-        Reply::error(400, "invalid_query", "query parameter 'min_context': is greater than max_context")
+        Reply::json(
+            400,
+            &json!({"error": {
+                "code": "invalid_query",
+                "message": "query parameter 'min_context': is greater than max_context",
+                "details": {"parameter": "min_context"},
+            }}),
+        )
     });
     let out = modelreg(&fake.url, &["search", "--min-context", "9000", "--max-context", "10"]);
     assert_eq!(code(&out), 1);

@@ -3,7 +3,7 @@
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
-use modelreg_api::ErrorEnvelope;
+use modelreg_api::{ContradictionDetails, ErrorEnvelope, InvalidQueryDetails};
 use serde_json::json;
 
 use crate::service::RegistryError;
@@ -13,7 +13,10 @@ impl RegistryError {
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             Self::Invalid { code, .. } => (StatusCode::BAD_REQUEST, code),
-            Self::InvalidManifest(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_manifest"),
+            Self::InvalidQuery { .. } => (StatusCode::BAD_REQUEST, "invalid_query"),
+            Self::InvalidManifest(_) | Self::Contradicted(_) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "invalid_manifest")
+            }
             Self::FileHeaderTooLarge { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "file_header_too_large"),
             Self::MissingBlobs(_) => (StatusCode::UNPROCESSABLE_ENTITY, "missing_blobs"),
             Self::DigestMismatch { .. } => (StatusCode::BAD_REQUEST, "digest_mismatch"),
@@ -47,7 +50,11 @@ impl RegistryError {
 
     fn details(&self) -> Option<serde_json::Value> {
         match self {
+            Self::InvalidQuery { parameter, .. } => {
+                Some(json!(InvalidQueryDetails { parameter: parameter.clone() }))
+            }
             Self::MissingBlobs(missing) => Some(json!({ "missing": missing })),
+            Self::Contradicted(c) => Some(json!(ContradictionDetails { contradictions: c.0.clone() })),
             Self::FileHeaderTooLarge { path, limit, max, .. } => {
                 Some(json!({ "path": path, "limit": limit, "max": max }))
             }

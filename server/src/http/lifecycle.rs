@@ -41,10 +41,7 @@ pub async fn list_aliases(
         "" | "history=false" => false,
         "history=true" => true,
         _ => {
-            return Err(RegistryError::Invalid {
-                code: "invalid_query",
-                message: "query parameter 'history': expected history=true or history=false".into(),
-            });
+            return Err(RegistryError::invalid_query("history", "expected history=true or history=false"));
         }
     };
     let (aliases, history) = registry.list_aliases(&model, with_history).await?;

@@ -17,7 +17,7 @@ pub async fn lookup(
     let pairs: Vec<(String, String)> =
         url::form_urlencoded::parse(req.query_string().as_bytes()).into_owned().collect();
     let mut query = LookupQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .map_err(|e| RegistryError::Invalid { code: "invalid_query", message: e.to_string() })?;
+        .map_err(|e| RegistryError::InvalidQuery { parameter: e.param, reason: e.reason })?;
     if let Some(p) = auth.caller() {
         query.visible_namespaces.clone_from(&p.namespaces);
     }

@@ -53,6 +53,10 @@ pub fn document() -> Value {
     generator.subschema_for::<modelreg_api::Order>();
     generator.subschema_for::<modelreg_api::VersionsMode>();
     generator.subschema_for::<modelreg_api::LicenseClass>();
+    // The `details` of a publish refused for contradicting its files.
+    generator.subschema_for::<modelreg_api::ContradictionDetails>();
+    // The `details` of every `invalid_query` error.
+    generator.subschema_for::<modelreg_api::InvalidQueryDetails>();
     let lifecycle = super::openapi_lifecycle::paths(&mut generator, &error);
     let components = generator.take_definitions(true);
 
@@ -121,7 +125,7 @@ pub fn document() -> Value {
                 "summary": "Look up models by what matters when choosing one. Filters combine with AND; a repeated parameter is OR, except `language` (all required). By default one row per model: its highest non-pre-release version matching every filter.",
                 "parameters": lookup_parameters(),
                 "responses": { "200": ok("A page of results; pass next_cursor as cursor for the next.", &page),
-                    "400": err("A parameter is unknown or invalid (code invalid_query, the message names it).") } } },
+                    "400": err("A parameter is unknown or invalid (code invalid_query; details is an InvalidQueryDetails naming it).") } } },
             "/v1/models/{namespace}/{name}/derivatives": { "get": {
                 "summary": "Models whose base_model is this one, with the relation.", "parameters": model_params,
                 "responses": { "200": ok("The derivatives.", &derivatives), "404": err("No such model.") } } },
@@ -140,7 +144,7 @@ pub fn document() -> Value {
                     "responses": { "201": ok("Published.", &published), "200": ok("Identical manifest already published.", &published),
                         "400": err("Invalid name or version."), "409": err("The version exists with other content."),
                         "408": err("No body bytes for limits.body_idle_timeout_secs (body_timeout)."),
-                        "413": err("Manifest too large."), "422": err("Invalid manifest, or referenced blobs are missing (details.missing).") } },
+                        "413": err("Manifest too large."), "422": err("Invalid manifest (invalid_manifest; when declared metadata contradicts the files, details is a ContradictionDetails), or referenced blobs are missing (missing_blobs, details.missing).") } },
                 "get": {
                     "summary": "Resolve a selector (exact version, semver requirement such as ^1.4, or latest) to a version and its manifest.",
                     "parameters": with_param(json!({ "name": "version", "in": "path", "required": true,

@@ -48,7 +48,7 @@ pub fn paths(generator: &mut SchemaGenerator, error: &Value) -> Map<String, Valu
             "parameters": [path_param("name")],
             "responses": { "204": { "description": "Revoked." }, "404": err("No live token by that name.") } } },
         "/v1/audit": { "get": { "summary": "Every state change, oldest first (admin). Filters: model, actor, since (RFC 3339); paging: limit (1-1000, default 100), cursor.",
-            "responses": { "200": ok("A page of entries.", &audit), "400": err("Invalid parameter.") } } },
+            "responses": { "200": ok("A page of entries.", &audit), "400": err("Invalid parameter (code invalid_query; details is an InvalidQueryDetails naming it).") } } },
         "/v1/models/{namespace}/{name}/aliases": { "get": { "summary": "A model's aliases; with ?history=true every move (who, when, from, to).",
             "parameters": with(&[]), "responses": { "200": ok("Aliases.", &alias_list), "404": err("No such model.") } } },
         "/v1/models/{namespace}/{name}/aliases/{alias}": {

@@ -81,10 +81,7 @@ pub async fn audit(
     req: HttpRequest,
 ) -> Result<HttpResponse, RegistryError> {
     let caller = admin(&auth)?;
-    let bad = |param: &str, why: &str| RegistryError::Invalid {
-        code: "invalid_query",
-        message: format!("query parameter '{param}': {why}"),
-    };
+    let bad = |param: &str, why: &str| RegistryError::invalid_query(param, why);
     let mut filter = AuditFilter { limit: 100, ..AuditFilter::default() };
     for (key, value) in url::form_urlencoded::parse(req.query_string().as_bytes()) {
         match key.as_ref() {

@@ -31,7 +31,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use modelreg_api::{
-    DerivedField, Fact, FactSource, Facts, FileEntry, FilePath, Format, Manifest, Metadata, Precision,
+    Contradiction, DerivedField, Fact, FactSource, Facts, FileEntry, FilePath, Format, Manifest, Metadata,
+    Precision,
 };
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -252,37 +253,28 @@ fn format_of(files: &[FileEntry]) -> Option<Derived<Format>> {
     by_format.into_values().max_by_key(|(bytes, _)| *bytes).map(|(_, d)| d)
 }
 
-/// A declared value that the files contradict.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Contradiction {
-    pub field: DerivedField,
-    pub declared: Value,
-    pub derived: Value,
-    pub file: FilePath,
-    pub files: usize,
-}
-
-impl fmt::Display for Contradiction {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let Self { field, declared, derived, file, files } = self;
-        write!(f, "metadata.{field}: declared {declared} but {file}")?;
-        match files.saturating_sub(1) {
-            0 => write!(f, " says")?,
-            1 => write!(f, " and 1 more file say")?,
-            more => write!(f, " and {more} more files say")?,
-        }
-        write!(f, " {derived} (add \"{field}\" to override_derived to keep the declared value)")
-    }
-}
-
-/// Every contradiction between the declared metadata and the files.
+/// Every contradiction between the declared metadata and the files. Its `Display` is the
+/// message of the refused publish; the HTTP layer also sends the list itself as the error's
+/// `details` ([`modelreg_api::ContradictionDetails`]), which is what clients act on.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Contradictions(pub Vec<Contradiction>);
 
 impl fmt::Display for Contradictions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let each: Vec<String> = self.0.iter().map(ToString::to_string).collect();
-        f.write_str(&each.join("; "))
+        for (i, c) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            let Contradiction { field, declared, derived, file, files } = c;
+            write!(f, "metadata.{field}: declared {declared} but {file}")?;
+            match files.saturating_sub(1) {
+                0 => write!(f, " says")?,
+                1 => write!(f, " and 1 more file say")?,
+                more => write!(f, " and {more} more files say")?,
+            }
+            write!(f, " {derived} (add \"{field}\" to override_derived to keep the declared value)")?;
+        }
+        Ok(())
     }
 }
 
@@ -290,7 +282,7 @@ impl std::error::Error for Contradictions {}
 
 impl From<Contradictions> for RegistryError {
     fn from(c: Contradictions) -> Self {
-        Self::InvalidManifest(c.to_string())
+        Self::Contradicted(c)
     }
 }
 
@@ -378,6 +370,7 @@ pub fn effective_facts(
                 Fact { value, source: FactSource::Overridden, derived: Some(d), file: Some(file.clone()) }
             }
             (Some(declared), Some((derived, file, files))) => {
+                let files = u64::try_from(files).unwrap_or(u64::MAX);
                 contradictions.push(Contradiction { field, declared, derived, file: file.clone(), files });
                 continue;
             }

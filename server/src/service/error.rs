@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use modelreg_api::{Digest, ModelName, Version};
 
+use super::Contradictions;
 use crate::blob::BlobError;
 use crate::store::StoreError;
 
@@ -13,8 +14,15 @@ pub enum RegistryError {
     /// A request parameter or body field failed validation; `code` is stable.
     #[error("{message}")]
     Invalid { code: &'static str, message: String },
+    /// A query parameter was refused; `parameter` travels as structured details.
+    #[error("query parameter '{parameter}': {reason}")]
+    InvalidQuery { parameter: String, reason: String },
     #[error("invalid manifest: {0}")]
     InvalidManifest(String),
+    /// Declared metadata that the files contradict; a manifest error (`invalid_manifest`)
+    /// whose list travels as structured details.
+    #[error("invalid manifest: {0}")]
+    Contradicted(Contradictions),
     /// A file holds more than the registry reads to derive facts (`limit` names the cap).
     #[error("files: '{path}': {message}")]
     FileHeaderTooLarge { path: String, limit: &'static str, max: u64, message: String },
@@ -83,6 +91,10 @@ pub enum RegistryError {
 }
 
 impl RegistryError {
+    pub fn invalid_query(parameter: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self::InvalidQuery { parameter: parameter.into(), reason: reason.into() }
+    }
+
     pub fn internal(message: impl Into<String>) -> Self {
         Self::Internal(message.into().into())
     }

@@ -13,12 +13,12 @@ pub struct LookupResult {
 
 impl Registry {
     pub async fn lookup(&self, q: &LookupQuery) -> Result<LookupResult, RegistryError> {
-        let cursor = q.cursor.as_deref().map(|raw| Cursor::decode(raw, q)).transpose().map_err(|reason| {
-            RegistryError::Invalid {
-                code: "invalid_query",
-                message: format!("query parameter 'cursor': {reason}"),
-            }
-        })?;
+        let cursor = q
+            .cursor
+            .as_deref()
+            .map(|raw| Cursor::decode(raw, q))
+            .transpose()
+            .map_err(|reason| RegistryError::invalid_query("cursor", reason))?;
         let mut hits = self.meta.lookup(q, cursor.as_ref(), Strategy::Auto).await?;
         let limit = usize::try_from(q.limit).unwrap_or(usize::MAX);
         let next_cursor = if hits.len() > limit {

@@ -18,8 +18,7 @@ use modelreg_api::{Digest, Facts, Manifest, ModelName, Version, VersionSelector}
 
 pub use auth::{Principal, SERVER_ACTOR, actor_of, generate_token_secret, hash_token};
 pub use derive::{
-    Contradiction, Contradictions, DERIVE_BUDGET, Derived, DerivedFacts, derive, derive_within,
-    effective_facts,
+    Contradictions, DERIVE_BUDGET, Derived, DerivedFacts, derive, derive_within, effective_facts,
 };
 pub use error::{BodyError, RegistryError};
 pub use lifecycle::GcReport;

@@ -27,7 +27,7 @@ use tempfile::TempDir;
 use crate::support::{body, default_policy, digest_of, embedded_registry, local_blobs};
 
 /// A safetensors file: `(name, dtype, shape)` tensors back to back, zero-filled data.
-fn safetensors(tensors: &[(&str, &str, &[u64])]) -> Vec<u8> {
+pub(crate) fn safetensors(tensors: &[(&str, &str, &[u64])]) -> Vec<u8> {
     let mut header = serde_json::Map::new();
     let mut offset = 0u64;
     for (name, dtype, shape) in tensors {
@@ -236,10 +236,17 @@ fn derived_llama() -> DerivedFacts {
 fn declared_contradictions_are_all_reported_with_both_values() {
     let metadata = declared(json!({"parameters": 7_000_000_000_u64, "context_length": 8192}));
     let err = effective_facts(&metadata, &derived_llama(), &BTreeSet::new()).unwrap_err();
-    assert_eq!(err.0.len(), 2);
-    let message = err.to_string();
+    let listed: Vec<_> = err.0.iter().map(|c| (c.field, c.declared.clone(), c.derived.clone())).collect();
     assert_eq!(
-        message,
+        listed,
+        [
+            (DerivedField::Parameters, json!(7_000_000_000_u64), json!(6_738_415_616_u64)),
+            (DerivedField::ContextLength, json!(8192), json!(4096)),
+        ]
+    );
+    assert!(err.0.iter().all(|c| c.file.as_str() == "model.safetensors" && c.files == 1));
+    assert_eq!(
+        err.to_string(),
         "metadata.parameters: declared 7000000000 but model.safetensors says 6738415616 \
          (add \"parameters\" to override_derived to keep the declared value); \
          metadata.context_length: declared 8192 but model.safetensors says 4096 \
@@ -453,9 +460,12 @@ async fn publishing_refuses_a_contradiction_naming_both_values_unless_overridden
     let (registry, _dir) = registry_with(&files).await;
     let mut manifest = manifest_of(&files, json!({"parameters": 2000, "precision": "fp32"}));
     let err = registry.publish(&model(), &v1(), manifest.clone(), "test").await.unwrap_err();
-    let RegistryError::InvalidManifest(message) = &err else { panic!("{err:?}") };
+    let RegistryError::Contradicted(contradictions) = &err else { panic!("{err:?}") };
+    let fields: Vec<_> = contradictions.0.iter().map(|c| c.field).collect();
+    assert_eq!(fields, [DerivedField::Parameters, DerivedField::Precision]);
+    let message = err.to_string();
     for part in [
-        "metadata.parameters: declared 2000 but model.safetensors says 1000",
+        "invalid manifest: metadata.parameters: declared 2000 but model.safetensors says 1000",
         "metadata.precision: declared \"fp32\" but model.safetensors says \"bf16\"",
         "add \"precision\" to override_derived",
     ] {

@@ -164,18 +164,18 @@ fn bad_filter_values_are_usage_errors() {
 }
 
 #[test]
-fn invalid_query_errors_name_the_flag() {
-    let err = |message: &str| ClientError::Api {
+fn invalid_query_errors_name_the_flag_from_the_details() {
+    let err = |message: &str, details: Option<serde_json::Value>| ClientError::Api {
         status: reqwest::StatusCode::BAD_REQUEST,
-        error: modelreg_api::ErrorBody {
-            code: "invalid_query".into(),
-            message: message.into(),
-            details: None,
-        },
+        error: modelreg_api::ErrorBody { code: "invalid_query".into(), message: message.into(), details },
         retry_after: None,
     };
-    let shown = explain_query_error(err("query parameter 'min_params': is greater than max_params"));
-    assert!(shown.to_string().ends_with("(flag --min-params)"), "{shown}");
-    let shown = explain_query_error(err("query parameter 'max_size_bytes': bad"));
+    let parameter = |name: &str| Some(serde_json::json!({ "parameter": name }));
+    let shown = explain_query_error(err("min_params is greater than max_params", parameter("min_params")));
+    assert_eq!(shown.to_string(), "min_params is greater than max_params (flag --min-params)");
+    let shown = explain_query_error(err("bad", parameter("max_size_bytes")));
     assert!(shown.to_string().ends_with("(flag --max-size)"), "{shown}");
+    // The message is for people: a parameter named only there is not read from it.
+    let shown = explain_query_error(err("query parameter 'min_params': is greater than max_params", None));
+    assert!(!shown.to_string().contains("flag"), "{shown}");
 }

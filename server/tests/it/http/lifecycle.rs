@@ -55,6 +55,9 @@ async fn aliases_resolve_and_keep_history() {
     assert_eq!(list.aliases.len(), 1);
     assert_eq!(list.history.len(), 2);
     assert_eq!(list.history[1].actor, "writer");
+    let (status, e) = error_of(&app, req("GET", "/v1/models/acme/m/aliases?history=yes", &h.read)).await;
+    assert_eq!((status, e.error.code.as_str()), (400, "invalid_query"));
+    assert_eq!(e.error.details, Some(serde_json::json!({ "parameter": "history" })));
     for bad in ["1.0.0", "latest", "Prod"] {
         let (status, e) = error_of(
             &app,
@@ -209,4 +212,5 @@ async fn the_audit_log_pages_and_filters() {
     assert!(next.next_cursor.is_none());
     let (status, e) = error_of(&app, req("GET", "/v1/audit?since=yesterday", &h.admin)).await;
     assert_eq!((status, e.error.code.as_str()), (400, "invalid_query"));
+    assert_eq!(e.error.details, Some(serde_json::json!({ "parameter": "since" })));
 }

@@ -86,6 +86,7 @@ async fn invalid_lookup_parameters_are_400_naming_the_parameter() {
         let (status, e) = error_of(&app, get(&h, &format!("/v1/models?{query}"))).await;
         assert_eq!((status, e.error.code.as_str()), (400, "invalid_query"), "{query}");
         assert!(e.error.message.contains(&format!("'{param}'")), "{query}: {}", e.error.message);
+        assert_eq!(e.error.details, Some(serde_json::json!({ "parameter": param })), "{query}");
     }
     let page: LookupPage =
         test::call_and_read_body_json(&app, get(&h, "/v1/models?limit=1").to_request()).await;
@@ -93,6 +94,7 @@ async fn invalid_lookup_parameters_are_400_naming_the_parameter() {
     let (status, e) = error_of(&app, get(&h, &format!("/v1/models?limit=1&sort=size&cursor={cursor}"))).await;
     assert_eq!((status, e.error.code.as_str()), (400, "invalid_query"));
     assert!(e.error.message.contains("another sort"), "{}", e.error.message);
+    assert_eq!(e.error.details, Some(serde_json::json!({ "parameter": "cursor" })));
     let (status, _) = error_of(&app, test::TestRequest::get().uri("/v1/models")).await;
     assert_eq!(status, 401, "the lookup is a read and needs a token");
 }

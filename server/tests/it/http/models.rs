@@ -1,9 +1,16 @@
 //! Publishing and resolving versions over HTTP.
 
+use std::collections::BTreeSet;
+
 use actix_web::test;
-use modelreg_api::{ModelSummary, PublishResponse, VersionList, VersionManifest};
+use modelreg_api::{
+    ContradictionDetails, DerivedField, ModelSummary, Precision, PublishResponse, VersionList,
+    VersionManifest,
+};
+use serde_json::json;
 
 use super::{Harness, bearer, error_of};
+use crate::derive::safetensors;
 use crate::support::{bytes, digest_of, manifest};
 
 async fn upload(h: &Harness, data: &[u8]) {
@@ -105,6 +112,47 @@ async fn invalid_manifests_are_422_naming_the_field() {
     let huge = format!(r#"{{"files":[],"metadata":{{"license":"MIT","readme":"{}"}}}}"#, "x".repeat(70_000));
     let (status, e) = error_of(&app, publish(&h, "acme/bert", "1.0.0", huge)).await;
     assert_eq!((status, e.error.code.as_str()), (413, "body_too_large"));
+}
+
+#[actix_web::test]
+async fn a_publish_contradicting_the_files_lists_each_contradiction_in_details() {
+    let h = Harness::new().await;
+    let app = h.app().await;
+    let (first, second) =
+        (safetensors(&[("a", "BF16", &[100, 10])]), safetensors(&[("b", "BF16", &[100, 10])]));
+    upload(&h, &first).await;
+    upload(&h, &second).await;
+    let mut declared =
+        manifest(&[("model-00001.safetensors", &first), ("model-00002.safetensors", &second)], "MIT");
+    declared.metadata.parameters = Some(std::num::NonZeroU64::new(5000).unwrap());
+    declared.metadata.precision = Some(Precision::Fp32);
+    let body = serde_json::to_string(&declared).unwrap();
+    let (status, e) = error_of(&app, publish(&h, "acme/bert", "1.0.0", body)).await;
+    assert_eq!((status, e.error.code.as_str()), (422, "invalid_manifest"));
+    assert_eq!(
+        e.error.details,
+        Some(json!({"contradictions": [
+            {"field": "parameters", "declared": 5000, "derived": 2000,
+             "file": "model-00001.safetensors", "files": 2},
+            {"field": "precision", "declared": "fp32", "derived": "bf16",
+             "file": "model-00001.safetensors", "files": 2},
+        ]}))
+    );
+    let details: ContradictionDetails = serde_json::from_value(e.error.details.unwrap()).unwrap();
+    assert_eq!(details.contradictions.len(), 2, "the details decode as the api type");
+    assert!(
+        e.error.message.starts_with(
+            "invalid manifest: metadata.parameters: declared 5000 but model-00001.safetensors and 1 more \
+             file say 2000 (add \"parameters\" to override_derived"
+        ),
+        "{}",
+        e.error.message
+    );
+
+    declared.override_derived = BTreeSet::from([DerivedField::Parameters, DerivedField::Precision]);
+    let body = serde_json::to_string(&declared).unwrap();
+    let resp = test::call_service(&app, publish(&h, "acme/bert", "1.0.0", body).to_request()).await;
+    assert_eq!(resp.status(), 201);
 }
 
 #[actix_web::test]

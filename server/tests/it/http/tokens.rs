@@ -138,6 +138,7 @@ async fn a_namespace_limited_admin_reads_only_the_audit_of_its_namespaces_in_ful
     let (status, e) = error_of(&app, req("GET", "/v1/audit?model=not%20a%20model", &admin)).await;
     assert_eq!((status, e.error.code.as_str()), (400, "invalid_query"));
     assert!(e.error.message.contains("'model'"), "{}", e.error.message);
+    assert_eq!(e.error.details, Some(serde_json::json!({ "parameter": "model" })));
 
     let all: AuditPage =
         test::call_and_read_body_json(&app, req("GET", "/v1/audit?limit=1000", &h.admin).to_request()).await;
