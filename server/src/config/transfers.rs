@@ -22,6 +22,9 @@ impl Config {
         if self.uploads.session_ttl_secs < 60 {
             return invalid("uploads.session_ttl_secs", "must be at least 60".into());
         }
+        if self.uploads.max_open_sessions_per_token == 0 {
+            return invalid("uploads.max_open_sessions_per_token", "must be at least 1".into());
+        }
         if !(1..=MAX_PRESIGN_TTL_SECS).contains(&self.blobs.presign_ttl_secs) {
             return invalid(
                 "blobs.presign_ttl_secs",

@@ -6,7 +6,7 @@ use actix_web::test;
 use modelreg_api::Scope;
 
 use super::{Harness, bearer};
-use crate::support::{bytes, digest_of, manifest};
+use crate::support::{bytes, digest_of, manifest, root};
 
 /// Who calls, and what that caller may do.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -106,9 +106,14 @@ async fn every_route_enforces_authentication_scope_and_namespaces() {
     let h = Harness::new().await;
     let app = h.app().await;
     let data = bytes(10, 9);
-    h.registry.upload_blob(digest_of(&data), 10, crate::support::body(&data, 10)).await.unwrap();
+    h.registry.upload_blob(&root(), digest_of(&data), 10, crate::support::body(&data, 10)).await.unwrap();
     h.registry
-        .publish(&"acme/m".parse().unwrap(), &"1.0.0".parse().unwrap(), manifest(&[("w", &data)], "MIT"), "t")
+        .publish(
+            &root(),
+            &"acme/m".parse().unwrap(),
+            &"1.0.0".parse().unwrap(),
+            manifest(&[("w", &data)], "MIT"),
+        )
         .await
         .unwrap();
     let (expired, _) =
@@ -183,14 +188,14 @@ async fn the_lookup_shows_only_visible_namespaces() {
     let h = Harness::new().await;
     let app = h.app().await;
     let data = bytes(10, 3);
-    h.registry.upload_blob(digest_of(&data), 10, crate::support::body(&data, 10)).await.unwrap();
+    h.registry.upload_blob(&root(), digest_of(&data), 10, crate::support::body(&data, 10)).await.unwrap();
     for model in ["acme/a", "team-x/b", "team-y/c"] {
         h.registry
             .publish(
+                &root(),
                 &model.parse().unwrap(),
                 &"1.0.0".parse().unwrap(),
                 manifest(&[("w", &data)], "MIT"),
-                "t",
             )
             .await
             .unwrap();
@@ -213,7 +218,7 @@ async fn the_lookup_shows_only_visible_namespaces() {
     for model in ["acme/ft", "team-y/ft"] {
         let mut m = manifest(&[("w", &data)], "MIT");
         m.metadata = serde_json::from_value(derived.clone()).unwrap();
-        h.registry.publish(&model.parse().unwrap(), &"1.0.0".parse().unwrap(), m, "t").await.unwrap();
+        h.registry.publish(&root(), &model.parse().unwrap(), &"1.0.0".parse().unwrap(), m).await.unwrap();
     }
     let list: modelreg_api::DerivativeList = test::call_and_read_body_json(
         &app,

@@ -24,7 +24,8 @@ async fn registry_at(dir: &Path) -> web::Data<Registry> {
     let meta = store::open(&format!("sqlite://{}", dir.join("t.db").display()), None).await.unwrap();
     let blobs =
         blob::open(&format!("file://{}", dir.join("blobs").display()), &S3Options::default()).unwrap();
-    let settings = UploadSettings { part_size: 5 << 20, session_ttl: Duration::from_secs(3600) };
+    let settings =
+        UploadSettings { part_size: 5 << 20, session_ttl: Duration::from_secs(3600), ..Default::default() };
     web::Data::new(Registry::new(meta, blobs, default_policy()).with_upload_settings(settings))
 }
 
@@ -91,10 +92,16 @@ async fn a_large_blob_goes_through_a_session_and_downloads() {
     let s: UploadSession = test::call_and_read_body_json(&app, status().to_request()).await;
     assert_eq!(s.state, UploadState::Complete);
 
-    let get = test::TestRequest::get().uri(&format!("/v1/blobs/{digest}")).insert_header(bearer(&read));
-    let resp = test::call_service(&app, get.to_request()).await;
+    // Completed but unpublished, the blob is its uploader's alone: another token gets the
+    // 404 of an absent blob.
+    let get = |token: &str| {
+        test::TestRequest::get().uri(&format!("/v1/blobs/{digest}")).insert_header(bearer(token))
+    };
+    let resp = test::call_service(&app, get(&write).to_request()).await;
     assert_eq!(resp.status(), 200);
     assert!(test::read_body(resp).await == data, "downloaded bytes differ");
+    let (status, e) = error_of(&app, get(&read)).await;
+    assert_eq!((status, e.error.code.as_str()), (404, "blob_not_found"));
 
     let resp =
         test::call_service(&app, create(&write, json!({"digest": digest, "size": LEN})).to_request()).await;
