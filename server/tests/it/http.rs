@@ -2,6 +2,7 @@
 //! the JSON envelope and the right status.
 
 mod auth;
+mod blob_visibility;
 mod blobs;
 mod lifecycle;
 mod lookup;
@@ -46,6 +47,11 @@ impl Harness {
     /// there, it may publish over HTTP).
     pub fn writer(&self) -> Principal {
         Principal { token_name: "writer".into(), scope: Scope::Write, namespaces: Vec::new() }
+    }
+
+    /// Where the registry keeps its SQLite file and blob folder (`blobs/`).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._dir.path()
     }
 
     pub async fn app(
