@@ -368,3 +368,16 @@ impl Registry {
         Ok(removed)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logs_name_a_session_by_a_short_prefix_only() {
+        let id = format!("{ID_PREFIX}{}", "0123456789abcdef".repeat(2));
+        assert!(is_session_id(&id));
+        assert_eq!(log_id(&id), "up_01234567");
+        assert_eq!(log_id("up_12"), "up_12", "a short id is logged as it is");
+    }
+}
