@@ -10,6 +10,11 @@ use serde::{Deserialize, Serialize};
 use crate::schema::string_newtype_serde;
 use crate::{ModelName, Version};
 
+mod glob;
+
+/// The longest token lifetime a request may ask for, in days (about a hundred years).
+pub const MAX_TOKEN_LIFETIME_DAYS: u32 = 36_500;
+
 /// What a token may do: read < write < admin.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
@@ -57,16 +62,22 @@ impl NamespacePattern {
         &self.0
     }
 
-    /// Whether `namespace` matches (`*` matches any run of characters).
+    /// Whether `namespace` matches (`*` matches any run of characters). Linear time.
     pub fn matches(&self, namespace: &str) -> bool {
-        fn go(p: &[u8], s: &[u8]) -> bool {
-            match p.split_first() {
-                None => s.is_empty(),
-                Some((b'*', rest)) => (0..=s.len()).any(|i| go(rest, &s[i..])),
-                Some((c, rest)) => s.first() == Some(c) && go(rest, &s[1..]),
-            }
-        }
-        go(self.0.as_bytes(), namespace.as_bytes())
+        glob::glob_matches(&self.0, namespace)
+    }
+
+    /// Whether every namespace `other` matches is also matched by this pattern
+    /// (`team-*` covers `team-a` and `team-a*`; `a*` does not cover `*`).
+    ///
+    /// Decided by matching `other` read literally, its stars included: a star of `other`
+    /// can only fall into a stretch that a star of this pattern absorbs, because this
+    /// pattern's literal characters are never `*`. That is sound (whatever `other`'s stars
+    /// stand for, this pattern's stars absorb it) and linear. It may refuse a few exotic
+    /// pairs that cover each other only because the namespace alphabet is finite; refusing
+    /// is the safe side.
+    pub fn covers(&self, other: &NamespacePattern) -> bool {
+        glob::glob_matches(&self.0, &other.0)
     }
 }
 
@@ -120,8 +131,9 @@ pub struct CreateTokenRequest {
     pub scope: Scope,
     #[serde(default)]
     pub namespaces: Vec<NamespacePattern>,
-    /// Lifetime in days; absent = no expiry.
+    /// Lifetime in days, at most 36500; absent = no expiry.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(max = 36500))]
     pub expires_in_days: Option<u32>,
 }
 
@@ -267,6 +279,71 @@ mod tests {
         let exact: NamespacePattern = "acme".parse().unwrap();
         assert!(exact.matches("acme") && !exact.matches("acme2"));
         assert!("Team".parse::<NamespacePattern>().is_err());
+    }
+
+    fn pattern(s: &str) -> NamespacePattern {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn a_pattern_covers_only_patterns_whose_every_namespace_it_matches() {
+        let covered = [
+            ("team-*", "team-a"),
+            ("team-*", "team-a*"),
+            ("team-*", "team-*"),
+            ("*", "*"),
+            ("*", "a*b"),
+            ("a*", "ab*"),
+            ("*-prod", "eu-*-prod"),
+            ("acme", "acme"),
+        ];
+        for (p, q) in covered {
+            assert!(pattern(p).covers(&pattern(q)), "{p} should cover {q}");
+        }
+        let not_covered = [
+            ("a*", "*"),
+            ("team-a*", "team-*"),
+            ("team-a", "team-*"),
+            ("acme", "acme2"),
+            ("*-prod", "*"),
+            ("a*b", "a*"),
+        ];
+        for (p, q) in not_covered {
+            assert!(!pattern(p).covers(&pattern(q)), "{p} must not cover {q}");
+        }
+    }
+
+    #[test]
+    fn whenever_a_pattern_covers_another_it_matches_every_namespace_the_other_matches() {
+        let alphabet = ["a", "b", "*"];
+        let mut patterns = vec![String::new()];
+        for _ in 0..4 {
+            let longer: Vec<String> =
+                patterns.iter().flat_map(|p| alphabet.iter().map(move |c| format!("{p}{c}"))).collect();
+            patterns.extend(longer);
+        }
+        patterns.sort();
+        patterns.dedup();
+        patterns.retain(|p| !p.is_empty());
+        let mut names = vec![String::new()];
+        for _ in 0..5 {
+            let longer: Vec<String> =
+                names.iter().flat_map(|n| ["a", "b"].iter().map(move |c| format!("{n}{c}"))).collect();
+            names.extend(longer);
+        }
+        names.sort();
+        names.dedup();
+        names.retain(|n| !n.is_empty());
+        for p in &patterns {
+            for q in &patterns {
+                let (p, q) = (pattern(p), pattern(q));
+                if p.covers(&q) {
+                    for n in names.iter().filter(|n| q.matches(n)) {
+                        assert!(p.matches(n), "{p} covers {q} but misses {n}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]

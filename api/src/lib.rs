@@ -19,7 +19,8 @@ mod wire;
 
 pub use access::{
     AliasInfo, AliasList, AliasMove, AliasName, AuditEntry, AuditPage, CreateTokenRequest, CreatedToken,
-    NamespacePattern, Scope, SetAliasRequest, TokenInfo, TokenList, YankInfo, YankRequest,
+    MAX_TOKEN_LIFETIME_DAYS, NamespacePattern, Scope, SetAliasRequest, TokenInfo, TokenList, YankInfo,
+    YankRequest,
 };
 pub use digest::{Digest, DigestError};
 pub use error::{ErrorBody, ErrorEnvelope};
@@ -30,7 +31,7 @@ pub use license::{
 };
 pub use lookup::{
     DEFAULT_LIMIT, Derivative, DerivativeList, LookupError, LookupPage, LookupQuery, LookupRow, MAX_LIMIT,
-    Order, SortKey, VersionsMode,
+    MAX_QUERY_PARAMS, MAX_VALUES_PER_PARAM, Order, SortKey, VersionsMode,
 };
 pub use manifest::{FileEntry, Manifest, ManifestError};
 pub use metadata::{

@@ -1,6 +1,8 @@
 //! The lookup (`GET /v1/models`): its query, parsed from and written to query-string pairs
 //! in one place so that server and CLI agree, and its result rows.
 
+mod limits;
+
 use std::fmt;
 
 use schemars::JsonSchema;
@@ -10,6 +12,8 @@ use crate::{
     CommercialUse, Digest, Format, LanguageTag, LicenseClass, Modalities, Modality, ModelName, Precision,
     Task, Version,
 };
+
+pub use limits::{MAX_QUERY_PARAMS, MAX_VALUES_PER_PARAM};
 
 /// Default and largest page size.
 pub const DEFAULT_LIMIT: u32 = 20;
@@ -170,6 +174,10 @@ fn short(param: &str, value: &str) -> Result<String, LookupError> {
     if v.is_empty() || v.len() > 256 {
         return Err(bad(param, "must be 1-256 characters"));
     }
+    // NUL and its kind match nothing stored, and PostgreSQL refuses NUL in text outright.
+    if v.chars().any(char::is_control) {
+        return Err(bad(param, "must not contain control characters"));
+    }
     Ok(v.to_owned())
 }
 
@@ -179,15 +187,18 @@ fn enum_value<T: for<'de> Deserialize<'de>>(param: &str, value: &str) -> Result<
 }
 
 impl LookupQuery {
-    /// Parses decoded query-string pairs. Unknown parameters are refused, naming them.
+    /// Parses decoded query-string pairs. Unknown parameters are refused, naming them, and so
+    /// are more than [`MAX_VALUES_PER_PARAM`] values of one key or [`MAX_QUERY_PARAMS`] in all.
     pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Self, LookupError> {
         let mut q = Self::default();
         let (mut sort, mut order, mut limit, mut versions) = (None, None, None, None);
+        let mut budget = limits::ParamBudget::default();
         for (key, value) in pairs {
+            budget.take(key)?;
             match key {
                 "q" => once(&mut q.q, key, short(key, value)?)?,
                 "namespace" => q.namespace.push(short(key, value)?.to_ascii_lowercase()),
-                "license" => q.license.push(short(key, value)?),
+                "license" => q.license.push(limits::license_filter_id(key, &short(key, value)?)?),
                 "license_class" => q.license_class.push(parse(key, value)?),
                 "commercial_use" => once(&mut q.commercial_use, key, parse_bool(key, value)?)?,
                 "modality" => q.modality.push(parse(key, value)?),
@@ -219,7 +230,14 @@ impl LookupQuery {
                 "tag" => q.tag.push(short(key, value)?.to_lowercase()),
                 "label" => {
                     let (k, v) = value.split_once(':').ok_or_else(|| bad(key, "expected key:value"))?;
-                    q.label.push((short(key, k)?, v.trim().to_owned()));
+                    let v = v.trim();
+                    if v.len() > 256 || v.chars().any(char::is_control) {
+                        return Err(bad(
+                            key,
+                            "a label value must be at most 256 characters, without control characters",
+                        ));
+                    }
+                    q.label.push((short(key, k)?, v.to_owned()));
                 }
                 "sort" => once(&mut sort, key, enum_value::<SortKey>(key, value)?)?,
                 "order" => once(&mut order, key, enum_value::<Order>(key, value)?)?,
@@ -430,6 +448,11 @@ mod tests {
             ("q=a&q=b", "q"),
             ("hardware=a100", "hardware"),
             ("base_model=NotAModel", "base_model"),
+            ("license=Not A Licence (", "license"),
+            ("license=MIT OR Apache-2.0", "license"),
+            ("q=a\0b", "q"),
+            ("tag=\u{7}", "tag"),
+            ("label=k:\0", "label"),
         ] {
             let err = parse_str(query).unwrap_err();
             assert_eq!(err.param, param, "{query}: {err}");

@@ -1,10 +1,11 @@
 //! The manifest: everything a version is. Its canonical JSON (files sorted by path, keys in a
 //! fixed order) is what the version digest is computed over.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use unicode_normalization::UnicodeNormalization;
 
 use crate::{DerivedField, Digest, FilePath, Metadata, MetadataError};
 
@@ -43,13 +44,19 @@ pub enum ManifestError {
     DuplicatePath(String),
     #[error("files: '{0}' is both a file and a directory")]
     FileIsDirectory(String),
+    #[error(
+        "files: '{0}' and '{1}' are the same path on case-insensitive or Unicode-normalising file systems \
+         (macOS, Windows)"
+    )]
+    PathsCollide(String, String),
     #[error(transparent)]
     Metadata(#[from] MetadataError),
 }
 
 impl Manifest {
     /// Checks what the field types alone cannot: a non-empty, bounded file list without
-    /// duplicates, and no file that is also another file's directory.
+    /// duplicates, no file that is also another file's directory, and no two paths that
+    /// one file system would take for the same (case, NFC/NFD).
     pub fn validate(&self) -> Result<(), ManifestError> {
         if self.files.is_empty() {
             return Err(ManifestError::NoFiles);
@@ -75,6 +82,7 @@ impl Manifest {
                 prefix.push_str(part);
             }
         }
+        check_folded_collisions(&self.files)?;
         self.metadata.validate()?;
         Ok(())
     }
@@ -98,6 +106,32 @@ impl Manifest {
     }
 }
 
+/// A path as case-insensitive, normalising file systems see it: NFC, then lower case.
+fn folded(path: &str) -> String {
+    path.nfc().flat_map(char::to_lowercase).collect()
+}
+
+/// Refuses two paths that differ only in case or Unicode normalisation, and a file whose
+/// folded path is a folded directory of another (`A` and `a/b`).
+fn check_folded_collisions(files: &[FileEntry]) -> Result<(), ManifestError> {
+    let mut by_folded: BTreeMap<String, &str> = BTreeMap::new();
+    for f in files {
+        let path = f.path.as_str();
+        if let Some(other) = by_folded.insert(folded(path), path) {
+            return Err(ManifestError::PathsCollide(other.to_owned(), path.to_owned()));
+        }
+    }
+    for f in files {
+        let path = f.path.as_str();
+        for (i, _) in path.match_indices('/') {
+            if let Some(other) = by_folded.get(&folded(&path[..i])) {
+                return Err(ManifestError::PathsCollide((*other).to_owned(), path.to_owned()));
+            }
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,6 +151,28 @@ mod tests {
         assert_eq!(manifest(&["a", "a"]).validate(), Err(ManifestError::DuplicatePath("a".into())));
         assert_eq!(manifest(&["a", "a/b"]).validate(), Err(ManifestError::FileIsDirectory("a".into())));
         assert!(manifest(&["a/b", "a/c", "b"]).validate().is_ok());
+    }
+
+    #[test]
+    fn paths_that_fold_to_the_same_name_are_refused_naming_both() {
+        let nfc = "caf\u{e9}.bin";
+        let nfd = "cafe\u{301}.bin";
+        for (paths, a, b) in [
+            (["Model.bin", "model.bin"], "Model.bin", "model.bin"),
+            ([nfc, nfd], nfc, nfd),
+            (["Tok/vocab.json", "tok/merges.txt"], "", ""),
+            (["README", "readme/x"], "README", "readme/x"),
+        ] {
+            let result = manifest(&paths).validate();
+            if a.is_empty() {
+                // Directories differing in case merge on such systems; no file is lost.
+                assert!(result.is_ok(), "{paths:?}: {result:?}");
+                continue;
+            }
+            let err = result.unwrap_err();
+            assert_eq!(err, ManifestError::PathsCollide(a.into(), b.into()), "{paths:?}");
+            assert!(err.to_string().contains(&format!("'{a}' and '{b}'")), "{err}");
+        }
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod transfer;
 pub use access::{AuditQuery, DeletedModel, YankState};
 
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use modelreg_api::{
@@ -25,6 +26,15 @@ use crate::error::ClientError;
 
 /// Largest error body read from the registry; anything longer is cut.
 const MAX_ERROR_BODY: usize = 64 * 1024;
+/// Largest JSON success body the client buffers; past it the command fails, so that a
+/// hostile or broken registry cannot make it take all memory.
+pub const MAX_JSON_BODY: usize = 8 << 20;
+/// The same for a version's manifest (`resolve`), which may list 100,000 files: the
+/// registry takes manifests of up to 16 MiB by default (`limits.max_json_bytes`).
+pub const MAX_MANIFEST_BODY: usize = 64 << 20;
+
+/// Set once the warning about a token sent in the clear was printed: once per process.
+static CLEARTEXT_WARNED: AtomicBool = AtomicBool::new(false);
 
 /// A handle on one registry. Cheap to clone (the connection pool is shared).
 #[derive(Clone)]
@@ -36,6 +46,8 @@ pub struct Client {
     base: Url,
     auth: Option<HeaderValue>,
     origin: TokenOrigin,
+    /// The token would travel over plain http:// to a host other than this machine.
+    token_in_clear: bool,
 }
 
 impl fmt::Debug for Client {
@@ -76,7 +88,8 @@ impl Client {
         let http = builder().build().map_err(setup_err)?;
         let direct = builder().redirect(reqwest::redirect::Policy::none()).build().map_err(setup_err)?;
         let origin = if auth.is_some() { TokenOrigin::Given } else { TokenOrigin::None };
-        Ok(Self { http, direct, base, auth, origin })
+        let token_in_clear = auth.is_some() && base.scheme() == "http" && !is_loopback(&base);
+        Ok(Self { http, direct, base, auth, origin, token_in_clear })
     }
 
     /// Records where the token came from, so that a refused one gets the right hint.
@@ -170,7 +183,9 @@ impl Client {
         model: &ModelName,
         selector: &VersionSelector,
     ) -> Result<VersionManifest, ClientError> {
-        self.get_json(self.model_endpoint(model, &["versions", &selector.to_string()])).await
+        let url = self.model_endpoint(model, &["versions", &selector.to_string()]);
+        let resp = self.send(self.request(Method::GET, &url), &url).await?;
+        read_json_within(resp, &url, MAX_MANIFEST_BODY).await
     }
 
     /// `GET /v1/models?...`: one page of a lookup.
@@ -210,8 +225,23 @@ impl Client {
     fn request(&self, method: Method, url: &Url) -> RequestBuilder {
         let req = self.http.request(method, url.clone());
         match &self.auth {
-            Some(value) => req.header(AUTHORIZATION, value.clone()),
+            Some(value) => {
+                self.warn_if_token_in_clear();
+                req.header(AUTHORIZATION, value.clone())
+            }
             None => req,
+        }
+    }
+
+    /// Warns on stderr, once per process, before the token first travels in the clear.
+    /// Printed in every output mode: it is about the credential, not the result.
+    pub(crate) fn warn_if_token_in_clear(&self) {
+        if self.token_in_clear && !CLEARTEXT_WARNED.swap(true, Ordering::Relaxed) {
+            let host = self.base.host_str().unwrap_or_default();
+            eprintln!(
+                "warning: sending the token over plain http:// to {host}, which is not this machine: \
+                 anyone on the way can read and reuse it (use https://)"
+            );
         }
     }
 
@@ -226,6 +256,11 @@ impl Client {
 
     async fn api_error(&self, mut resp: Response) -> ClientError {
         let status = resp.status();
+        let retry_after = resp
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| crate::transfer::retry::parse_retry_after(v, std::time::SystemTime::now()));
         let mut body = Vec::new();
         while let Ok(Some(chunk)) = resp.chunk().await {
             body.extend_from_slice(&chunk);
@@ -253,15 +288,49 @@ impl Client {
                 TokenOrigin::Given => "",
             });
         }
-        ClientError::Api { status, error }
+        ClientError::Api { status, error, retry_after }
     }
 }
 
-/// Decodes a 2xx JSON body.
+/// Decodes a 2xx JSON body of at most [`MAX_JSON_BODY`] bytes.
 async fn read_json<T: DeserializeOwned>(resp: Response, url: &Url) -> Result<T, ClientError> {
-    let bytes = resp.bytes().await.map_err(|e| transport_error(&e, url))?;
-    serde_json::from_slice(&bytes)
+    read_json_within(resp, url, MAX_JSON_BODY).await
+}
+
+/// Decodes a 2xx JSON body of at most `limit` bytes; a longer one fails before more of it
+/// is read (whatever Content-Length says, or without one).
+async fn read_json_within<T: DeserializeOwned>(
+    mut resp: Response,
+    url: &Url,
+    limit: usize,
+) -> Result<T, ClientError> {
+    let too_large = || ClientError::BadResponse {
+        url: url.to_string(),
+        reason: format!("the answer is larger than {} MiB, more than this client reads", limit >> 20),
+    };
+    if resp.content_length().is_some_and(|len| len > limit as u64) {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(|e| transport_error(&e, url))? {
+        if body.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    serde_json::from_slice(&body)
         .map_err(|e| ClientError::BadResponse { url: url.to_string(), reason: e.to_string() })
+}
+
+/// Whether `url` names this machine: `localhost`, 127.0.0.0/8 or ::1.
+fn is_loopback(url: &Url) -> bool {
+    let Some(host) = url.host_str() else { return false };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if let Ok(ip) = host.parse::<std::net::IpAddr>() {
+        return ip.is_loopback();
+    }
+    let name = host.trim_end_matches('.').to_ascii_lowercase();
+    name == "localhost" || name.ends_with(".localhost")
 }
 
 /// Classifies a reqwest failure: no connection at all means the registry is unavailable.
@@ -358,6 +427,24 @@ mod tests {
     fn non_http_registry_urls_are_refused() {
         let err = Client::new("ftp://example.com".parse().unwrap(), None).unwrap_err();
         assert!(err.to_string().contains("http://"), "{err}");
+    }
+
+    #[test]
+    fn only_plain_http_to_another_host_sends_the_token_in_the_clear() {
+        for (base, clear) in [
+            ("http://registry.example.com", true),
+            ("http://10.0.0.5:8080", true),
+            ("http://[2001:db8::1]", true),
+            ("http://127.0.0.1:8080", false),
+            ("http://127.8.9.10", false),
+            ("http://[::1]:80", false),
+            ("http://LOCALHOST:1", false),
+            ("https://registry.example.com", false),
+        ] {
+            assert_eq!(client(base).token_in_clear, clear, "{base}");
+        }
+        let anonymous = Client::new("http://registry.example.com".parse().unwrap(), None).unwrap();
+        assert!(!anonymous.token_in_clear);
     }
 
     #[test]

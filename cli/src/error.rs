@@ -43,8 +43,9 @@ impl FailureKind {
 pub enum ClientError {
     /// The registry answered with a non-2xx status; `error` is its decoded envelope (or one
     /// made up from the status when the body was not an envelope, e.g. from a proxy).
+    /// `retry_after` is the delay its `Retry-After` header asked for, if any.
     #[error("{}", .error.message)]
-    Api { status: StatusCode, error: ErrorBody },
+    Api { status: StatusCode, error: ErrorBody, retry_after: Option<std::time::Duration> },
     /// The registry could not be reached at all (refused, DNS, TLS, timeout).
     #[error("cannot reach the registry at {url}: {reason}")]
     Unreachable { url: String, reason: String },
@@ -85,7 +86,7 @@ impl ClientError {
     /// The kind of failure, which decides the exit code.
     pub fn kind(&self) -> FailureKind {
         match self {
-            Self::Api { status, error } => kind_of_status(*status, &error.code),
+            Self::Api { status, error, .. } => kind_of_status(*status, &error.code),
             Self::Unreachable { .. } => FailureKind::Unavailable,
             Self::Integrity(_) => FailureKind::Integrity,
             Self::Usage(_) => FailureKind::Usage,
@@ -156,6 +157,7 @@ mod tests {
         ClientError::Api {
             status: StatusCode::from_u16(status).unwrap(),
             error: ErrorBody { code: code.into(), message: "m".into(), details: None },
+            retry_after: None,
         }
     }
 

@@ -1,17 +1,20 @@
-//! YAML front matter of a Markdown model card (`---` ... `---` at the top of README.md),
-//! read for the subset Hugging Face cards use: top-level `key: value` with plain, quoted or
-//! block (`|`, `>`) scalars, inline `[a, b]` lists and block lists of scalars. Nested maps
-//! and lists of maps (`model-index`, `widget`, ...) are skipped as a whole. Never fails:
-//! what it cannot read it leaves out. Knows nothing of what the keys mean.
+//! YAML front matter of a Markdown model card (`---` ... `---` at the top of README.md):
+//! split from the body, parsed by a YAML 1.2 parser (`saphyr-parser`), and read for its
+//! top-level keys: scalars (any style, escapes resolved) and lists of scalars. Nested maps
+//! and lists of collections (`model-index`, `widget`, ...) are `Nested`, present but not
+//! read. Text that is not YAML is an error with its position. Knows nothing of what the
+//! keys mean.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+
+use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, StrInput, Tag};
 
 /// A top-level value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum YamlValue {
     Scalar(String),
     List(Vec<String>),
-    /// A map, a list of maps or lists, or an alias: present, but not read.
+    /// A map, or a list holding maps or lists: present, but not read.
     Nested,
 }
 
@@ -25,6 +28,20 @@ impl YamlValue {
         }
     }
 }
+
+/// Why a front matter block could not be read. Lines count from the first line of the
+/// front matter (the line after the opening `---`), columns from 1.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FrontMatterError {
+    #[error("line {line}, column {column}: {reason}")]
+    Syntax { line: usize, column: usize, reason: String },
+    #[error("it is not a mapping of keys to values")]
+    NotAMapping,
+}
+
+/// List items that aliases may copy into values, in all: a few aliases to a long list
+/// must not multiply memory.
+const ALIAS_ITEM_BUDGET: usize = 4096;
 
 /// Splits a card into its front matter (the text between the `---` lines) and the body
 /// after it; `None` when the text does not start with a complete front matter block.
@@ -50,244 +67,173 @@ pub fn split(text: &str) -> Option<(&str, &str)> {
 }
 
 /// The top-level keys of a front matter block. Keys whose value is null (`~`, `null`,
-/// nothing) are left out; a repeated key keeps its first value.
-pub fn parse(yaml: &str) -> BTreeMap<String, YamlValue> {
-    let lines: Vec<&str> = yaml.lines().map(|l| l.trim_end_matches('\r')).collect();
+/// nothing) are left out, and so are keys that are not scalars; a repeated key keeps its
+/// first value. Empty text is an empty map.
+pub fn parse(yaml: &str) -> Result<BTreeMap<String, YamlValue>, FrontMatterError> {
+    let mut reader = Reader { parser: Parser::new_from_str(yaml), anchors: HashMap::new(), alias_items: 0 };
     let mut fields = BTreeMap::new();
-    let mut i = 0;
-    while i < lines.len() {
-        let line = lines[i];
-        i += 1;
-        if is_ignorable(line) || line.starts_with([' ', '\t', '-']) {
-            continue;
+    // StreamStart, then DocumentStart unless the text holds no document at all.
+    loop {
+        match reader.next()? {
+            Event::StreamStart => {}
+            Event::DocumentStart(_) => break,
+            _ => return Ok(fields),
         }
-        let Some((key, rest)) = split_key(line) else { continue };
-        // The key's block: indented lines, and `- item` lines at column 0 when the value
-        // starts on the next line (YAML allows an unindented block list under a key).
-        let start = i;
-        while i < lines.len()
-            && (is_ignorable(lines[i])
-                || lines[i].starts_with([' ', '\t'])
-                || (rest.is_empty() && lines[i].starts_with('-')))
-        {
-            i += 1;
-        }
-        if let Some(value) = value_of(rest, &lines[start..i]) {
+    }
+    match reader.next()? {
+        Event::MappingStart(..) => {}
+        Event::Scalar(value, ScalarStyle::Plain, _, None) if is_null(&value) => return Ok(fields),
+        _ => return Err(FrontMatterError::NotAMapping),
+    }
+    loop {
+        let key = match reader.next()? {
+            Event::MappingEnd => break,
+            Event::Scalar(key, ..) => Some(key.into_owned()),
+            other => {
+                reader.value(other)?;
+                None
+            }
+        };
+        let first = reader.next()?;
+        let value = reader.value(first)?;
+        if let (Some(key), Some(value)) = (key, value) {
             fields.entry(key).or_insert(value);
         }
     }
-    fields
+    // The rest of the stream, for the syntax errors it may hold.
+    while !matches!(reader.next()?, Event::StreamEnd) {}
+    Ok(fields)
 }
 
-fn is_comment(line: &str) -> bool {
-    line.trim_start().starts_with('#')
+/// Reads values from the parser's events, remembering anchored values for aliases.
+struct Reader<'a> {
+    parser: Parser<'a, StrInput<'a>>,
+    anchors: HashMap<usize, Option<YamlValue>>,
+    alias_items: usize,
 }
 
-fn is_ignorable(line: &str) -> bool {
-    line.trim().is_empty() || is_comment(line)
-}
-
-/// `key: rest` (the key possibly quoted); `None` for a line that is not a mapping entry.
-fn split_key(line: &str) -> Option<(String, &str)> {
-    if let Some(quote) = line.chars().next().filter(|c| matches!(c, '"' | '\'')) {
-        let (key, after) = quoted(line, quote)?;
-        let rest = after.trim_start().strip_prefix(':')?;
-        return (rest.is_empty() || rest.starts_with([' ', '\t'])).then(|| (key, rest.trim()));
-    }
-    let at = line.match_indices(':').map(|(at, _)| at).find(|&at| {
-        let after = &line[at + 1..];
-        after.is_empty() || after.starts_with([' ', '\t'])
-    })?;
-    let key = line[..at].trim();
-    (!key.is_empty()).then(|| (key.to_owned(), line[at + 1..].trim()))
-}
-
-/// The value of a key: `rest` is what follows the colon on the key's line, `raw` the
-/// lines belonging to the key.
-fn value_of(rest: &str, raw: &[&str]) -> Option<YamlValue> {
-    let rest = strip_properties(rest);
-    let rest = if rest.starts_with('#') { "" } else { rest };
-    if let Some(style) = rest.chars().next().filter(|c| matches!(c, '|' | '>')) {
-        return Some(YamlValue::Scalar(block_scalar(style, raw)));
-    }
-    // Outside block scalars a line starting with `#` is a comment.
-    let block: Vec<&str> = raw.iter().copied().filter(|l| !is_comment(l)).collect();
-    if rest.starts_with('*') {
-        return Some(YamlValue::Nested);
-    }
-    if rest.is_empty() {
-        let first = block.iter().find(|l| !l.trim().is_empty())?;
-        return Some(if first.trim_start().starts_with('-') {
-            block_list(&block)
-        } else {
-            YamlValue::Nested
-        });
-    }
-    let joined = || {
-        let mut text = rest.to_owned();
-        for line in &block {
-            text.push(' ');
-            text.push_str(line.trim());
+impl<'a> Reader<'a> {
+    fn next(&mut self) -> Result<Event<'a>, FrontMatterError> {
+        match self.parser.next_event() {
+            Some(Ok((event, _))) => Ok(event),
+            Some(Err(e)) => Err(syntax(&e)),
+            None => Err(FrontMatterError::Syntax { line: 0, column: 0, reason: "unexpected end".into() }),
         }
-        text
-    };
-    if rest.starts_with('[') {
-        return Some(flow_list(&joined()));
     }
-    if rest.starts_with('{') {
-        return Some(YamlValue::Nested);
-    }
-    scalar(&joined()).map(YamlValue::Scalar)
-}
 
-/// Drops a tag (`!!str`) or an anchor (`&name`) in front of a value.
-fn strip_properties(mut rest: &str) -> &str {
-    while rest.starts_with(['!', '&']) {
-        rest = rest.split_once([' ', '\t']).map_or("", |(_, after)| after.trim_start());
+    /// The value that starts with `first`; `None` for null.
+    fn value(&mut self, first: Event<'a>) -> Result<Option<YamlValue>, FrontMatterError> {
+        let (value, anchor) = match first {
+            Event::Scalar(text, style, anchor, tag) => {
+                (scalar(&text, style, tag.as_deref()).map(YamlValue::Scalar), anchor)
+            }
+            Event::Alias(id) => (self.alias(id), 0),
+            Event::SequenceStart(anchor, _) => (Some(self.sequence()?), anchor),
+            Event::MappingStart(anchor, _) => {
+                self.skip_collection()?;
+                (Some(YamlValue::Nested), anchor)
+            }
+            _ => (None, 0),
+        };
+        if anchor != 0 {
+            self.anchors.insert(anchor, value.clone());
+        }
+        Ok(value)
     }
-    rest
-}
 
-/// A list of scalars, one `- item` per entry; `Nested` as soon as an entry is a map or
-/// a list. A plain item may go on over more-indented lines.
-fn block_list(block: &[&str]) -> YamlValue {
-    let indent_of = |l: &str| l.len() - l.trim_start().len();
-    let Some(item_indent) = block.iter().find(|l| !l.trim().is_empty()).map(|l| indent_of(l)) else {
-        return YamlValue::List(Vec::new());
-    };
-    let mut items: Vec<String> = Vec::new();
-    let mut continued = false;
-    for line in block.iter().filter(|l| !l.trim().is_empty()) {
-        let indent = indent_of(line);
-        let text = line.trim();
-        if indent == item_indent {
-            let Some(content) = text.strip_prefix('-').filter(|c| c.is_empty() || c.starts_with(' ')) else {
-                return YamlValue::Nested;
+    /// A list of scalars (nulls dropped), or `Nested` when an item is a collection.
+    fn sequence(&mut self) -> Result<YamlValue, FrontMatterError> {
+        let mut items = Some(Vec::new());
+        loop {
+            let item = match self.next()? {
+                Event::SequenceEnd => break,
+                Event::Scalar(text, style, anchor, tag) => {
+                    let item = scalar(&text, style, tag.as_deref());
+                    if anchor != 0 {
+                        self.anchors.insert(anchor, item.clone().map(YamlValue::Scalar));
+                    }
+                    item
+                }
+                Event::Alias(id) => match self.alias(id) {
+                    Some(YamlValue::Scalar(s)) => Some(s),
+                    None => None,
+                    Some(_) => {
+                        items = None;
+                        None
+                    }
+                },
+                Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+                    self.skip_collection()?;
+                    if anchor != 0 {
+                        self.anchors.insert(anchor, Some(YamlValue::Nested));
+                    }
+                    items = None;
+                    None
+                }
+                _ => None,
             };
-            let content = strip_properties(content.trim());
-            if content.is_empty()
-                || content.starts_with(['[', '{', '-', '*', '|', '>'])
-                || split_key(content).is_some()
-            {
-                return YamlValue::Nested;
+            if let (Some(items), Some(item)) = (items.as_mut(), item) {
+                items.push(item);
             }
-            items.push(content.to_owned());
-            continued = !content.starts_with(['"', '\'']);
-        } else if indent > item_indent && continued {
-            let last = items.last_mut().expect("a continuation follows an item");
-            last.push(' ');
-            last.push_str(text);
-        } else {
-            return YamlValue::Nested;
         }
+        Ok(items.map_or(YamlValue::Nested, YamlValue::List))
     }
-    YamlValue::List(items.iter().filter_map(|i| scalar(i)).collect())
-}
 
-/// `|` keeps line breaks, `>` folds lines into one with spaces (blank lines stay breaks);
-/// the common indentation is removed and trailing blank lines dropped.
-fn block_scalar(style: char, block: &[&str]) -> String {
-    let indent = block
-        .iter()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| l.len() - l.trim_start().len())
-        .min()
-        .unwrap_or(0);
-    let lines: Vec<&str> = block.iter().map(|l| l.get(indent..).unwrap_or("").trim_end()).collect();
-    if style == '|' {
-        return lines.join("\n").trim_end().to_owned();
-    }
-    let mut text = String::new();
-    for line in lines {
-        if line.is_empty() {
-            text.push('\n');
-        } else {
-            if !text.is_empty() && !text.ends_with('\n') {
-                text.push(' ');
-            }
-            text.push_str(line);
-        }
-    }
-    text.trim().to_owned()
-}
-
-/// `[a, "b, c", 'd']`; `Nested` for nested collections or a list that does not close.
-fn flow_list(text: &str) -> YamlValue {
-    let mut items = Vec::new();
-    let mut current = String::new();
-    let mut quote: Option<char> = None;
-    let mut chars = text.trim().strip_prefix('[').unwrap_or_default().chars();
-    while let Some(c) = chars.next() {
-        match (quote, c) {
-            (Some(q), c) if c == q => {
-                current.push(c);
-                quote = None;
-            }
-            (Some('"'), '\\') => {
-                current.push(c);
-                current.extend(chars.next());
-            }
-            (Some(_), c) => current.push(c),
-            (None, '"' | '\'') => {
-                current.push(c);
-                quote = Some(c);
-            }
-            (None, '[' | '{') => return YamlValue::Nested,
-            (None, ',' | ']') => {
-                if !current.trim().is_empty() {
-                    items.extend(scalar(current.trim()));
+    /// Consumes a collection whose start event was just read, however deep, without
+    /// recursion; anchored scalars inside it stay available to aliases.
+    fn skip_collection(&mut self) -> Result<(), FrontMatterError> {
+        let mut depth = 1usize;
+        while depth > 0 {
+            match self.next()? {
+                Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+                    depth += 1;
+                    if anchor != 0 {
+                        self.anchors.insert(anchor, Some(YamlValue::Nested));
+                    }
                 }
-                current.clear();
-                if c == ']' {
-                    return YamlValue::List(items);
+                Event::SequenceEnd | Event::MappingEnd => depth -= 1,
+                Event::Scalar(text, style, anchor, tag) if anchor != 0 => {
+                    let value = scalar(&text, style, tag.as_deref()).map(YamlValue::Scalar);
+                    self.anchors.insert(anchor, value);
                 }
+                _ => {}
             }
-            (None, c) => current.push(c),
         }
+        Ok(())
     }
-    YamlValue::Nested
-}
 
-/// A plain or quoted scalar; `None` for null. A comment after a plain scalar is dropped.
-fn scalar(text: &str) -> Option<String> {
-    let text = strip_properties(text.trim());
-    if let Some(q) = text.chars().next().filter(|c| matches!(c, '"' | '\'')) {
-        return quoted(text, q).map(|(value, _)| value).or_else(|| Some(text.to_owned()));
-    }
-    let plain = text.find(" #").map_or(text, |at| &text[..at]).trim();
-    (!matches!(plain, "" | "~" | "null" | "Null" | "NULL")).then(|| plain.to_owned())
-}
-
-/// A quoted string at the start of `text` (which starts with `quote`), unescaped, and what
-/// follows its closing quote.
-fn quoted(text: &str, quote: char) -> Option<(String, &str)> {
-    let mut out = String::new();
-    let mut chars = text.char_indices().skip(1);
-    while let Some((at, c)) = chars.next() {
-        match c {
-            '\'' if quote == '\'' => {
-                if text[at + 1..].starts_with('\'') {
-                    out.push('\'');
-                    chars.next();
+    /// What an alias stands for; a list only while the alias budget lasts.
+    fn alias(&mut self, id: usize) -> Option<YamlValue> {
+        match self.anchors.get(&id)? {
+            Some(YamlValue::List(items)) => {
+                self.alias_items += items.len();
+                Some(if self.alias_items > ALIAS_ITEM_BUDGET {
+                    YamlValue::Nested
                 } else {
-                    return Some((out, &text[at + 1..]));
-                }
+                    YamlValue::List(items.clone())
+                })
             }
-            '"' if quote == '"' => return Some((out, &text[at + 1..])),
-            '\\' if quote == '"' => match chars.next().map(|(_, e)| e) {
-                Some('n') => out.push('\n'),
-                Some('t') => out.push('\t'),
-                Some('u') => {
-                    let hex: String = chars.by_ref().take(4).map(|(_, h)| h).collect();
-                    out.extend(u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32));
-                }
-                Some(other) => out.push(other),
-                None => return None,
-            },
-            c => out.push(c),
+            other => other.clone(),
         }
     }
-    None
+}
+
+/// A scalar's text, or `None` for null: a plain `~`, `null` (any case YAML allows) or
+/// nothing, unless tagged otherwise (`!!str null` is the text `null`).
+fn scalar(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Option<String> {
+    let plain_null = style == ScalarStyle::Plain && is_null(text);
+    let tagged_null = tag.is_some_and(|t| t.is_yaml_core_schema() && t.suffix == "null");
+    let tagged_other = tag.is_some() && !tagged_null;
+    ((!plain_null || tagged_other) && !tagged_null).then(|| text.to_owned())
+}
+
+fn is_null(text: &str) -> bool {
+    matches!(text, "" | "~" | "null" | "Null" | "NULL")
+}
+
+fn syntax(e: &ScanError) -> FrontMatterError {
+    let mark = e.marker();
+    FrontMatterError::Syntax { line: mark.line(), column: mark.col() + 1, reason: e.info().to_owned() }
 }
 
 #[cfg(test)]

@@ -8,13 +8,17 @@ use std::collections::BTreeMap;
 use modelreg_api::{BaseRelation, LanguageTag, ModelName, Task, from_hf_license};
 use serde_json::{Value as Json, json};
 
-use crate::front_matter::{self, YamlValue};
+use crate::front_matter::{self, FrontMatterError, YamlValue};
 
 /// The model card file in a push directory; it stays one of the version's files.
 pub const README_FILE: &str = "README.md";
 
 /// The label that keeps a Hugging Face base model id that is not a registry name.
 pub const HF_BASE_MODEL_LABEL: &str = "hf_base_model";
+
+/// The key of the warning about a front matter that is not YAML: no metadata key, so
+/// `modelreg.toml` never silences it.
+pub const FRONT_MATTER_WARNING: &str = "front matter";
 
 // The registry's limits (modelreg_api::metadata::{MAX_SHORT, MAX_README}, not exported).
 const MAX_SHORT: usize = 256;
@@ -42,12 +46,16 @@ impl CardImport {
 }
 
 /// Reads a model card: the front matter if the text starts with one, and the body (the
-/// whole text when there is no front matter) as `readme`.
+/// whole text when there is no front matter) as `readme`. A front matter that is not YAML
+/// is a warning naming the file and the line; none of its keys are imported.
 pub fn import_card(text: &str) -> CardImport {
     let mut import = CardImport::default();
     let body = match front_matter::split(text) {
         Some((yaml, body)) => {
-            import_front_matter(&front_matter::parse(yaml), &mut import);
+            match front_matter::parse(yaml) {
+                Ok(fields) => import_front_matter(&fields, &mut import),
+                Err(e) => import.warn(FRONT_MATTER_WARNING, front_matter_problem(e)),
+            }
             body
         }
         None => text,
@@ -62,6 +70,18 @@ pub fn import_card(text: &str) -> CardImport {
         import.set("readme", Json::String(readme.to_owned()));
     }
     import
+}
+
+/// The warning for a front matter that could not be read, with the line counted in the
+/// whole file (the front matter starts on its second line).
+fn front_matter_problem(e: FrontMatterError) -> String {
+    let why = match e {
+        FrontMatterError::Syntax { line, column, reason } => {
+            format!("is not valid YAML (line {}, column {column}: {reason})", line + 1)
+        }
+        FrontMatterError::NotAMapping => "is not a mapping of keys to values".to_owned(),
+    };
+    format!("the front matter {why}; none of its keys were imported")
 }
 
 fn import_front_matter(fm: &BTreeMap<String, YamlValue>, import: &mut CardImport) {
@@ -169,5 +189,7 @@ fn is_short(s: &str) -> bool {
     !s.trim().is_empty() && s.len() <= MAX_SHORT && !s.chars().any(char::is_control)
 }
 
+#[cfg(test)]
+mod real_cards;
 #[cfg(test)]
 mod tests;

@@ -14,6 +14,7 @@ pub mod hash;
 pub mod hf_card;
 pub mod lineage;
 pub mod metadata;
+pub mod no_follow;
 pub mod output;
 pub mod pull;
 pub mod push;

@@ -9,7 +9,7 @@ use modelreg_api::{LicenseExpr, Metadata};
 use serde_json::Value as Json;
 
 use crate::error::ClientError;
-use crate::hf_card::{CardImport, HF_BASE_MODEL_LABEL, README_FILE, import_card};
+use crate::hf_card::{CardImport, FRONT_MATTER_WARNING, HF_BASE_MODEL_LABEL, README_FILE, import_card};
 use crate::scan::METADATA_FILE;
 
 /// The metadata of a push, and what was skipped on the way.
@@ -105,7 +105,9 @@ pub fn merge_metadata(
         let mut message = format!(
             "a licence is required: set license = \"SPDX-expression\" in {METADATA_FILE} or pass --license"
         );
-        if let Some((_, why)) = skipped.iter().find(|(key, _)| *key == "license") {
+        if let Some((_, why)) =
+            skipped.iter().find(|(key, _)| matches!(*key, "license" | FRONT_MATTER_WARNING))
+        {
             message.push_str(&format!(" ({why})"));
         }
         return Err(ClientError::Invalid(message));

@@ -169,13 +169,48 @@ pub fn destination(output: &Path, path: &FilePath) -> Result<PathBuf, ClientErro
     Ok(dest)
 }
 
+/// Creates the folders from `output` down to `dir` (which lies inside it), refusing to go
+/// through a symbolic link or anything else that is not a folder: a link inside the output
+/// folder would send the files elsewhere. `output` itself may be a link; it is the user's.
+async fn create_dirs_inside(output: &Path, dir: &Path) -> Result<(), ClientError> {
+    let inside = dir.strip_prefix(output).map_err(|_| {
+        ClientError::Invalid(format!("refusing '{}': it is not inside the output directory", dir.display()))
+    })?;
+    let mut at = output.to_path_buf();
+    for part in inside.components() {
+        at.push(part);
+        let meta = match tokio::fs::symlink_metadata(&at).await {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                // Another file of this pull may make it meanwhile: whoever did, it is looked
+                // at again below, and an error that matters shows there.
+                let _ = tokio::fs::create_dir(&at).await;
+                tokio::fs::symlink_metadata(&at).await
+            }
+            other => other,
+        }
+        .map_err(|e| ClientError::io(format!("cannot create '{}'", at.display()), e))?;
+        if meta.file_type().is_symlink() {
+            return Err(ClientError::Invalid(format!(
+                "refusing to write through '{}': it is a symbolic link inside the output directory \
+                 (pulls never follow links there; remove it or pull elsewhere)",
+                at.display()
+            )));
+        }
+        if !meta.is_dir() {
+            return Err(ClientError::Invalid(format!(
+                "cannot create folder '{}': something else is in the way",
+                at.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Brings one file into place; returns the bytes downloaded for it.
 async fn fetch_file(ctx: &Fetch<'_>, output: &Path, entry: &FileEntry) -> Result<u64, ClientError> {
     let dest = destination(output, &entry.path)?;
     if let Some(parent) = dest.parent() {
-        tokio::fs::create_dir_all(parent)
-            .await
-            .map_err(|e| ClientError::io(format!("cannot create '{}'", parent.display()), e))?;
+        create_dirs_inside(output, parent).await?;
     }
     let progress = ctx.progress.file(entry.path.as_str(), entry.size);
     let renamed = || {

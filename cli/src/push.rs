@@ -252,7 +252,7 @@ fn missing_from_details(err: &ClientError) -> Option<Vec<Digest>> {
 /// contradicts the files at `--override-derived`; other errors pass through.
 fn explain_publish_error(err: ClientError, req: &PushRequest) -> ClientError {
     match err {
-        ClientError::Api { status, mut error } if error.code == "invalid_manifest" => {
+        ClientError::Api { status, mut error, retry_after } if error.code == "invalid_manifest" => {
             let flags = contradicted_fields(&error.message)
                 .iter()
                 .map(|f| format!("--override-derived {f}"))
@@ -263,23 +263,23 @@ fn explain_publish_error(err: ClientError, req: &PushRequest) -> ClientError {
                     flags.join(" ")
                 ));
             }
-            ClientError::Api { status, error }
+            ClientError::Api { status, error, retry_after }
         }
-        ClientError::Api { status, mut error } if error.code == "version_conflict" => {
+        ClientError::Api { status, mut error, retry_after } if error.code == "version_conflict" => {
             error.message = format!(
                 "{}@{} is already published with different content, and published versions are \
                  immutable: push under a new version number",
                 req.model, req.version
             );
-            ClientError::Api { status, error }
+            ClientError::Api { status, error, retry_after }
         }
-        ClientError::Api { status, mut error } if error.code == "version_deleted" => {
+        ClientError::Api { status, mut error, retry_after } if error.code == "version_deleted" => {
             error.message = format!(
                 "{}@{} was deleted, and a deleted version number is never published again: push \
                  under a new version number",
                 req.model, req.version
             );
-            ClientError::Api { status, error }
+            ClientError::Api { status, error, retry_after }
         }
         other => other,
     }
@@ -379,6 +379,7 @@ mod tests {
                 message: "m".into(),
                 details: Some(serde_json::json!({ "missing": [digest] })),
             },
+            retry_after: None,
         };
         assert_eq!(missing_from_details(&err).unwrap(), vec![digest.parse::<Digest>().unwrap()]);
     }

@@ -11,6 +11,7 @@ use tokio::io::{AsyncWriteExt, BufWriter};
 
 use crate::error::ClientError;
 use crate::hash::{ContentHasher, feed_reader};
+use crate::no_follow;
 
 /// Hex digits of the digest in a temporary file's name: a leftover of another version of
 /// the same file is never resumed by mistake.
@@ -44,27 +45,24 @@ impl PartialFile {
     pub async fn open(dest: &Path, shown: &str, digest: Digest, size: u64) -> Result<Self, ClientError> {
         let temp = temp_path(dest, &digest);
         let io_err = |e| ClientError::io(format!("cannot write '{}'", temp.display()), e);
-        let existing = match tokio::fs::metadata(&temp).await {
-            Ok(meta) if meta.is_file() && meta.len() <= size => meta.len(),
-            Ok(_) => {
-                tokio::fs::remove_file(&temp).await.map_err(io_err)?;
-                0
+        // Resumed only from a regular file of its own: a link placed at the temporary name
+        // is replaced, never appended to (`no_follow`).
+        let path = temp.clone();
+        let (file, hasher) = tokio::task::spawn_blocking(move || {
+            let (mut file, resumed) = no_follow::open_or_create(&path, true)?;
+            let mut hasher = ContentHasher::new();
+            if resumed {
+                if file.metadata()?.len() > size {
+                    file.set_len(0)?;
+                } else {
+                    feed_reader(&mut hasher, &mut file)?;
+                }
             }
-            Err(_) => 0,
-        };
-        let mut hasher = ContentHasher::new();
-        if existing > 0 {
-            let path = temp.clone();
-            hasher = tokio::task::spawn_blocking(move || {
-                let mut hasher = ContentHasher::new();
-                feed_reader(&mut hasher, std::fs::File::open(path)?).map(|()| hasher)
-            })
-            .await
-            .map_err(|e| io_err(std::io::Error::other(e)))?
-            .map_err(io_err)?;
-        }
-        let file =
-            tokio::fs::OpenOptions::new().create(true).append(true).open(&temp).await.map_err(io_err)?;
+            Ok::<_, std::io::Error>((tokio::fs::File::from_std(file), hasher))
+        })
+        .await
+        .map_err(|e| io_err(std::io::Error::other(e)))?
+        .map_err(io_err)?;
         Ok(Self {
             dest: dest.to_owned(),
             temp,

@@ -10,7 +10,7 @@ use anyhow::Context;
 
 use crate::blob::{self, S3Options};
 use crate::config::Config;
-use crate::http::{self, JsonLimit};
+use crate::http::{self, BodyTimeout, JsonLimit};
 use crate::service::{Policy, Registry, UploadSettings};
 use crate::store;
 
@@ -30,6 +30,8 @@ pub async fn build_registry(config: &Config) -> anyhow::Result<Registry> {
         allow_http: s3.allow_http,
     };
     let mut blobs = blob::open(&config.blobs_url(), &options).context("opening the blob store")?;
+    // A part holding the shared S3 part buffer gets the body idle timeout as its grace.
+    blobs = blobs.with_part_hold_grace(config.body_idle_timeout());
     if config.blobs.presign {
         let ttl = std::time::Duration::from_secs(config.blobs.presign_ttl_secs);
         blobs = blobs.with_presign(ttl).context("blobs.presign")?;
@@ -59,8 +61,13 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn store::Metada
 pub fn serve(listener: TcpListener, registry: Registry, config: &Config) -> std::io::Result<Server> {
     let registry = web::Data::new(registry);
     let limit = web::Data::new(JsonLimit(config.limits.max_json_bytes));
+    let body_timeout = web::Data::new(BodyTimeout(config.body_idle_timeout()));
     let mut server = HttpServer::new(move || {
-        App::new().app_data(registry.clone()).app_data(limit.clone()).configure(http::configure)
+        App::new()
+            .app_data(registry.clone())
+            .app_data(limit.clone())
+            .app_data(body_timeout.clone())
+            .configure(http::configure)
     })
     // Small responses (blob existence, manifests, many small blobs) must not wait on Nagle.
     .tcp_nodelay(true)

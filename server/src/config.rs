@@ -104,6 +104,8 @@ pub struct LimitsSection {
     pub max_blob_bytes: u64,
     /// Largest JSON request body (manifests included), in bytes.
     pub max_json_bytes: usize,
+    /// A request whose body sends no bytes for this long ends with `408`, in seconds.
+    pub body_idle_timeout_secs: u64,
 }
 
 impl Default for ServerSection {
@@ -118,7 +120,7 @@ impl Default for ServerSection {
 
 impl Default for LimitsSection {
     fn default() -> Self {
-        Self { max_blob_bytes: 1 << 40, max_json_bytes: 16 << 20 }
+        Self { max_blob_bytes: 1 << 40, max_json_bytes: 16 << 20, body_idle_timeout_secs: 60 }
     }
 }
 
@@ -193,6 +195,9 @@ impl Config {
         if let Some((key, v)) = get(&["MODELREG_MAX_BLOB_BYTES"]) {
             self.limits.max_blob_bytes = parse_value(key, &v)?;
         }
+        if let Some((key, v)) = get(&["MODELREG_BODY_IDLE_TIMEOUT_SECS"]) {
+            self.limits.body_idle_timeout_secs = parse_value(key, &v)?;
+        }
         let s3 = &mut self.blobs.s3;
         if let Some((_, v)) = get(&["MODELREG_S3_ENDPOINT", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"]) {
             s3.endpoint = Some(v);
@@ -244,11 +249,26 @@ impl Config {
             });
         }
         self.validate_transfers()?;
-        if self.limits.max_json_bytes < 1024 {
-            return Err(ConfigError::Value {
-                key: "limits.max_json_bytes".into(),
-                message: "must be at least 1024".into(),
-            });
+        self.validate_counts()
+    }
+
+    /// Counts from outside stay in ranges the server can honour (a huge worker count or
+    /// body limit fails here, naming the key, not later as exhaustion).
+    fn validate_counts(&self) -> Result<(), ConfigError> {
+        let out_of = |key: &str, range: &str| {
+            Err(ConfigError::Value { key: key.into(), message: format!("must be between {range}") })
+        };
+        if self.server.workers > 1024 {
+            return out_of("server.workers", "0 (one per CPU) and 1024");
+        }
+        if self.database.max_connections.is_some_and(|n| !(1..=1000).contains(&n)) {
+            return out_of("database.max_connections", "1 and 1000");
+        }
+        if !(1024..=1 << 30).contains(&self.limits.max_json_bytes) {
+            return out_of("limits.max_json_bytes", "1024 and 1073741824 (1 GiB)");
+        }
+        if self.limits.max_blob_bytes == 0 {
+            return out_of("limits.max_blob_bytes", "1 and 18446744073709551615");
         }
         Ok(())
     }
@@ -264,6 +284,11 @@ impl Config {
     /// The blob store URL, defaulting to the data dir itself.
     pub fn blobs_url(&self) -> String {
         self.blobs.url.clone().unwrap_or_else(|| format!("file://{}", self.server.data_dir.display()))
+    }
+
+    /// How long a request waits for the next bytes of its body (`limits.body_idle_timeout_secs`).
+    pub fn body_idle_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.limits.body_idle_timeout_secs)
     }
 
     /// The effective configuration as TOML, secrets replaced by `<redacted>`.
@@ -380,11 +405,16 @@ anonymous_read = {anonymous_read}
 max_blob_bytes = {max_blob_bytes}
 # Largest JSON request body (manifests included), in bytes.
 max_json_bytes = {max_json_bytes}
+# A request whose body sends no bytes for this long ends with 408 and keeps nothing of it,
+# in seconds (1 to 3600). On S3, an upload part that holds the shared part buffer while
+# others wait for it must also keep up 128 KiB/s after this grace period.
+# Env MODELREG_BODY_IDLE_TIMEOUT_SECS.
+body_idle_timeout_secs = {body_idle_timeout_secs}
 
 [uploads]
 # Preferred part size of resumable upload sessions, in bytes (at least 5 MiB; raised as
 # needed so that a blob has at most 10,000 parts). On S3 each part in flight is held in
-# memory (at most 48 MiB over all requests).
+# memory (at most 48 MiB over all requests; see limits.body_idle_timeout_secs).
 part_size = {part_size}
 # A session without progress for this long is aborted by garbage collection, in seconds.
 # Also how long an upload lets its token reference the blob before a version does.
@@ -400,6 +430,7 @@ max_open_sessions_per_token = {max_open_sessions_per_token}
         anonymous_read = d.auth.anonymous_read,
         max_blob_bytes = d.limits.max_blob_bytes,
         max_json_bytes = d.limits.max_json_bytes,
+        body_idle_timeout_secs = d.limits.body_idle_timeout_secs,
         presign = d.blobs.presign,
         presign_ttl_secs = d.blobs.presign_ttl_secs,
         part_size = d.uploads.part_size,

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use modelreg_api::{NamespacePattern, Scope};
+use modelreg_api::{MAX_TOKEN_LIFETIME_DAYS, NamespacePattern, Scope};
 use modelreg_server::app;
 use modelreg_server::config::{Config, Overrides};
 use modelreg_server::service::SERVER_ACTOR;
@@ -53,7 +53,7 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
         /// Leave blobs younger than this alone (e.g. 30m, 24h, 7d).
-        #[arg(long, default_value = "24h", value_parser = parse_duration)]
+        #[arg(long, default_value = "24h", value_parser = parse_grace)]
         grace: std::time::Duration,
     },
     /// Print the audit log, oldest first, as JSON lines.
@@ -87,8 +87,8 @@ enum TokenCommand {
         /// Limit the token to a namespace or a glob such as 'team-*' (repeatable).
         #[arg(long = "namespace")]
         namespaces: Vec<NamespacePattern>,
-        /// Expire the token after this many days.
-        #[arg(long)]
+        /// Expire the token after this many days (at most 36500).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(0..=i64::from(MAX_TOKEN_LIFETIME_DAYS)))]
         expires_in_days: Option<u32>,
     },
     /// List tokens (never their secrets).
@@ -168,7 +168,7 @@ fn main() -> anyhow::Result<()> {
         }),
         Command::Audit { model, actor, since, limit } => runtime.block_on(async {
             let registry = app::build_registry(&config).await?;
-            let filter = AuditFilter { model, actor, since, after_id: None, limit };
+            let filter = AuditFilter { model, actor, since, after_id: None, within: None, limit };
             for r in registry.audit(&filter).await? {
                 let line = serde_json::json!({
                     "id": r.id, "at": r.at.to_rfc3339(), "actor": r.actor, "action": r.action,
@@ -182,18 +182,18 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
-/// Parses `90s`, `30m`, `24h` or `7d`.
-fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
-    let (number, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
-    let n: u64 = number.parse().map_err(|_| format!("invalid duration '{s}': expected e.g. 30m, 24h, 7d"))?;
-    let seconds = match unit {
-        "s" | "" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
-        "d" => n * 86_400,
-        _ => return Err(format!("invalid duration '{s}': unit must be s, m, h or d")),
-    };
-    Ok(std::time::Duration::from_secs(seconds))
+/// The longest `--grace`: a hundred years reaches before any blob was written.
+const MAX_GRACE: std::time::Duration = std::time::Duration::from_secs(36_500 * 86_400);
+
+/// Parses a duration such as `90s`, `30m`, `24h`, `7d` or `1h 30m` (humantime's syntax),
+/// at most 36500 days.
+fn parse_grace(s: &str) -> Result<std::time::Duration, String> {
+    let grace = humantime::parse_duration(s)
+        .map_err(|e| format!("invalid duration '{s}': {e} (write e.g. 30m, 24h, 7d)"))?;
+    if grace > MAX_GRACE {
+        return Err(format!("'{s}' is longer than the longest grace period, 36500d"));
+    }
+    Ok(grace)
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
@@ -215,4 +215,28 @@ fn init_tracing() {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grace_periods_parse_with_units_and_stay_bounded() {
+        assert_eq!(parse_grace("0s"), Ok(std::time::Duration::ZERO));
+        assert_eq!(parse_grace("90s").unwrap().as_secs(), 90);
+        assert_eq!(parse_grace("7d").unwrap().as_secs(), 7 * 86_400);
+        assert_eq!(parse_grace("1h 30m").unwrap().as_secs(), 5_400);
+        assert_eq!(parse_grace("36500d"), Ok(MAX_GRACE));
+        for bad in ["soon", "", "-1d", "36501d", "99999999999999d", "999999999999999999999999s"] {
+            let err = parse_grace(bad).unwrap_err();
+            assert!(err.contains(bad), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
 }

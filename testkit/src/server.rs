@@ -166,6 +166,11 @@ impl ServerProcess {
         &self.url
     }
 
+    /// The server's process id (to watch its memory in `/proc/<pid>/status`).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Everything the server printed so far.
     pub fn logs(&self) -> String {
         self.logs.lock().unwrap_or_else(|e| e.into_inner()).clone()

@@ -94,6 +94,7 @@ impl Client {
             if let Some(auth) = &self.auth
                 && same_origin(&url, &self.base)
             {
+                self.warn_if_token_in_clear();
                 req = req.header(AUTHORIZATION, auth.clone());
             }
             let resp = req.send().await.map_err(|e| transport_error(&e, &url))?;

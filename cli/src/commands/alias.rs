@@ -90,9 +90,9 @@ pub async fn run(client: &Client, args: AliasArgs, out: &Output) -> Result<(), C
 /// Points a refusal to alias a yanked version at `--force`.
 fn explain_yanked(err: ClientError) -> ClientError {
     match err {
-        ClientError::Api { status, mut error } if error.code == "version_yanked" => {
+        ClientError::Api { status, mut error, retry_after } if error.code == "version_yanked" => {
             error.message.push_str(" (pass --force to point the alias at it anyway)");
-            ClientError::Api { status, error }
+            ClientError::Api { status, error, retry_after }
         }
         other => other,
     }

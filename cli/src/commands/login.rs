@@ -54,9 +54,9 @@ pub async fn login(global: &GlobalArgs, args: LoginArgs, out: &Output) -> Result
     };
     let client = Client::new(global.registry.clone(), Some(&token))?;
     let info = client.whoami().await.map_err(|err| match err {
-        ClientError::Api { status, mut error } => {
+        ClientError::Api { status, mut error, retry_after } => {
             error.message = format!("cannot log in to {registry}: {}; nothing was saved", error.message);
-            ClientError::Api { status, error }
+            ClientError::Api { status, error, retry_after }
         }
         other => other,
     })?;

@@ -198,7 +198,7 @@ const RENAMED_PARAMS: &[(&str, &str)] = &[("max_size_bytes", "--max-size"), ("ve
 /// Adds the flag to a registry `invalid_query` message that names a query parameter.
 fn explain_query_error(err: ClientError) -> ClientError {
     match err {
-        ClientError::Api { status, mut error } if error.code == "invalid_query" => {
+        ClientError::Api { status, mut error, retry_after } if error.code == "invalid_query" => {
             let param = error.message.split('\'').nth(1).unwrap_or_default().to_owned();
             let flag = RENAMED_PARAMS
                 .iter()
@@ -207,7 +207,7 @@ fn explain_query_error(err: ClientError) -> ClientError {
             if !param.is_empty() && !error.message.contains(&flag) {
                 error.message.push_str(&format!(" (flag {flag})"));
             }
-            ClientError::Api { status, error }
+            ClientError::Api { status, error, retry_after }
         }
         other => other,
     }

@@ -4,7 +4,9 @@
 
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Subcommand};
-use modelreg_api::{CreateTokenRequest, NamespacePattern, Scope, TokenInfo, TokenList};
+use modelreg_api::{
+    CreateTokenRequest, MAX_TOKEN_LIFETIME_DAYS, NamespacePattern, Scope, TokenInfo, TokenList,
+};
 use serde_json::json;
 
 use crate::client::Client;
@@ -43,8 +45,12 @@ pub struct CreateArgs {
     /// Limit the token to this namespace or glob such as team-* (repeatable; default: all).
     #[arg(long = "namespace", value_name = "PATTERN")]
     pub namespaces: Vec<NamespacePattern>,
-    /// Make the token expire after this many days (default: never).
-    #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(1..))]
+    /// Make the token expire after this many days, 1-36500 (default: never).
+    #[arg(
+        long,
+        value_name = "DAYS",
+        value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_TOKEN_LIFETIME_DAYS))
+    )]
     pub expires_in_days: Option<u32>,
 }
 

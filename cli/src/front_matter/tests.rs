@@ -93,7 +93,7 @@ fn text_without_a_complete_front_matter_block_has_none() {
 
 #[test]
 fn a_classifier_card_is_read_and_its_model_index_skipped() {
-    let fields = parse(split(CLASSIFIER).unwrap().0);
+    let fields = parse(split(CLASSIFIER).unwrap().0).unwrap();
     assert_eq!(fields["language"], list(&["en"]));
     assert_eq!(fields["license"], s("apache-2.0"));
     assert_eq!(fields["tags"], list(&["generated_from_trainer", "Sentiment Analysis"]));
@@ -107,7 +107,7 @@ fn a_classifier_card_is_read_and_its_model_index_skipped() {
 
 #[test]
 fn a_gated_card_with_inline_lists_folded_text_and_maps_is_read() {
-    let fields = parse(split(GATED).unwrap().0);
+    let fields = parse(split(GATED).unwrap().0).unwrap();
     assert_eq!(fields["language"], list(&["en", "de", "fr", "pt", "hi"]));
     assert_eq!(fields["tags"], list(&["facebook", "meta", "pytorch", "llama", "llama-3"]));
     assert_eq!(fields["library_name"], s("transformers"));
@@ -123,7 +123,7 @@ fn a_gated_card_with_inline_lists_folded_text_and_maps_is_read() {
 }
 
 #[test]
-fn scalars_lists_and_odd_shapes_are_read_or_skipped_without_failing() {
+fn scalars_lists_and_odd_shapes_are_read_or_skipped() {
     let fields = parse(
         "# a comment\n\
          license: other\n\
@@ -131,37 +131,91 @@ fn scalars_lists_and_odd_shapes_are_read_or_skipped_without_failing() {
          license_link: https://huggingface.co/Qwen/LICENSE # the text\n\
          empty:\n\
          nothing: ~\n\
+         quoted_null: 'null'\n\
          tagged: !!str 3\n\
+         tagged_null: !!null ''\n\
+         number: 0.9106\n\
+         boolean: no\n\
          anchored: &x [a, b]\n\
          alias: *x\n\
          inline_map: {a: 1}\n\
          nested_list: [[a], b]\n\
-         unclosed: [a, b\n\
+         with_nulls: [a, ~, b]\n\
          literal: |\n  line one\n    indented\n\n  line three\n\n\
          plain: first\n  second # comment\n\
          items:\n  - one\n  # between\n  - 'two'\n  - three\n    continued\n\
          list_of_lists:\n- - a\n\
          \"quoted key\": value\n\
-         stray line without a colon\n\
-         - stray item\n\
+         [complex, key]: skipped\n\
          url: http://example.com:8080/x\n\
          license: mit\n",
-    );
+    )
+    .unwrap();
     assert_eq!(fields["license"], s("other"), "the first of a repeated key wins");
     assert_eq!(fields["license_name"], s("qwen's licence"));
     assert_eq!(fields["license_link"], s("https://huggingface.co/Qwen/LICENSE"));
-    assert!(!fields.contains_key("empty") && !fields.contains_key("nothing"), "{fields:?}");
+    for absent in ["empty", "nothing", "tagged_null"] {
+        assert!(!fields.contains_key(absent), "{absent}: {fields:?}");
+    }
+    assert_eq!(fields["quoted_null"], s("null"));
     assert_eq!(fields["tagged"], s("3"));
+    assert_eq!(fields["number"], s("0.9106"), "scalars keep their text");
+    assert_eq!(fields["boolean"], s("no"), "YAML 1.2: `no` is text (the Norwegian language code)");
     assert_eq!(fields["anchored"], list(&["a", "b"]));
-    for nested in ["alias", "inline_map", "nested_list", "unclosed", "list_of_lists"] {
+    assert_eq!(fields["alias"], list(&["a", "b"]), "aliases are resolved");
+    for nested in ["inline_map", "nested_list", "list_of_lists"] {
         assert_eq!(fields[nested], YamlValue::Nested, "{nested}");
     }
-    assert_eq!(fields["literal"], s("line one\n  indented\n\nline three"));
+    assert_eq!(fields["with_nulls"], list(&["a", "b"]));
+    assert_eq!(fields["literal"], s("line one\n  indented\n\nline three\n"));
     assert_eq!(fields["plain"], s("first second"));
     assert_eq!(fields["items"], list(&["one", "two", "three continued"]));
     assert_eq!(fields["quoted key"], s("value"));
     assert_eq!(fields["url"], s("http://example.com:8080/x"));
-    assert_eq!(fields.len(), 15, "{fields:?}");
+    assert_eq!(fields.len(), 18, "{fields:?}");
+}
+
+#[test]
+fn text_that_is_not_yaml_is_an_error_with_its_position() {
+    for (yaml, line) in [
+        ("license: mit\ntags: [a, b\npipeline_tag: x\n", 3),
+        ("license: mit\nstray line without a colon\n", 2),
+        ("a: 1\n\tb: 2\n", 1),
+        ("a: *undefined\n", 1),
+        ("a: \"unclosed\n", 1),
+    ] {
+        match parse(yaml) {
+            Err(FrontMatterError::Syntax { line: at, column, reason }) => {
+                // The parser names the line where it noticed: the culprit's or the next.
+                assert!((line..=line + 1).contains(&at), "{yaml:?}: line {at}: {reason}");
+                assert!(column >= 1 && !reason.is_empty(), "{yaml:?}: {column} {reason}");
+            }
+            other => panic!("{yaml:?}: {other:?}"),
+        }
+    }
+    assert_eq!(parse("- a\n- b\n"), Err(FrontMatterError::NotAMapping));
+    assert_eq!(parse("just text\n"), Err(FrontMatterError::NotAMapping));
+    assert_eq!(parse(""), Ok(BTreeMap::new()));
+    assert_eq!(parse("# only a comment\n"), Ok(BTreeMap::new()));
+}
+
+#[test]
+fn aliases_do_not_multiply_long_lists_beyond_a_budget() {
+    let items: Vec<String> = (0..3000).map(|i| format!("t{i}")).collect();
+    let yaml = format!("a: &l [{}]\nb: *l\nc: *l\n", items.join(", "));
+    let fields = parse(&yaml).unwrap();
+    assert_eq!(fields["b"].items().len(), 3000);
+    assert_eq!(fields["c"], YamlValue::Nested, "over the budget");
+}
+
+#[test]
+fn deeply_nested_values_are_skipped_without_recursion() {
+    let yaml = format!("deep: {}{}\nlicense: mit\n", "[".repeat(5000), "]".repeat(5000));
+    match parse(&yaml) {
+        Ok(fields) => assert_eq!(fields["license"], s("mit")),
+        Err(FrontMatterError::Syntax { .. }) => {}
+        Err(other) => panic!("{other:?}"),
+    }
 }
 
 #[test]

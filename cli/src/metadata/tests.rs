@@ -184,3 +184,14 @@ fn the_metadata_file_and_card_are_read_from_the_directory() {
     let err = load_metadata(dir.path(), None, true).unwrap_err().to_string();
     assert!(err.contains("not valid TOML"), "{err}");
 }
+
+#[test]
+fn a_missing_licence_says_the_front_matter_was_not_yaml() {
+    let card = import_card("---\nlicense: mit\ntags: [a\n---\nBody\n");
+    let err = merge_metadata(None, Some(card), None).unwrap_err().to_string();
+    assert!(
+        err.contains("a licence is required")
+            && err.contains("README.md: the front matter is not valid YAML"),
+        "{err}"
+    );
+}

@@ -21,17 +21,17 @@ use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinHandle;
 
 use super::progress::FileProgress;
+use super::retry::RetryPolicy;
 use crate::client::{Client, transport_error};
 use crate::error::ClientError;
 use crate::hash::{ContentHasher, HASH_BUFFER};
+use crate::no_follow;
 use crate::verify::temp_path;
 
 /// Files larger than this are fetched by parallel ranges.
 pub const RANGED_THRESHOLD: u64 = 64 << 20;
 /// Bytes per range request.
 pub const RANGE_SIZE: u64 = 16 << 20;
-/// Attempts per range when the network or the registry fails on the way.
-const RANGE_ATTEMPTS: u32 = 3;
 const STATE_HEADER: &str = "modelreg-ranges v1";
 /// Received bytes handed to the disk at once (network chunks are much smaller).
 const WRITE_BATCH: usize = 1 << 20;
@@ -185,17 +185,25 @@ pub async fn download_ranged(
 }
 
 /// Opens (or creates) the temporary file at its full size and the list of completed ranges.
+/// Neither is ever opened through a link: whatever is at either name and is not a regular
+/// file of its own is removed first (`no_follow`).
 fn prepare(part: &Path, plan: &RangePlan) -> std::io::Result<(Vec<bool>, std::fs::File)> {
+    let list_path = ranges_path(part);
+    no_follow::remove_unless_private(part)?;
+    no_follow::remove_unless_private(&list_path)?;
     let done = completed_ranges(part, plan);
-    let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(part)?;
+    let (file, _) = no_follow::open_or_create(part, false)?;
     file.set_len(plan.size)?;
     let mut text = format!("{STATE_HEADER} {} {}\n", plan.range_size, plan.size);
     for i in (0..done.len()).filter(|&i| done[i]) {
         text.push_str(&format!("{i}\n"));
     }
-    let list_path = ranges_path(part);
-    std::fs::write(&list_path, text)?;
-    let list = std::fs::OpenOptions::new().append(true).open(list_path)?;
+    match std::fs::remove_file(&list_path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    let mut list = no_follow::create_new(&list_path, true)?;
+    list.write_all(text.as_bytes())?;
     Ok((done, list))
 }
 
@@ -204,17 +212,9 @@ fn prepare(part: &Path, plan: &RangePlan) -> std::io::Result<(Vec<bool>, std::fs
 async fn fetch_range(shared: &Shared<'_>, streams: &Semaphore, i: usize) -> Result<Option<u64>, ClientError> {
     let _permit = streams.acquire().await.expect("the stream budget is never closed");
     let range = shared.plan.range(i);
-    let mut attempt = 1;
-    let received = loop {
-        match fetch_range_once(shared, &range).await {
-            Ok(received) => break received,
-            Err(e) if attempt < RANGE_ATTEMPTS && matches!(e, ClientError::Transport { .. }) => {
-                shared.progress.rewind(range.end - range.start);
-                attempt += 1;
-            }
-            Err(e) => return Err(e),
-        }
-    };
+    let received = RetryPolicy::TRANSFER
+        .run(|| fetch_range_once(shared, &range), |_| shared.progress.rewind(range.end - range.start))
+        .await?;
     if received.is_some() {
         let mut guard = shared.done.lock().unwrap_or_else(|e| e.into_inner());
         let (done, list) = &mut *guard;
@@ -246,7 +246,10 @@ async fn fetch_range_once(shared: &Shared<'_>, range: &Range<u64>) -> Result<Opt
         _ => return Ok(None),
     }
     let io_err = |e| ClientError::io(format!("cannot write '{}'", shared.part.display()), e);
-    let mut file = tokio::fs::OpenOptions::new().write(true).open(&shared.part).await.map_err(io_err)?;
+    let mut file = no_follow::tokio_no_follow(tokio::fs::OpenOptions::new().write(true))
+        .open(&shared.part)
+        .await
+        .map_err(io_err)?;
     file.seek(SeekFrom::Start(range.start)).await.map_err(io_err)?;
     let mut file = RangeWriter::new(file.into_std().await);
     let len = range.end - range.start;
@@ -338,7 +341,10 @@ fn write_all_vectored(file: &mut std::fs::File, buffers: &[Bytes]) -> std::io::R
 /// it has arrived, so that the disk works alongside the network instead of all of it
 /// waiting for the final fsync. Stops when the download does.
 async fn sync_while_downloading(part: PathBuf, mut progress: watch::Receiver<u64>) {
-    let Ok(file) = tokio::fs::OpenOptions::new().write(true).open(&part).await else { return };
+    let Ok(file) = no_follow::tokio_no_follow(tokio::fs::OpenOptions::new().write(true)).open(&part).await
+    else {
+        return;
+    };
     while progress.changed().await.is_ok() {
         if file.sync_data().await.is_err() {
             return;
@@ -405,7 +411,10 @@ async fn commit(
         )));
     }
     let io_err = |e| ClientError::io(format!("cannot write '{}'", part.display()), e);
-    let file = tokio::fs::OpenOptions::new().write(true).open(part).await.map_err(io_err)?;
+    let file = no_follow::tokio_no_follow(tokio::fs::OpenOptions::new().write(true))
+        .open(part)
+        .await
+        .map_err(io_err)?;
     file.sync_all().await.map_err(io_err)?;
     // The list goes first: a full-size temporary file without it reads as complete.
     let _ = tokio::fs::remove_file(&list).await;

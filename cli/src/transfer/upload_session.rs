@@ -7,23 +7,21 @@
 
 use std::io::SeekFrom;
 use std::path::Path;
-use std::time::Duration;
 
 use futures_util::TryStreamExt;
 use modelreg_api::{Digest, PartLayout, UploadSession, UploadState};
-use reqwest::StatusCode;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 use super::progress::FileProgress;
+use super::retry::RetryPolicy;
 use super::upload_state::UploadStateDir;
 use crate::client::Client;
 use crate::error::{ClientError, FailureKind};
 use crate::push::file_body;
 
-/// Attempts per part when the network or the registry fails on the way.
-const PART_ATTEMPTS: u32 = 3;
-/// Times a session is re-read or re-opened when the registry lost track of it or of a part.
-const SESSION_ATTEMPTS: u32 = 3;
+/// Every request is retried by this policy; its attempts also bound how often a session is
+/// re-read or re-opened when the registry lost track of it or of a part.
+const POLICY: RetryPolicy = RetryPolicy::TRANSFER;
 
 /// The blob to send: a local file with the digest and size it was hashed to.
 #[derive(Debug, Clone, Copy)]
@@ -56,8 +54,8 @@ pub async fn upload_in_parts(
     let mut attempts = 0;
     loop {
         attempts += 1;
-        let retry = attempts < SESSION_ATTEMPTS;
-        let session = open_session(client, &file, states).await?;
+        let retry = attempts < POLICY.attempts;
+        let session = POLICY.run(|| open_session(client, &file, states), |_| {}).await?;
         let id = match (session.state, session.id.clone()) {
             (UploadState::Exists, _) => {
                 forget(states, &file.digest);
@@ -85,7 +83,7 @@ pub async fn upload_in_parts(
                 Err(e) => return Err(explain(&file, e)),
             }
         }
-        match client.complete_upload(&id).await {
+        match POLICY.run(|| client.complete_upload(&id), |_| {}).await {
             Ok(done) if done.digest != file.digest || done.size != file.size => {
                 return Err(
                     file.changed(format!("the registry stored {} of {} bytes", done.digest, done.size))
@@ -149,21 +147,12 @@ async fn send_missing_parts(
         if session.received.binary_search(&part).is_ok() {
             continue;
         }
-        let mut attempt = 1;
-        loop {
-            match send_part(client, file, session, layout, part, progress).await {
-                Ok(len) => {
-                    *sent += len;
-                    break;
-                }
-                Err(e) if attempt < PART_ATTEMPTS && transient(&e) => {
-                    progress.rewind(layout.part_len(part).unwrap_or(0));
-                    tokio::time::sleep(Duration::from_millis(500 << attempt)).await;
-                    attempt += 1;
-                }
-                Err(e) => return Err(e),
-            }
-        }
+        *sent += POLICY
+            .run(
+                || send_part(client, file, session, layout, part, progress),
+                |_| progress.rewind(layout.part_len(part).unwrap_or(0)),
+            )
+            .await?;
     }
     Ok(())
 }
@@ -191,19 +180,6 @@ async fn send_part(
             Err(file.changed("it is now shorter than when it was hashed"))
         }
         Err(e) => Err(e),
-    }
-}
-
-/// Failures worth sending the same part again for.
-fn transient(e: &ClientError) -> bool {
-    match e {
-        ClientError::Transport { .. } | ClientError::Unreachable { .. } => true,
-        ClientError::Api { status, .. } => {
-            status.is_server_error()
-                || *status == StatusCode::TOO_MANY_REQUESTS
-                || *status == StatusCode::REQUEST_TIMEOUT
-        }
-        _ => false,
     }
 }
 

@@ -73,10 +73,18 @@ fn token_flags_are_checked_before_anything_is_sent() {
         &["token", "create", "x"],
         &["token", "create", "x", "--scope", "read", "--namespace", "Acme"],
         &["token", "create", "x", "--scope", "read", "--expires-in-days", "0"],
+        &["token", "create", "x", "--scope", "read", "--expires-in-days", "36501"],
+        &["token", "create", "x", "--scope", "read", "--expires-in-days", "100000000"],
     ] {
         let out = modelreg("http://127.0.0.1:1", args);
         assert_eq!(code(&out), 2, "{args:?}: {}", stderr(&out));
+        assert!(!stderr(&out).contains("panicked"), "{args:?}: {}", stderr(&out));
     }
+    let out = modelreg(
+        "http://127.0.0.1:1",
+        &["token", "create", "x", "--scope", "read", "--expires-in-days", "100000000"],
+    );
+    assert!(stderr(&out).contains("--expires-in-days"), "{}", stderr(&out));
 }
 
 #[test]

@@ -6,6 +6,7 @@ mod admin;
 mod cli_errors;
 mod e2e;
 mod fake_registry;
+mod hostile_registry;
 mod lifecycle;
 mod login;
 mod pull;

@@ -183,3 +183,49 @@ async fn a_bad_partial_download_is_discarded_and_fetched_again() {
     modelreg_cli::pull(&client, &req, &Output::silent()).await.unwrap();
     assert_eq!(std::fs::read(&dest).unwrap(), weights);
 }
+
+#[cfg(unix)]
+#[test]
+fn a_pull_refuses_to_write_through_a_symlinked_folder_inside_the_output() {
+    let fake = registry(false);
+    let tmp = tempfile::tempdir().unwrap();
+    let (out_dir, outside) = (tmp.path().join("out"), tmp.path().join("outside"));
+    std::fs::create_dir_all(&out_dir).unwrap();
+    std::fs::create_dir_all(&outside).unwrap();
+    std::os::unix::fs::symlink("../outside", out_dir.join("config")).unwrap();
+
+    let out = modelreg(&fake.url, &["pull", "acme/bert@1.4.2", "-o", out_dir.to_str().unwrap()]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let link = out_dir.join("config").display().to_string();
+    assert!(
+        stderr(&out).contains(&format!("'{link}'")) && stderr(&out).contains("symbolic link"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 0, "nothing was written outside");
+}
+
+#[cfg(unix)]
+#[test]
+fn links_placed_at_temporary_names_are_replaced_never_written_through() {
+    let fake = registry(false);
+    let tmp = tempfile::tempdir().unwrap();
+    let out_dir = tmp.path().join("out");
+    std::fs::create_dir_all(out_dir.join("config")).unwrap();
+    let (victim, hard_victim) = (tmp.path().join("victim.txt"), tmp.path().join("hard-victim.txt"));
+    std::fs::write(&victim, b"precious").unwrap();
+    std::fs::write(&hard_victim, b"also precious").unwrap();
+    // A symbolic link where the weights' download goes, a hard link where the config's does.
+    let weights_part = modelreg_cli::verify::temp_path(&out_dir.join("model.bin"), &digest_of(&weights()));
+    std::os::unix::fs::symlink(&victim, &weights_part).unwrap();
+    let config_part = modelreg_cli::verify::temp_path(&out_dir.join("config/cfg.json"), &digest_of(CONFIG));
+    std::fs::hard_link(&hard_victim, &config_part).unwrap();
+
+    let out = modelreg(&fake.url, &["pull", "acme/bert@1.4.2", "-o", out_dir.to_str().unwrap()]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(std::fs::read(&victim).unwrap(), b"precious");
+    assert_eq!(std::fs::read(&hard_victim).unwrap(), b"also precious");
+    assert_eq!(std::fs::read(out_dir.join("model.bin")).unwrap(), weights());
+    assert_eq!(std::fs::read(out_dir.join("config/cfg.json")).unwrap(), CONFIG);
+    assert_eq!(leftovers(&out_dir), Vec::<String>::new());
+}

@@ -143,3 +143,65 @@ async fn a_redirected_blob_read_never_sends_the_token_to_storage() {
     );
     assert_eq!(fetched[0].header("authorization"), None, "the token stays with the registry");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_range_answered_503_with_retry_after_is_fetched_again_after_the_wait() {
+    let data = blob();
+    let entry = entry(&data);
+    let digest = entry.digest;
+    let refused = std::sync::Mutex::new(false);
+    let served = data.clone();
+    let fake = FakeRegistry::start(move |req: &Recorded| {
+        let (a, b) = asked_range(req).expect("ranged");
+        let mut first = refused.lock().unwrap();
+        if a == 3 * RANGE as usize && !*first {
+            *first = true;
+            let mut reply = Reply::error(503, "unavailable", "busy");
+            reply.headers.push(("Retry-After".into(), "2".into()));
+            return reply;
+        }
+        assert_eq!(req.path, format!("/v1/blobs/{digest}"));
+        let mut reply = Reply::bytes(206, served[a..=b].to_vec());
+        reply.headers.push(("Content-Range".into(), format!("bytes {a}-{b}/{}", served.len())));
+        reply
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    let dest = tmp.path().join("model.bin");
+    let started = std::time::Instant::now();
+    let (result, _) = ranged(&fake, &dest, &entry).await;
+    assert_eq!(result.unwrap(), Some(SIZE as u64));
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(2),
+        "waited as asked: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(std::fs::read(&dest).unwrap(), data);
+    let third =
+        fake.requests().iter().filter(|r| asked_range(r).map(|(a, _)| a) == Some(3 * RANGE as usize)).count();
+    assert_eq!(third, 2, "the refused range was asked for twice");
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn a_ranged_download_never_writes_through_links_at_its_temporary_names() {
+    let data = blob();
+    let entry = entry(&data);
+    let fake = storage(entry.digest, data.clone(), true);
+    let tmp = tempfile::tempdir().unwrap();
+    let dest = tmp.path().join("model.bin");
+    let (victim, list_victim) = (tmp.path().join("victim"), tmp.path().join("list-victim"));
+    std::fs::write(&victim, b"precious").unwrap();
+    std::fs::write(&list_victim, format!("modelreg-ranges v1 {RANGE} {SIZE}\n0\n")).unwrap();
+    let part = temp_path(&dest, &entry.digest);
+    std::os::unix::fs::symlink(&victim, &part).unwrap();
+    std::os::unix::fs::symlink(&list_victim, ranges_path(&part)).unwrap();
+
+    let (result, _) = ranged(&fake, &dest, &entry).await;
+    assert_eq!(result.unwrap(), Some(SIZE as u64), "everything fetched: a linked list is not trusted");
+    assert_eq!(std::fs::read(&dest).unwrap(), data);
+    assert_eq!(std::fs::read(&victim).unwrap(), b"precious");
+    assert_eq!(
+        std::fs::read_to_string(&list_victim).unwrap(),
+        format!("modelreg-ranges v1 {RANGE} {SIZE}\n0\n")
+    );
+}

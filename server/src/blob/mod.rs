@@ -6,6 +6,7 @@ mod hash_state;
 mod local;
 mod multipart;
 mod open;
+mod part_buffer;
 mod staged;
 mod verify;
 
@@ -51,6 +52,10 @@ pub enum BlobError {
     Config(String),
     #[error("{0}")]
     Busy(String),
+    /// A part came in so slowly that it held the shared part buffer past its allowance
+    /// while other uploads waited for it (see `multipart`).
+    #[error("part body too slow: {received} bytes in {elapsed:?} while others waited for the buffer")]
+    TooSlow { received: u64, elapsed: std::time::Duration },
     #[error("blob folder i/o: {0}")]
     Io(#[from] std::io::Error),
 }

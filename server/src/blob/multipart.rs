@@ -20,15 +20,11 @@ use object_store::multipart::{MultipartStore, PartId};
 use object_store::path::Path;
 use object_store::signer::Signer;
 use object_store::{MultipartUpload, ObjectStore, ObjectStoreExt, PutPayload};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::local::{FileWriter, LocalUploads, UploadLock};
+use super::part_buffer::{PartBuffer, Room};
 use super::{BlobError, BlobStore, RunningHash, key_for, staged};
 
-/// Bytes of S3 parts held in memory at once, over all requests (a part must be whole before
-/// `put_part`); further parts wait for room. In MiB.
-const S3_BUFFER_MIB: u32 = 48;
-const MIB: u64 = 1 << 20;
 /// Content id recorded for a part staged as an object (it has no ETag worth keeping).
 const STAGED: &str = "staged";
 
@@ -46,7 +42,9 @@ pub(super) struct S3Uploads {
     multipart: Arc<dyn MultipartStore>,
     signer: Arc<dyn Signer>,
     presign_ttl: Option<Duration>,
-    buffers: Arc<Semaphore>,
+    /// Where parts are assembled before `put_part`, shared by all requests (see
+    /// `part_buffer` for how one slow client is kept from starving the others).
+    buffer: Arc<PartBuffer>,
 }
 
 /// Where one session's parts go: its id, its blob, and the S3 multipart upload if any.
@@ -69,8 +67,8 @@ pub struct ReceivedPart {
 }
 
 enum Held {
-    /// A whole S3 part in pieces, with its share of the buffer budget.
-    Memory(Vec<Bytes>, OwnedSemaphorePermit),
+    /// A whole S3 part in pieces, with its room in the shared part buffer.
+    Memory(Vec<Bytes>, Room),
     /// An object upload of the staged part, written but not yet renamed into place.
     Staged(Box<dyn MultipartUpload>),
     /// Being written at its offset in the session's local file.
@@ -100,7 +98,7 @@ impl BlobStore {
             multipart: store.clone(),
             signer: store.clone(),
             presign_ttl: None,
-            buffers: Arc::new(Semaphore::new(S3_BUFFER_MIB as usize)),
+            buffer: Arc::new(PartBuffer::new()),
         };
         let mut blobs = Self::new(store);
         blobs.uploads = UploadBackend::S3(Arc::new(uploads));
@@ -133,10 +131,26 @@ impl BlobStore {
             multipart: s3.multipart.clone(),
             signer: s3.signer.clone(),
             presign_ttl: Some(ttl),
-            buffers: s3.buffers.clone(),
+            buffer: s3.buffer.clone(),
         };
         self.uploads = UploadBackend::S3(Arc::new(presigning));
         Ok(self)
+    }
+
+    /// Sets how long an S3 part may hold its room in the shared part buffer before it must
+    /// keep up the minimum rate while others wait (the body idle timeout; see
+    /// `part_buffer`). Other stores have no shared buffer and are returned unchanged.
+    pub fn with_part_hold_grace(mut self, grace: Duration) -> Self {
+        if let UploadBackend::S3(s3) = &self.uploads {
+            let buffered = S3Uploads {
+                multipart: s3.multipart.clone(),
+                signer: s3.signer.clone(),
+                presign_ttl: s3.presign_ttl,
+                buffer: Arc::new(PartBuffer::with_grace(grace)),
+            };
+            self.uploads = UploadBackend::S3(Arc::new(buffered));
+        }
+        self
     }
 
     /// A presigned GET URL of the blob when presigning is on, else `None`. It does not check
@@ -174,26 +188,8 @@ impl BlobStore {
         E: std::error::Error + Send + Sync + 'static,
     {
         let mut body = body.map_err(|e| BlobError::Body(Box::new(e)));
-        let mut seen = 0u64;
-        let mut count = |chunk: &[u8]| {
-            seen += chunk.len() as u64;
-            if seen > len {
-                return Err(BlobError::SizeMismatch { expected: len, actual: seen });
-            }
-            running.update(chunk);
-            Ok(())
-        };
         let mut held = match &self.uploads {
-            UploadBackend::S3(s3) => {
-                let wanted = u32::try_from(len.div_ceil(MIB)).unwrap_or(u32::MAX).clamp(1, S3_BUFFER_MIB);
-                let permit = s3
-                    .buffers
-                    .clone()
-                    .acquire_many_owned(wanted)
-                    .await
-                    .map_err(|_| BlobError::Config("the part buffer budget is closed".into()))?;
-                Held::Memory(Vec::new(), permit)
-            }
+            UploadBackend::S3(s3) => Held::Memory(Vec::new(), s3.buffer.reserve(len).await?),
             UploadBackend::Local(local) => {
                 let offset = u64::from(number.saturating_sub(1)) * target.part_size;
                 Held::Local(local.part_writer(target, offset).await?)
@@ -202,10 +198,15 @@ impl BlobStore {
                 Held::Staged(store.put_multipart(&staged::part_key(&target.session, number)).await?)
             }
         };
+        let mut seen = 0u64;
         let mut pieces = staged::Pieces::default();
-        while let Some(chunk) = body.next().await {
+        while let Some(chunk) = self.next_chunk(&held, &mut body, seen).await {
             let chunk = chunk?;
-            count(&chunk)?;
+            seen += chunk.len() as u64;
+            if seen > len {
+                return Err(BlobError::SizeMismatch { expected: len, actual: seen });
+            }
+            running.update(&chunk);
             for piece in pieces.push(&chunk) {
                 held.take(piece).await?;
             }
@@ -221,6 +222,27 @@ impl BlobStore {
             held = Held::Written;
         }
         Ok(ReceivedPart { number, running, held })
+    }
+
+    /// The next chunk of a part's body. A part assembled in the shared S3 buffer gets an
+    /// error instead once it outstays its room there (see `part_buffer`).
+    async fn next_chunk<S>(
+        &self,
+        held: &Held,
+        body: &mut S,
+        received: u64,
+    ) -> Option<Result<Bytes, BlobError>>
+    where
+        S: Stream<Item = Result<Bytes, BlobError>> + Unpin,
+    {
+        let (UploadBackend::S3(s3), Held::Memory(_, room)) = (&self.uploads, held) else {
+            return body.next().await;
+        };
+        tokio::select! {
+            biased;
+            chunk = body.next() => chunk,
+            () = s3.buffer.outstayed(room, received) => Some(Err(PartBuffer::too_slow(room, received))),
+        }
     }
 
     /// Hashes a repeated part on from `running` without keeping it, to compare with the one

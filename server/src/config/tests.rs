@@ -93,3 +93,22 @@ fn the_example_config_parses_to_the_defaults() {
     let c = Config::load(Some(f.path()), env(&[]), &Overrides::default()).unwrap();
     assert_eq!(c, Config::default());
 }
+
+#[test]
+fn out_of_range_counts_fail_at_load_naming_the_key() {
+    let cases = [
+        ("[server]\nworkers = 100000\n", "server.workers"),
+        ("[database]\nmax_connections = 0\n", "database.max_connections"),
+        ("[limits]\nmax_json_bytes = 100\n", "limits.max_json_bytes"),
+        ("[limits]\nmax_json_bytes = 1099511627776\n", "limits.max_json_bytes"),
+        ("[limits]\nmax_blob_bytes = 0\n", "limits.max_blob_bytes"),
+        ("[uploads]\nsession_ttl_secs = 18446744073709551615\n", "uploads.session_ttl_secs"),
+    ];
+    for (text, key) in cases {
+        let f = write(text);
+        let err = Config::load(Some(f.path()), env(&[]), &Overrides::default()).unwrap_err().to_string();
+        assert!(err.contains(key), "{text}: {err}");
+    }
+    let f = write("[server]\nworkers = 1024\n[database]\nmax_connections = 1000\n");
+    assert!(Config::load(Some(f.path()), env(&[]), &Overrides::default()).is_ok());
+}

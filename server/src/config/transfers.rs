@@ -1,4 +1,5 @@
-//! Checks of the transfer settings: upload-session part size and lifetime, presigning.
+//! Checks of the transfer settings: upload-session part size and lifetime, presigning, and
+//! the idle timeout of request bodies.
 
 use modelreg_api::{MAX_PART_SIZE, MIN_PART_SIZE};
 
@@ -6,6 +7,11 @@ use super::{Config, ConfigError};
 
 /// SigV4 presigned URLs live at most seven days.
 const MAX_PRESIGN_TTL_SECS: u64 = 7 * 24 * 60 * 60;
+/// An upload session may stand idle at most a year (expiry dates stay representable).
+const MAX_SESSION_TTL_SECS: u64 = 365 * 24 * 60 * 60;
+/// Longest body idle timeout: beyond an hour a stalled client holds its connection (and on
+/// S3 its share of the part buffer) for no good reason.
+pub const MAX_BODY_IDLE_TIMEOUT_SECS: u64 = 60 * 60;
 
 impl Config {
     pub(super) fn validate_transfers(&self) -> Result<(), ConfigError> {
@@ -19,8 +25,11 @@ impl Config {
                 ),
             );
         }
-        if self.uploads.session_ttl_secs < 60 {
-            return invalid("uploads.session_ttl_secs", "must be at least 60".into());
+        if !(60..=MAX_SESSION_TTL_SECS).contains(&self.uploads.session_ttl_secs) {
+            return invalid(
+                "uploads.session_ttl_secs",
+                format!("must be between 60 and {MAX_SESSION_TTL_SECS} (a year)"),
+            );
         }
         if self.uploads.max_open_sessions_per_token == 0 {
             return invalid("uploads.max_open_sessions_per_token", "must be at least 1".into());
@@ -29,6 +38,15 @@ impl Config {
             return invalid(
                 "blobs.presign_ttl_secs",
                 format!("must be between 1 and {MAX_PRESIGN_TTL_SECS} (seven days)"),
+            );
+        }
+        if !(1..=MAX_BODY_IDLE_TIMEOUT_SECS).contains(&self.limits.body_idle_timeout_secs) {
+            return invalid(
+                "limits.body_idle_timeout_secs",
+                format!(
+                    "must be between 1 and {MAX_BODY_IDLE_TIMEOUT_SECS} (one hour), got {}",
+                    self.limits.body_idle_timeout_secs
+                ),
             );
         }
         if self.blobs.presign && !self.blobs_url().starts_with("s3://") {
@@ -69,5 +87,30 @@ mod tests {
         c.blobs.presign_ttl_secs = 0;
         let err = c.validate_transfers().unwrap_err().to_string();
         assert!(err.contains("blobs.presign_ttl_secs"), "{err}");
+    }
+
+    #[test]
+    fn session_lifetimes_beyond_a_year_are_refused_naming_the_key() {
+        let mut c = Config::default();
+        for ttl in [59, 365 * 24 * 60 * 60 + 1, u64::MAX] {
+            c.uploads.session_ttl_secs = ttl;
+            let err = c.validate_transfers().unwrap_err().to_string();
+            assert!(err.contains("uploads.session_ttl_secs"), "{ttl}: {err}");
+        }
+        c.uploads.session_ttl_secs = 365 * 24 * 60 * 60;
+        assert!(c.validate_transfers().is_ok());
+    }
+
+    #[test]
+    fn body_idle_timeouts_must_be_positive_and_at_most_an_hour() {
+        assert_eq!(Config::default().limits.body_idle_timeout_secs, 60);
+        for bad in ["0", "3601"] {
+            let err = load(&[("MODELREG_BODY_IDLE_TIMEOUT_SECS", bad)]).unwrap_err();
+            assert!(err.contains("limits.body_idle_timeout_secs") && err.contains(bad), "{err}");
+        }
+        let err = load(&[("MODELREG_BODY_IDLE_TIMEOUT_SECS", "-1")]).unwrap_err();
+        assert!(err.contains("MODELREG_BODY_IDLE_TIMEOUT_SECS"), "{err}");
+        let c = load(&[("MODELREG_BODY_IDLE_TIMEOUT_SECS", "3600")]).unwrap();
+        assert_eq!(c.limits.body_idle_timeout_secs, 3600);
     }
 }

@@ -5,13 +5,19 @@
 
 use std::collections::BTreeMap;
 
-use super::{FactsError, FileKind, Parse, shorten};
+use super::{FactsError, FileKind, MAX_TENSORS, Parse, shorten};
 
 const MAGIC: &[u8; 4] = b"GGUF";
-/// Strings longer than this are treated as corruption (a chat template is a few KiB).
-const MAX_STRING_BYTES: u64 = 16 * 1024 * 1024;
+/// Longest header read: a 256k-token vocabulary with its merges is 10-20 MiB.
+pub const MAX_HEADER_BYTES: u64 = 32 << 20;
+/// Longest string value (`tokenizer.huggingface.json` embeds a whole tokenizer, ~10 MiB).
+pub const MAX_STRING_BYTES: u64 = 16 << 20;
 /// The GGUF specification limits keys to 65,535 bytes; tensor names are far shorter.
-const MAX_NAME_BYTES: u64 = 65_535;
+pub const MAX_NAME_BYTES: u64 = 65_535;
+/// Most metadata keys (real files have 20 to 60).
+pub const MAX_KV_COUNT: u64 = 65_536;
+/// Longest array (vocabularies are up to a few hundred thousand tokens).
+pub const MAX_ARRAY_LEN: u64 = 1 << 24;
 /// `GGML_MAX_DIMS`.
 const MAX_DIMS: u32 = 4;
 /// Arrays of arrays are legal but never deep in practice; the cap bounds recursion.
@@ -119,6 +125,10 @@ fn malformed(reason: impl Into<String>) -> FactsError {
     FactsError::malformed(FileKind::Gguf, reason)
 }
 
+fn too_large(limit: &'static str, max: u64, found: impl Into<String>) -> Stop {
+    Stop::Bad(FactsError::too_large(FileKind::Gguf, limit, max, found))
+}
+
 fn unsupported(reason: impl Into<String>) -> FactsError {
     FactsError::Unsupported { kind: FileKind::Gguf, reason: reason.into() }
 }
@@ -215,12 +225,12 @@ impl<'a> Reader<'a> {
         self.array(what).map(u64::from_le_bytes)
     }
 
-    fn string(&mut self, max: u64, what: &str) -> Result<&'a [u8], Stop> {
+    fn string(&mut self, max: u64, limit: &'static str, what: &str) -> Result<&'a [u8], Stop> {
         let len = self.u64(what)?;
-        if len > max {
-            return Err(
-                malformed(format!("{what} declares {len} bytes, more than the {max}-byte limit")).into()
-            );
+        // A length past the end of the file is corruption (malformed); one that fits but
+        // exceeds the cap is a real, oversized value.
+        if len > max && len <= self.remaining_in_file() {
+            return Err(too_large(limit, max, format!("{what} declares {len} bytes")));
         }
         self.take(len, what)
     }
@@ -248,7 +258,7 @@ impl<'a> Reader<'a> {
             5 => Value::Signed(i32::from_le_bytes(self.array("i32")?).into()),
             10 => Value::Unsigned(self.u64("u64")?),
             11 => Value::Signed(i64::from_le_bytes(self.array("i64")?)),
-            8 => Value::Str(self.string(MAX_STRING_BYTES, "string")?),
+            8 => Value::Str(self.string(MAX_STRING_BYTES, "string_bytes", "string")?),
             9 => {
                 self.skip_array(depth)?;
                 Value::Other
@@ -268,6 +278,13 @@ impl<'a> Reader<'a> {
         let element_type = self.u32("array element type")?;
         if let Some(size) = fixed_size(element_type) {
             let count = self.u64("array length")?;
+            if count > MAX_ARRAY_LEN && count.saturating_mul(size) <= self.remaining_in_file() {
+                return Err(too_large(
+                    "array_length",
+                    MAX_ARRAY_LEN,
+                    format!("array declares {count} elements"),
+                ));
+            }
             let bytes = count
                 .checked_mul(size)
                 .ok_or_else(|| malformed(format!("array of {count} elements overflows 64 bits")))?;
@@ -280,6 +297,9 @@ impl<'a> Reader<'a> {
             _ => return Err(unknown_type(element_type).into()),
         };
         let count = self.count(min_element_bytes, "array length")?;
+        if count > MAX_ARRAY_LEN {
+            return Err(too_large("array_length", MAX_ARRAY_LEN, format!("array declares {count} elements")));
+        }
         for _ in 0..count {
             self.value(element_type, depth + 1)?;
         }
@@ -317,14 +337,29 @@ fn read_header(r: &mut Reader<'_>) -> Result<GgufFacts, Stop> {
     if tensor_count > r.remaining_in_file() / MIN_TENSOR_INFO_BYTES {
         return Err(malformed(format!("tensor count {tensor_count} cannot fit in the file")).into());
     }
+    if kv_count > MAX_KV_COUNT {
+        return Err(too_large(
+            "metadata_count",
+            MAX_KV_COUNT,
+            format!("header declares {kv_count} metadata keys"),
+        ));
+    }
+    if tensor_count > MAX_TENSORS {
+        return Err(too_large(
+            "tensor_count",
+            MAX_TENSORS,
+            format!("header declares {tensor_count} tensors"),
+        ));
+    }
 
     let mut facts = GgufFacts { version, tensor_count, ..GgufFacts::default() };
     let mut alignment = DEFAULT_ALIGNMENT;
     // `<arch>.*` keys may precede `general.architecture`, so keep the candidates.
     let mut per_architecture = BTreeMap::<String, u64>::new();
     for index in 0..kv_count {
-        let key =
-            r.string(MAX_NAME_BYTES, "metadata key").map_err(|s| s.within(|| format!("key {index}")))?;
+        let key = r
+            .string(MAX_NAME_BYTES, "name_bytes", "metadata key")
+            .map_err(|s| s.within(|| format!("key {index}")))?;
         let key =
             std::str::from_utf8(key).map_err(|_| malformed(format!("metadata key {index} is not UTF-8")))?;
         let place = || format!("metadata '{}'", shorten(key));
@@ -361,8 +396,9 @@ fn read_header(r: &mut Reader<'_>) -> Result<GgufFacts, Stop> {
 
     let mut last_offset = 0u64;
     for index in 0..tensor_count {
-        let name =
-            r.string(MAX_NAME_BYTES, "tensor name").map_err(|s| s.within(|| format!("tensor {index}")))?;
+        let name = r
+            .string(MAX_NAME_BYTES, "name_bytes", "tensor name")
+            .map_err(|s| s.within(|| format!("tensor {index}")))?;
         let name = String::from_utf8_lossy(name);
         let place = || format!("tensor '{}'", shorten(&name));
         let n_dims = r.u32("dimension count").map_err(|s| s.within(place))?;

@@ -1,7 +1,12 @@
 //! Model facts derived from file bytes: parameter counts, dtypes, quantization and context
 //! length read from safetensors and GGUF headers and from Hugging Face `config.json` /
 //! `tokenizer_config.json`. Pure functions over byte slices: no I/O, no allocation sized by
-//! untrusted lengths, and no panics on any input.
+//! untrusted lengths, no tree built from untrusted JSON, and no panics on any input.
+//!
+//! Malformed bytes are an ordinary outcome (the registry stores opaque files too); a file
+//! that is well-formed so far but holds more than the limits below is refused with
+//! [`FactsError::TooLarge`], so one upload cannot make a publish parse megabytes of shape
+//! or vocabulary. The limits are listed in `docs/metadata.md`.
 //!
 //! The binary parsers take a *prefix* of the file plus its full size, so the caller can read
 //! the header with a ranged read and retry with a longer prefix when told
@@ -18,12 +23,12 @@ mod test_files;
 
 use std::fmt;
 
-pub use gguf::{GgufFacts, parse_gguf};
-pub use hf_config::{HfConfigFacts, parse_config_json, parse_tokenizer_config};
+pub use gguf::{GgufFacts, MAX_HEADER_BYTES as MAX_GGUF_HEADER_BYTES, parse_gguf};
+pub use hf_config::{HfConfigFacts, MAX_CONFIG_BYTES, parse_config_json, parse_tokenizer_config};
 pub use safetensors::{SafetensorsFacts, parse_safetensors};
 
 /// Which parser understands a file, chosen by its name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum FileKind {
     /// `*.safetensors`: [`parse_safetensors`].
     Safetensors,
@@ -84,6 +89,10 @@ pub enum FactsError {
     /// A well-formed file in a version or variant this parser does not read.
     #[error("unsupported {kind} file: {reason}")]
     Unsupported { kind: FileKind, reason: String },
+    /// The file holds more than the registry is willing to read: `limit` names the cap
+    /// (`header_bytes`, `tensor_count`, ...), `max` its value, `found` what the file has.
+    #[error("{kind} {found}, more than the {limit} limit of {max}")]
+    TooLarge { kind: FileKind, limit: &'static str, max: u64, found: String },
 }
 
 impl FactsError {
@@ -91,13 +100,23 @@ impl FactsError {
         Self::Malformed { kind, reason: reason.into() }
     }
 
+    fn too_large(kind: FileKind, limit: &'static str, max: u64, found: impl Into<String>) -> Self {
+        Self::TooLarge { kind, limit, max, found: found.into() }
+    }
+
     /// Which kind of file the error is about.
     pub fn kind(&self) -> FileKind {
         match self {
-            Self::Malformed { kind, .. } | Self::Unsupported { kind, .. } => *kind,
+            Self::Malformed { kind, .. } | Self::Unsupported { kind, .. } | Self::TooLarge { kind, .. } => {
+                *kind
+            }
         }
     }
 }
+
+/// Most tensors one weight file may describe (safetensors or GGUF). The largest real
+/// checkpoints hold a few thousand per file (DeepSeek-V3 has about 91,000 over 163 shards).
+pub const MAX_TENSORS: u64 = 262_144;
 
 /// Context lengths above this are "unlimited" sentinels (Hugging Face writes `int(1e30)`),
 /// not real limits. Generous enough for 10M-token models (Llama 4 Scout: 10,485,760).

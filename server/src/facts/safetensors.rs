@@ -1,16 +1,36 @@
 //! safetensors header parsing: an 8-byte little-endian header length, then a JSON object of
 //! tensor name -> {dtype, shape, data_offsets} plus an optional `__metadata__` string map.
 //! Reads only the header; tensor data is never touched.
+//!
+//! The header is walked with serde visitors, never built into a `serde_json::Value`: per
+//! tensor only its dtype, its element count (the product of `shape`, counted as it streams
+//! by) and its offsets are kept, so memory is the header bytes plus a few words per tensor.
 
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+use std::hash::BuildHasher;
 
-use serde::Deserialize;
-use serde_json::Value;
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use super::{FactsError, FileKind, Parse, shorten};
+use super::{FactsError, FileKind, MAX_TENSORS, Parse, shorten};
 
-/// The reference implementation refuses headers above 100 MB; so do we.
-const MAX_HEADER_BYTES: u64 = 100 * 1024 * 1024;
+/// Longest header read. The reference implementation allows 100 MB, but real headers are
+/// far smaller: about 100-200 KiB for a 1,000-tensor checkpoint, a few MiB with a large
+/// `__metadata__` (training tags of LoRA files).
+pub const MAX_HEADER_BYTES: u64 = 16 << 20;
+/// Most dimensions a tensor may have (NumPy 2's limit).
+pub const MAX_RANK: u64 = 64;
+/// Longest tensor name, in bytes (real ones are under 200).
+pub const MAX_NAME_BYTES: u64 = 4096;
+/// Longest dtype name (`F8_E4M3FNUZ` is 11).
+pub const MAX_DTYPE_BYTES: u64 = 32;
+/// Most distinct dtypes in one file (the format defines about 20).
+pub const MAX_DTYPES: u64 = 64;
+/// `__metadata__` entries kept; further ones are checked but not kept.
+const MAX_METADATA_ENTRIES: usize = 256;
+/// `__metadata__` keys and values longer than this are checked but not kept.
+const MAX_METADATA_VALUE_BYTES: usize = 64 << 10;
 const LEN_BYTES: u64 = 8;
 const METADATA_KEY: &str = "__metadata__";
 
@@ -23,19 +43,16 @@ pub struct SafetensorsFacts {
     pub parameters_by_dtype: BTreeMap<String, u64>,
     /// The distinct dtypes, sorted.
     pub dtypes: Vec<String>,
-    /// The free-form `__metadata__` map.
+    /// The free-form `__metadata__` map, up to 256 entries of at most 64 KiB each.
     pub metadata: BTreeMap<String, String>,
-}
-
-#[derive(Deserialize)]
-struct TensorInfo {
-    dtype: String,
-    shape: Vec<u64>,
-    data_offsets: [u64; 2],
 }
 
 fn malformed(reason: impl Into<String>) -> FactsError {
     FactsError::malformed(FileKind::Safetensors, reason)
+}
+
+fn too_large(limit: &'static str, max: u64, found: impl Into<String>) -> FactsError {
+    FactsError::too_large(FileKind::Safetensors, limit, max, found)
 }
 
 /// Bytes per element, for the dtypes whose size is a whole number of bytes.
@@ -64,16 +81,18 @@ pub fn parse_safetensors(prefix: &[u8], file_size: u64) -> Result<Parse<Safetens
         return Ok(Parse::NeedMore(LEN_BYTES));
     };
     let header_len = u64::from_le_bytes(*len_bytes);
-    if header_len > MAX_HEADER_BYTES {
-        return Err(malformed(format!(
-            "header length {header_len} exceeds the {MAX_HEADER_BYTES}-byte limit"
-        )));
-    }
-    let header_end = LEN_BYTES + header_len;
+    let header_end = LEN_BYTES.saturating_add(header_len);
     if header_end > file_size {
         return Err(malformed(format!(
             "header length {header_len} runs past the end of the {file_size}-byte file"
         )));
+    }
+    if header_len > MAX_HEADER_BYTES {
+        return Err(too_large(
+            "header_bytes",
+            MAX_HEADER_BYTES,
+            format!("header declares {header_len} bytes"),
+        ));
     }
     let Some(header) = usize::try_from(header_end).ok().and_then(|end| prefix.get(8..end)) else {
         return Ok(Parse::NeedMore(header_end));
@@ -84,228 +103,355 @@ pub fn parse_safetensors(prefix: &[u8], file_size: u64) -> Result<Parse<Safetens
 
 fn parse_header(header: &[u8], data_len: u64) -> Result<SafetensorsFacts, FactsError> {
     let header = std::str::from_utf8(header).map_err(|e| malformed(format!("header is not UTF-8: {e}")))?;
-    let Value::Object(entries) =
-        serde_json::from_str(header).map_err(|e| malformed(format!("header is not valid JSON: {e}")))?
-    else {
+    if !header.trim_start().starts_with('{') {
         return Err(malformed("header is not a JSON object"));
-    };
-
-    let mut facts = SafetensorsFacts::default();
-    for (name, value) in entries {
-        if name == METADATA_KEY {
-            facts.metadata = parse_metadata(value)?;
-            continue;
-        }
-        let info: TensorInfo = serde_json::from_value(value)
-            .map_err(|e| malformed(format!("tensor '{}': {e}", shorten(&name))))?;
-        let elements = check_tensor(&info, data_len).map_err(|reason| {
-            malformed(format!("tensor '{}' ({} {:?}): {reason}", shorten(&name), info.dtype, info.shape))
-        })?;
-        facts.parameters = facts
-            .parameters
-            .checked_add(elements)
-            .ok_or_else(|| malformed("total parameter count overflows 64 bits"))?;
-        let per_dtype = facts.parameters_by_dtype.entry(info.dtype).or_default();
-        // Cannot overflow: bounded by the total checked above.
-        *per_dtype += elements;
     }
-    facts.dtypes = facts.parameters_by_dtype.keys().cloned().collect();
-    Ok(facts)
+    let failure = Failure::default();
+    let mut de = serde_json::Deserializer::from_str(header);
+    let parsed = de::Deserializer::deserialize_map(&mut de, HeaderVisitor { failure: &failure, data_len })
+        .and_then(|facts| de.end().map(|()| facts));
+    parsed.map_err(|e| failure.take().unwrap_or_else(|| malformed(format!("header is not valid JSON: {e}"))))
 }
 
-fn parse_metadata(value: Value) -> Result<BTreeMap<String, String>, FactsError> {
-    let Value::Object(map) = value else {
-        return Err(malformed("__metadata__ is not a JSON object"));
-    };
-    map.into_iter()
-        .map(|(key, value)| match value {
-            Value::String(s) => Ok((key, s)),
-            _ => Err(malformed(format!("__metadata__ value for '{}' is not a string", shorten(&key)))),
-        })
-        .collect()
+/// The first error a visitor found, kept beside serde's error so that its kind (malformed
+/// or too large) and its wording survive the trip through `serde_json::Error`.
+#[derive(Default)]
+struct Failure(RefCell<Option<FactsError>>);
+
+impl Failure {
+    fn fail<E: de::Error>(&self, error: FactsError) -> E {
+        let message = error.to_string();
+        self.0.borrow_mut().get_or_insert(error);
+        E::custom(message)
+    }
+
+    /// Records `error` as malformed-at-`place` unless a more precise error came first.
+    fn within<E: de::Error>(&self, place: impl FnOnce() -> String, error: E) -> E {
+        let mut first = self.0.borrow_mut();
+        if first.is_none() {
+            *first = Some(malformed(format!("{}: {error}", place())));
+        }
+        error
+    }
+
+    fn take(&self) -> Option<FactsError> {
+        self.0.borrow_mut().take()
+    }
 }
 
-/// The tensor's element count, after checking its offsets against its dtype and the data
-/// section.
-fn check_tensor(info: &TensorInfo, data_len: u64) -> Result<u64, String> {
-    let elements = info
-        .shape
-        .iter()
-        .try_fold(1u64, |acc, &dim| acc.checked_mul(dim))
-        .ok_or_else(|| "element count overflows 64 bits".to_owned())?;
-    let [begin, end] = info.data_offsets;
-    if begin > end {
-        return Err(format!("data_offsets [{begin}, {end}] are reversed"));
+/// The top-level object: tensors and `__metadata__`.
+struct HeaderVisitor<'a> {
+    failure: &'a Failure,
+    data_len: u64,
+}
+
+impl<'de> Visitor<'de> for HeaderVisitor<'_> {
+    type Value = SafetensorsFacts;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object of tensors")
     }
-    if end > data_len {
-        return Err(format!("data_offsets end {end} is past the {data_len}-byte data section"));
-    }
-    if let Some(size) = dtype_size(&info.dtype) {
-        let expected = elements.checked_mul(size).ok_or_else(|| "byte size overflows 64 bits".to_owned())?;
-        if end - begin != expected {
-            return Err(format!(
-                "data_offsets [{begin}, {end}] span {} bytes, expected {expected}",
-                end - begin
-            ));
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let failure = self.failure;
+        let mut facts = SafetensorsFacts::default();
+        // Names are remembered by a keyed hash, not copied: a repeated name is caught
+        // without holding every name (a false alarm needs a 64-bit collision).
+        let hasher = std::collections::hash_map::RandomState::new();
+        let mut seen = HashSet::new();
+        let mut tensors = 0u64;
+        while let Some(name) =
+            map.next_key_seed(CappedStr { failure, limit: "tensor_name_bytes", max: MAX_NAME_BYTES })?
+        {
+            if name == METADATA_KEY {
+                facts.metadata = map
+                    .next_value_seed(MetadataSeed { failure })
+                    .map_err(|e| failure.within(|| METADATA_KEY.to_owned(), e))?;
+                continue;
+            }
+            tensors += 1;
+            if tensors > MAX_TENSORS {
+                return Err(failure.fail(too_large(
+                    "tensor_count",
+                    MAX_TENSORS,
+                    format!("header has more than {MAX_TENSORS} tensors"),
+                )));
+            }
+            if !seen.insert(hasher.hash_one(&name)) {
+                return Err(failure.fail(malformed(format!("tensor '{}' appears twice", shorten(&name)))));
+            }
+            let tensor = map
+                .next_value_seed(TensorSeed { failure, name: &name })
+                .map_err(|e| failure.within(|| format!("tensor '{}'", shorten(&name)), e))?;
+            let elements = tensor.check(self.data_len).map_err(|reason| {
+                failure.fail(malformed(format!(
+                    "tensor '{}' ({} of {} dimensions): {reason}",
+                    shorten(&name),
+                    tensor.dtype,
+                    tensor.rank
+                )))
+            })?;
+            facts.parameters = facts
+                .parameters
+                .checked_add(elements)
+                .ok_or_else(|| failure.fail(malformed("total parameter count overflows 64 bits")))?;
+            if !facts.parameters_by_dtype.contains_key(&tensor.dtype)
+                && facts.parameters_by_dtype.len() as u64 >= MAX_DTYPES
+            {
+                return Err(failure.fail(too_large(
+                    "distinct_dtypes",
+                    MAX_DTYPES,
+                    format!("header uses more than {MAX_DTYPES} dtypes"),
+                )));
+            }
+            // Cannot overflow: bounded by the total checked above.
+            *facts.parameters_by_dtype.entry(tensor.dtype).or_default() += elements;
         }
+        facts.dtypes = facts.parameters_by_dtype.keys().cloned().collect();
+        Ok(facts)
     }
-    Ok(elements)
+}
+
+/// A string of at most `max` bytes, refused as too large beyond that.
+struct CappedStr<'a> {
+    failure: &'a Failure,
+    limit: &'static str,
+    max: u64,
+}
+
+impl<'de> DeserializeSeed<'de> for CappedStr<'_> {
+    type Value = String;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<String, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl Visitor<'_> for CappedStr<'_> {
+    type Value = String;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "a string of at most {} bytes", self.max)
+    }
+
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<String, E> {
+        if s.len() as u64 > self.max {
+            let found =
+                format!("{} of {} bytes '{}'", self.limit.trim_end_matches("_bytes"), s.len(), shorten(s));
+            return Err(self.failure.fail(too_large(self.limit, self.max, found)));
+        }
+        Ok(s.to_owned())
+    }
+}
+
+/// What one tensor entry holds, without its shape.
+struct Tensor {
+    dtype: String,
+    rank: u64,
+    /// The product of the shape; `None` when it overflows 64 bits.
+    elements: Option<u64>,
+    offsets: [u64; 2],
+}
+
+impl Tensor {
+    /// The element count, after checking the offsets against the dtype and the data section.
+    fn check(&self, data_len: u64) -> Result<u64, String> {
+        let elements = self.elements.ok_or_else(|| "element count overflows 64 bits".to_owned())?;
+        let [begin, end] = self.offsets;
+        if begin > end {
+            return Err(format!("data_offsets [{begin}, {end}] are reversed"));
+        }
+        if end > data_len {
+            return Err(format!("data_offsets end {end} is past the {data_len}-byte data section"));
+        }
+        if let Some(size) = dtype_size(&self.dtype) {
+            let expected =
+                elements.checked_mul(size).ok_or_else(|| "byte size overflows 64 bits".to_owned())?;
+            if end - begin != expected {
+                return Err(format!(
+                    "data_offsets [{begin}, {end}] span {} bytes, expected {expected}",
+                    end - begin
+                ));
+            }
+        }
+        Ok(elements)
+    }
+}
+
+struct TensorSeed<'a> {
+    failure: &'a Failure,
+    name: &'a str,
+}
+
+impl<'de> DeserializeSeed<'de> for TensorSeed<'_> {
+    type Value = Tensor;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Tensor, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for TensorSeed<'_> {
+    type Value = Tensor;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a tensor object with dtype, shape and data_offsets")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Tensor, A::Error> {
+        let (mut dtype, mut shape, mut offsets) = (None, None, None);
+        while let Some(key) = map.next_key::<TensorField>()? {
+            match key {
+                TensorField::Dtype if dtype.is_none() => {
+                    let seed =
+                        CappedStr { failure: self.failure, limit: "dtype_bytes", max: MAX_DTYPE_BYTES };
+                    dtype = Some(map.next_value_seed(seed)?);
+                }
+                TensorField::Shape if shape.is_none() => {
+                    shape = Some(map.next_value_seed(ShapeSeed { failure: self.failure, name: self.name })?);
+                }
+                TensorField::DataOffsets if offsets.is_none() => {
+                    offsets = Some(map.next_value::<[u64; 2]>()?)
+                }
+                TensorField::Dtype => return Err(de::Error::duplicate_field("dtype")),
+                TensorField::Shape => return Err(de::Error::duplicate_field("shape")),
+                TensorField::DataOffsets => return Err(de::Error::duplicate_field("data_offsets")),
+                TensorField::Other => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        let dtype = dtype.ok_or_else(|| de::Error::missing_field("dtype"))?;
+        let (rank, elements) = shape.ok_or_else(|| de::Error::missing_field("shape"))?;
+        let offsets = offsets.ok_or_else(|| de::Error::missing_field("data_offsets"))?;
+        Ok(Tensor { dtype, rank, elements, offsets })
+    }
+}
+
+/// The keys of a tensor entry; others are skipped unread.
+enum TensorField {
+    Dtype,
+    Shape,
+    DataOffsets,
+    Other,
+}
+
+impl<'de> de::Deserialize<'de> for TensorField {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldVisitor;
+        impl Visitor<'_> for FieldVisitor {
+            type Value = TensorField;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a field name")
+            }
+
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<TensorField, E> {
+                Ok(match s {
+                    "dtype" => TensorField::Dtype,
+                    "shape" => TensorField::Shape,
+                    "data_offsets" => TensorField::DataOffsets,
+                    _ => TensorField::Other,
+                })
+            }
+        }
+        deserializer.deserialize_identifier(FieldVisitor)
+    }
+}
+
+/// A shape, read as its rank and the product of its dimensions; never stored.
+struct ShapeSeed<'a> {
+    failure: &'a Failure,
+    name: &'a str,
+}
+
+impl<'de> DeserializeSeed<'de> for ShapeSeed<'_> {
+    type Value = (u64, Option<u64>);
+
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ShapeSeed<'_> {
+    type Value = (u64, Option<u64>);
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of dimensions")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let (mut rank, mut elements) = (0u64, Some(1u64));
+        while let Some(dim) = seq.next_element::<u64>()? {
+            rank += 1;
+            if rank > MAX_RANK {
+                let found = format!("tensor '{}' has more than {MAX_RANK} dimensions", shorten(self.name));
+                return Err(self.failure.fail(too_large("shape_rank", MAX_RANK, found)));
+            }
+            elements = elements.and_then(|n| n.checked_mul(dim));
+        }
+        Ok((rank, elements))
+    }
+}
+
+/// `__metadata__`: a map of strings. Every value is checked to be a string; only the first
+/// entries, and only short ones, are kept.
+struct MetadataSeed<'a> {
+    failure: &'a Failure,
+}
+
+impl<'de> DeserializeSeed<'de> for MetadataSeed<'_> {
+    type Value = BTreeMap<String, String>;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for MetadataSeed<'_> {
+    type Value = BTreeMap<String, String>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object of strings")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut kept = BTreeMap::new();
+        while let Some(key) = map.next_key::<ShortStr>()? {
+            let value = map.next_value::<ShortStr>().map_err(|e| {
+                let key = key.0.as_deref().unwrap_or("(a long key)");
+                self.failure.within(|| format!("{METADATA_KEY} value for '{}'", shorten(key)), e)
+            })?;
+            if let (Some(key), Some(value)) = (key.0, value.0)
+                && (kept.len() < MAX_METADATA_ENTRIES || kept.contains_key(&key))
+            {
+                kept.insert(key, value);
+            }
+        }
+        Ok(kept)
+    }
+}
+
+/// A string that is kept only when at most `MAX_METADATA_VALUE_BYTES` long.
+struct ShortStr(Option<String>);
+
+impl<'de> de::Deserialize<'de> for ShortStr {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ShortVisitor;
+        impl Visitor<'_> for ShortVisitor {
+            type Value = ShortStr;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<ShortStr, E> {
+                Ok(ShortStr((s.len() <= MAX_METADATA_VALUE_BYTES).then(|| s.to_owned())))
+            }
+        }
+        deserializer.deserialize_str(ShortVisitor)
+    }
 }
 
 #[cfg(test)]
-mod tests {
-    use serde_json::json;
-
-    use super::*;
-    use crate::facts::test_files::safetensors_file;
-
-    fn parse_whole(file: &[u8]) -> Result<Parse<SafetensorsFacts>, FactsError> {
-        parse_safetensors(file, file.len() as u64)
-    }
-
-    fn done(file: &[u8]) -> SafetensorsFacts {
-        match parse_whole(file) {
-            Ok(Parse::Done(facts)) => facts,
-            other => panic!("expected facts, got {other:?}"),
-        }
-    }
-
-    fn malformed_reason(result: Result<Parse<SafetensorsFacts>, FactsError>) -> String {
-        match result {
-            Err(FactsError::Malformed { kind: FileKind::Safetensors, reason }) => reason,
-            other => panic!("expected a malformed-safetensors error, got {other:?}"),
-        }
-    }
-
-    #[test]
-    fn counts_parameters_per_dtype_and_reads_metadata() {
-        let file = safetensors_file(
-            &[
-                ("embed", "BF16", &[32, 8]),
-                ("norm", "F32", &[8]),
-                ("scale", "F32", &[]),
-                ("mask", "BOOL", &[3]),
-            ],
-            &[("format", "pt")],
-        );
-        let facts = done(&file);
-        assert_eq!(facts.parameters, 256 + 8 + 1 + 3);
-        assert_eq!(
-            facts.parameters_by_dtype,
-            BTreeMap::from([("BF16".into(), 256), ("BOOL".into(), 3), ("F32".into(), 9)])
-        );
-        assert_eq!(facts.dtypes, ["BF16", "BOOL", "F32"]);
-        assert_eq!(facts.metadata, BTreeMap::from([("format".into(), "pt".into())]));
-    }
-
-    #[test]
-    fn a_header_without_tensors_has_zero_parameters() {
-        let facts = done(&safetensors_file(&[], &[]));
-        assert_eq!(facts, SafetensorsFacts::default());
-    }
-
-    #[test]
-    fn a_short_prefix_asks_for_exactly_the_header() {
-        let file = safetensors_file(&[("w", "F16", &[1024, 1024])], &[]);
-        let size = file.len() as u64;
-        let header_end = 8 + u64::from_le_bytes(file[..8].try_into().unwrap());
-        assert_eq!(parse_safetensors(&file[..3], size).unwrap(), Parse::NeedMore(8));
-        assert_eq!(parse_safetensors(&file[..8], size).unwrap(), Parse::NeedMore(header_end));
-        let short = &file[..header_end as usize - 1];
-        assert_eq!(parse_safetensors(short, size).unwrap(), Parse::NeedMore(header_end));
-        let Parse::Done(facts) = parse_safetensors(&file[..header_end as usize], size).unwrap() else {
-            panic!("the header alone must be enough");
-        };
-        assert_eq!(facts.parameters, 1024 * 1024);
-    }
-
-    #[test]
-    fn a_header_length_past_the_end_of_the_file_is_malformed() {
-        let mut file = safetensors_file(&[("w", "F32", &[4])], &[]);
-        file.truncate(20);
-        assert!(malformed_reason(parse_whole(&file)).contains("past the end"));
-    }
-
-    #[test]
-    fn an_absurd_header_length_is_refused_before_asking_for_it() {
-        let mut file = 200_000_000u64.to_le_bytes().to_vec();
-        file.extend_from_slice(b"{}");
-        let reason = malformed_reason(parse_safetensors(&file, 1 << 40));
-        assert!(reason.contains("limit"), "{reason}");
-    }
-
-    #[test]
-    fn a_file_shorter_than_the_length_field_is_malformed() {
-        malformed_reason(parse_whole(&[1, 0, 0]));
-    }
-
-    #[test]
-    fn a_shape_whose_product_overflows_is_malformed() {
-        let header = json!({"w": {"dtype": "F32", "shape": [u64::MAX, 2], "data_offsets": [0, 0]}});
-        let reason = malformed_reason(parse_whole(&raw_file(&header, 0)));
-        assert!(reason.contains("overflows"), "{reason}");
-    }
-
-    #[test]
-    fn a_negative_or_fractional_dimension_is_malformed() {
-        for shape in [json!([-1]), json!([2.5]), json!("4")] {
-            let header = json!({"w": {"dtype": "F32", "shape": shape, "data_offsets": [0, 4]}});
-            malformed_reason(parse_whole(&raw_file(&header, 4)));
-        }
-    }
-
-    #[test]
-    fn offsets_that_disagree_with_dtype_and_shape_are_malformed() {
-        let header = json!({"w": {"dtype": "F16", "shape": [4], "data_offsets": [0, 16]}});
-        let reason = malformed_reason(parse_whole(&raw_file(&header, 16)));
-        assert!(reason.contains("expected 8"), "{reason}");
-    }
-
-    #[test]
-    fn offsets_past_the_data_section_or_reversed_are_malformed() {
-        let past = json!({"w": {"dtype": "U8", "shape": [8], "data_offsets": [4, 12]}});
-        assert!(malformed_reason(parse_whole(&raw_file(&past, 8))).contains("past"));
-        let reversed = json!({"w": {"dtype": "U8", "shape": [0], "data_offsets": [4, 0]}});
-        assert!(malformed_reason(parse_whole(&raw_file(&reversed, 8))).contains("reversed"));
-    }
-
-    #[test]
-    fn dtypes_without_a_whole_byte_size_are_counted_without_an_offset_check() {
-        let header = json!({"w": {"dtype": "F4", "shape": [8], "data_offsets": [0, 4]}});
-        let facts = done(&raw_file(&header, 4));
-        assert_eq!(facts.parameters_by_dtype, BTreeMap::from([("F4".into(), 8)]));
-    }
-
-    #[test]
-    fn headers_that_are_not_objects_or_have_bad_metadata_are_malformed() {
-        for header in [
-            json!([1, 2]),
-            json!({"w": "not a tensor"}),
-            json!({"w": {"dtype": "F32", "shape": [1]}}),
-            json!({"__metadata__": {"n": 1}}),
-            json!({"__metadata__": "x"}),
-        ] {
-            malformed_reason(parse_whole(&raw_file(&header, 4)));
-        }
-        let mut file = 4u64.to_le_bytes().to_vec();
-        file.extend_from_slice(b"{\xff}\0");
-        assert!(malformed_reason(parse_whole(&file)).contains("UTF-8"));
-    }
-
-    #[test]
-    fn header_padding_with_trailing_spaces_is_accepted() {
-        let mut file = safetensors_file(&[("w", "I8", &[2])], &[]);
-        let len = u64::from_le_bytes(file[..8].try_into().unwrap()) as usize;
-        file.splice(8 + len..8 + len, *b"    ");
-        file[..8].copy_from_slice(&(len as u64 + 4).to_le_bytes());
-        assert_eq!(done(&file).parameters, 2);
-    }
-
-    fn raw_file(header: &Value, data_len: usize) -> Vec<u8> {
-        let header = header.to_string().into_bytes();
-        let mut file = (header.len() as u64).to_le_bytes().to_vec();
-        file.extend_from_slice(&header);
-        file.resize(file.len() + data_len, 0);
-        file
-    }
-}
+mod tests;

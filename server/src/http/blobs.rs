@@ -8,7 +8,7 @@ use futures_util::stream;
 use modelreg_api::{BlobUploaded, Digest, MAX_MISSING_QUERY, MissingBlobsRequest, MissingBlobsResponse};
 
 use super::auth::{Auth, Read, Write};
-use super::body::{JsonLimit, read_request};
+use super::body::{Body, JsonLimit, read_request};
 use crate::blob::RangeRequest;
 use crate::service::{Registry, RegistryError};
 
@@ -23,7 +23,7 @@ pub async fn missing(
     registry: web::Data<Registry>,
     auth: Auth<Write>,
     limit: web::Data<JsonLimit>,
-    body: web::Payload,
+    body: Body,
 ) -> Result<HttpResponse, RegistryError> {
     let request: MissingBlobsRequest = read_request(body, limit.0).await?;
     if request.digests.len() > MAX_MISSING_QUERY {
@@ -41,7 +41,7 @@ pub async fn upload(
     auth: Auth<Write>,
     path: web::Path<String>,
     req: HttpRequest,
-    body: web::Payload,
+    body: Body,
 ) -> Result<HttpResponse, RegistryError> {
     let digest = parse_digest(&path)?;
     let size = content_length(&req)?;

@@ -14,10 +14,13 @@ impl RegistryError {
         match self {
             Self::Invalid { code, .. } => (StatusCode::BAD_REQUEST, code),
             Self::InvalidManifest(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_manifest"),
+            Self::FileHeaderTooLarge { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "file_header_too_large"),
             Self::MissingBlobs(_) => (StatusCode::UNPROCESSABLE_ENTITY, "missing_blobs"),
             Self::DigestMismatch { .. } => (StatusCode::BAD_REQUEST, "digest_mismatch"),
             Self::SizeMismatch { .. } => (StatusCode::BAD_REQUEST, "size_mismatch"),
             Self::BodyInterrupted(_) => (StatusCode::BAD_REQUEST, "body_interrupted"),
+            Self::BodyTimeout { .. } => (StatusCode::REQUEST_TIMEOUT, "body_timeout"),
+            Self::BodyTooSlow { .. } => (StatusCode::REQUEST_TIMEOUT, "body_too_slow"),
             Self::BlobTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "blob_too_large"),
             Self::BodyTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"),
             Self::LengthRequired => (StatusCode::LENGTH_REQUIRED, "length_required"),
@@ -46,6 +49,9 @@ impl RegistryError {
     fn details(&self) -> Option<serde_json::Value> {
         match self {
             Self::MissingBlobs(missing) => Some(json!({ "missing": missing })),
+            Self::FileHeaderTooLarge { path, limit, max, .. } => {
+                Some(json!({ "path": path, "limit": limit, "max": max }))
+            }
             Self::VersionConflict { existing, .. } => Some(json!({ "existing_digest": existing })),
             Self::PartOutOfOrder { next, .. } => Some(json!({ "next_part": next })),
             Self::UploadIncomplete { missing } => Some(json!({ "missing": missing })),
@@ -82,6 +88,11 @@ impl ResponseError for RegistryError {
         }
         if let Self::Unauthorized(_) = self {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        if let Self::BodyTimeout { .. } | Self::BodyTooSlow { .. } = self {
+            // The rest of the body may still arrive: the connection cannot carry another
+            // request, so it is closed once this answer is sent.
+            response.force_close();
         }
         response.json(envelope)
     }

@@ -5,7 +5,7 @@ use modelreg_api::{AliasInfo, AliasList, AliasMove, AliasName, SetAliasRequest, 
 use serde_json::json;
 
 use super::auth::{Admin, Auth, Read, Write};
-use super::body::{JsonLimit, read_request};
+use super::body::{Body, JsonLimit, read_request};
 use super::models::timestamp;
 use crate::service::{Registry, RegistryError};
 use crate::store::AliasRecord;
@@ -64,7 +64,7 @@ pub async fn set_alias(
     auth: Auth<Write>,
     limit: web::Data<JsonLimit>,
     path: web::Path<(String, String, String)>,
-    body: web::Payload,
+    body: Body,
 ) -> Result<HttpResponse, RegistryError> {
     let (namespace, name, alias) = path.into_inner();
     let model = auth.model(&registry, &namespace, &name)?;
@@ -90,7 +90,7 @@ pub async fn yank(
     auth: Auth<Write>,
     limit: web::Data<JsonLimit>,
     path: web::Path<(String, String, String)>,
-    body: web::Payload,
+    body: Body,
 ) -> Result<HttpResponse, RegistryError> {
     let (namespace, name, version) = path.into_inner();
     let model = auth.model(&registry, &namespace, &name)?;

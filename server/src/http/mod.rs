@@ -19,7 +19,7 @@ mod uploads;
 use actix_web::web;
 
 pub use auth::{Admin, Auth, Read, Write};
-pub use body::JsonLimit;
+pub use body::{Body, BodyTimeout, JsonLimit};
 
 /// Registers every route. Unknown routes and wrong methods answer with the JSON envelope.
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -9,7 +9,7 @@ use modelreg_api::{
 };
 
 use super::auth::{Auth, Read, Write};
-use super::body::{JsonLimit, read_json};
+use super::body::{Body, JsonLimit, read_json};
 use crate::service::{Registry, RegistryError};
 use crate::store::VersionRecord;
 
@@ -37,7 +37,7 @@ pub async fn publish(
     auth: Auth<Write>,
     limit: web::Data<JsonLimit>,
     path: web::Path<(String, String, String)>,
-    body: web::Payload,
+    body: Body,
 ) -> Result<HttpResponse, RegistryError> {
     let (namespace, name, version) = path.into_inner();
     let model = auth.model(&registry, &namespace, &name)?;

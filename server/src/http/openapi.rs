@@ -109,7 +109,8 @@ pub fn document() -> Value {
                     "requestBody": { "required": true, "content": { "application/octet-stream": { "schema": { "type": "string", "format": "binary" } } } },
                     "responses": { "201": ok("Stored; new to this token.", &uploaded), "200": ok("Stored again (replacing the copy); the token could already see it.", &uploaded),
                         "400": err("Digest or size mismatch, or an interrupted body."), "401": err("No valid token."),
-                        "403": err("Token lacks write scope."), "411": err("No Content-Length."), "413": err("Blob too large.") } },
+                        "403": err("Token lacks write scope."), "408": err("No body bytes for limits.body_idle_timeout_secs (body_timeout); nothing is kept."),
+                        "411": err("No Content-Length."), "413": err("Blob too large.") } },
                 "get": {
                     "summary": "Download a blob the caller may see (a live version in its namespaces references it, or its token uploaded it); a single `Range: bytes=...` is honoured. Whole reads are verified as they stream, ranges are not.",
                     "responses": { "200": blob_body.clone(), "206": blob_body, "404": err("No such blob, or one the caller may not see (the same answer)."), "416": err("Range not satisfiable.") } },
@@ -138,6 +139,7 @@ pub fn document() -> Value {
                     "requestBody": json_body(&manifest),
                     "responses": { "201": ok("Published.", &published), "200": ok("Identical manifest already published.", &published),
                         "400": err("Invalid name or version."), "409": err("The version exists with other content."),
+                        "408": err("No body bytes for limits.body_idle_timeout_secs (body_timeout)."),
                         "413": err("Manifest too large."), "422": err("Invalid manifest, or referenced blobs are missing (details.missing).") } },
                 "get": {
                     "summary": "Resolve a selector (exact version, semver requirement such as ^1.4, or latest) to a version and its manifest.",

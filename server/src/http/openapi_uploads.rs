@@ -62,6 +62,7 @@ pub(super) fn extend(doc: &mut Value) {
             "400": err("No such part number, or Content-Length short of the part (invalid_part); body broke off."),
             "404": err("No such live session."),
             "409": err("A part ahead of the hashed prefix (part_out_of_order, details.next_part), or a repeated part with other content (part_conflict)."),
+            "408": err("No body bytes for limits.body_idle_timeout_secs (body_timeout), or on S3 a part below 128 KiB/s holding the part buffer others wait for (body_too_slow); the part is not recorded."),
             "411": err("No Content-Length."),
             "413": err("Content-Length over the part's size (part_too_large).") })) } }));
     paths.insert("/v1/uploads/{id}/complete".into(), json!({ "post": {

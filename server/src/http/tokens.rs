@@ -2,12 +2,15 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use modelreg_api::{AuditEntry, AuditPage, CreateTokenRequest, CreatedToken, TokenInfo, TokenList};
+use modelreg_api::{
+    AuditEntry, AuditPage, CreateTokenRequest, CreatedToken, ModelName, NameError, Scope, TokenInfo,
+    TokenList,
+};
 
 use super::auth::{Admin, Auth, Read};
-use super::body::{JsonLimit, read_request};
+use super::body::{Body, JsonLimit, read_request};
 use super::models::timestamp;
-use crate::service::{Registry, RegistryError};
+use crate::service::{Principal, Registry, RegistryError};
 use crate::store::{AuditFilter, TokenRecord};
 
 fn info(t: TokenRecord) -> TokenInfo {
@@ -23,6 +26,14 @@ fn info(t: TokenRecord) -> TokenInfo {
     }
 }
 
+/// The admin behind an `Auth<Admin>`: never anonymous (only reads may be), so the error
+/// arm is unreachable in practice and answers as a request without a token would.
+fn admin(auth: &Auth<Admin>) -> Result<&Principal, RegistryError> {
+    auth.caller().ok_or(RegistryError::Unauthorized(
+        "this request needs a token: send 'Authorization: Bearer <token>'",
+    ))
+}
+
 pub async fn whoami(auth: Auth<Read>) -> Result<HttpResponse, RegistryError> {
     match auth.token {
         Some(t) => Ok(HttpResponse::Ok().json(info(t))),
@@ -34,17 +45,23 @@ pub async fn create(
     registry: web::Data<Registry>,
     auth: Auth<Admin>,
     limit: web::Data<JsonLimit>,
-    body: web::Payload,
+    body: Body,
 ) -> Result<HttpResponse, RegistryError> {
     let request: CreateTokenRequest = read_request(body, limit.0).await?;
     let (token, record) = registry
-        .create_token(&request.name, request.scope, request.namespaces, request.expires_in_days, auth.actor())
+        .create_token_as(
+            admin(&auth)?,
+            &request.name,
+            request.scope,
+            request.namespaces,
+            request.expires_in_days,
+        )
         .await?;
     Ok(HttpResponse::build(StatusCode::CREATED).json(CreatedToken { token, info: info(record) }))
 }
 
-pub async fn list(registry: web::Data<Registry>, _auth: Auth<Admin>) -> Result<HttpResponse, RegistryError> {
-    let tokens = registry.list_tokens().await?.into_iter().map(info).collect();
+pub async fn list(registry: web::Data<Registry>, auth: Auth<Admin>) -> Result<HttpResponse, RegistryError> {
+    let tokens = registry.list_tokens_as(admin(&auth)?).await?.into_iter().map(info).collect();
     Ok(HttpResponse::Ok().json(TokenList { tokens }))
 }
 
@@ -53,16 +70,17 @@ pub async fn revoke(
     auth: Auth<Admin>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, RegistryError> {
-    registry.revoke_token(&path, auth.actor()).await?;
+    registry.revoke_token_as(admin(&auth)?, &path).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
 /// `GET /v1/audit?model=&actor=&since=&limit=&cursor=`
 pub async fn audit(
     registry: web::Data<Registry>,
-    _auth: Auth<Admin>,
+    auth: Auth<Admin>,
     req: HttpRequest,
 ) -> Result<HttpResponse, RegistryError> {
+    let caller = admin(&auth)?;
     let bad = |param: &str, why: &str| RegistryError::Invalid {
         code: "invalid_query",
         message: format!("query parameter '{param}': {why}"),
@@ -70,7 +88,12 @@ pub async fn audit(
     let mut filter = AuditFilter { limit: 100, ..AuditFilter::default() };
     for (key, value) in url::form_urlencoded::parse(req.query_string().as_bytes()) {
         match key.as_ref() {
-            "model" => filter.model = Some(value.into_owned()),
+            "model" => {
+                let model: ModelName = value.parse().map_err(|e: NameError| bad("model", &e.to_string()))?;
+                // Outside the caller's namespaces the log answers as any read there: 404.
+                registry.authorize_model(Some(caller), &model, Scope::Read)?;
+                filter.model = Some(model.to_string());
+            }
             "actor" => filter.actor = Some(value.into_owned()),
             "since" => {
                 let at = chrono::DateTime::parse_from_rfc3339(&value)
@@ -93,7 +116,7 @@ pub async fn audit(
     }
     let limit = usize::try_from(filter.limit).unwrap_or(100);
     filter.limit += 1;
-    let mut records = registry.audit(&filter).await?;
+    let mut records = registry.audit_as(caller, &filter).await?;
     let next_cursor = if records.len() > limit {
         records.truncate(limit);
         records.last().map(|r| r.id.to_string())

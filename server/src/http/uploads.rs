@@ -8,7 +8,7 @@ use modelreg_api::{BlobUploaded, CreateUploadRequest, PartUploaded, UploadSessio
 
 use super::auth::{Auth, Write};
 use super::blobs::content_length;
-use super::body::{JsonLimit, read_request};
+use super::body::{Body, JsonLimit, read_request};
 use crate::service::{Registry, RegistryError, UploadOpened};
 use crate::store::{UploadPhase, UploadRecord};
 
@@ -37,7 +37,7 @@ pub async fn create(
     registry: web::Data<Registry>,
     auth: Auth<Write>,
     limit: web::Data<JsonLimit>,
-    body: web::Payload,
+    body: Body,
 ) -> Result<HttpResponse, RegistryError> {
     let request: CreateUploadRequest = read_request(body, limit.0).await?;
     Ok(match registry.create_upload(auth.writer()?, request.digest, request.size).await? {
@@ -61,7 +61,7 @@ pub async fn put_part(
     auth: Auth<Write>,
     path: web::Path<(String, String)>,
     req: HttpRequest,
-    body: web::Payload,
+    body: Body,
 ) -> Result<HttpResponse, RegistryError> {
     let (id, part) = path.into_inner();
     let number: u32 = part.parse().map_err(|_| RegistryError::Invalid {

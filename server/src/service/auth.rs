@@ -1,8 +1,8 @@
 //! Token authentication, scope checks and namespace visibility. Secrets are random, shown
 //! once, and stored only as their sha256; they never reach a log line or an error message.
 
-use chrono::{Duration, Utc};
-use modelreg_api::{ModelName, NamespacePattern, Scope};
+use chrono::{DateTime, Duration, Utc};
+use modelreg_api::{MAX_TOKEN_LIFETIME_DAYS, ModelName, NamespacePattern, Scope};
 
 use super::{Registry, RegistryError};
 use crate::blob::Sha256Hasher;
@@ -21,12 +21,56 @@ impl Principal {
     pub fn covers(&self, namespace: &str) -> bool {
         self.namespaces.is_empty() || self.namespaces.iter().any(|p| p.matches(namespace))
     }
+
+    /// Whether every namespace `pattern` matches lies inside the token's namespaces.
+    pub fn covers_pattern(&self, pattern: &NamespacePattern) -> bool {
+        self.namespaces.is_empty() || self.namespaces.iter().any(|own| own.covers(pattern))
+    }
+
+    /// Whether a token limited to `namespaces` (empty = all) lies wholly inside this one's:
+    /// only such tokens are visible to it, and only such tokens may it create.
+    pub fn covers_token(&self, namespaces: &[NamespacePattern]) -> bool {
+        if namespaces.is_empty() {
+            self.namespaces.is_empty()
+        } else {
+            namespaces.iter().all(|p| self.covers_pattern(p))
+        }
+    }
+
+    /// Checks that this token may create a token with `scope` and `namespaces`: a scope at
+    /// most its own, and namespaces inside its own (a limited token never creates an
+    /// unlimited one).
+    fn may_grant(&self, scope: Scope, namespaces: &[NamespacePattern]) -> Result<(), RegistryError> {
+        let refuse =
+            |why: String| Err(RegistryError::Forbidden(format!("token '{}' {why}", self.token_name)));
+        if scope > self.scope {
+            return refuse(format!(
+                "has {} scope and may not create a token with scope {}",
+                self.scope.as_str(),
+                scope.as_str()
+            ));
+        }
+        let own = self.namespaces.iter().map(NamespacePattern::as_str).collect::<Vec<_>>().join(", ");
+        if namespaces.is_empty() && !self.namespaces.is_empty() {
+            return refuse(format!(
+                "is limited to namespaces [{own}] and may not create a token for all namespaces (give namespaces inside its own)"
+            ));
+        }
+        match namespaces.iter().find(|p| !self.covers_pattern(p)) {
+            Some(p) => refuse(format!(
+                "is limited to namespaces [{own}] and may not create a token for namespace pattern '{p}'"
+            )),
+            None => Ok(()),
+        }
+    }
 }
 
 /// The actor name recorded for anonymous callers (reads only) and server-side commands.
 pub const SERVER_ACTOR: &str = "server-cli";
 
 const TOKEN_PREFIX: &str = "mrg_";
+/// Most namespace patterns one token may carry (each is a clause when filtering by them).
+const MAX_TOKEN_NAMESPACES: usize = 64;
 /// How stale `last_used_at` may get before a request refreshes it.
 const TOUCH_EVERY_SECS: i64 = 60;
 
@@ -46,6 +90,20 @@ pub fn hash_token(secret: &str) -> String {
     h.finish().hex()
 }
 
+/// When a token created `now` with a lifetime of `days` expires; the lifetime is bounded so
+/// that the date stays representable.
+fn expiry(now: DateTime<Utc>, days: Option<u32>) -> Result<Option<DateTime<Utc>>, RegistryError> {
+    let Some(days) = days else { return Ok(None) };
+    let too_long = || RegistryError::Invalid {
+        code: "invalid_expiry",
+        message: format!("expires_in_days: must be between 0 and {MAX_TOKEN_LIFETIME_DAYS}, got {days}"),
+    };
+    if days > MAX_TOKEN_LIFETIME_DAYS {
+        return Err(too_long());
+    }
+    now.checked_add_signed(Duration::days(i64::from(days))).map(Some).ok_or_else(too_long)
+}
+
 fn check_token_name(name: &str) -> Result<(), RegistryError> {
     let valid = !name.is_empty()
         && name.len() <= 64
@@ -63,7 +121,22 @@ fn check_token_name(name: &str) -> Result<(), RegistryError> {
 }
 
 impl Registry {
-    /// Creates a token and returns its secret (the only time it is available).
+    /// Creates a token on behalf of `caller`, whose scope and namespaces bound what it may
+    /// grant: a scope at most its own, namespaces inside its own.
+    pub async fn create_token_as(
+        &self,
+        caller: &Principal,
+        name: &str,
+        scope: Scope,
+        namespaces: Vec<NamespacePattern>,
+        expires_in_days: Option<u32>,
+    ) -> Result<(String, TokenRecord), RegistryError> {
+        caller.may_grant(scope, &namespaces)?;
+        self.create_token(name, scope, namespaces, expires_in_days, &caller.token_name).await
+    }
+
+    /// Creates a token and returns its secret (the only time it is available). Unbounded:
+    /// for the operator on the server host; API callers go through [`Self::create_token_as`].
     pub async fn create_token(
         &self,
         name: &str,
@@ -73,8 +146,18 @@ impl Registry {
         actor: &str,
     ) -> Result<(String, TokenRecord), RegistryError> {
         check_token_name(name)?;
-        let secret = generate_token_secret();
+        if namespaces.len() > MAX_TOKEN_NAMESPACES {
+            return Err(RegistryError::Invalid {
+                code: "invalid_namespaces",
+                message: format!(
+                    "namespaces: at most {MAX_TOKEN_NAMESPACES} patterns, got {}",
+                    namespaces.len()
+                ),
+            });
+        }
         let now = Utc::now();
+        let expires_at = expiry(now, expires_in_days)?;
+        let secret = generate_token_secret();
         let new = NewToken {
             name: name.to_owned(),
             scope,
@@ -82,7 +165,7 @@ impl Registry {
             namespaces,
             created_by: actor.to_owned(),
             created_at: now,
-            expires_at: expires_in_days.map(|d| now + Duration::days(i64::from(d))),
+            expires_at,
         };
         match self.meta.create_token(&new).await? {
             Ok(()) => {
@@ -106,8 +189,25 @@ impl Registry {
         }
     }
 
+    /// Every token (the operator's view).
     pub async fn list_tokens(&self) -> Result<Vec<TokenRecord>, RegistryError> {
         Ok(self.meta.list_tokens().await?)
+    }
+
+    /// The tokens `caller` may see: those whose namespaces lie wholly inside its own.
+    pub async fn list_tokens_as(&self, caller: &Principal) -> Result<Vec<TokenRecord>, RegistryError> {
+        let mut tokens = self.meta.list_tokens().await?;
+        tokens.retain(|t| caller.covers_token(&t.namespaces));
+        Ok(tokens)
+    }
+
+    /// Revokes a token `caller` may see; one it may not see is "not found", as an unknown one.
+    pub async fn revoke_token_as(&self, caller: &Principal, name: &str) -> Result<(), RegistryError> {
+        let visible = self.list_tokens_as(caller).await?.iter().any(|t| t.name == name);
+        if !visible {
+            return Err(RegistryError::TokenNotFound(name.to_owned()));
+        }
+        self.revoke_token(name, &caller.token_name).await
     }
 
     pub async fn revoke_token(&self, name: &str, actor: &str) -> Result<(), RegistryError> {
@@ -207,5 +307,62 @@ mod tests {
         assert!(p(&[]).covers("anything"));
         assert!(p(&["acme", "team-*"]).covers("team-x"));
         assert!(!p(&["acme"]).covers("other"));
+    }
+
+    fn principal(scope: Scope, ns: &[&str]) -> Principal {
+        Principal {
+            token_name: "granter".into(),
+            scope,
+            namespaces: ns.iter().map(|s| s.parse().unwrap()).collect(),
+        }
+    }
+
+    fn patterns(ns: &[&str]) -> Vec<NamespacePattern> {
+        ns.iter().map(|s| s.parse().unwrap()).collect()
+    }
+
+    #[test]
+    fn a_token_grants_at_most_its_own_scope_and_namespaces() {
+        let team = principal(Scope::Admin, &["team-*", "acme"]);
+        assert!(team.may_grant(Scope::Admin, &patterns(&["team-a", "team-b*", "acme"])).is_ok());
+        let refused = |p: &Principal, scope, ns: &[&str]| match p.may_grant(scope, &patterns(ns)) {
+            Err(RegistryError::Forbidden(message)) => message,
+            other => panic!("expected a refusal, got {other:?}"),
+        };
+        let message = refused(&team, Scope::Read, &[]);
+        assert!(message.contains("all namespaces"), "{message}");
+        let message = refused(&team, Scope::Read, &["team-a", "*"]);
+        assert!(message.contains("'*'"), "{message}");
+        let message = refused(&team, Scope::Read, &["acme*"]);
+        assert!(message.contains("'acme*'"), "{message}");
+        let writer = principal(Scope::Write, &[]);
+        assert!(writer.may_grant(Scope::Write, &[]).is_ok());
+        let message = refused(&writer, Scope::Admin, &[]);
+        assert!(message.contains("scope admin"), "{message}");
+    }
+
+    #[test]
+    fn only_tokens_wholly_inside_the_callers_namespaces_are_covered() {
+        let team = principal(Scope::Admin, &["team-*"]);
+        assert!(team.covers_token(&patterns(&["team-a", "team-b*"])));
+        assert!(!team.covers_token(&patterns(&["team-a", "acme"])));
+        assert!(!team.covers_token(&[]), "an unlimited token is outside every limit");
+        assert!(principal(Scope::Admin, &[]).covers_token(&[]));
+    }
+
+    #[test]
+    fn expiry_is_bounded_and_never_overflows() {
+        let now = Utc::now();
+        assert_eq!(expiry(now, None).unwrap(), None);
+        assert_eq!(expiry(now, Some(0)).unwrap(), Some(now));
+        assert!(expiry(now, Some(MAX_TOKEN_LIFETIME_DAYS)).unwrap().is_some());
+        for days in [MAX_TOKEN_LIFETIME_DAYS + 1, 100_000_000, u32::MAX] {
+            match expiry(now, Some(days)) {
+                Err(RegistryError::Invalid { message, .. }) => {
+                    assert!(message.contains("expires_in_days"), "{message}")
+                }
+                other => panic!("{days}: {other:?}"),
+            }
+        }
     }
 }

@@ -23,33 +23,28 @@
 //! there is none at the top: nested ones (diffusers' `text_encoder/config.json`) describe
 //! parts of a pipeline, not the model.
 
+mod read;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
 
-use futures_util::stream::{self, StreamExt, TryStreamExt};
 use modelreg_api::{
     DerivedField, Fact, FactSource, Facts, FileEntry, FilePath, Format, Manifest, Metadata, Precision,
 };
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use self::read::FileFacts;
 use super::RegistryError;
 use crate::blob::BlobStore;
-use crate::facts::{
-    self, FactsError, FileKind, GgufFacts, HfConfigFacts, Parse, SafetensorsFacts, parse_config_json,
-    parse_gguf, parse_safetensors, parse_tokenizer_config,
-};
+use crate::facts::{self, FileKind, GgufFacts};
 
-/// The first read of a weight file: enough for nearly every safetensors header.
-const FIRST_READ: u64 = 64 << 10;
-/// The longest header read; a file whose header needs more is skipped.
-pub const MAX_HEADER_READ: u64 = 32 << 20;
-/// Config files up to this size are read whole; larger ones are skipped.
-pub const MAX_CONFIG_READ: u64 = 4 << 20;
-/// Files read at once. With `MAX_HEADER_READ` this bounds derivation memory (64 MiB at
-/// worst per publish; real headers are kilobytes to a few MiB, a large GGUF vocabulary
-/// about 10 MiB).
-const READS_IN_FLIGHT: usize = 2;
+/// How long one publish may spend reading and parsing its files. Every file is bounded by
+/// the caps in `facts`, so running past this means a slow or saturated store, or a manifest
+/// of very many files on a busy server: the publish is answered 503 (retry), not 422.
+pub const DERIVE_BUDGET: Duration = Duration::from_secs(300);
 
 /// A value read from the files, and where.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,24 +71,31 @@ pub struct DerivedFacts {
     pub format: Option<Derived<Format>>,
 }
 
-/// What one file said.
-enum FileFacts {
-    Safetensors(SafetensorsFacts),
-    Gguf(GgufFacts),
-    Config(HfConfigFacts),
-    Tokenizer(Option<u64>),
+/// Reads the headers and config files of `manifest` and aggregates what they say, within
+/// [`DERIVE_BUDGET`]. Fails when the blob store does, when a file exceeds a limit
+/// (`FileHeaderTooLarge`) or past the budget (`Unavailable`); unreadable files are skipped.
+pub async fn derive(blobs: &BlobStore, manifest: &Manifest) -> Result<DerivedFacts, RegistryError> {
+    derive_within(blobs, manifest, DERIVE_BUDGET).await
 }
 
-/// Reads the headers and config files of `manifest` and aggregates what they say. Fails
-/// only when the blob store does; unreadable files are skipped.
-pub async fn derive(blobs: &BlobStore, manifest: &Manifest) -> Result<DerivedFacts, RegistryError> {
-    let read: Vec<(&FileEntry, Option<FileFacts>)> = stream::iter(files_to_read(&manifest.files))
-        .map(
-            |(file, kind)| async move { Ok::<_, RegistryError>((file, read_file(blobs, file, kind).await?)) },
-        )
-        .buffered(READS_IN_FLIGHT)
-        .try_collect()
-        .await?;
+/// [`derive`] with another time budget.
+pub async fn derive_within(
+    blobs: &BlobStore,
+    manifest: &Manifest,
+    budget: Duration,
+) -> Result<DerivedFacts, RegistryError> {
+    let chosen = files_to_read(&manifest.files);
+    let Ok(read) = tokio::time::timeout(budget, read::read_all(blobs, &chosen)).await else {
+        tracing::warn!(
+            files = chosen.len(),
+            budget_ms = budget.as_millis(),
+            "deriving facts ran past its budget"
+        );
+        return Err(RegistryError::Unavailable(
+            "reading the files' headers took longer than the publish allows; retry later",
+        ));
+    };
+    let read: Vec<(&FileEntry, Option<Arc<FileFacts>>)> = chosen.iter().map(|(f, _)| *f).zip(read?).collect();
     Ok(aggregate(&manifest.files, &read))
 }
 
@@ -117,78 +119,14 @@ fn files_to_read(files: &[FileEntry]) -> Vec<(&FileEntry, FileKind)> {
     chosen
 }
 
-async fn read_file(
-    blobs: &BlobStore,
-    file: &FileEntry,
-    kind: FileKind,
-) -> Result<Option<FileFacts>, RegistryError> {
-    Ok(match kind {
-        FileKind::Safetensors => {
-            read_header(blobs, file, parse_safetensors).await?.map(FileFacts::Safetensors)
-        }
-        FileKind::Gguf => read_header(blobs, file, parse_gguf).await?.map(FileFacts::Gguf),
-        FileKind::HfConfig => read_config(blobs, file, parse_config_json).await?.map(FileFacts::Config),
-        FileKind::TokenizerConfig => {
-            read_config(blobs, file, parse_tokenizer_config).await?.map(FileFacts::Tokenizer)
-        }
-    })
-}
-
-/// A file that is not what its name says is skipped: the registry stores opaque files too.
-fn skip<T>(file: &FileEntry, reason: impl fmt::Display) -> Option<T> {
-    tracing::debug!(file.path = %file.path, %reason, "file not readable as its kind; no facts derived from it");
-    None
-}
-
-/// Reads a binary header with growing prefixes until the parser is done, giving up quietly
-/// beyond `MAX_HEADER_READ`.
-async fn read_header<T>(
-    blobs: &BlobStore,
-    file: &FileEntry,
-    parse: impl Fn(&[u8], u64) -> Result<Parse<T>, FactsError>,
-) -> Result<Option<T>, RegistryError> {
-    let mut want = FIRST_READ.min(file.size);
-    loop {
-        let prefix = blobs.read_prefix(&file.digest, want).await?;
-        want = match parse(&prefix, file.size) {
-            Ok(Parse::Done(facts)) => return Ok(Some(facts)),
-            Err(e) => return Ok(skip(file, e)),
-            Ok(Parse::NeedMore(needed)) if needed > MAX_HEADER_READ => {
-                tracing::warn!(
-                    file.path = %file.path, blob.digest = %file.digest, needed_bytes = needed,
-                    limit_bytes = MAX_HEADER_READ, "header exceeds the read limit; no facts derived from it"
-                );
-                return Ok(None);
-            }
-            // The parser promises to ask for more than it was given; never loop on less.
-            Ok(Parse::NeedMore(needed)) if needed <= prefix.len() as u64 => {
-                return Ok(skip(file, format_args!("parser stalled at {needed} bytes")));
-            }
-            Ok(Parse::NeedMore(needed)) => needed,
-        };
-    }
-}
-
-async fn read_config<T>(
-    blobs: &BlobStore,
-    file: &FileEntry,
-    parse: impl Fn(&[u8]) -> Result<T, FactsError>,
-) -> Result<Option<T>, RegistryError> {
-    if file.size > MAX_CONFIG_READ {
-        return Ok(skip(file, format_args!("larger than {MAX_CONFIG_READ} bytes")));
-    }
-    let bytes = blobs.read_prefix(&file.digest, file.size).await?;
-    Ok(parse(&bytes).map_or_else(|e| skip(file, e), Some))
-}
-
-fn aggregate(files: &[FileEntry], read: &[(&FileEntry, Option<FileFacts>)]) -> DerivedFacts {
+fn aggregate(files: &[FileEntry], read: &[(&FileEntry, Option<Arc<FileFacts>>)]) -> DerivedFacts {
     let mut safetensors = Vec::new();
     let mut safetensors_complete = true;
     let mut gguf = Vec::new();
     let mut config = None;
     let mut tokenizer = None;
     for (file, facts) in read {
-        match facts {
+        match facts.as_deref() {
             Some(FileFacts::Safetensors(f)) => safetensors.push((&file.path, f)),
             None if facts::kind_of(file.path.as_str()) == Some(FileKind::Safetensors) => {
                 safetensors_complete = false;

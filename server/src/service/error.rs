@@ -1,6 +1,8 @@
 //! `RegistryError`: every way a registry operation can fail, in domain terms. The HTTP
 //! layer maps each variant to a status and a stable code in one exhaustive match.
 
+use std::time::Duration;
+
 use modelreg_api::{Digest, ModelName, Version};
 
 use crate::blob::BlobError;
@@ -13,6 +15,9 @@ pub enum RegistryError {
     Invalid { code: &'static str, message: String },
     #[error("invalid manifest: {0}")]
     InvalidManifest(String),
+    /// A file holds more than the registry reads to derive facts (`limit` names the cap).
+    #[error("files: '{path}': {message}")]
+    FileHeaderTooLarge { path: String, limit: &'static str, max: u64, message: String },
     #[error("{} referenced blob(s) are not in the registry; upload them first", .0.len())]
     MissingBlobs(Vec<Digest>),
     #[error("content does not match digest: declared {expected}, received {actual}")]
@@ -21,6 +26,14 @@ pub enum RegistryError {
     SizeMismatch { expected: u64, actual: u64 },
     #[error("request body interrupted: {0}")]
     BodyInterrupted(String),
+    /// The client stopped sending the body (see [`BodyError::Stalled`]); what the request
+    /// held has been released.
+    #[error("request body timed out: no bytes arrived for {} s", .idle.as_secs_f64())]
+    BodyTimeout { idle: Duration },
+    /// The client sent an upload part so slowly that it kept the shared part buffer from
+    /// uploads waiting for it (see `blob::multipart`).
+    #[error("request body too slow: {received} bytes in {} s while other uploads waited for the part buffer; retry", .elapsed.as_secs())]
+    BodyTooSlow { received: u64, elapsed: Duration },
     #[error("blob of {size} bytes exceeds the limit of {max} bytes")]
     BlobTooLarge { size: u64, max: u64 },
     #[error("request body exceeds the limit of {limit} bytes")]
@@ -77,6 +90,32 @@ impl RegistryError {
     pub fn internal(message: impl Into<String>) -> Self {
         Self::Internal(message.into().into())
     }
+
+    /// The error for a request body stream that failed: a timeout when the failure (or one
+    /// of its sources) is a [`BodyError::Stalled`], else an interruption.
+    pub fn body(e: &(dyn std::error::Error + 'static)) -> Self {
+        let mut cause = Some(e);
+        while let Some(err) = cause {
+            if let Some(BodyError::Stalled(idle)) = err.downcast_ref::<BodyError>() {
+                return Self::BodyTimeout { idle: *idle };
+            }
+            cause = err.source();
+        }
+        Self::BodyInterrupted(e.to_string())
+    }
+}
+
+/// Why a request body stream ended early. The HTTP layer reads bodies and yields this as
+/// the stream's error, so that the service (and the blob store below it) see an error item,
+/// release what they hold, and answer with the right status.
+#[derive(Debug, thiserror::Error)]
+pub enum BodyError {
+    /// No byte arrived for this long while the request waited for the body.
+    #[error("no bytes arrived for {} s", .0.as_secs_f64())]
+    Stalled(Duration),
+    /// The connection failed or the body was malformed.
+    #[error("{0}")]
+    Interrupted(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl From<StoreError> for RegistryError {
@@ -92,7 +131,8 @@ impl From<BlobError> for RegistryError {
             BlobError::DigestMismatch { expected, actual } => Self::DigestMismatch { expected, actual },
             BlobError::SizeMismatch { expected, actual } => Self::SizeMismatch { expected, actual },
             BlobError::RangeNotSatisfiable { size } => Self::RangeNotSatisfiable { size },
-            BlobError::Body(source) => Self::BodyInterrupted(source.to_string()),
+            BlobError::Body(source) => Self::body(source.as_ref()),
+            BlobError::TooSlow { received, elapsed } => Self::BodyTooSlow { received, elapsed },
             BlobError::Busy(_) => Self::Unavailable("another request is still writing to this upload; retry"),
             e @ (BlobError::Corrupt { .. }
             | BlobError::Store(_)

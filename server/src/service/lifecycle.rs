@@ -2,11 +2,13 @@
 //! tombstones, the audit log, and garbage collection that is safe against publishes
 //! running at the same time.
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Duration, Utc};
 use futures_util::TryStreamExt;
 use modelreg_api::{AliasName, ModelName, Version};
 
-use super::{Registry, RegistryError};
+use super::{Principal, Registry, RegistryError};
 use crate::store::{AliasMoveRecord, AliasOutcome, AliasRecord, AuditFilter, AuditRecord, GcClaim};
 
 /// What a garbage collection found and freed.
@@ -18,6 +20,19 @@ pub struct GcReport {
     pub bytes_freed: u64,
     pub blobs_in_use: u64,
     pub blobs_too_young: u64,
+}
+
+/// Audit entries read per round while filtering for a namespace-limited caller.
+const AUDIT_SCAN_BATCH: i64 = 200;
+
+/// Whether a namespace-limited `caller` may see one audit entry; `visible_tokens` are the
+/// names of the tokens it can see.
+fn audit_entry_visible(caller: &Principal, visible_tokens: &HashSet<String>, entry: &AuditRecord) -> bool {
+    if let Some(model) = &entry.model {
+        return model.split_once('/').is_some_and(|(namespace, _)| caller.covers(namespace));
+    }
+    let details: serde_json::Value = serde_json::from_str(&entry.details).unwrap_or_default();
+    details["token"].as_str().is_some_and(|name| visible_tokens.contains(name))
 }
 
 /// How long a GC claim may stand before another collector may take over.
@@ -127,8 +142,44 @@ impl Registry {
         Ok(count)
     }
 
+    /// The whole audit log (the operator's view).
     pub async fn audit(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>, RegistryError> {
         Ok(self.meta.list_audit(filter).await?)
+    }
+
+    /// The audit entries `caller` may see, oldest first, at most `filter.limit`: entries
+    /// about a model in its namespaces and entries about a token it can see (one whose
+    /// namespaces lie inside its own). Entries about neither show only to unlimited tokens.
+    ///
+    /// The store pre-filters by namespace; what it cannot judge (token entries) is judged
+    /// here, and the scan continues past hidden entries until the page is full, so hidden
+    /// entries never eat into the limit.
+    pub async fn audit_as(
+        &self,
+        caller: &Principal,
+        filter: &AuditFilter,
+    ) -> Result<Vec<AuditRecord>, RegistryError> {
+        if caller.namespaces.is_empty() {
+            return self.audit(filter).await;
+        }
+        let want = usize::try_from(filter.limit).unwrap_or(0);
+        let mut scan = filter.clone();
+        scan.limit = filter.limit.max(AUDIT_SCAN_BATCH);
+        scan.within = Some(caller.namespaces.clone());
+        let visible_tokens: HashSet<String> =
+            self.list_tokens_as(caller).await?.into_iter().map(|t| t.name).collect();
+        let mut shown = Vec::new();
+        while shown.len() < want {
+            let batch = self.meta.list_audit(&scan).await?;
+            let exhausted = batch.len() < usize::try_from(scan.limit).unwrap_or(usize::MAX);
+            scan.after_id = batch.last().map(|r| r.id).or(scan.after_id);
+            shown.extend(batch.into_iter().filter(|r| audit_entry_visible(caller, &visible_tokens, r)));
+            if exhausted {
+                break;
+            }
+        }
+        shown.truncate(want);
+        Ok(shown)
     }
 
     /// Deletes blobs that no version references, that are older than `grace`, and that no
@@ -141,7 +192,11 @@ impl Registry {
         dry_run: bool,
     ) -> Result<GcReport, RegistryError> {
         let now = Utc::now();
-        let cutoff: DateTime<Utc> = now - Duration::from_std(grace).unwrap_or(Duration::MAX);
+        // A grace reaching before the representable past spares every blob (no overflow).
+        let cutoff: DateTime<Utc> = Duration::from_std(grace)
+            .ok()
+            .and_then(|g| now.checked_sub_signed(g))
+            .unwrap_or(DateTime::<Utc>::MIN_UTC);
         let mut report = GcReport { dry_run, ..GcReport::default() };
         let mut blobs = self.blobs.list();
         while let Some(blob) = blobs.try_next().await? {

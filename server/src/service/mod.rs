@@ -17,8 +17,11 @@ use std::sync::Arc;
 use modelreg_api::{Facts, Manifest, ModelName, Version, VersionSelector};
 
 pub use auth::{Principal, SERVER_ACTOR, actor_of, generate_token_secret, hash_token};
-pub use derive::{Contradiction, Contradictions, Derived, DerivedFacts, derive, effective_facts};
-pub use error::RegistryError;
+pub use derive::{
+    Contradiction, Contradictions, DERIVE_BUDGET, Derived, DerivedFacts, derive, derive_within,
+    effective_facts,
+};
+pub use error::{BodyError, RegistryError};
 pub use lifecycle::GcReport;
 pub use lookup::LookupResult;
 pub use upload_parts::PartAccepted;

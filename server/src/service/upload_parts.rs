@@ -144,7 +144,7 @@ where
     E: std::error::Error + Send + Sync + 'static,
 {
     while let Some(chunk) = body.next().await {
-        chunk.map_err(|e| RegistryError::BodyInterrupted(e.to_string()))?;
+        chunk.map_err(|e| RegistryError::body(&e))?;
     }
     Ok(())
 }

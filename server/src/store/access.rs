@@ -93,6 +93,10 @@ pub struct AuditFilter {
     pub since: Option<DateTime<Utc>>,
     /// Entries with an id above this one (paging).
     pub after_id: Option<i64>,
+    /// Only entries about a model in one of these namespaces, plus every entry about a
+    /// token (`token_create`, `token_revoke`): a cheap pre-filter for a namespace-limited
+    /// reader; the service decides exactly which of these to show.
+    pub within: Option<Vec<NamespacePattern>>,
     pub limit: i64,
 }
 
@@ -182,6 +186,25 @@ pub trait AccessStore: Send + Sync {
 
 pub(super) fn audit_json(details: serde_json::Value) -> String {
     details.to_string()
+}
+
+/// A `LIKE` pattern (escape character `\\`) matching exactly the model names `ns/name`
+/// whose namespace `pattern` matches: `*` becomes `%`, and `_` (a wildcard to `LIKE`) is
+/// escaped. A model name holds one `/`, so the `%` stand-ins can only span the namespace.
+pub(super) fn model_like(pattern: &NamespacePattern) -> String {
+    let mut like = String::with_capacity(pattern.as_str().len() + 4);
+    for c in pattern.as_str().chars() {
+        match c {
+            '*' => like.push('%'),
+            '_' | '%' | '\\' => {
+                like.push('\\');
+                like.push(c);
+            }
+            c => like.push(c),
+        }
+    }
+    like.push_str("/%");
+    like
 }
 
 pub(super) fn parse_namespaces(raw: &str) -> Result<Vec<NamespacePattern>, StoreError> {

@@ -364,6 +364,13 @@ macro_rules! impl_access_store {
                 if let Some(id) = f.after_id {
                     qb.push(" AND id > ").push_bind(id);
                 }
+                if let Some(patterns) = &f.within {
+                    qb.push(" AND (action IN ('token_create', 'token_revoke')");
+                    for p in patterns {
+                        qb.push(" OR model LIKE ").push_bind($crate::store::access::model_like(p)).push(" ESCAPE '\\'");
+                    }
+                    qb.push(")");
+                }
                 qb.push(" ORDER BY id LIMIT ").push_bind(f.limit);
                 let rows: Vec<(i64, chrono::DateTime<chrono::Utc>, String, String, Option<String>, Option<String>, String)> =
                     qb.build_query_as().fetch_all(&self.pool).await.map_err($crate::store::db_err)?;
@@ -381,14 +388,19 @@ macro_rules! impl_access_store {
                 use $crate::store::db_err;
                 let mut tx = self.pool.begin_with($begin).await.map_err(db_err)?;
                 let mut refused = Vec::new();
+                // A collector's claim is honoured only while it lasts: one left by a crashed
+                // collector lapses and yields to the lease (the lease's clock, as GC's is its own).
+                let now = chrono::Utc::now();
                 for d in digests {
-                    // Takes or extends a lease; a row held by the collector is left alone.
+                    // Takes or extends a lease; a live row held by the collector is left alone.
                     let done = sqlx::query::<$db>(
                         "INSERT INTO blob_locks (digest, kind, expires_at) VALUES ($1, 'lease', $2)
-                         ON CONFLICT (digest) DO UPDATE SET expires_at = $2 WHERE blob_locks.kind = 'lease'",
+                         ON CONFLICT (digest) DO UPDATE SET kind = 'lease', expires_at = $2
+                         WHERE blob_locks.kind = 'lease' OR blob_locks.expires_at < $3",
                     )
                     .bind(d.to_string())
                     .bind(until)
+                    .bind(now)
                     .execute(&mut *tx)
                     .await
                     .map_err(db_err)?;

@@ -1,4 +1,5 @@
-//! SQLite, the embedded default: connection (WAL, foreign keys, busy timeout), migrations
+//! SQLite, the embedded default: connection (WAL, `synchronous=FULL`, foreign keys, busy
+//! timeout), migrations
 //! from `migrations/sqlite` (kept in lockstep with the PostgreSQL ones), and the shared store
 //! implementations instantiated for it.
 
@@ -24,7 +25,9 @@ impl SqliteStore {
             .map_err(db_err)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
+            // FULL syncs the WAL on every commit: with NORMAL a power loss may roll back the
+            // last commits, a token revocation among them (docs/benchmarks.md has the cost).
+            .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(30));
         if let Some(dir) = options.get_filename().parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -50,3 +53,98 @@ super::core_impl::impl_metadata_store!(
     super::lookup::Dialect::Sqlite
 );
 super::access::impl_access_store!(SqliteStore, sqlx::Sqlite, "BEGIN IMMEDIATE");
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use chrono::Utc;
+    use modelreg_api::{Digest, FileEntry, Manifest, Metadata};
+
+    use super::*;
+    use crate::store::{AccessStore, MetadataStore, NewFile, NewVersion};
+
+    async fn temp_store(dir: &tempfile::TempDir, connections: u32) -> SqliteStore {
+        let url = format!("sqlite://{}", dir.path().join("meta.db").display());
+        SqliteStore::connect(&url, Some(connections)).await.unwrap()
+    }
+
+    async fn synchronous(store: &SqliteStore) -> i64 {
+        sqlx::query_scalar::<_, i64>("PRAGMA synchronous").fetch_one(&store.pool).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn every_connection_syncs_each_commit_in_full() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = temp_store(&dir, 2).await;
+        // Two connections held at once: both must have been opened with FULL (2).
+        let (mut a, mut b) = (store.pool.acquire().await.unwrap(), store.pool.acquire().await.unwrap());
+        for conn in [&mut a, &mut b] {
+            let level: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(&mut **conn).await.unwrap();
+            assert_eq!(level, 2, "PRAGMA synchronous is FULL");
+        }
+        drop((a, b));
+        assert_eq!(synchronous(&store).await, 2);
+    }
+
+    fn version(i: usize) -> NewVersion {
+        let digest: Digest = format!("sha256:{i:064x}").parse().unwrap();
+        let manifest = Manifest {
+            files: vec![FileEntry { path: "w.bin".parse().unwrap(), digest, size: 1 }],
+            metadata: Metadata::with_license("MIT".parse().unwrap()),
+            override_derived: Default::default(),
+        };
+        NewVersion {
+            actor: "bench".into(),
+            model: "bench/sync".parse().unwrap(),
+            version: format!("1.0.{i}").parse().unwrap(),
+            digest,
+            license: "MIT".into(),
+            manifest_json: String::from_utf8(manifest.canonical_json()).unwrap(),
+            files: vec![NewFile { path: "w.bin".into(), digest, size: 1 }],
+            size_bytes: 1,
+            published_at: Utc::now(),
+            manifest,
+            facts: Default::default(),
+        }
+    }
+
+    /// What FULL costs a publish, against NORMAL, in the same run and on the same disk:
+    /// `cargo test -p modelreg-server --lib sqlite::tests::publish_cost -- --ignored --nocapture`
+    /// (`MODELREG_SYNC_BENCH_DIR` picks the disk; the default is the system temp folder).
+    #[tokio::test]
+    #[ignore = "a measurement, not a check: run by hand (docs/benchmarks.md)"]
+    async fn publish_cost_of_full_against_normal_sync() {
+        const VERSIONS: usize = 200;
+        let base = std::env::var_os("MODELREG_SYNC_BENCH_DIR").map(std::path::PathBuf::from);
+        let mut per_mode = Vec::new();
+        for round in 0..2 {
+            for (mode, pragma) in
+                [("NORMAL", "PRAGMA synchronous = NORMAL"), ("FULL", "PRAGMA synchronous = FULL")]
+            {
+                let dir = match &base {
+                    Some(b) => tempfile::tempdir_in(b).unwrap(),
+                    None => tempfile::tempdir().unwrap(),
+                };
+                // One connection, so that the pragma set here is the one every publish uses.
+                let store = temp_store(&dir, 1).await;
+                sqlx::query(pragma).execute(&store.pool).await.unwrap();
+                let start = Instant::now();
+                // The two transactions of a publish: the lease on its blobs, then the version.
+                for i in 0..VERSIONS {
+                    let new = version(i);
+                    store.lease_blobs(&[new.digest], Utc::now() + chrono::Duration::hours(1)).await.unwrap();
+                    store.publish_version(&new).await.unwrap();
+                }
+                let ms = start.elapsed().as_secs_f64() * 1000.0;
+                println!(
+                    "round {round} {mode:>6}: {VERSIONS} publishes in {ms:.0} ms ({:.2} ms each)",
+                    ms / VERSIONS as f64
+                );
+                per_mode.push((mode, ms));
+            }
+        }
+        let total = |m: &str| per_mode.iter().filter(|(k, _)| *k == m).map(|(_, ms)| ms).sum::<f64>();
+        println!("FULL / NORMAL = {:.2}", total("FULL") / total("NORMAL"));
+    }
+}

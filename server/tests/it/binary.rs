@@ -142,3 +142,30 @@ fn token_list_revoke_gc_and_audit_work_from_the_command_line() {
     let out = server().args(["--data-dir", dir, "gc", "--grace", "soon"]).output().unwrap();
     assert!(!out.status.success());
 }
+
+#[test]
+fn out_of_range_lifetimes_and_grace_periods_exit_with_a_message_not_a_panic() {
+    let data = tempfile::TempDir::new().unwrap();
+    let dir = data.path().to_str().unwrap();
+    let cases: [(&[&str], &str); 4] = [
+        (&["token", "create", "--name", "long", "--expires-in-days", "100000000"], "--expires-in-days"),
+        (&["token", "create", "--name", "long", "--expires-in-days", "36501"], "--expires-in-days"),
+        (&["gc", "--grace", "99999999999999d"], "--grace"),
+        (&["gc", "--grace", "36501d"], "--grace"),
+    ];
+    for (args, named) in cases {
+        let out = server().args(["--data-dir", dir]).args(args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(named) && !stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+    let out = server().args(["--data-dir", dir, "gc", "--dry-run", "--grace", "36500d"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let file = data.path().join("c.toml");
+    std::fs::write(&file, "[uploads]\nsession_ttl_secs = 18446744073709551615\n").unwrap();
+    let out = server().arg("--config").arg(&file).args(["--bind", "127.0.0.1:0", "serve"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("uploads.session_ttl_secs") && !stderr.contains("panicked"), "{stderr}");
+}

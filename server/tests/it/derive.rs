@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use futures_util::stream::BoxStream;
 use modelreg_api::{
@@ -11,7 +12,9 @@ use modelreg_api::{
     VersionSelector,
 };
 use modelreg_server::blob::{BlobStore, key_for};
-use modelreg_server::service::{Derived, DerivedFacts, Registry, RegistryError, derive, effective_facts};
+use modelreg_server::service::{
+    Derived, DerivedFacts, Registry, RegistryError, derive, derive_within, effective_facts,
+};
 use object_store::memory::InMemory;
 use object_store::path::Path;
 use object_store::{
@@ -279,11 +282,13 @@ fn confirmed_values_are_declared_with_the_derived_value_and_the_rest_derived() {
     assert_eq!((q.source, &q.value, &q.file), (FactSource::Declared, &json!("awq"), &None));
 }
 
-/// Records every read other than a HEAD: `None` is a whole-object read.
+/// Records every read other than a HEAD: `None` is a whole-object read. Each read takes
+/// `read_delay` (a slow store).
 #[derive(Debug, Default)]
 struct RecordingStore {
     inner: InMemory,
     reads: Mutex<Vec<Option<GetRange>>>,
+    read_delay: Mutex<Duration>,
 }
 
 impl fmt::Display for RecordingStore {
@@ -314,6 +319,8 @@ impl ObjectStore for RecordingStore {
     async fn get_opts(&self, path: &Path, options: GetOptions) -> object_store::Result<GetResult> {
         if !options.head {
             self.reads.lock().unwrap().push(options.range.clone());
+            let delay = *self.read_delay.lock().unwrap();
+            tokio::time::sleep(delay).await;
         }
         self.inner.get_opts(path, options).await
     }
@@ -338,19 +345,23 @@ impl ObjectStore for RecordingStore {
     }
 }
 
-/// Derives from `files` on a recording store; returns the facts and the reads made. The
-/// files go straight into the store under stand-in digests: prefix reads never check them,
-/// and hashing 64 MiB in a debug build would only slow the test down.
-async fn derived_with_reads(files: &[(&str, &[u8])]) -> (DerivedFacts, Vec<Option<GetRange>>) {
+/// Puts `files` straight into a recording store under stand-in digests (prefix reads never
+/// check them, and hashing 64 MiB in a debug build would only slow the test down); returns
+/// the store and a manifest listing them. Paths sharing a `data` pointer share a digest.
+async fn recorded(files: &[(&str, &[u8])]) -> (Arc<RecordingStore>, Manifest) {
     let store = Arc::new(RecordingStore::default());
     let mut entries = Vec::new();
     for (path, data) in files {
-        let digest = digest_of(path.as_bytes());
+        let digest = digest_of(format!("{:p}", data.as_ptr()).as_bytes());
         store.inner.put(&key_for(&digest), PutPayload::from(data.to_vec())).await.unwrap();
         entries.push(FileEntry { path: path.parse().unwrap(), digest, size: data.len() as u64 });
     }
-    let manifest =
-        Manifest { files: entries, metadata: declared(json!({})), override_derived: BTreeSet::new() };
+    (store, Manifest { files: entries, metadata: declared(json!({})), override_derived: BTreeSet::new() })
+}
+
+/// Derives from `files` on a recording store; returns the facts and the reads made.
+async fn derived_with_reads(files: &[(&str, &[u8])]) -> (DerivedFacts, Vec<Option<GetRange>>) {
+    let (store, manifest) = recorded(files).await;
     let facts = derive(&BlobStore::new(store.clone()), &manifest).await.unwrap();
     let reads = store.reads.lock().unwrap().clone();
     (facts, reads)
@@ -366,16 +377,49 @@ async fn a_large_weight_file_is_read_only_by_its_header() {
 }
 
 #[tokio::test]
-async fn a_header_beyond_the_read_limit_is_skipped_quietly() {
-    let header_len = (64u64 << 20) + 100;
+async fn a_header_beyond_the_limit_is_refused_naming_the_file_and_limit_without_reading_it() {
+    let header_len = (32u64 << 20) + 100;
     let mut huge = header_len.to_le_bytes().to_vec();
     huge.resize(8 + usize::try_from(header_len).unwrap() + 16, b' ');
     let small = safetensors(&[("w", "F16", &[8])]);
-    let (facts, reads) = derived_with_reads(&[("a.safetensors", &huge), ("b.safetensors", &small)]).await;
-    // One shard unread: a partial sum would mislead, so no parameters or precision.
-    assert_eq!((facts.parameters, facts.precision), (None, None));
-    assert_eq!(value(&facts.format).map(|v| v.0), Some(Format::Safetensors));
+    let (store, manifest) = recorded(&[("shards/a.safetensors", &huge), ("b.safetensors", &small)]).await;
+    let err = derive(&BlobStore::new(store.clone()), &manifest).await.unwrap_err();
+    let RegistryError::FileHeaderTooLarge { path, limit, max, message } = &err else { panic!("{err:?}") };
+    assert_eq!((path.as_str(), *limit, *max), ("shards/a.safetensors", "header_bytes", 16 << 20));
+    assert!(message.contains(&header_len.to_string()), "{message}");
+    assert!(err.to_string().starts_with("files: 'shards/a.safetensors': "), "{err}");
+    let reads = store.reads.lock().unwrap().clone();
     assert!(reads.iter().all(|r| matches!(r, Some(GetRange::Bounded(r)) if r.end <= 64 << 10)), "{reads:?}");
+}
+
+#[tokio::test]
+async fn a_config_json_beyond_the_limit_is_refused_naming_the_file() {
+    let mut config = br#"{"architectures":["A"]}"#.to_vec();
+    config.resize((16 << 20) + 1, b' ');
+    let (store, manifest) = recorded(&[("config.json", &config)]).await;
+    let err = derive(&BlobStore::new(store.clone()), &manifest).await.unwrap_err();
+    let RegistryError::FileHeaderTooLarge { path, limit, .. } = &err else { panic!("{err:?}") };
+    assert_eq!((path.as_str(), *limit), ("config.json", "file_bytes"));
+    assert!(store.reads.lock().unwrap().is_empty(), "refused before reading");
+}
+
+#[tokio::test]
+async fn entries_sharing_a_digest_are_read_once_and_each_counted() {
+    let shard = safetensors(&[("w", "BF16", &[64, 32])]);
+    let paths: Vec<String> = (0..16).map(|i| format!("copy-{i:02}.safetensors")).collect();
+    let files: Vec<(&str, &[u8])> = paths.iter().map(|p| (p.as_str(), shard.as_slice())).collect();
+    let (facts, reads) = derived_with_reads(&files).await;
+    assert_eq!(reads.len(), 1, "{reads:?}");
+    assert_eq!(value(&facts.parameters), Some((16 * 64 * 32, "copy-00.safetensors".to_owned(), 16)));
+}
+
+#[tokio::test]
+async fn a_derivation_past_its_time_budget_is_unavailable() {
+    let shard = safetensors(&[("w", "BF16", &[64, 32])]);
+    let (store, manifest) = recorded(&[("model.safetensors", &shard)]).await;
+    *store.read_delay.lock().unwrap() = Duration::from_secs(5);
+    let err = derive_within(&BlobStore::new(store), &manifest, Duration::from_millis(50)).await.unwrap_err();
+    assert!(matches!(err, RegistryError::Unavailable(_)), "{err:?}");
 }
 
 fn model() -> ModelName {

@@ -49,6 +49,16 @@ async fn gc_frees_unreferenced_blobs_and_keeps_referenced_and_young_ones() {
 }
 
 #[tokio::test]
+async fn a_grace_longer_than_time_itself_spares_every_blob_instead_of_overflowing() {
+    let (registry, _dir) = embedded_registry(default_policy()).await;
+    upload(&registry, &bytes(100, 7)).await;
+    for grace in [Duration::from_secs(u64::MAX), Duration::MAX] {
+        let report = registry.collect_garbage(grace, false).await.unwrap();
+        assert_eq!((report.blobs_deleted, report.blobs_too_young), (0, 1), "{report:?}");
+    }
+}
+
+#[tokio::test]
 async fn deleting_a_version_lets_gc_free_its_unshared_blobs() {
     // No publish lease, so the collector may act at once.
     let (registry, _dir) =

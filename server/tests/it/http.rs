@@ -6,9 +6,12 @@ mod blob_visibility;
 mod blobs;
 mod lifecycle;
 mod lookup;
+mod lookup_limits;
 mod matrix;
 mod models;
+mod paths;
 mod system;
+mod tokens;
 mod uploads;
 
 use actix_web::dev::{Service, ServiceResponse};

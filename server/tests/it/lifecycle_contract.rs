@@ -16,8 +16,10 @@ store_contract!(
     yanked_versions_refuse_aliases_unless_forced,
     deleted_versions_leave_tombstones_that_block_republishing,
     every_state_change_is_audited,
+    the_audit_can_be_limited_to_namespaces_keeping_token_entries,
     tokens_carry_namespaces_expiry_and_revocation,
     gc_claims_and_publish_leases_exclude_each_other,
+    a_gc_claim_left_by_a_crashed_collector_yields_to_a_publish_once_expired,
 );
 
 fn name(s: &str) -> ModelName {
@@ -174,6 +176,38 @@ async fn every_state_change_is_audited(store: Arc<dyn MetadataStore>) {
     assert!(later.is_empty());
 }
 
+async fn the_audit_can_be_limited_to_namespaces_keeping_token_entries(store: Arc<dyn MetadataStore>) {
+    // `_` is a LIKE wildcard and `*` the pattern's: neither may widen the filter.
+    for model in ["team_a/m", "teamxa/m", "team-b/m", "acme/m", "a/team_a"] {
+        publish(&store, model, "1.0.0").await;
+    }
+    let now = Utc::now();
+    let token = NewToken {
+        name: "t".into(),
+        scope: Scope::Read,
+        token_hash: "cd".repeat(32),
+        namespaces: Vec::new(),
+        created_by: "root".into(),
+        created_at: now,
+        expires_at: None,
+    };
+    store.create_token(&token).await.unwrap().unwrap();
+    let within = |patterns: &[&str]| AuditFilter {
+        within: Some(patterns.iter().map(|p| p.parse().unwrap()).collect()),
+        limit: 100,
+        ..Default::default()
+    };
+    let described = |entries: Vec<modelreg_server::store::AuditRecord>| -> Vec<String> {
+        entries.into_iter().map(|e| e.model.unwrap_or(e.action)).collect()
+    };
+    let got = described(store.list_audit(&within(&["team_a"])).await.unwrap());
+    assert_eq!(got, ["team_a/m", "token_create"]);
+    let got = described(store.list_audit(&within(&["team*", "acme"])).await.unwrap());
+    assert_eq!(got, ["team_a/m", "teamxa/m", "team-b/m", "acme/m", "token_create"]);
+    let got = described(store.list_audit(&within(&["*-b"])).await.unwrap());
+    assert_eq!(got, ["team-b/m", "token_create"]);
+}
+
 async fn tokens_carry_namespaces_expiry_and_revocation(store: Arc<dyn MetadataStore>) {
     let now = Utc::now();
     let token = NewToken {
@@ -224,4 +258,22 @@ async fn gc_claims_and_publish_leases_exclude_each_other(store: Arc<dyn Metadata
         store.claim_for_gc(&referenced, now, now + Duration::minutes(10)).await.unwrap(),
         GcClaim::InUse
     );
+}
+
+async fn a_gc_claim_left_by_a_crashed_collector_yields_to_a_publish_once_expired(
+    store: Arc<dyn MetadataStore>,
+) {
+    let now = Utc::now();
+    let (stale, live) = (digest_of(b"stale claim"), digest_of(b"live claim"));
+    // A collector claimed `stale` and crashed: its claim ran out a minute ago, never released.
+    let crashed = now - Duration::minutes(11);
+    assert_eq!(
+        store.claim_for_gc(&stale, crashed, crashed + Duration::minutes(10)).await.unwrap(),
+        GcClaim::Claimed
+    );
+    assert_eq!(store.claim_for_gc(&live, now, now + Duration::minutes(10)).await.unwrap(), GcClaim::Claimed);
+    // The lapsed claim yields; the live one still holds the publish off.
+    assert_eq!(store.lease_blobs(&[stale, live], now + Duration::hours(1)).await.unwrap(), [live]);
+    // The lease that replaced the claim protects the blob from the next collector.
+    assert_eq!(store.claim_for_gc(&stale, now, now + Duration::minutes(10)).await.unwrap(), GcClaim::InUse);
 }

@@ -24,9 +24,11 @@ macro_rules! store_contract {
 
 mod binary;
 mod blob_contract;
+mod body_timeout;
 mod contracts;
 mod derive;
 mod gc;
+mod header_limits;
 mod http;
 mod lifecycle_contract;
 mod lookup_contract;

@@ -172,6 +172,7 @@ fn invalid_query_errors_name_the_flag() {
             message: message.into(),
             details: None,
         },
+        retry_after: None,
     };
     let shown = explain_query_error(err("query parameter 'min_params': is greater than max_params"));
     assert!(shown.to_string().ends_with("(flag --min-params)"), "{shown}");

@@ -177,7 +177,7 @@ fn raw_kv(key: &str, value_type: u32, value: &[u8]) -> Vec<u8> {
 #[test]
 fn a_huge_declared_string_length_is_malformed_without_allocating() {
     let (file, size) = with_raw_kvs(1, &raw_kv("general.name", 8, &(1u64 << 50).to_le_bytes()));
-    assert!(malformed_reason(parse_gguf(&file, size)).contains("limit"));
+    assert!(malformed_reason(parse_gguf(&file, size)).contains("past the end"));
     let (file, size) = with_raw_kvs(1, &(u64::MAX).to_le_bytes());
     assert!(malformed_reason(parse_gguf(&file, size)).contains("metadata key"));
 }
@@ -237,4 +237,45 @@ fn an_alignment_that_is_not_a_power_of_two_is_malformed() {
 fn a_prefix_longer_than_the_file_is_refused() {
     let (file, _) = llama().build();
     malformed_reason(parse_gguf(&file, 10));
+}
+
+fn too_large(result: Result<Parse<GgufFacts>, FactsError>) -> (&'static str, String) {
+    match result {
+        Err(FactsError::TooLarge { kind: FileKind::Gguf, limit, found, .. }) => (limit, found),
+        other => panic!("expected a too-large GGUF error, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_string_longer_than_the_limit_that_fits_the_file_is_too_large() {
+    let len = (MAX_STRING_BYTES + 1).to_le_bytes();
+    let (file, size) = with_raw_kvs(1, &raw_kv("tokenizer.chat_template", 8, &len));
+    let (limit, found) = too_large(parse_gguf(&file, size));
+    assert_eq!(limit, "string_bytes");
+    assert!(found.contains(&(MAX_STRING_BYTES + 1).to_string()), "{found}");
+    let key_len = (MAX_NAME_BYTES + 1).to_le_bytes();
+    let (file, size) = with_raw_kvs(1, &key_len);
+    assert_eq!(too_large(parse_gguf(&file, size)).0, "name_bytes");
+}
+
+#[test]
+fn arrays_longer_than_the_limit_are_too_large() {
+    let long = (MAX_ARRAY_LEN + 1).to_le_bytes();
+    for element_type in [0u32, 8] {
+        let mut value = element_type.to_le_bytes().to_vec();
+        value.extend_from_slice(&long);
+        let (file, size) = with_raw_kvs(1, &raw_kv("tokenizer.ggml.tokens", 9, &value));
+        assert_eq!(too_large(parse_gguf(&file, size)).0, "array_length", "element type {element_type}");
+    }
+}
+
+#[test]
+fn more_keys_or_tensors_than_the_limits_are_too_large() {
+    let (file, size) = with_raw_kvs(MAX_KV_COUNT + 1, &[]);
+    assert_eq!(too_large(parse_gguf(&file, size)).0, "metadata_count");
+    let mut file = b"GGUF".to_vec();
+    file.extend_from_slice(&3u32.to_le_bytes());
+    file.extend_from_slice(&(MAX_TENSORS + 1).to_le_bytes());
+    file.extend_from_slice(&0u64.to_le_bytes());
+    assert_eq!(too_large(parse_gguf(&file, 1 << 40)).0, "tensor_count");
 }

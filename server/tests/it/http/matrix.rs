@@ -1,6 +1,7 @@
 //! The auth matrix: every route against every kind of caller. Unauthenticated callers get
 //! 401, too little scope 403, a write outside the token's namespaces 403, a read outside
-//! them 404 (existence is not revealed); no response ever contains a token.
+//! them 404 (existence is not revealed); an admin limited to namespaces manages only tokens
+//! and audit entries inside them; no response ever contains a token.
 
 use actix_web::test;
 use modelreg_api::Scope;
@@ -19,6 +20,8 @@ enum Caller {
     Token(Scope),
     /// A write token limited to another namespace.
     Elsewhere,
+    /// An admin token limited to `team-*`: admin routes answer, but only about its namespaces.
+    LimitedAdmin,
 }
 
 /// What a route needs.
@@ -36,6 +39,15 @@ struct Route {
     need: Need,
     /// Whether the route is about one model's data (so namespace limits apply).
     model_scoped: bool,
+    /// What an admin limited to other namespaces gets on a route that is not model-scoped.
+    limited_admin: &'static str,
+}
+
+impl Route {
+    fn limited_admin_gets(mut self, want: &'static str) -> Self {
+        self.limited_admin = want;
+        self
+    }
 }
 
 fn routes() -> Vec<Route> {
@@ -48,6 +60,7 @@ fn routes() -> Vec<Route> {
         body,
         need,
         model_scoped,
+        limited_admin: "allowed",
     };
     vec![
         r("POST", "/v1/blobs/missing", Some(format!(r#"{{"digests":["{digest}"]}}"#)), Need::Write, false),
@@ -73,9 +86,29 @@ fn routes() -> Vec<Route> {
         r("DELETE", "/v1/models/acme/m/versions/9.9.9", None, Need::Admin, true),
         r("DELETE", "/v1/models/acme/nobody", None, Need::Admin, true),
         r("GET", "/v1/tokens", None, Need::Admin, false),
-        r("POST", "/v1/tokens", Some(r#"{"name":"new-one","scope":"read"}"#.into()), Need::Admin, false),
+        // A token for all namespaces is wider than a limited admin's own.
+        r("POST", "/v1/tokens", Some(r#"{"name":"new-one","scope":"read"}"#.into()), Need::Admin, false)
+            .limited_admin_gets("403"),
+        r(
+            "POST",
+            "/v1/tokens",
+            Some(r#"{"name":"in-team","scope":"admin","namespaces":["team-a","team-b*"]}"#.into()),
+            Need::Admin,
+            false,
+        ),
+        r(
+            "POST",
+            "/v1/tokens",
+            Some(r#"{"name":"escaping","scope":"read","namespaces":["team-a","acme"]}"#.into()),
+            Need::Admin,
+            false,
+        )
+        .limited_admin_gets("403"),
         r("DELETE", "/v1/tokens/nobody", None, Need::Admin, false),
+        // A token of another namespace is invisible to a limited admin: 404 as if unknown.
+        r("DELETE", "/v1/tokens/acme-reader", None, Need::Admin, false).limited_admin_gets("404"),
         r("GET", "/v1/audit", None, Need::Admin, false),
+        r("GET", "/v1/audit?model=acme/m", None, Need::Admin, true),
         r("GET", "/v1/whoami", None, Need::Read, false),
     ]
 }
@@ -99,6 +132,9 @@ fn expected(route: &Route, caller: Caller) -> &'static str {
         Caller::Elsewhere if route.model_scoped && needed == 0 => "404",
         Caller::Elsewhere if route.model_scoped => "403",
         Caller::Elsewhere => "allowed",
+        Caller::LimitedAdmin if route.model_scoped && route.method == "GET" => "404",
+        Caller::LimitedAdmin if route.model_scoped => "403",
+        Caller::LimitedAdmin => route.limited_admin,
     }
 }
 
@@ -126,8 +162,19 @@ async fn every_route_enforces_authentication_scope_and_namespaces() {
         .create_token("elsewhere", Scope::Write, vec!["team-*".parse().unwrap()], None, "t")
         .await
         .unwrap();
+    let (limited_admin, _) = h
+        .registry
+        .create_token("team-admin", Scope::Admin, vec!["team-*".parse().unwrap()], None, "t")
+        .await
+        .unwrap();
+    let (acme_reader, _) = h
+        .registry
+        .create_token("acme-reader", Scope::Read, vec!["acme".parse().unwrap()], None, "t")
+        .await
+        .unwrap();
     let unknown = format!("mrg_{}", "7".repeat(64));
-    let secrets = [&h.read, &h.write, &h.admin, &expired, &revoked, &elsewhere, &unknown];
+    let secrets =
+        [&h.read, &h.write, &h.admin, &expired, &revoked, &elsewhere, &limited_admin, &acme_reader, &unknown];
 
     let callers = [
         Caller::NoHeader,
@@ -137,8 +184,10 @@ async fn every_route_enforces_authentication_scope_and_namespaces() {
         Caller::Revoked,
         Caller::Token(Scope::Read),
         Caller::Token(Scope::Write),
-        Caller::Token(Scope::Admin),
         Caller::Elsewhere,
+        // Before the unlimited admin, whose calls (revoking, creating) change what follows.
+        Caller::LimitedAdmin,
+        Caller::Token(Scope::Admin),
     ];
     for route in routes() {
         for caller in callers {
@@ -156,6 +205,7 @@ async fn every_route_enforces_authentication_scope_and_namespaces() {
                 Caller::Token(Scope::Write) => req.insert_header(bearer(&h.write)),
                 Caller::Token(Scope::Admin) => req.insert_header(bearer(&h.admin)),
                 Caller::Elsewhere => req.insert_header(bearer(&elsewhere)),
+                Caller::LimitedAdmin => req.insert_header(bearer(&limited_admin)),
             };
             let resp = test::call_service(&app, req.to_request()).await;
             let status = resp.status().as_u16();
