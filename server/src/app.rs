@@ -44,6 +44,7 @@ pub async fn build_registry(config: &Config) -> anyhow::Result<Registry> {
     let uploads = UploadSettings {
         part_size: config.uploads.part_size,
         session_ttl: std::time::Duration::from_secs(config.uploads.session_ttl_secs),
+        max_open_per_token: config.uploads.max_open_sessions_per_token,
     };
     Ok(Registry::new(meta, blobs, policy).with_upload_settings(uploads))
 }

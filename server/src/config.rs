@@ -62,13 +62,20 @@ pub struct UploadsSection {
     /// Preferred part size of upload sessions, in bytes (at least 5 MiB; raised as needed so
     /// that a blob has at most 10,000 parts).
     pub part_size: u64,
-    /// A session without progress for this long is aborted by `gc`, in seconds.
+    /// A session without progress for this long is aborted by `gc`, in seconds. Also how
+    /// long an upload lets its token use the blob before a version references it.
     pub session_ttl_secs: u64,
+    /// Open upload sessions one token may hold; past it, opening another answers 429.
+    pub max_open_sessions_per_token: u32,
 }
 
 impl Default for UploadsSection {
     fn default() -> Self {
-        Self { part_size: 16 << 20, session_ttl_secs: 24 * 60 * 60 }
+        Self {
+            part_size: 16 << 20,
+            session_ttl_secs: 24 * 60 * 60,
+            max_open_sessions_per_token: crate::service::DEFAULT_MAX_OPEN_SESSIONS,
+        }
     }
 }
 
@@ -410,7 +417,11 @@ body_idle_timeout_secs = {body_idle_timeout_secs}
 # memory (at most 48 MiB over all requests; see limits.body_idle_timeout_secs).
 part_size = {part_size}
 # A session without progress for this long is aborted by garbage collection, in seconds.
+# Also how long an upload lets its token reference the blob before a version does.
 session_ttl_secs = {session_ttl_secs}
+# Open upload sessions one token may hold; past it, opening another answers 429 with
+# Retry-After.
+max_open_sessions_per_token = {max_open_sessions_per_token}
 "#,
         bind = d.server.bind,
         data_dir = d.server.data_dir.display(),
@@ -424,6 +435,7 @@ session_ttl_secs = {session_ttl_secs}
         presign_ttl_secs = d.blobs.presign_ttl_secs,
         part_size = d.uploads.part_size,
         session_ttl_secs = d.uploads.session_ttl_secs,
+        max_open_sessions_per_token = d.uploads.max_open_sessions_per_token,
     )
 }
 

@@ -31,6 +31,9 @@ impl Config {
                 format!("must be between 60 and {MAX_SESSION_TTL_SECS} (a year)"),
             );
         }
+        if self.uploads.max_open_sessions_per_token == 0 {
+            return invalid("uploads.max_open_sessions_per_token", "must be at least 1".into());
+        }
         if !(1..=MAX_PRESIGN_TTL_SECS).contains(&self.blobs.presign_ttl_secs) {
             return invalid(
                 "blobs.presign_ttl_secs",

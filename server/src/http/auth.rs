@@ -68,6 +68,13 @@ impl<N: Need> Auth<N> {
     }
 }
 
+impl Auth<Write> {
+    /// The writing token: writes are never anonymous (`authorize` refuses them).
+    pub fn writer(&self) -> Result<&Principal, RegistryError> {
+        self.caller().ok_or_else(|| RegistryError::internal("a write passed authorization without a token"))
+    }
+}
+
 impl<N: Need> FromRequest for Auth<N> {
     type Error = RegistryError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, RegistryError>>>>;

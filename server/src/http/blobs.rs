@@ -1,4 +1,5 @@
-//! Blob routes: which digests are missing, streamed verified upload, and ranged download.
+//! Blob routes: which digests are missing, streamed verified upload, and ranged download, each
+//! for the calling token (a digest is not a key: see `service::visibility`).
 
 use actix_web::body::SizedStream;
 use actix_web::http::{StatusCode, header};
@@ -20,7 +21,7 @@ fn parse_digest(raw: &str) -> Result<Digest, RegistryError> {
 
 pub async fn missing(
     registry: web::Data<Registry>,
-    _auth: Auth<Write>,
+    auth: Auth<Write>,
     limit: web::Data<JsonLimit>,
     body: Body,
 ) -> Result<HttpResponse, RegistryError> {
@@ -31,32 +32,32 @@ pub async fn missing(
             message: format!("digests: at most {MAX_MISSING_QUERY} per request"),
         });
     }
-    let missing = registry.missing_blobs(request.digests).await?;
+    let missing = registry.missing_blobs(auth.writer()?, request.digests).await?;
     Ok(HttpResponse::Ok().json(MissingBlobsResponse { missing }))
 }
 
 pub async fn upload(
     registry: web::Data<Registry>,
-    _auth: Auth<Write>,
+    auth: Auth<Write>,
     path: web::Path<String>,
     req: HttpRequest,
     body: Body,
 ) -> Result<HttpResponse, RegistryError> {
     let digest = parse_digest(&path)?;
     let size = content_length(&req)?;
-    let created = registry.upload_blob(digest, size, body).await?;
+    let created = registry.upload_blob(auth.writer()?, digest, size, body).await?;
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
     Ok(HttpResponse::build(status).json(BlobUploaded { digest, size, created }))
 }
 
 pub async fn download(
     registry: web::Data<Registry>,
-    _auth: Auth<Read>,
+    auth: Auth<Read>,
     path: web::Path<String>,
     req: HttpRequest,
 ) -> Result<HttpResponse, RegistryError> {
     let digest = parse_digest(&path)?;
-    if let Some(url) = registry.blob_redirect(&digest).await? {
+    if let Some(url) = registry.blob_redirect(auth.caller(), &digest).await? {
         // S3 serves the bytes (and honours Range) from a short-lived presigned URL.
         return Ok(HttpResponse::Found()
             .insert_header((header::LOCATION, url))
@@ -64,7 +65,7 @@ pub async fn download(
             .finish());
     }
     let range = req.headers().get(header::RANGE).and_then(|v| v.to_str().ok()).and_then(parse_range);
-    let read = registry.read_blob(&digest, range).await?;
+    let read = registry.read_blob(auth.caller(), &digest, range).await?;
     let mut response = blob_response(
         &digest,
         if read.range.is_some() { StatusCode::PARTIAL_CONTENT } else { StatusCode::OK },
@@ -84,11 +85,11 @@ pub async fn download(
 
 pub async fn head(
     registry: web::Data<Registry>,
-    _auth: Auth<Read>,
+    auth: Auth<Read>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, RegistryError> {
     let digest = parse_digest(&path)?;
-    let size = registry.blob_size(&digest).await?;
+    let size = registry.blob_size(auth.caller(), &digest).await?;
     let empty = stream::empty::<Result<bytes::Bytes, std::convert::Infallible>>();
     Ok(blob_response(&digest, StatusCode::OK).body(SizedStream::new(size, empty)))
 }

@@ -36,6 +36,7 @@ impl RegistryError {
             Self::PartOutOfOrder { .. } => (StatusCode::CONFLICT, "part_out_of_order"),
             Self::PartConflict { .. } => (StatusCode::CONFLICT, "part_conflict"),
             Self::UploadIncomplete { .. } => (StatusCode::CONFLICT, "upload_incomplete"),
+            Self::TooManyUploads { .. } => (StatusCode::TOO_MANY_REQUESTS, "too_many_uploads"),
             Self::VersionConflict { .. } => (StatusCode::CONFLICT, "version_conflict"),
             Self::VersionYanked { .. } => (StatusCode::CONFLICT, "version_yanked"),
             Self::VersionDeleted { .. } => (StatusCode::CONFLICT, "version_deleted"),
@@ -61,6 +62,7 @@ impl RegistryError {
             Self::VersionConflict { existing, .. } => Some(json!({ "existing_digest": existing })),
             Self::PartOutOfOrder { next, .. } => Some(json!({ "next_part": next })),
             Self::UploadIncomplete { missing } => Some(json!({ "missing": missing })),
+            Self::TooManyUploads { max, .. } => Some(json!({ "max_open_sessions": max })),
             _ => None,
         }
     }
@@ -87,6 +89,9 @@ impl ResponseError for RegistryError {
         let mut response = HttpResponse::build(status);
         if let Self::RangeNotSatisfiable { size } = self {
             response.insert_header((header::CONTENT_RANGE, format!("bytes */{size}")));
+        }
+        if let Self::TooManyUploads { retry_after_secs, .. } = self {
+            response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
         }
         if let Self::Unauthorized(_) = self {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));

@@ -45,7 +45,7 @@ pub async fn publish(
         RegistryError::Invalid { code: "invalid_version", message: e.to_string() }
     })?;
     let manifest: Manifest = read_json(body, limit.0, RegistryError::InvalidManifest).await?;
-    let published = registry.publish(&model, &version, manifest, auth.actor()).await?;
+    let published = registry.publish(auth.writer()?, &model, &version, manifest).await?;
     let status = if published.created { StatusCode::CREATED } else { StatusCode::OK };
     Ok(HttpResponse::build(status).json(PublishResponse {
         model,

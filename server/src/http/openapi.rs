@@ -102,7 +102,7 @@ pub fn document() -> Value {
             "/openapi.json": { "get": { "summary": "This document.", "security": [],
                 "responses": { "200": { "description": "OpenAPI 3.1 document." } } } },
             "/v1/blobs/missing": { "post": {
-                "summary": "Which of these digests the registry lacks (at most 10,000 per request).",
+                "summary": "Which of these digests the caller has to upload (at most 10,000 per request): those the registry lacks and those the caller may not see (a digest is not a key).",
                 "requestBody": json_body(&missing_req),
                 "responses": { "200": ok("The missing digests, sorted.", &missing_resp),
                     "400": err("Malformed body or digest."), "401": err("No valid token."), "403": err("Token lacks write scope.") } } },
@@ -111,15 +111,15 @@ pub fn document() -> Value {
                 "put": {
                     "summary": "Upload a blob. The body is hashed as it streams; it is stored only if its sha256 and size match the digest and Content-Length.",
                     "requestBody": { "required": true, "content": { "application/octet-stream": { "schema": { "type": "string", "format": "binary" } } } },
-                    "responses": { "201": ok("Stored.", &uploaded), "200": ok("Already present.", &uploaded),
+                    "responses": { "201": ok("Stored; new to this token.", &uploaded), "200": ok("Stored again (replacing the copy); the token could already see it.", &uploaded),
                         "400": err("Digest or size mismatch, or an interrupted body."), "401": err("No valid token."),
                         "403": err("Token lacks write scope."), "408": err("No body bytes for limits.body_idle_timeout_secs (body_timeout); nothing is kept."),
                         "411": err("No Content-Length."), "413": err("Blob too large.") } },
                 "get": {
-                    "summary": "Download a blob; a single `Range: bytes=...` is honoured.",
-                    "responses": { "200": blob_body.clone(), "206": blob_body, "404": err("No such blob."), "416": err("Range not satisfiable.") } },
+                    "summary": "Download a blob the caller may see (a live version in its namespaces references it, or its token uploaded it); a single `Range: bytes=...` is honoured. Whole reads are verified as they stream, ranges are not.",
+                    "responses": { "200": blob_body.clone(), "206": blob_body, "404": err("No such blob, or one the caller may not see (the same answer)."), "416": err("Range not satisfiable.") } },
                 "head": { "summary": "Size and ETag of a blob.",
-                    "responses": { "200": { "description": "Present." }, "404": { "description": "Absent." } } }
+                    "responses": { "200": { "description": "Present and visible to the caller." }, "404": { "description": "Absent, or not visible to the caller." } } }
             },
             "/v1/models": { "get": {
                 "summary": "Look up models by what matters when choosing one. Filters combine with AND; a repeated parameter is OR, except `language` (all required). By default one row per model: its highest non-pre-release version matching every filter.",

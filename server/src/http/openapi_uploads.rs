@@ -44,13 +44,14 @@ pub(super) fn extend(doc: &mut Value) {
         "summary": "Open a resumable upload session for a large blob. The server chooses the part size (at least 5 MiB, at most 10,000 parts); parts are hashed in order, so one blob's parts are sent one after another.",
         "requestBody": body(&create),
         "responses": denied(json!({ "201": ok("Session opened.", &session),
-            "200": ok("The blob is already stored (state exists, id null); nothing to send.", &session),
+            "200": ok("The caller can already see the stored blob (state exists, id null); nothing to send.", &session),
             "400": err("Malformed body, size 0 (invalid_size), or size differs from the stored blob's (size_mismatch)."),
-            "413": err("Declared size over limits.max_blob_bytes (blob_too_large).") })) } }));
+            "413": err("Declared size over limits.max_blob_bytes (blob_too_large)."),
+            "429": err("The token already holds uploads.max_open_sessions_per_token open sessions (too_many_uploads, details.max_open_sessions); see Retry-After.") })) } }));
     paths.insert("/v1/uploads/{id}".into(), json!({
         "parameters": id.clone(),
         "get": { "summary": "Status: which parts the server holds.",
-            "responses": denied(json!({ "200": ok("The session.", &session), "404": err("No such live session (upload_not_found).") })) },
+            "responses": denied(json!({ "200": ok("The session.", &session), "404": err("No such live session of this token (upload_not_found).") })) },
         "delete": { "summary": "Abort the session; the backend drops its parts.",
             "responses": denied(json!({ "204": { "description": "Aborted." }, "404": err("No such live session.") })) } }));
     paths.insert("/v1/uploads/{id}/parts/{part}".into(), json!({ "put": {
@@ -68,7 +69,7 @@ pub(super) fn extend(doc: &mut Value) {
         "summary": "Publish the blob once every part is stored and the whole hashes to the declared digest; on a mismatch the session is aborted and nothing is stored.",
         "parameters": id,
         "responses": denied(json!({ "201": ok("Stored.", &uploaded),
-            "200": ok("Already completed, or the blob arrived by another way (created false).", &uploaded),
+            "200": ok("Already completed, or the token could already see the blob (created false).", &uploaded),
             "400": err("The parts do not hash to the digest (digest_mismatch); the session is aborted."),
             "404": err("No such live session."),
             "409": err("Parts are missing (upload_incomplete, details.missing).") })) } }));

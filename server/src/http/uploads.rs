@@ -1,4 +1,5 @@
-//! Upload-session routes (`/v1/uploads`): create, send a part, status, complete, abort.
+//! Upload-session routes (`/v1/uploads`): create, send a part, status, complete, abort. A
+//! session is the calling token's own: another token's requests get 404.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -34,12 +35,12 @@ fn session(s: &UploadRecord) -> UploadSession {
 
 pub async fn create(
     registry: web::Data<Registry>,
-    _auth: Auth<Write>,
+    auth: Auth<Write>,
     limit: web::Data<JsonLimit>,
     body: Body,
 ) -> Result<HttpResponse, RegistryError> {
     let request: CreateUploadRequest = read_request(body, limit.0).await?;
-    Ok(match registry.create_upload(request.digest, request.size).await? {
+    Ok(match registry.create_upload(auth.writer()?, request.digest, request.size).await? {
         UploadOpened::Open(s) => HttpResponse::Created().json(session(&s)),
         UploadOpened::Exists { digest, size } => HttpResponse::Ok().json(UploadSession {
             id: None,
@@ -57,7 +58,7 @@ pub async fn create(
 
 pub async fn put_part(
     registry: web::Data<Registry>,
-    _auth: Auth<Write>,
+    auth: Auth<Write>,
     path: web::Path<(String, String)>,
     req: HttpRequest,
     body: Body,
@@ -71,24 +72,24 @@ pub async fn put_part(
         ),
     })?;
     let len = content_length(&req)?;
-    let accepted = registry.upload_part(&id, number, len, body).await?;
+    let accepted = registry.upload_part(auth.writer()?, &id, number, len, body).await?;
     Ok(HttpResponse::Ok().json(PartUploaded { part: accepted.part, size: accepted.size }))
 }
 
 pub async fn status(
     registry: web::Data<Registry>,
-    _auth: Auth<Write>,
+    auth: Auth<Write>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, RegistryError> {
-    Ok(HttpResponse::Ok().json(session(&registry.upload_status(&path).await?)))
+    Ok(HttpResponse::Ok().json(session(&registry.upload_status(auth.writer()?, &path).await?)))
 }
 
 pub async fn complete(
     registry: web::Data<Registry>,
-    _auth: Auth<Write>,
+    auth: Auth<Write>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, RegistryError> {
-    let done = registry.complete_upload(&path).await?;
+    let done = registry.complete_upload(auth.writer()?, &path).await?;
     let status = if done.created { StatusCode::CREATED } else { StatusCode::OK };
     Ok(HttpResponse::build(status).json(BlobUploaded {
         digest: done.digest,
@@ -99,9 +100,9 @@ pub async fn complete(
 
 pub async fn abort(
     registry: web::Data<Registry>,
-    _auth: Auth<Write>,
+    auth: Auth<Write>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, RegistryError> {
-    registry.abort_upload(&path).await?;
+    registry.abort_upload(auth.writer()?, &path).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -66,6 +66,10 @@ pub enum RegistryError {
     PartOutOfOrder { part: u32, next: u32 },
     #[error("part {part} was already received with different content")]
     PartConflict { part: u32 },
+    #[error(
+        "this token already has {max} open upload sessions; complete or abort one, or retry after {retry_after_secs} s"
+    )]
+    TooManyUploads { max: u32, retry_after_secs: u64 },
     #[error("the upload still lacks {} part(s) (details.missing); send them, then complete again", .missing.len())]
     UploadIncomplete { missing: Vec<u32> },
     #[error(

@@ -1,5 +1,5 @@
-//! The registry's domain logic: blob upload and lookup, atomic publish, version resolution
-//! and token authentication. It owns the invariants of DESIGN.md §4 and imports neither
+//! The registry's domain logic: blob upload and reads by visibility, atomic publish, version
+//! resolution and token authentication. It owns the invariants of DESIGN.md §4 and imports neither
 //! actix nor sqlx.
 
 mod auth;
@@ -10,11 +10,11 @@ mod lookup;
 mod publish;
 mod upload_parts;
 mod uploads;
+mod visibility;
 
 use std::sync::Arc;
 
-use futures_util::stream::{self, Stream, StreamExt, TryStreamExt};
-use modelreg_api::{Digest, Facts, Manifest, ModelName, Version, VersionSelector};
+use modelreg_api::{Facts, Manifest, ModelName, Version, VersionSelector};
 
 pub use auth::{Principal, SERVER_ACTOR, actor_of, generate_token_secret, hash_token};
 pub use derive::{
@@ -24,12 +24,12 @@ pub use error::{BodyError, RegistryError};
 pub use lifecycle::GcReport;
 pub use lookup::LookupResult;
 pub use upload_parts::PartAccepted;
-pub use uploads::{UploadCompleted, UploadOpened, UploadSettings};
+pub use uploads::{DEFAULT_MAX_OPEN_SESSIONS, UploadCompleted, UploadOpened, UploadSettings};
 
-use crate::blob::{BlobRead, BlobStore, RangeRequest};
+use crate::blob::BlobStore;
 use crate::store::{MetadataStore, ModelRecord, VersionRecord};
 
-/// Bodies up to this size are drained when the blob already exists.
+/// Bodies up to this size are drained when a request is refused before its body is used.
 const DRAIN_MAX: u64 = 64 << 20;
 /// Concurrent blob-store HEADs for existence checks.
 const HEADS_IN_FLIGHT: usize = 32;
@@ -87,69 +87,6 @@ impl Registry {
             return Err(RegistryError::Unavailable("blob store unreachable"));
         }
         Ok(())
-    }
-
-    /// The subset of `digests` the registry does not hold, in the order asked.
-    pub async fn missing_blobs(&self, digests: Vec<Digest>) -> Result<Vec<Digest>, RegistryError> {
-        let mut unique = digests;
-        unique.sort();
-        unique.dedup();
-        let present: Vec<(Digest, bool)> = stream::iter(unique)
-            .map(|d| async move { Ok::<_, RegistryError>((d, self.blobs.size_of(&d).await?.is_some())) })
-            .buffer_unordered(HEADS_IN_FLIGHT)
-            .try_collect()
-            .await?;
-        let mut missing: Vec<Digest> =
-            present.into_iter().filter(|(_, here)| !here).map(|(d, _)| d).collect();
-        missing.sort();
-        Ok(missing)
-    }
-
-    /// Stores a blob if it is new. `declared_size` is the request's Content-Length. Returns
-    /// whether the blob was created (false: it was already there).
-    pub async fn upload_blob<S, E>(
-        &self,
-        digest: Digest,
-        declared_size: u64,
-        body: S,
-    ) -> Result<bool, RegistryError>
-    where
-        S: Stream<Item = Result<bytes::Bytes, E>> + Unpin,
-        E: std::error::Error + Send + Sync + 'static,
-    {
-        if declared_size > self.policy.max_blob_bytes {
-            return Err(RegistryError::BlobTooLarge { size: declared_size, max: self.policy.max_blob_bytes });
-        }
-        if let Some(existing) = self.blobs.size_of(&digest).await? {
-            if existing != declared_size {
-                return Err(RegistryError::SizeMismatch { expected: existing, actual: declared_size });
-            }
-            // Read a small body to its end so the connection stays usable; a large one is
-            // not worth the bandwidth and the client gets the answer before it finishes.
-            if declared_size <= DRAIN_MAX {
-                let mut body = body;
-                while let Some(chunk) = body.next().await {
-                    chunk.map_err(|e| RegistryError::body(&e))?;
-                }
-            }
-            return Ok(false);
-        }
-        self.blobs.put_verified(&digest, declared_size, body).await?;
-        tracing::info!(blob.digest = %digest, size_bytes = declared_size, "blob stored");
-        Ok(true)
-    }
-
-    /// The size of a stored blob; 404 when absent.
-    pub async fn blob_size(&self, digest: &Digest) -> Result<u64, RegistryError> {
-        self.blobs.size_of(digest).await?.ok_or(RegistryError::BlobNotFound(*digest))
-    }
-
-    pub async fn read_blob(
-        &self,
-        digest: &Digest,
-        range: Option<RangeRequest>,
-    ) -> Result<BlobRead, RegistryError> {
-        Ok(self.blobs.get(digest, range).await?)
     }
 
     pub async fn model_summary(

@@ -8,8 +8,8 @@
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 
-use super::uploads::{now, target};
-use super::{Registry, RegistryError};
+use super::uploads::{log_id, now, target};
+use super::{Principal, Registry, RegistryError};
 use crate::blob::{ReceivedPart, RunningHash, UploadTarget};
 use crate::store::{HashedPart, PrefixMoved, UploadPhase, UploadRecord};
 
@@ -21,10 +21,11 @@ pub struct PartAccepted {
 }
 
 impl Registry {
-    /// Takes part `number` (1-based) of session `id`; `content_length` is the request's.
-    /// Idempotent for a repeated identical part.
+    /// Takes part `number` (1-based) of `caller`'s session `id`; `content_length` is the
+    /// request's. Idempotent for a repeated identical part.
     pub async fn upload_part<S, E>(
         &self,
+        caller: &Principal,
         id: &str,
         number: u32,
         content_length: u64,
@@ -34,7 +35,7 @@ impl Registry {
         S: Stream<Item = Result<Bytes, E>> + Unpin,
         E: std::error::Error + Send + Sync + 'static,
     {
-        let (s, _lock) = self.locked_upload(id, Some(number)).await?;
+        let (s, _lock) = self.locked_upload(caller, id, Some(number)).await?;
         let Some(len) = s.layout().part_len(number) else {
             return Err(RegistryError::Invalid {
                 code: "invalid_part",
@@ -99,7 +100,7 @@ impl Registry {
         if let Err(PrefixMoved) = self.meta.record_hashed_part(&s.id, &hashed).await? {
             // Another request took this part first (or the session ended): ours may still be
             // the same bytes, in which case storing them again is harmless.
-            let now = self.live_upload(id, Some(number)).await?;
+            let now = self.live_upload(caller, id, Some(number)).await?;
             match now.part(number) {
                 Some(known) if known.sha256 != sha256 => {
                     return Err(RegistryError::PartConflict { part: number });
@@ -128,7 +129,7 @@ impl Registry {
             // Aborted while the part was in flight; a staged leftover goes with the next GC.
             return Err(RegistryError::UploadNotFound(s.id.clone()));
         }
-        tracing::debug!(upload.id = %s.id, upload.part = number, "upload part stored");
+        tracing::debug!(upload.id = log_id(&s.id), upload.part = number, "upload part stored");
         Ok(())
     }
 }

@@ -15,13 +15,19 @@
 //! recorded for it (`409 part_conflict` otherwise), so only bytes that went into the running
 //! hash can ever reach the backend. Sessions also never hand out presigned part URLs: the
 //! server must see the bytes to hash them.
+//!
+//! A session belongs to the token that opened it: any other token gets the same 404 as for
+//! an unknown id, and logs at INFO name a session by a short prefix of its id only. Each
+//! token may hold a bounded number of open sessions. Opening a session for a blob the caller
+//! cannot see proceeds even when the blob is stored (see `visibility`); completing it replaces
+//! the stored copy and grants the blob to the token.
 
 use std::time::Duration;
 
 use chrono::{DateTime, SubsecRound, Utc};
 use modelreg_api::{Digest, MAX_PART_SIZE, MAX_UPLOAD_PARTS, PartLayout};
 
-use super::{Registry, RegistryError};
+use super::{Principal, Registry, RegistryError};
 use crate::blob::{RunningHash, UploadLock, UploadTarget};
 use crate::store::{NewUpload, UploadPhase, UploadRecord};
 
@@ -29,6 +35,8 @@ use crate::store::{NewUpload, UploadPhase, UploadRecord};
 const ID_PREFIX: &str = "up_";
 /// Expired sessions handled per metadata query during garbage collection.
 const GC_BATCH: u32 = 100;
+/// What a token past its session cap is told to wait: sessions end as they complete.
+const CAP_RETRY_AFTER_SECS: u64 = 60;
 
 /// How sessions are cut and how long they live.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,13 +44,23 @@ pub struct UploadSettings {
     /// Preferred part size; raised to 5 MiB and as needed for at most 10,000 parts.
     pub part_size: u64,
     /// A session without progress for this long is aborted by garbage collection; a
-    /// completed one is forgotten after it.
+    /// completed one is forgotten after it. Also how long an upload grants its blob to the
+    /// uploading token.
     pub session_ttl: Duration,
+    /// Open, unexpired sessions one token may hold.
+    pub max_open_per_token: u32,
 }
+
+/// Default of [`UploadSettings::max_open_per_token`]: far more than a push keeps in flight.
+pub const DEFAULT_MAX_OPEN_SESSIONS: u32 = 64;
 
 impl Default for UploadSettings {
     fn default() -> Self {
-        Self { part_size: 16 << 20, session_ttl: Duration::from_secs(24 * 60 * 60) }
+        Self {
+            part_size: 16 << 20,
+            session_ttl: Duration::from_secs(24 * 60 * 60),
+            max_open_per_token: DEFAULT_MAX_OPEN_SESSIONS,
+        }
     }
 }
 
@@ -71,6 +89,12 @@ pub(super) fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(3)
 }
 
+/// How logs name a session: `up_` and the first 8 hex digits, enough to correlate lines,
+/// far too little to use the session.
+pub(super) fn log_id(id: &str) -> &str {
+    id.get(..ID_PREFIX.len() + 8).unwrap_or(id)
+}
+
 fn not_found(id: &str) -> RegistryError {
     RegistryError::UploadNotFound(id.chars().take(40).collect())
 }
@@ -90,9 +114,14 @@ pub(super) fn target(s: &UploadRecord) -> UploadTarget {
 }
 
 impl Registry {
-    /// Opens a session for a blob of `size` bytes hashing to `digest`, unless the registry
-    /// already holds it.
-    pub async fn create_upload(&self, digest: Digest, size: u64) -> Result<UploadOpened, RegistryError> {
+    /// Opens a session owned by `caller` for a blob of `size` bytes hashing to `digest`,
+    /// unless the caller can already see a stored copy.
+    pub async fn create_upload(
+        &self,
+        caller: &Principal,
+        digest: Digest,
+        size: u64,
+    ) -> Result<UploadOpened, RegistryError> {
         if size > self.policy.max_blob_bytes {
             return Err(RegistryError::BlobTooLarge { size, max: self.policy.max_blob_bytes });
         }
@@ -103,7 +132,7 @@ impl Registry {
                     .into(),
             });
         }
-        match self.blobs.size_of(&digest).await? {
+        match self.visible_size(Some(caller), &digest).await? {
             Some(existing) if existing == size => return Ok(UploadOpened::Exists { digest, size }),
             Some(existing) => return Err(RegistryError::SizeMismatch { expected: existing, actual: size }),
             None => {}
@@ -117,6 +146,7 @@ impl Registry {
         let created_at = now();
         let new = NewUpload {
             id: id.clone(),
+            owner: caller.token_name.clone(),
             digest,
             size,
             part_size: layout.part_size,
@@ -126,7 +156,8 @@ impl Registry {
             created_at,
             expires_at: created_at + self.uploads.session_ttl,
         };
-        if let Err(e) = self.meta.create_upload(&new).await {
+        let recorded = self.meta.create_upload(&new, self.uploads.max_open_per_token).await;
+        if !matches!(recorded, Ok(Ok(()))) {
             let t = UploadTarget {
                 session: id,
                 digest,
@@ -134,12 +165,19 @@ impl Registry {
                 part_size: new.part_size,
             };
             if let Err(abort) = self.blobs.abort_upload(&t).await {
-                tracing::warn!(upload.id = %t.session, error = %abort, "could not abort an unrecorded upload");
+                tracing::warn!(upload.id = log_id(&t.session), error = %abort, "could not abort an unrecorded upload");
             }
-            return Err(e.into());
+            return Err(match recorded {
+                Err(e) => e.into(),
+                Ok(_too_many) => RegistryError::TooManyUploads {
+                    max: self.uploads.max_open_per_token,
+                    retry_after_secs: CAP_RETRY_AFTER_SECS,
+                },
+            });
         }
-        tracing::info!(upload.id = %id, blob.digest = %digest, size_bytes = size, part_count = layout.part_count, "upload session opened");
+        tracing::info!(upload.id = log_id(&id), token.name = %caller.token_name, blob.digest = %digest, size_bytes = size, part_count = layout.part_count, "upload session opened");
         Ok(UploadOpened::Open(UploadRecord {
+            owner: Some(caller.token_name.clone()),
             id,
             digest,
             size,
@@ -155,9 +193,11 @@ impl Registry {
         }))
     }
 
-    /// A live (unexpired) session, with all its parts or only `only_part`; 404 otherwise.
+    /// A live (unexpired) session of `caller`, with all its parts or only `only_part`; 404
+    /// otherwise, the same for another token's session as for an unknown one.
     pub(super) async fn live_upload(
         &self,
+        caller: &Principal,
         id: &str,
         only_part: Option<u32>,
     ) -> Result<UploadRecord, RegistryError> {
@@ -165,7 +205,9 @@ impl Registry {
             return Err(not_found(id));
         }
         match self.meta.get_upload(id, only_part).await? {
-            Some(s) if s.expires_at > now() => Ok(s),
+            Some(s) if s.expires_at > now() && s.owner.as_deref() == Some(caller.token_name.as_str()) => {
+                Ok(s)
+            }
             _ => Err(not_found(id)),
         }
     }
@@ -174,27 +216,33 @@ impl Registry {
     /// that no other request writes to it until the lock is dropped.
     pub(super) async fn locked_upload(
         &self,
+        caller: &Principal,
         id: &str,
         only_part: Option<u32>,
     ) -> Result<(UploadRecord, UploadLock), RegistryError> {
-        let s = self.live_upload(id, only_part).await?;
+        let s = self.live_upload(caller, id, only_part).await?;
         let lock = self.blobs.lock_upload(&target(&s)).await?;
         if lock.excludes() {
             // What it was before the wait may be stale.
-            return Ok((self.live_upload(id, only_part).await?, lock));
+            return Ok((self.live_upload(caller, id, only_part).await?, lock));
         }
         Ok((s, lock))
     }
 
     /// The session and the parts the server holds.
-    pub async fn upload_status(&self, id: &str) -> Result<UploadRecord, RegistryError> {
-        self.live_upload(id, None).await
+    pub async fn upload_status(&self, caller: &Principal, id: &str) -> Result<UploadRecord, RegistryError> {
+        self.live_upload(caller, id, None).await
     }
 
     /// Publishes the blob once every part is stored and the whole hashes to the declared
-    /// digest; on a mismatch the session is aborted and nothing becomes visible.
-    pub async fn complete_upload(&self, id: &str) -> Result<UploadCompleted, RegistryError> {
-        let (s, _lock) = self.locked_upload(id, None).await?;
+    /// digest, replacing any stored copy, and grants it to the caller; on a mismatch the
+    /// session is aborted and nothing becomes visible.
+    pub async fn complete_upload(
+        &self,
+        caller: &Principal,
+        id: &str,
+    ) -> Result<UploadCompleted, RegistryError> {
+        let (s, _lock) = self.locked_upload(caller, id, None).await?;
         let done = |created| UploadCompleted { digest: s.digest, size: s.size, created };
         if s.phase == UploadPhase::Complete {
             return Ok(done(false));
@@ -208,31 +256,26 @@ impl Registry {
         let actual = running.finish();
         if actual != s.digest {
             self.discard_upload(&s).await;
-            tracing::info!(upload.id = %s.id, blob.digest = %s.digest, actual = %actual, "upload aborted: digest mismatch");
+            tracing::info!(upload.id = log_id(&s.id), blob.digest = %s.digest, actual = %actual, "upload aborted: digest mismatch");
             return Err(RegistryError::DigestMismatch { expected: s.digest, actual });
         }
         let target = target(&s);
-        let created = if self.blobs.size_of(&s.digest).await? == Some(s.size) {
-            // Arrived by another way meanwhile: nothing to publish.
-            if let Err(e) = self.blobs.abort_upload(&target).await {
-                tracing::warn!(upload.id = %s.id, error = %e, "could not abort a redundant upload");
+        // The verified bytes replace whatever is stored (a copy that no longer verifies is
+        // repaired this way); `created` says only whether the caller could see it before.
+        let known = self.visible_size(Some(caller), &s.digest).await? == Some(s.size);
+        let content_ids = s.parts.iter().filter_map(|p| p.content_id.clone()).collect();
+        match self.blobs.complete_upload(&target, s.size, content_ids).await {
+            Ok(()) => {}
+            // A concurrent complete (another replica) may have finished first.
+            Err(e) if self.blobs.size_of(&s.digest).await? == Some(s.size) => {
+                tracing::debug!(upload.id = log_id(&s.id), error = %e, "upload completed concurrently");
             }
-            false
-        } else {
-            let content_ids = s.parts.iter().filter_map(|p| p.content_id.clone()).collect();
-            match self.blobs.complete_upload(&target, s.size, content_ids).await {
-                Ok(()) => true,
-                // A concurrent complete (another replica) may have finished first.
-                Err(e) if self.blobs.size_of(&s.digest).await? == Some(s.size) => {
-                    tracing::debug!(upload.id = %s.id, error = %e, "upload completed concurrently");
-                    false
-                }
-                Err(e) => return Err(self.failed_completion(&s, e.into()).await),
-            }
-        };
+            Err(e) => return Err(self.failed_completion(&s, e.into()).await),
+        }
+        self.grant_upload(caller, &s.digest).await?;
         self.meta.mark_upload_complete(&s.id, now() + self.uploads.session_ttl).await?;
-        tracing::info!(upload.id = %s.id, blob.digest = %s.digest, size_bytes = s.size, "upload completed");
-        Ok(done(created))
+        tracing::info!(upload.id = log_id(&s.id), blob.digest = %s.digest, size_bytes = s.size, "upload completed");
+        Ok(done(!known))
     }
 
     /// Sorts out a completion the backend refused: the session may have been aborted
@@ -252,8 +295,8 @@ impl Registry {
     }
 
     /// Aborts a session (a completed one is only forgotten; its blob stays).
-    pub async fn abort_upload(&self, id: &str) -> Result<(), RegistryError> {
-        let s = self.live_upload(id, Some(0)).await?;
+    pub async fn abort_upload(&self, caller: &Principal, id: &str) -> Result<(), RegistryError> {
+        let s = self.live_upload(caller, id, Some(0)).await?;
         self.discard_upload(&s).await;
         Ok(())
     }
@@ -264,11 +307,13 @@ impl Registry {
         match self.meta.delete_upload(&s.id).await {
             Ok(true) if s.phase == UploadPhase::Open => {
                 if let Err(e) = self.blobs.abort_upload(&target(s)).await {
-                    tracing::warn!(upload.id = %s.id, error = %e, "could not abort the backend upload");
+                    tracing::warn!(upload.id = log_id(&s.id), error = %e, "could not abort the backend upload");
                 }
             }
             Ok(_) => {}
-            Err(e) => tracing::warn!(upload.id = %s.id, error = %e, "could not delete an upload session"),
+            Err(e) => {
+                tracing::warn!(upload.id = log_id(&s.id), error = %e, "could not delete an upload session")
+            }
         }
     }
 
@@ -294,13 +339,17 @@ impl Registry {
                         part_size: 0,
                     };
                     if let Err(e) = self.blobs.abort_upload(&t).await {
-                        tracing::warn!(upload.id = %s.id, error = %e, "could not abort a stale upload");
+                        tracing::warn!(upload.id = log_id(&s.id), error = %e, "could not abort a stale upload");
                     }
                 }
             }
             if batch.len() < GC_BATCH as usize {
                 break;
             }
+        }
+        let grants = self.meta.delete_expired_grants(now).await?;
+        if grants > 0 {
+            tracing::info!(count = grants, "expired upload grants removed");
         }
         for id in self.blobs.staged_sessions().await? {
             if is_session_id(&id) && self.meta.get_upload(&id, Some(0)).await?.is_none() {
@@ -318,12 +367,17 @@ impl Registry {
         }
         Ok(removed)
     }
+}
 
-    /// Where to send a reader of `digest` instead of streaming it: a presigned URL when
-    /// presigning is on (S3), `None` otherwise. 404 when the blob is absent.
-    pub async fn blob_redirect(&self, digest: &Digest) -> Result<Option<String>, RegistryError> {
-        let Some(url) = self.blobs.presigned_get(digest).await? else { return Ok(None) };
-        self.blob_size(digest).await?;
-        Ok(Some(url))
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logs_name_a_session_by_a_short_prefix_only() {
+        let id = format!("{ID_PREFIX}{}", "0123456789abcdef".repeat(2));
+        assert!(is_session_id(&id));
+        assert_eq!(log_id(&id), "up_01234567");
+        assert_eq!(log_id("up_12"), "up_12", "a short id is logged as it is");
     }
 }

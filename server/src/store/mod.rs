@@ -15,6 +15,7 @@ mod search_write;
 mod sqlite;
 mod uploads;
 mod uploads_impl;
+mod visibility;
 
 use std::sync::Arc;
 
@@ -32,9 +33,10 @@ pub use postgres::PostgresStore;
 pub use search_doc::{SearchDoc, normalize_license_id};
 pub use sqlite::SqliteStore;
 pub use uploads::{
-    ExpiredUpload, HashedPart, NewUpload, PrefixMoved, UploadPartRecord, UploadPhase, UploadRecord,
-    UploadStore,
+    ExpiredUpload, HashedPart, NewUpload, PrefixMoved, TooManyUploads, UploadPartRecord, UploadPhase,
+    UploadRecord, UploadStore,
 };
+pub use visibility::{BlobAccess, BlobVisibilityStore};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -119,7 +121,7 @@ pub struct DerivativeRecord {
 }
 
 #[async_trait]
-pub trait MetadataStore: AccessStore + UploadStore + Send + Sync + 'static {
+pub trait MetadataStore: AccessStore + UploadStore + BlobVisibilityStore + Send + Sync + 'static {
     /// Cheap round trip, for readiness.
     async fn ping(&self) -> Result<(), StoreError>;
 

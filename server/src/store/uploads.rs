@@ -13,6 +13,8 @@ use super::StoreError;
 #[derive(Debug, Clone)]
 pub struct NewUpload {
     pub id: String,
+    /// The token that opens the session; only it may continue, query or end it.
+    pub owner: String,
     pub digest: Digest,
     pub size: u64,
     pub part_size: u64,
@@ -69,6 +71,8 @@ pub struct UploadPartRecord {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UploadRecord {
     pub id: String,
+    /// The token that opened the session (`None` for sessions older than owners: nobody's).
+    pub owner: Option<String>,
     pub digest: Digest,
     pub size: u64,
     pub part_size: u64,
@@ -118,6 +122,10 @@ pub struct HashedPart {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PrefixMoved;
 
+/// The owner already has as many open sessions as allowed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TooManyUploads;
+
 /// An expired session, as garbage collection needs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExpiredUpload {
@@ -130,7 +138,14 @@ pub struct ExpiredUpload {
 
 #[async_trait]
 pub trait UploadStore: Send + Sync + 'static {
-    async fn create_upload(&self, new: &NewUpload) -> Result<(), StoreError>;
+    /// Records a new session unless its owner already has `max_open` open, unexpired
+    /// sessions (counted and inserted under a per-owner lock, so concurrent creates cannot
+    /// overshoot the cap).
+    async fn create_upload(
+        &self,
+        new: &NewUpload,
+        max_open: u32,
+    ) -> Result<Result<(), TooManyUploads>, StoreError>;
 
     /// The session with all its parts, or only with part `only_part` (if hashed).
     async fn get_upload(&self, id: &str, only_part: Option<u32>) -> Result<Option<UploadRecord>, StoreError>;

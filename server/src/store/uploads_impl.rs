@@ -12,6 +12,7 @@ use super::{PostgresStore, SqliteStore, StoreError, parse_stored, to_u64};
 #[derive(sqlx::FromRow)]
 struct SessionPartRow {
     id: String,
+    owner: Option<String>,
     digest: String,
     size_bytes: i64,
     part_size: i64,
@@ -38,7 +39,7 @@ struct ExpiredRow {
     state: String,
 }
 
-const SELECT_SESSION: &str = "SELECT s.id, s.digest, s.size_bytes, s.part_size, s.part_count,
+const SELECT_SESSION: &str = "SELECT s.id, s.owner, s.digest, s.size_bytes, s.part_size, s.part_count,
         s.backend_upload_id, s.hashed_parts, s.hash_state, s.state, s.created_at, s.expires_at,
         p.part_number, p.size_bytes AS part_bytes, p.sha256 AS part_sha256,
         p.state_before AS part_state_before, p.content_id AS part_content_id
@@ -57,6 +58,7 @@ fn upload_record(rows: Vec<SessionPartRow>) -> Result<Option<UploadRecord>, Stor
     let Some(first) = rows.next() else { return Ok(None) };
     let mut record = UploadRecord {
         id: first.id.clone(),
+        owner: first.owner.clone(),
         digest: parse_stored("digest", &first.digest)?,
         size: to_u64("size_bytes", first.size_bytes)?,
         part_size: to_u64("part_size", first.part_size)?,
@@ -96,16 +98,33 @@ fn expired(row: ExpiredRow) -> Result<ExpiredUpload, StoreError> {
 }
 
 macro_rules! impl_upload_store {
-    ($store:ty, $db:ty, $begin:expr) => {
+    ($store:ty, $db:ty, $begin:expr, $lock_owner:expr) => {
         #[async_trait::async_trait]
         impl $crate::store::UploadStore for $store {
-            async fn create_upload(&self, new: &$crate::store::NewUpload) -> Result<(), StoreError> {
+            async fn create_upload(
+                &self,
+                new: &$crate::store::NewUpload,
+                max_open: u32,
+            ) -> Result<Result<(), $crate::store::TooManyUploads>, StoreError> {
                 use $crate::store::{db_err, to_i64};
+                let mut tx = self.pool.begin_with($begin).await.map_err(db_err)?;
+                sqlx::query::<$db>($lock_owner).bind(&new.owner).execute(&mut *tx).await.map_err(db_err)?;
+                let (open,): (i64,) = sqlx::query_as::<$db, (i64,)>(
+                    "SELECT COUNT(*) FROM upload_sessions WHERE owner = $1 AND state = 'open' AND expires_at > $2",
+                )
+                .bind(&new.owner)
+                .bind(new.created_at)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db_err)?;
+                if open >= i64::from(max_open) {
+                    return Ok(Err($crate::store::TooManyUploads));
+                }
                 sqlx::query::<$db>(
                     "INSERT INTO upload_sessions
                        (id, digest, size_bytes, part_size, part_count, backend_upload_id, hashed_parts,
-                        hash_state, state, created_at, expires_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, 0, $7, 'open', $8, $9)",
+                        hash_state, state, created_at, expires_at, owner)
+                     VALUES ($1, $2, $3, $4, $5, $6, 0, $7, 'open', $8, $9, $10)",
                 )
                 .bind(&new.id)
                 .bind(new.digest.to_string())
@@ -116,10 +135,12 @@ macro_rules! impl_upload_store {
                 .bind(&new.hash_state)
                 .bind(new.created_at)
                 .bind(new.expires_at)
-                .execute(&self.pool)
+                .bind(&new.owner)
+                .execute(&mut *tx)
                 .await
                 .map_err(db_err)?;
-                Ok(())
+                tx.commit().await.map_err(db_err)?;
+                Ok(Ok(()))
             }
 
             async fn get_upload(
@@ -249,5 +270,12 @@ macro_rules! impl_upload_store {
     };
 }
 
-impl_upload_store!(PostgresStore, sqlx::Postgres, "BEGIN");
-impl_upload_store!(SqliteStore, sqlx::Sqlite, "BEGIN IMMEDIATE");
+// The per-owner lock that makes the session cap exact: a transaction-scoped advisory lock on
+// PostgreSQL; on SQLite `BEGIN IMMEDIATE` already serializes writers, so a no-op.
+impl_upload_store!(
+    PostgresStore,
+    sqlx::Postgres,
+    "BEGIN",
+    "SELECT pg_advisory_xact_lock(hashtext('modelreg.upload_owner:' || $1))"
+);
+impl_upload_store!(SqliteStore, sqlx::Sqlite, "BEGIN IMMEDIATE", "SELECT $1");

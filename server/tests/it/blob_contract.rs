@@ -162,3 +162,45 @@ async fn a_corrupted_stored_blob_fails_verification_on_read() {
     let err = read_all(&blobs, &digest, None).await.unwrap_err();
     assert!(matches!(err, BlobError::Corrupt { .. }), "{err}");
 }
+
+/// A verified write replaces a stored copy that no longer verifies (or is truncated), on
+/// both the single-PUT and the multipart path: re-uploading the right bytes repairs a blob.
+async fn a_verified_put_replaces_a_stored_copy_that_does_not_verify(
+    url: String,
+    options: modelreg_server::blob::S3Options,
+) {
+    use object_store::{ObjectStoreExt, PutPayload};
+    let blobs = modelreg_server::blob::open(&url, &options).unwrap();
+    let raw = crate::support::raw_object_store(&url);
+    for (len, seed) in [(3000, 50), (usize::try_from(SINGLE_PUT_MAX).unwrap() + 1000, 51)] {
+        let data = bytes(len, seed);
+        let digest = digest_of(&data);
+        for rotten in [
+            {
+                let mut r = data.clone();
+                r[len / 2] ^= 0xff;
+                r
+            },
+            data[..len / 2].to_vec(),
+        ] {
+            let key = modelreg_server::blob::key_for(&digest);
+            raw.put(&key, PutPayload::from(rotten)).await.unwrap();
+            assert!(read_all(&blobs, &digest, None).await.is_err(), "len {len}: the planted copy is bad");
+            blobs.put_verified(&digest, len as u64, body(&data, 1 << 20)).await.unwrap();
+            assert!(read_all(&blobs, &digest, None).await.unwrap() == data, "len {len}: repaired");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_verified_put_replaces_a_bad_copy_in_a_local_folder() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let url = format!("file://{}", dir.path().display());
+    a_verified_put_replaces_a_stored_copy_that_does_not_verify(url, Default::default()).await;
+}
+
+#[tokio::test]
+async fn a_verified_put_replaces_a_bad_copy_on_s3() {
+    let (options, url) = crate::support::s3_options();
+    a_verified_put_replaces_a_stored_copy_that_does_not_verify(url, options).await;
+}

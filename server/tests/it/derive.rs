@@ -24,7 +24,7 @@ use object_store::{
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
-use crate::support::{body, default_policy, digest_of, embedded_registry, local_blobs};
+use crate::support::{body, default_policy, digest_of, embedded_registry, local_blobs, root};
 
 /// A safetensors file: `(name, dtype, shape)` tensors back to back, zero-filled data.
 pub(crate) fn safetensors(tensors: &[(&str, &str, &[u64])]) -> Vec<u8> {
@@ -106,7 +106,7 @@ fn declared(metadata: Value) -> Metadata {
 async fn registry_with(files: &[(&str, &[u8])]) -> (Registry, TempDir) {
     let (registry, dir) = embedded_registry(default_policy()).await;
     for (_, data) in files {
-        registry.upload_blob(digest_of(data), data.len() as u64, body(data, 1 << 20)).await.unwrap();
+        registry.upload_blob(&root(), digest_of(data), data.len() as u64, body(data, 1 << 20)).await.unwrap();
     }
     (registry, dir)
 }
@@ -443,7 +443,7 @@ async fn a_malformed_safetensors_file_does_not_fail_the_publish() {
     let files: [(&str, &[u8]); 1] = [("model.safetensors", &garbage)];
     let (registry, _dir) = registry_with(&files).await;
     registry
-        .publish(&model(), &v1(), manifest_of(&files, json!({"parameters": 1000})), "test")
+        .publish(&root(), &model(), &v1(), manifest_of(&files, json!({"parameters": 1000})))
         .await
         .unwrap();
     let facts = registry.resolve(&model(), &VersionSelector::Exact(v1())).await.unwrap().facts;
@@ -459,7 +459,7 @@ async fn publishing_refuses_a_contradiction_naming_both_values_unless_overridden
     let files: [(&str, &[u8]); 1] = [("model.safetensors", &weights)];
     let (registry, _dir) = registry_with(&files).await;
     let mut manifest = manifest_of(&files, json!({"parameters": 2000, "precision": "fp32"}));
-    let err = registry.publish(&model(), &v1(), manifest.clone(), "test").await.unwrap_err();
+    let err = registry.publish(&root(), &model(), &v1(), manifest.clone()).await.unwrap_err();
     let RegistryError::Contradicted(contradictions) = &err else { panic!("{err:?}") };
     let fields: Vec<_> = contradictions.0.iter().map(|c| c.field).collect();
     assert_eq!(fields, [DerivedField::Parameters, DerivedField::Precision]);
@@ -472,7 +472,7 @@ async fn publishing_refuses_a_contradiction_naming_both_values_unless_overridden
         assert!(message.contains(part), "{part} not in {message}");
     }
     manifest.override_derived = BTreeSet::from([DerivedField::Parameters, DerivedField::Precision]);
-    assert!(registry.publish(&model(), &v1(), manifest, "test").await.unwrap().created);
+    assert!(registry.publish(&root(), &model(), &v1(), manifest).await.unwrap().created);
 }
 
 #[tokio::test]
@@ -482,7 +482,7 @@ async fn published_facts_are_stored_and_resolved() {
     let files: [(&str, &[u8]); 2] = [("model.safetensors", &weights), ("config.json", config.as_bytes())];
     let (registry, _dir) = registry_with(&files).await;
     let manifest = manifest_of(&files, json!({"parameters": 1000, "context_length": 2048}));
-    registry.publish(&model(), &v1(), manifest, "test").await.unwrap();
+    registry.publish(&root(), &model(), &v1(), manifest).await.unwrap();
 
     let resolved = registry.resolve(&model(), &VersionSelector::Exact(v1())).await.unwrap();
     let facts = &resolved.facts;

@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use modelreg_server::service::{Policy, Registry, RegistryError};
 
-use crate::support::{body, bytes, default_policy, digest_of, embedded_registry, manifest};
+use crate::support::{body, bytes, default_policy, digest_of, embedded_registry, manifest, root};
 
 async fn upload(registry: &Registry, data: &[u8]) {
-    registry.upload_blob(digest_of(data), data.len() as u64, body(data, 4096)).await.unwrap();
+    registry.upload_blob(&root(), digest_of(data), data.len() as u64, body(data, 4096)).await.unwrap();
 }
 
 #[tokio::test]
@@ -20,10 +20,10 @@ async fn gc_frees_unreferenced_blobs_and_keeps_referenced_and_young_ones() {
     upload(&registry, &garbage).await;
     registry
         .publish(
+            &root(),
             &"acme/m".parse().unwrap(),
             &"1.0.0".parse().unwrap(),
             manifest(&[("w", &kept)], "MIT"),
-            "ci",
         )
         .await
         .unwrap();
@@ -33,12 +33,19 @@ async fn gc_frees_unreferenced_blobs_and_keeps_referenced_and_young_ones() {
 
     let dry = registry.collect_garbage(Duration::ZERO, true).await.unwrap();
     assert_eq!((dry.blobs_deleted, dry.bytes_freed, dry.blobs_in_use), (1, 3000, 1), "{dry:?}");
-    assert_eq!(registry.blob_size(&digest_of(&garbage)).await.unwrap(), 3000, "a dry run deletes nothing");
+    assert_eq!(
+        registry.blob_size(Some(&root()), &digest_of(&garbage)).await.unwrap(),
+        3000,
+        "a dry run deletes nothing"
+    );
 
     let done = registry.collect_garbage(Duration::ZERO, false).await.unwrap();
     assert_eq!((done.blobs_deleted, done.bytes_freed, done.blobs_in_use), (1, 3000, 1), "{done:?}");
-    assert!(matches!(registry.blob_size(&digest_of(&garbage)).await, Err(RegistryError::BlobNotFound(_))));
-    assert_eq!(registry.blob_size(&digest_of(&kept)).await.unwrap(), 1000);
+    assert!(matches!(
+        registry.blob_size(Some(&root()), &digest_of(&garbage)).await,
+        Err(RegistryError::BlobNotFound(_))
+    ));
+    assert_eq!(registry.blob_size(Some(&root()), &digest_of(&kept)).await.unwrap(), 1000);
 }
 
 #[tokio::test]
@@ -61,14 +68,17 @@ async fn deleting_a_version_lets_gc_free_its_unshared_blobs() {
     upload(&registry, &own).await;
     let m = "acme/m".parse().unwrap();
     registry
-        .publish(&m, &"1.0.0".parse().unwrap(), manifest(&[("s", &shared), ("o", &own)], "MIT"), "ci")
+        .publish(&root(), &m, &"1.0.0".parse().unwrap(), manifest(&[("s", &shared), ("o", &own)], "MIT"))
         .await
         .unwrap();
-    registry.publish(&m, &"2.0.0".parse().unwrap(), manifest(&[("s", &shared)], "MIT"), "ci").await.unwrap();
+    registry
+        .publish(&root(), &m, &"2.0.0".parse().unwrap(), manifest(&[("s", &shared)], "MIT"))
+        .await
+        .unwrap();
     registry.delete_version(&m, &"1.0.0".parse().unwrap(), "admin").await.unwrap();
     let report = registry.collect_garbage(Duration::ZERO, false).await.unwrap();
     assert_eq!((report.blobs_deleted, report.bytes_freed), (1, 200), "{report:?}");
-    assert_eq!(registry.blob_size(&digest_of(&shared)).await.unwrap(), 100);
+    assert_eq!(registry.blob_size(Some(&root()), &digest_of(&shared)).await.unwrap(), 100);
 }
 
 /// Publish and GC race on the same old, unreferenced blob many times. Whatever the
@@ -85,8 +95,9 @@ async fn a_publish_racing_with_gc_never_references_a_deleted_blob() {
         let version = "1.0.0".parse().unwrap();
         // Both run concurrently on one task: they interleave at every await, which is where
         // the database and the blob store are consulted.
+        let me = root();
         let (publish, gc) = tokio::join!(
-            registry.publish(&m, &version, manifest, "ci"),
+            registry.publish(&me, &m, &version, manifest),
             registry.collect_garbage(Duration::ZERO, false)
         );
         gc.unwrap();
@@ -94,7 +105,7 @@ async fn a_publish_racing_with_gc_never_references_a_deleted_blob() {
             Ok(_) => {
                 published += 1;
                 assert_eq!(
-                    registry.blob_size(&digest_of(&data)).await.unwrap(),
+                    registry.blob_size(Some(&root()), &digest_of(&data)).await.unwrap(),
                     500,
                     "round {i}: a published version lost its blob"
                 );

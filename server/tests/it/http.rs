@@ -2,6 +2,7 @@
 //! the JSON envelope and the right status.
 
 mod auth;
+mod blob_visibility;
 mod blobs;
 mod lifecycle;
 mod lookup;
@@ -17,7 +18,7 @@ use actix_web::dev::{Service, ServiceResponse};
 use actix_web::{App, test, web};
 use modelreg_api::ErrorEnvelope;
 use modelreg_server::http::{JsonLimit, configure};
-use modelreg_server::service::{Policy, Registry};
+use modelreg_server::service::{Policy, Principal, Registry};
 use modelreg_server::store::Scope;
 use tempfile::TempDir;
 
@@ -43,6 +44,17 @@ impl Harness {
         let read = registry.create_token("reader", Scope::Read, Vec::new(), None, "test").await.unwrap().0;
         let admin = registry.create_token("admin", Scope::Admin, Vec::new(), None, "test").await.unwrap().0;
         Self { registry: web::Data::new(registry), write, read, admin, _dir: dir }
+    }
+
+    /// The principal of the `writer` token, for acting as it below HTTP (what it uploads
+    /// there, it may publish over HTTP).
+    pub fn writer(&self) -> Principal {
+        Principal { token_name: "writer".into(), scope: Scope::Write, namespaces: Vec::new() }
+    }
+
+    /// Where the registry keeps its SQLite file and blob folder (`blobs/`).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._dir.path()
     }
 
     pub async fn app(

@@ -37,3 +37,4 @@ mod store_contract;
 mod support;
 mod upload_contract;
 mod upload_store_contract;
+mod visibility_contract;

@@ -10,7 +10,7 @@ use modelreg_server::store::{self, Scope};
 use tempfile::TempDir;
 
 use crate::http::{app_for, bearer, error_of};
-use crate::support::{body, bytes, default_policy, digest_of, s3_options};
+use crate::support::{body, bytes, default_policy, digest_of, manifest, root, s3_options};
 
 /// An S3 blob store with presigned GETs valid for `ttl`, and a registry over it.
 async fn presigning(ttl: Duration) -> (web::Data<Registry>, BlobStore, String, TempDir) {
@@ -21,6 +21,14 @@ async fn presigning(ttl: Duration) -> (web::Data<Registry>, BlobStore, String, T
     let registry = Registry::new(meta, blobs.clone(), default_policy());
     let read = registry.create_token("reader", Scope::Read, Vec::new(), None, "test").await.unwrap().0;
     (web::Data::new(registry), blobs, read, dir)
+}
+
+/// Uploads `data` and publishes a version referencing it, so that every reader sees it.
+async fn publish(registry: &Registry, data: &[u8]) {
+    let digest = digest_of(data);
+    registry.upload_blob(&root(), digest, data.len() as u64, body(data, 8192)).await.unwrap();
+    let m = manifest(&[("w", data)], "MIT");
+    registry.publish(&root(), &"acme/m".parse().unwrap(), &"1.0.0".parse().unwrap(), m).await.unwrap();
 }
 
 /// The Location of a blob GET, which must be a redirect carrying no registry token.
@@ -40,7 +48,7 @@ async fn presigned_downloads_serve_the_exact_bytes_without_a_token_and_refuse_ta
     let (registry, blobs, read, _dir) = presigning(Duration::from_secs(300)).await;
     let data = bytes(70_000, 41);
     let digest = digest_of(&data);
-    blobs.put_verified(&digest, data.len() as u64, body(&data, 8192)).await.unwrap();
+    publish(&registry, &data).await;
     let url = location(registry.clone(), &read, &digest.to_string()).await;
 
     let client = reqwest::Client::new();
@@ -57,20 +65,25 @@ async fn presigned_downloads_serve_the_exact_bytes_without_a_token_and_refuse_ta
     let tampered = format!("{head}X-Amz-Signature={swapped}{}", &signature[1..]);
     assert_eq!(client.get(&tampered).send().await.unwrap().status(), 403);
 
-    // An absent blob is the registry's 404, not a redirect to S3's.
+    // An absent blob is the registry's 404, not a redirect to S3's; so is a stored blob no
+    // version references (a digest is not a key), with the same answer.
     let app = app_for(registry, 1024).await;
-    let absent = digest_of(b"absent");
-    let get = test::TestRequest::get().uri(&format!("/v1/blobs/{absent}")).insert_header(bearer(&read));
-    let (status, e) = error_of(&app, get).await;
-    assert_eq!((status, e.error.code.as_str()), (404, "blob_not_found"));
+    let hidden = bytes(500, 43);
+    blobs.put_verified(&digest_of(&hidden), 500, body(&hidden, 500)).await.unwrap();
+    for (d, what) in [(digest_of(b"absent"), "absent"), (digest_of(&hidden), "hidden")] {
+        let get = test::TestRequest::get().uri(&format!("/v1/blobs/{d}")).insert_header(bearer(&read));
+        let (status, e) = error_of(&app, get).await;
+        assert_eq!((status, e.error.code.as_str()), (404, "blob_not_found"), "{what}");
+        assert_eq!(e.error.message, format!("blob {d} not found"), "{what}");
+    }
 }
 
 #[actix_web::test]
 async fn an_expired_presigned_url_is_refused() {
-    let (registry, blobs, read, _dir) = presigning(Duration::from_secs(1)).await;
+    let (registry, _blobs, read, _dir) = presigning(Duration::from_secs(1)).await;
     let data = bytes(1000, 42);
     let digest = digest_of(&data);
-    blobs.put_verified(&digest, data.len() as u64, body(&data, 1000)).await.unwrap();
+    publish(&registry, &data).await;
     let url = location(registry, &read, &digest.to_string()).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(reqwest::get(&url).await.unwrap().status(), 403);

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use futures_util::stream;
 use modelreg_api::{Digest, FileEntry, Manifest, Metadata};
 use modelreg_server::blob::{self, BlobStore, S3Options, Sha256Hasher};
-use modelreg_server::service::{Policy, Registry};
+use modelreg_server::service::{Policy, Principal, Registry};
 use modelreg_server::store::{self, MetadataStore};
 use modelreg_testkit::{PgTestDb, postgres_db, s3_settings, unique_prefix};
 use tempfile::TempDir;
@@ -51,6 +51,31 @@ pub fn s3_blobs() -> (BlobStore, Backing) {
     (blob::open(&url, &options).unwrap(), Backing::None)
 }
 
+/// The object store a blob URL names, without the blob store's checks: tests use it to plant
+/// bytes at a key (a corrupted copy) as a failing disk or a bucket edit would.
+pub fn raw_object_store(url: &str) -> Arc<dyn object_store::ObjectStore> {
+    if let Some(path) = url.strip_prefix("file://") {
+        return Arc::new(object_store::local::LocalFileSystem::new_with_prefix(path).unwrap());
+    }
+    let rest = url.strip_prefix("s3://").expect("a file:// or s3:// URL");
+    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    let s3 = s3_settings();
+    let store = object_store::aws::AmazonS3Builder::new()
+        .with_bucket_name(bucket)
+        .with_endpoint(&s3.endpoint)
+        .with_region(&s3.region)
+        .with_access_key_id(&s3.access_key_id)
+        .with_secret_access_key(&s3.secret_access_key)
+        .with_allow_http(true)
+        .build()
+        .unwrap();
+    if prefix.is_empty() {
+        Arc::new(store)
+    } else {
+        Arc::new(object_store::prefix::PrefixStore::new(store, prefix))
+    }
+}
+
 /// A registry on SQLite and a local folder in one temp dir.
 pub async fn embedded_registry(policy: Policy) -> (Registry, TempDir) {
     let dir = TempDir::new().unwrap();
@@ -58,6 +83,12 @@ pub async fn embedded_registry(policy: Policy) -> (Registry, TempDir) {
     let blobs =
         blob::open(&format!("file://{}", dir.path().join("blobs").display()), &S3Options::default()).unwrap();
     (Registry::new(meta, blobs, policy), dir)
+}
+
+/// The caller tests act as below HTTP: an unlimited admin token named `t`. What it uploads
+/// is granted to it, so it may publish it.
+pub fn root() -> Principal {
+    Principal { token_name: "t".into(), scope: modelreg_api::Scope::Admin, namespaces: Vec::new() }
 }
 
 pub fn default_policy() -> Policy {

@@ -20,6 +20,7 @@ fn at(secs: i64) -> DateTime<Utc> {
 fn new_upload(id: &str, expires_at: DateTime<Utc>) -> NewUpload {
     NewUpload {
         id: id.into(),
+        owner: "t".into(),
         digest: digest_of(id.as_bytes()),
         size: 12 << 20,
         part_size: 5 << 20,
@@ -44,7 +45,7 @@ fn hashed(number: u32, expires_at: DateTime<Utc>) -> HashedPart {
 
 async fn a_session_round_trips_with_its_parts(store: Arc<dyn MetadataStore>) {
     let new = new_upload("up_a", at(100));
-    store.create_upload(&new).await.unwrap();
+    store.create_upload(&new, 64).await.unwrap().unwrap();
     let s = store.get_upload("up_a", None).await.unwrap().unwrap();
     assert_eq!((s.digest, s.size, s.part_size, s.part_count), (new.digest, new.size, new.part_size, 3));
     assert_eq!((s.hashed_parts, s.phase, s.parts.len()), (0, UploadPhase::Open, 0));
@@ -82,7 +83,7 @@ async fn a_session_round_trips_with_its_parts(store: Arc<dyn MetadataStore>) {
 }
 
 async fn the_hashed_prefix_advances_exactly_once_under_concurrency(store: Arc<dyn MetadataStore>) {
-    store.create_upload(&new_upload("up_race", at(100))).await.unwrap();
+    store.create_upload(&new_upload("up_race", at(100)), 64).await.unwrap().unwrap();
     let tasks: Vec<_> = (0..8)
         .map(|_| {
             let store = store.clone();
@@ -104,7 +105,7 @@ async fn the_hashed_prefix_advances_exactly_once_under_concurrency(store: Arc<dy
 
 async fn expired_sessions_are_listed_and_deleted_only_while_expired(store: Arc<dyn MetadataStore>) {
     for (id, expires) in [("up_old", 10), ("up_older", 5), ("up_new", 1000)] {
-        store.create_upload(&new_upload(id, at(expires))).await.unwrap();
+        store.create_upload(&new_upload(id, at(expires)), 64).await.unwrap().unwrap();
     }
     store.record_hashed_part("up_old", &hashed(1, at(20))).await.unwrap().unwrap();
     store.mark_upload_complete("up_older", at(6)).await.unwrap();

@@ -42,7 +42,8 @@ async fn an_uploaded_blob_is_no_longer_missing_and_downloads_with_ranges() {
     let missing: MissingBlobsResponse = test::call_and_read_body_json(&app, ask()).await;
     assert!(missing.missing.is_empty());
 
-    let get = || test::TestRequest::get().uri(&format!("/v1/blobs/{digest}")).insert_header(bearer(&h.read));
+    // Unpublished, the blob is its uploader's alone (service::visibility).
+    let get = || test::TestRequest::get().uri(&format!("/v1/blobs/{digest}")).insert_header(bearer(&h.write));
     let resp = test::call_service(&app, get().to_request()).await;
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.headers().get("etag").unwrap(), format!("\"{digest}\"").as_str());
@@ -59,7 +60,7 @@ async fn an_uploaded_blob_is_no_longer_missing_and_downloads_with_ranges() {
     let head = test::TestRequest::default().method(actix_web::http::Method::HEAD);
     let resp = test::call_service(
         &app,
-        head.uri(&format!("/v1/blobs/{digest}")).insert_header(bearer(&h.read)).to_request(),
+        head.uri(&format!("/v1/blobs/{digest}")).insert_header(bearer(&h.write)).to_request(),
     )
     .await;
     assert_eq!(resp.status(), 200);

@@ -9,13 +9,16 @@ use crate::support::{bytes, digest_of, manifest};
 async fn seed(h: &Harness, versions: &[&str]) {
     for (i, v) in versions.iter().enumerate() {
         let data = bytes(20, i as u8);
-        h.registry.upload_blob(digest_of(&data), 20, crate::support::body(&data, 20)).await.unwrap();
+        h.registry
+            .upload_blob(&h.writer(), digest_of(&data), 20, crate::support::body(&data, 20))
+            .await
+            .unwrap();
         h.registry
             .publish(
+                &h.writer(),
                 &"acme/m".parse().unwrap(),
                 &v.parse().unwrap(),
                 manifest(&[("w", &data)], "MIT"),
-                "seed",
             )
             .await
             .unwrap();
@@ -201,7 +204,7 @@ async fn the_audit_log_pages_and_filters() {
     )
     .await;
     assert_eq!(page.entries.len(), 2);
-    assert!(page.entries.iter().all(|e| e.action == "publish" && e.actor == "seed"));
+    assert!(page.entries.iter().all(|e| e.action == "publish" && e.actor == "writer"));
     let cursor = page.next_cursor.unwrap();
     let next: AuditPage = test::call_and_read_body_json(
         &app,

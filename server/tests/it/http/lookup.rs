@@ -4,16 +4,16 @@ use actix_web::test;
 use modelreg_api::{DerivativeList, LookupPage};
 
 use super::{Harness, bearer, error_of};
-use crate::support::{bytes, digest_of};
+use crate::support::{bytes, digest_of, root};
 
 async fn publish(h: &Harness, model: &str, version: &str, metadata: serde_json::Value) {
     let data = bytes(64, 1);
-    h.registry.upload_blob(digest_of(&data), 64, crate::support::body(&data, 64)).await.unwrap();
+    h.registry.upload_blob(&root(), digest_of(&data), 64, crate::support::body(&data, 64)).await.unwrap();
     let manifest = serde_json::from_value(serde_json::json!({
         "files": [{ "path": "w", "digest": digest_of(&data), "size": 64 }], "metadata": metadata
     }))
     .unwrap();
-    h.registry.publish(&model.parse().unwrap(), &version.parse().unwrap(), manifest, "test").await.unwrap();
+    h.registry.publish(&root(), &model.parse().unwrap(), &version.parse().unwrap(), manifest).await.unwrap();
 }
 
 fn get(h: &Harness, uri: &str) -> test::TestRequest {

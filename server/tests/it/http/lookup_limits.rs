@@ -10,20 +10,25 @@ use modelreg_server::service::Registry;
 use modelreg_server::store::{MetadataStore, Scope};
 
 use super::{app_for, bearer, error_of};
-use crate::support::{Backing, bytes, default_policy, digest_of, local_blobs, postgres_store, sqlite_store};
+use crate::support::{
+    Backing, bytes, default_policy, digest_of, local_blobs, postgres_store, root, sqlite_store,
+};
 
 /// A registry over `store` holding one French MIT model, and a read token.
 async fn registry_with_a_model(store: Arc<dyn MetadataStore>) -> (web::Data<Registry>, String, Backing) {
     let (blobs, backing) = local_blobs();
     let registry = Registry::new(store, blobs, default_policy());
     let data = bytes(64, 9);
-    registry.upload_blob(digest_of(&data), 64, crate::support::body(&data, 64)).await.unwrap();
+    registry.upload_blob(&root(), digest_of(&data), 64, crate::support::body(&data, 64)).await.unwrap();
     let manifest = serde_json::from_value(serde_json::json!({
         "files": [{ "path": "w", "digest": digest_of(&data), "size": 64 }],
         "metadata": { "license": "MIT", "languages": ["fr"], "tags": ["t"], "labels": { "k": "v" } }
     }))
     .unwrap();
-    registry.publish(&"acme/fr".parse().unwrap(), &"1.0.0".parse().unwrap(), manifest, "test").await.unwrap();
+    registry
+        .publish(&root(), &"acme/fr".parse().unwrap(), &"1.0.0".parse().unwrap(), manifest)
+        .await
+        .unwrap();
     let read = registry.create_token("reader", Scope::Read, Vec::new(), None, "test").await.unwrap().0;
     (web::Data::new(registry), read, backing)
 }

@@ -7,7 +7,7 @@ use actix_web::test;
 use modelreg_api::Scope;
 
 use super::{Harness, bearer};
-use crate::support::{bytes, digest_of, manifest};
+use crate::support::{bytes, digest_of, manifest, root};
 
 /// Who calls, and what that caller may do.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -37,7 +37,7 @@ struct Route {
     path: String,
     body: Option<String>,
     need: Need,
-    /// Whether the route is about one model (so namespace limits apply).
+    /// Whether the route is about one model's data (so namespace limits apply).
     model_scoped: bool,
     /// What an admin limited to other namespaces gets on a route that is not model-scoped.
     limited_admin: &'static str,
@@ -64,7 +64,8 @@ fn routes() -> Vec<Route> {
     };
     vec![
         r("POST", "/v1/blobs/missing", Some(format!(r#"{{"digests":["{digest}"]}}"#)), Need::Write, false),
-        r("GET", &format!("/v1/blobs/{digest}"), None, Need::Read, false),
+        // The blob is acme/m's: a token that cannot see acme gets 404 (a digest is not a key).
+        r("GET", &format!("/v1/blobs/{digest}"), None, Need::Read, true),
         r("GET", "/v1/models", None, Need::Read, false),
         r("GET", "/v1/models/acme/m", None, Need::Read, true),
         r("GET", "/v1/models/acme/m/versions", None, Need::Read, true),
@@ -142,9 +143,14 @@ async fn every_route_enforces_authentication_scope_and_namespaces() {
     let h = Harness::new().await;
     let app = h.app().await;
     let data = bytes(10, 9);
-    h.registry.upload_blob(digest_of(&data), 10, crate::support::body(&data, 10)).await.unwrap();
+    h.registry.upload_blob(&root(), digest_of(&data), 10, crate::support::body(&data, 10)).await.unwrap();
     h.registry
-        .publish(&"acme/m".parse().unwrap(), &"1.0.0".parse().unwrap(), manifest(&[("w", &data)], "MIT"), "t")
+        .publish(
+            &root(),
+            &"acme/m".parse().unwrap(),
+            &"1.0.0".parse().unwrap(),
+            manifest(&[("w", &data)], "MIT"),
+        )
         .await
         .unwrap();
     let (expired, _) =
@@ -233,14 +239,14 @@ async fn the_lookup_shows_only_visible_namespaces() {
     let h = Harness::new().await;
     let app = h.app().await;
     let data = bytes(10, 3);
-    h.registry.upload_blob(digest_of(&data), 10, crate::support::body(&data, 10)).await.unwrap();
+    h.registry.upload_blob(&root(), digest_of(&data), 10, crate::support::body(&data, 10)).await.unwrap();
     for model in ["acme/a", "team-x/b", "team-y/c"] {
         h.registry
             .publish(
+                &root(),
                 &model.parse().unwrap(),
                 &"1.0.0".parse().unwrap(),
                 manifest(&[("w", &data)], "MIT"),
-                "t",
             )
             .await
             .unwrap();
@@ -263,7 +269,7 @@ async fn the_lookup_shows_only_visible_namespaces() {
     for model in ["acme/ft", "team-y/ft"] {
         let mut m = manifest(&[("w", &data)], "MIT");
         m.metadata = serde_json::from_value(derived.clone()).unwrap();
-        h.registry.publish(&model.parse().unwrap(), &"1.0.0".parse().unwrap(), m, "t").await.unwrap();
+        h.registry.publish(&root(), &model.parse().unwrap(), &"1.0.0".parse().unwrap(), m).await.unwrap();
     }
     let list: modelreg_api::DerivativeList = test::call_and_read_body_json(
         &app,
@@ -275,4 +281,87 @@ async fn the_lookup_shows_only_visible_namespaces() {
     .await;
     let names: Vec<String> = list.derivatives.iter().map(|d| d.model.to_string()).collect();
     assert_eq!(names, ["team-y/ft"]);
+}
+
+/// A digest is not a key: a team-a token that learned the digest of a team-b file can
+/// neither read it nor publish it by reference; it is told the blob is missing, and once it
+/// uploads the bytes itself it may publish, while the registry still keeps one copy.
+#[actix_web::test]
+async fn a_digest_from_another_namespace_is_neither_readable_nor_publishable_by_reference() {
+    let h = Harness::new().await;
+    let app = h.app().await;
+    let token = |name: &str, scope, ns: &str| {
+        let registry = h.registry.clone();
+        let (name, ns) = (name.to_owned(), ns.to_owned());
+        async move { registry.create_token(&name, scope, vec![ns.parse().unwrap()], None, "t").await.unwrap().0 }
+    };
+    let b_write = token("b-write", Scope::Write, "team-b").await;
+    let a_read = token("a-read", Scope::Read, "team-a").await;
+    let a_write = token("a-write", Scope::Write, "team-a").await;
+    let secret = bytes(4000, 77);
+    let digest = digest_of(&secret);
+    let put = |token: &str| {
+        test::TestRequest::put()
+            .uri(&format!("/v1/blobs/{digest}"))
+            .insert_header(bearer(token))
+            .insert_header(("Content-Length", "4000"))
+            .set_payload(secret.clone())
+    };
+    let publish = |token: &str, model: &str| {
+        test::TestRequest::put()
+            .uri(&format!("/v1/models/{model}/versions/1.0.0"))
+            .insert_header(bearer(token))
+            .set_payload(serde_json::to_string(&manifest(&[("weights.bin", &secret)], "MIT")).unwrap())
+    };
+    assert_eq!(test::call_service(&app, put(&b_write).to_request()).await.status(), 201);
+    assert_eq!(test::call_service(&app, publish(&b_write, "team-b/secret").to_request()).await.status(), 201);
+
+    // Reading: the same 404 as for a digest nobody stored, on GET and HEAD.
+    let absent = digest_of(b"never stored");
+    for d in [digest, absent] {
+        let get = test::TestRequest::get().uri(&format!("/v1/blobs/{d}")).insert_header(bearer(&a_read));
+        let (status, e) = super::error_of(&app, get).await;
+        assert_eq!((status, e.error.code.as_str()), (404, "blob_not_found"));
+        assert_eq!(e.error.message, format!("blob {d} not found"));
+        let head = test::TestRequest::default()
+            .method(actix_web::http::Method::HEAD)
+            .uri(&format!("/v1/blobs/{d}"))
+            .insert_header(bearer(&a_read));
+        assert_eq!(test::call_service(&app, head.to_request()).await.status(), 404);
+    }
+
+    // Publishing by digest only: missing, so the client uploads it.
+    let (status, e) = super::error_of(&app, publish(&a_write, "team-a/borrow")).await;
+    assert_eq!((status, e.error.code.as_str()), (422, "missing_blobs"));
+    assert_eq!(e.error.details.unwrap()["missing"], serde_json::json!([digest.to_string()]));
+    let ask = test::TestRequest::post()
+        .uri("/v1/blobs/missing")
+        .insert_header(bearer(&a_write))
+        .set_payload(format!(r#"{{"digests":["{digest}"]}}"#));
+    let missing: modelreg_api::MissingBlobsResponse =
+        test::call_and_read_body_json(&app, ask.to_request()).await;
+    assert_eq!(missing.missing, [digest]);
+
+    // Uploading the bytes proves possession; the answer is the one for a new blob.
+    let resp = test::call_service(&app, put(&a_write).to_request()).await;
+    assert_eq!(resp.status(), 201);
+    let uploaded: modelreg_api::BlobUploaded = test::read_body_json(resp).await;
+    assert!(uploaded.created, "created must not tell that team-b holds the blob");
+    assert_eq!(test::call_service(&app, publish(&a_write, "team-a/borrow").to_request()).await.status(), 201);
+    let get = test::TestRequest::get().uri(&format!("/v1/blobs/{digest}")).insert_header(bearer(&a_read));
+    let resp = test::call_service(&app, get.to_request()).await;
+    assert_eq!(resp.status(), 200, "now a team-a version references it");
+    assert!(test::read_body(resp).await == secret);
+
+    // One stored copy, and nothing left over from the second upload.
+    let mut files = Vec::new();
+    let mut dirs = vec![h.data_dir().join("blobs")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() { dirs.push(path) } else { files.push(path) }
+        }
+    }
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert!(files[0].ends_with(digest.hex()), "{files:?}");
 }

@@ -15,7 +15,7 @@ use crate::support::{bytes, digest_of, manifest};
 
 async fn upload(h: &Harness, data: &[u8]) {
     h.registry
-        .upload_blob(digest_of(data), data.len() as u64, crate::support::body(data, 1000))
+        .upload_blob(&h.writer(), digest_of(data), data.len() as u64, crate::support::body(data, 1000))
         .await
         .unwrap();
 }

@@ -11,7 +11,7 @@ async fn publishing_colliding_or_unportable_paths_is_refused_naming_them() {
     let h = Harness::new().await;
     let app = h.app().await;
     let data = bytes(10, 5);
-    h.registry.upload_blob(digest_of(&data), 10, crate::support::body(&data, 10)).await.unwrap();
+    h.registry.upload_blob(&h.writer(), digest_of(&data), 10, crate::support::body(&data, 10)).await.unwrap();
     let digest = digest_of(&data).to_string();
     let publish = |paths: &[&str]| {
         let files: Vec<_> =

@@ -200,7 +200,11 @@ impl AccessStore for FailingStore {
 
 #[async_trait]
 impl modelreg_server::store::UploadStore for FailingStore {
-    async fn create_upload(&self, _: &modelreg_server::store::NewUpload) -> Result<(), StoreError> {
+    async fn create_upload(
+        &self,
+        _: &modelreg_server::store::NewUpload,
+        _: u32,
+    ) -> Result<Result<(), modelreg_server::store::TooManyUploads>, StoreError> {
         Err(boom())
     }
     async fn get_upload(
@@ -234,6 +238,24 @@ impl modelreg_server::store::UploadStore for FailingStore {
         Err(boom())
     }
     async fn delete_expired_upload(&self, _: &str, _: DateTime<Utc>) -> Result<bool, StoreError> {
+        Err(boom())
+    }
+}
+
+#[async_trait]
+impl modelreg_server::store::BlobVisibilityStore for FailingStore {
+    async fn blob_access(
+        &self,
+        _: &[Digest],
+        _: Option<&str>,
+        _: DateTime<Utc>,
+    ) -> Result<std::collections::BTreeMap<Digest, modelreg_server::store::BlobAccess>, StoreError> {
+        Err(boom())
+    }
+    async fn grant_blob(&self, _: &Digest, _: &str, _: DateTime<Utc>) -> Result<(), StoreError> {
+        Err(boom())
+    }
+    async fn delete_expired_grants(&self, _: DateTime<Utc>) -> Result<u64, StoreError> {
         Err(boom())
     }
 }

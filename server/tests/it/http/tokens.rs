@@ -5,7 +5,7 @@ use actix_web::test;
 use modelreg_api::{AuditPage, CreatedToken, Scope, TokenList};
 
 use super::{Harness, bearer, error_of};
-use crate::support::{bytes, digest_of, manifest};
+use crate::support::{bytes, digest_of, manifest, root};
 
 fn req(method: &str, uri: &str, token: &str) -> test::TestRequest {
     test::TestRequest::default().method(method.parse().unwrap()).uri(uri).insert_header(bearer(token))
@@ -94,14 +94,14 @@ async fn a_namespace_limited_admin_reads_only_the_audit_of_its_namespaces_in_ful
     let app = h.app().await;
     let admin = team_admin(&h).await;
     let data = bytes(10, 4);
-    h.registry.upload_blob(digest_of(&data), 10, crate::support::body(&data, 10)).await.unwrap();
+    h.registry.upload_blob(&root(), digest_of(&data), 10, crate::support::body(&data, 10)).await.unwrap();
     // Interleave entries inside and outside, so that a page filtered after the limit would
     // come back short.
     for i in 0..4 {
         for model in ["acme/secret", "acme/other", "team-a/m"] {
             let m = manifest(&[("w", &data)], "MIT");
             let version = format!("1.{i}.0").parse().unwrap();
-            h.registry.publish(&model.parse().unwrap(), &version, m, "ci").await.unwrap();
+            h.registry.publish(&root(), &model.parse().unwrap(), &version, m).await.unwrap();
         }
     }
     let mut seen = Vec::new();

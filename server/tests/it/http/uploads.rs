@@ -24,7 +24,8 @@ async fn registry_at(dir: &Path) -> web::Data<Registry> {
     let meta = store::open(&format!("sqlite://{}", dir.join("t.db").display()), None).await.unwrap();
     let blobs =
         blob::open(&format!("file://{}", dir.join("blobs").display()), &S3Options::default()).unwrap();
-    let settings = UploadSettings { part_size: 5 << 20, session_ttl: Duration::from_secs(3600) };
+    let settings =
+        UploadSettings { part_size: 5 << 20, session_ttl: Duration::from_secs(3600), ..Default::default() };
     web::Data::new(Registry::new(meta, blobs, default_policy()).with_upload_settings(settings))
 }
 
@@ -91,10 +92,16 @@ async fn a_large_blob_goes_through_a_session_and_downloads() {
     let s: UploadSession = test::call_and_read_body_json(&app, status().to_request()).await;
     assert_eq!(s.state, UploadState::Complete);
 
-    let get = test::TestRequest::get().uri(&format!("/v1/blobs/{digest}")).insert_header(bearer(&read));
-    let resp = test::call_service(&app, get.to_request()).await;
+    // Completed but unpublished, the blob is its uploader's alone: another token gets the
+    // 404 of an absent blob.
+    let get = |token: &str| {
+        test::TestRequest::get().uri(&format!("/v1/blobs/{digest}")).insert_header(bearer(token))
+    };
+    let resp = test::call_service(&app, get(&write).to_request()).await;
     assert_eq!(resp.status(), 200);
     assert!(test::read_body(resp).await == data, "downloaded bytes differ");
+    let (status, e) = error_of(&app, get(&read)).await;
+    assert_eq!((status, e.error.code.as_str()), (404, "blob_not_found"));
 
     let resp =
         test::call_service(&app, create(&write, json!({"digest": digest, "size": LEN})).to_request()).await;
@@ -233,4 +240,54 @@ async fn a_session_survives_a_server_restart() {
     assert_eq!(test::call_service(&app, complete.to_request()).await.status(), 201);
     let get = test::TestRequest::get().uri(&format!("/v1/blobs/{digest}")).insert_header(bearer(&write));
     assert!(test::call_and_read_body(&app, get.to_request()).await == data, "downloaded bytes differ");
+}
+
+#[actix_web::test]
+async fn a_session_is_its_tokens_own_and_open_sessions_per_token_are_capped() {
+    let dir = TempDir::new().unwrap();
+    let meta = store::open(&format!("sqlite://{}", dir.path().join("t.db").display()), None).await.unwrap();
+    let blobs =
+        blob::open(&format!("file://{}", dir.path().join("blobs").display()), &S3Options::default()).unwrap();
+    let settings =
+        UploadSettings { part_size: 5 << 20, session_ttl: Duration::from_secs(3600), max_open_per_token: 2 };
+    let registry =
+        web::Data::new(Registry::new(meta, blobs, default_policy()).with_upload_settings(settings));
+    let (write, _) = tokens(&registry).await;
+    let other = registry.create_token("other", Scope::Write, Vec::new(), None, "test").await.unwrap().0;
+    let app = app_for(registry, 64 * 1024).await;
+    let data = bytes(LEN, 35);
+    let digest = digest_of(&data).to_string();
+    let session: UploadSession = test::call_and_read_body_json(
+        &app,
+        create(&write, json!({"digest": digest, "size": LEN})).to_request(),
+    )
+    .await;
+    let id = session.id.unwrap();
+
+    // Another token, even knowing the id, gets the 404 of an unknown session everywhere.
+    let uri = |tail: &str| format!("/v1/uploads/{id}{tail}");
+    let foreign = [
+        put_part(&other, &id, 1, part(&data, 1)),
+        test::TestRequest::get().uri(&uri("")).insert_header(bearer(&other)),
+        test::TestRequest::post().uri(&uri("/complete")).insert_header(bearer(&other)),
+        test::TestRequest::delete().uri(&uri("")).insert_header(bearer(&other)),
+    ];
+    for req in foreign {
+        let (status, e) = error_of(&app, req).await;
+        assert_eq!((status, e.error.code.as_str()), (404, "upload_not_found"));
+    }
+    let resp = test::call_service(&app, put_part(&write, &id, 1, part(&data, 1)).to_request()).await;
+    assert_eq!(resp.status(), 200, "the owner's session is untouched");
+
+    // A second session fits the cap of two; a third is 429 with Retry-After.
+    let second = json!({"digest": digest_of(b"second").to_string(), "size": 6});
+    assert_eq!(test::call_service(&app, create(&write, second).to_request()).await.status(), 201);
+    let third = json!({"digest": digest_of(b"third").to_string(), "size": 5});
+    let resp = test::call_service(&app, create(&write, third.clone()).to_request()).await;
+    assert_eq!(resp.status(), 429);
+    assert_eq!(resp.headers().get("retry-after").unwrap(), "60");
+    let e: modelreg_api::ErrorEnvelope = test::read_body_json(resp).await;
+    assert_eq!(e.error.code, "too_many_uploads");
+    assert_eq!(e.error.details.unwrap()["max_open_sessions"], 2);
+    assert_eq!(test::call_service(&app, create(&other, third).to_request()).await.status(), 201, "per token");
 }
