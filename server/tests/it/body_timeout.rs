@@ -282,8 +282,25 @@ async fn on_s3_parts_that_trickle_cannot_starve_a_normal_upload_of_the_part_buff
         .await
         .expect("the normal upload completes while the tricklers still trickle");
     assert!(started.elapsed() < Duration::from_secs(15), "took {:?}", started.elapsed());
-    for trickler in tricklers {
-        let answer = trickler.await.unwrap();
-        assert_eq!((answer.status, answer.code.as_str()), (408, "body_too_slow"), "after {:?}", answer.after);
+    // The room the normal part needed was freed by cutting tricklers. Which of them are cut
+    // depends on timing: once the normal part has its room nobody waits any more, and a slow
+    // part with nobody waiting behind it is never cut. So at least one was cut, every answer
+    // that came is `body_too_slow`, and those still trickling are let go.
+    let mut cut = 0;
+    for mut trickler in tricklers {
+        match tokio::time::timeout(Duration::from_secs(3), &mut trickler).await {
+            Ok(answer) => {
+                let answer = answer.unwrap();
+                assert_eq!(
+                    (answer.status, answer.code.as_str()),
+                    (408, "body_too_slow"),
+                    "after {:?}",
+                    answer.after
+                );
+                cut += 1;
+            }
+            Err(_still_trickling) => trickler.abort(),
+        }
     }
+    assert!(cut >= 1, "the normal part got its room only by cutting a trickler");
 }
