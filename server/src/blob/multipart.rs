@@ -354,10 +354,9 @@ impl BlobStore {
 }
 
 fn s3_upload_id(target: &UploadTarget) -> Result<&String, BlobError> {
-    target
-        .backend_upload_id
-        .as_ref()
-        .ok_or_else(|| BlobError::Config(format!("upload {} has no S3 multipart id", target.session)))
+    target.backend_upload_id.as_ref().ok_or_else(|| {
+        BlobError::Config(format!("upload {} has no S3 multipart id", session_log_id(&target.session)))
+    })
 }
 
 #[cfg(test)]
@@ -385,6 +384,25 @@ mod tests {
         assert!(refused(blobs.discard_staged("up_a").await.unwrap_err()));
         assert_eq!(blobs.sweep_abandoned_puts(std::time::SystemTime::now()).await.unwrap(), 0);
         assert_eq!(blobs.presigned_get(&digest).await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn an_s3_session_without_its_multipart_id_fails_naming_the_session_by_its_short_id() {
+        let s3 = object_store::aws::AmazonS3Builder::new()
+            .with_bucket_name("b")
+            .with_region("us-east-1")
+            .with_access_key_id("k")
+            .with_secret_access_key("s")
+            .build()
+            .unwrap();
+        let blobs = BlobStore::on_s3(s3);
+        let id = format!("up_{}", "0123456789abcdef".repeat(2));
+        let digest: Digest = format!("sha256:{}", "ab".repeat(32)).parse().unwrap();
+        let target =
+            UploadTarget { session: id.clone(), digest, backend_upload_id: None, part_size: 5 << 20 };
+        // The error's text is logged where it is handled: it must not carry the full id.
+        let err = blobs.abort_upload(&target).await.unwrap_err().to_string();
+        assert!(err.contains("up_01234567") && !err.contains(&id), "{err}");
     }
 
     #[test]
