@@ -69,7 +69,7 @@ part_size = {part_size}
 # Also how long an upload lets its token reference the blob before a version does.
 session_ttl_secs = {session_ttl_secs}
 # Open upload sessions one token may hold; past it, opening another answers 429 with
-# Retry-After.
+# Retry-After. Env MODELREG_MAX_OPEN_SESSIONS_PER_TOKEN.
 max_open_sessions_per_token = {max_open_sessions_per_token}
 "#,
         bind = d.server.bind,

@@ -62,6 +62,9 @@ impl Config {
         if let Some((key, v)) = get(&["MODELREG_BODY_IDLE_TIMEOUT_SECS"]) {
             self.limits.body_idle_timeout_secs = parse_value(key, &v)?;
         }
+        if let Some((key, v)) = get(&["MODELREG_MAX_OPEN_SESSIONS_PER_TOKEN"]) {
+            self.uploads.max_open_sessions_per_token = parse_value(key, &v)?;
+        }
         let s3 = &mut self.blobs.s3;
         if let Some((_, v)) = get(&["MODELREG_S3_ENDPOINT", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"]) {
             s3.endpoint = Some(v);

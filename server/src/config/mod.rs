@@ -150,7 +150,6 @@ pub enum ConfigError {
     Value { key: String, message: String },
 }
 
-
 impl Config {
     /// The metadata database URL, defaulting to a SQLite file in the data dir.
     pub fn database_url(&self) -> String {
