@@ -33,8 +33,8 @@ use modelreg_api::Digest;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use super::staged::Pieces;
-use super::{BlobError, Sha256Hasher, SizedHash, UploadTarget, key_for};
+use super::pieces::Pieces;
+use super::{BlobError, Sha256Hasher, SizedHash, UploadTarget, key_for, session_log_id};
 
 /// Chunks queued for the writer thread (each about 1 MiB): enough to keep the disk busy
 /// while the request's task hashes, few enough to bound memory.
@@ -178,6 +178,7 @@ impl LocalUploads {
         let dir = self.session_dir(&target.session);
         let dest = self.root.join(key_for(&target.digest).as_ref());
         let digest = target.digest;
+        let session = target.session.clone();
         blocking(move || {
             let file = File::open(&data)?;
             let len = file.metadata()?.len();
@@ -191,9 +192,7 @@ impl LocalUploads {
                 }
             }
             publish(&file, &data, &dest)?;
-            if let Err(e) = std::fs::remove_dir_all(&dir) {
-                tracing::warn!(path = %dir.display(), error = %e, "could not remove an upload's folder");
-            }
+            remove_session_folder(&dir, &session);
             Ok(())
         })
         .await
@@ -257,6 +256,14 @@ impl LocalUploads {
             Ok::<_, BlobError>(ids)
         })
         .await
+    }
+}
+
+/// Removes a completed session's folder; a failure leaves only an empty folder, so it is
+/// logged, naming the session by its short id (the folder's path holds the full one).
+fn remove_session_folder(dir: &Path, session: &str) {
+    if let Err(e) = std::fs::remove_dir_all(dir) {
+        tracing::warn!(upload.id = session_log_id(session), error = %e, "could not remove an upload's folder");
     }
 }
 
@@ -507,5 +514,38 @@ mod tests {
         let second = tokio::time::timeout(Duration::from_secs(5), uploads.lock("up_c")).await;
         assert!(second.unwrap().unwrap().excludes());
         assert_eq!(uploads.sessions().await.unwrap(), vec!["up_c".to_owned()]);
+    }
+
+    /// What `f` logs, as the server's formatter writes it.
+    fn captured_logs(f: impl FnOnce()) -> String {
+        #[derive(Clone, Default)]
+        struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+        impl std::io::Write for Captured {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(buf);
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber =
+            tracing_subscriber::fmt().with_ansi(false).with_writer(move || writer.clone()).finish();
+        tracing::subscriber::with_default(subscriber, f);
+        String::from_utf8(captured.0.lock().unwrap().clone()).unwrap()
+    }
+
+    #[test]
+    fn a_session_folder_that_cannot_be_removed_is_logged_by_the_short_id_only() {
+        let id = format!("up_{}", "0123456789abcdef".repeat(2));
+        let dir = tempfile::tempdir().unwrap();
+        // Never created, so removing it fails.
+        let folder = dir.path().join("uploads").join(&id);
+        let logs = captured_logs(|| remove_session_folder(&folder, &id));
+        assert!(logs.contains("could not remove an upload's folder"), "{logs}");
+        assert!(logs.contains("up_01234567"), "{logs}");
+        assert!(!logs.contains(&id), "the full session id is never logged: {logs}");
     }
 }

@@ -1,13 +1,14 @@
-//! The content-addressed blob store over `object_store` (local folder, S3, in-memory): key
-//! layout, streaming hashed writes that only become visible once verified, and ranged,
-//! verified reads. It knows nothing of models; `object_store` must not leak out of it.
+//! The content-addressed blob store over `object_store` (a local folder or S3, see `open`):
+//! key layout, streaming hashed writes that only become visible once verified, ranged,
+//! verified reads, and the backend side of upload sessions (`multipart`). It knows nothing
+//! of models; `object_store` must not leak out of it.
 
 mod hash_state;
 mod local;
 mod multipart;
 mod open;
 mod part_buffer;
-mod staged;
+mod pieces;
 mod verify;
 
 use std::sync::Arc;
@@ -20,7 +21,7 @@ use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt, PutPayload
 
 pub use hash_state::{RunningHash, UnreadableHashState};
 pub use local::UploadLock;
-pub use multipart::{ReceivedPart, UploadTarget};
+pub use multipart::{ReceivedPart, UploadTarget, session_log_id};
 pub use open::{S3Options, open};
 pub use verify::{Sha256Hasher, VerifyingStream};
 
@@ -109,8 +110,9 @@ pub struct BlobRead {
 #[derive(Clone)]
 pub struct BlobStore {
     store: Arc<dyn ObjectStore>,
-    /// How upload sessions reach the backend (see `multipart`).
-    uploads: multipart::UploadBackend,
+    /// How upload sessions reach the backend (see `multipart`); `None` over an object store
+    /// that is neither a local folder nor S3, which takes no upload sessions.
+    uploads: Option<multipart::UploadBackend>,
 }
 
 /// The object key of a digest: `blobs/sha256/ab/cd/<64 hex>`.
@@ -120,8 +122,10 @@ pub fn key_for(digest: &Digest) -> Path {
 }
 
 impl BlobStore {
+    /// A store over any object store: reads and whole-blob writes, but no upload sessions
+    /// (those need [`open`] on a `file://` or `s3://` URL). Tests use it to watch reads.
     pub fn new(store: Arc<dyn ObjectStore>) -> Self {
-        Self { uploads: multipart::UploadBackend::Staged(store.clone()), store }
+        Self { store, uploads: None }
     }
 
     /// Reachability check for readiness: a HEAD of a key that need not exist.
@@ -152,7 +156,7 @@ impl BlobStore {
         let body = body.map_err(|e| BlobError::Body(Box::new(e)));
         if size <= SINGLE_PUT_MAX {
             self.put_small(digest, size, body).await
-        } else if let multipart::UploadBackend::Local(local) = &self.uploads {
+        } else if let Some(multipart::UploadBackend::Local(local)) = &self.uploads {
             local.put(digest, size, body).await
         } else {
             self.put_multipart(digest, size, body).await

@@ -60,6 +60,23 @@ fn bad_env_values_fail_naming_the_variable() {
 }
 
 #[test]
+fn the_open_session_cap_per_token_is_set_by_its_variable_and_checked() {
+    let c = Config::load(None, env(&[("MODELREG_MAX_OPEN_SESSIONS_PER_TOKEN", "5")]), &Overrides::default())
+        .unwrap();
+    assert_eq!(c.uploads.max_open_sessions_per_token, 5);
+    let err =
+        Config::load(None, env(&[("MODELREG_MAX_OPEN_SESSIONS_PER_TOKEN", "many")]), &Overrides::default())
+            .unwrap_err()
+            .to_string();
+    assert!(err.contains("MODELREG_MAX_OPEN_SESSIONS_PER_TOKEN"), "{err}");
+    let err =
+        Config::load(None, env(&[("MODELREG_MAX_OPEN_SESSIONS_PER_TOKEN", "0")]), &Overrides::default())
+            .unwrap_err()
+            .to_string();
+    assert!(err.contains("uploads.max_open_sessions_per_token"), "{err}");
+}
+
+#[test]
 fn aws_variables_fill_the_s3_section() {
     let e = env(&[
         ("AWS_ENDPOINT_URL", "http://127.0.0.1:8333"),

@@ -90,10 +90,8 @@ pub(super) fn now() -> DateTime<Utc> {
 }
 
 /// How logs name a session: `up_` and the first 8 hex digits, enough to correlate lines,
-/// far too little to use the session.
-pub(super) fn log_id(id: &str) -> &str {
-    id.get(..ID_PREFIX.len() + 8).unwrap_or(id)
-}
+/// far too little to use the session (one rule for the service and the blob store).
+pub(super) use crate::blob::session_log_id as log_id;
 
 fn not_found(id: &str) -> RegistryError {
     RegistryError::UploadNotFound(id.chars().take(40).collect())

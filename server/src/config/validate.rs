@@ -1,5 +1,6 @@
-//! Checks of the transfer settings: upload-session part size and lifetime, presigning, and
-//! the idle timeout of request bodies.
+//! Validation of a loaded configuration as a whole: backend URLs, counts that must stay in
+//! ranges the server can honour, and the transfer settings (upload-session part size and
+//! lifetime, presigning, the idle timeout of request bodies). Every error names its key.
 
 use modelreg_api::{MAX_PART_SIZE, MIN_PART_SIZE};
 
@@ -11,10 +12,51 @@ const MAX_PRESIGN_TTL_SECS: u64 = 7 * 24 * 60 * 60;
 const MAX_SESSION_TTL_SECS: u64 = 365 * 24 * 60 * 60;
 /// Longest body idle timeout: beyond an hour a stalled client holds its connection (and on
 /// S3 its share of the part buffer) for no good reason.
-pub const MAX_BODY_IDLE_TIMEOUT_SECS: u64 = 60 * 60;
+const MAX_BODY_IDLE_TIMEOUT_SECS: u64 = 60 * 60;
 
 impl Config {
-    pub(super) fn validate_transfers(&self) -> Result<(), ConfigError> {
+    pub(super) fn validate(&self) -> Result<(), ConfigError> {
+        let url = self.database_url();
+        if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://"))
+        {
+            return Err(ConfigError::Value {
+                key: "database.url".into(),
+                message: "expected a sqlite:// or postgres:// URL".into(),
+            });
+        }
+        let blobs = self.blobs_url();
+        if !(blobs.starts_with("file://") || blobs.starts_with("s3://")) {
+            return Err(ConfigError::Value {
+                key: "blobs.url".into(),
+                message: format!("expected file:///path or s3://bucket[/prefix], got '{blobs}'"),
+            });
+        }
+        self.validate_transfers()?;
+        self.validate_counts()
+    }
+
+    /// Counts from outside stay in ranges the server can honour (a huge worker count or
+    /// body limit fails here, naming the key, not later as exhaustion).
+    fn validate_counts(&self) -> Result<(), ConfigError> {
+        let out_of = |key: &str, range: &str| {
+            Err(ConfigError::Value { key: key.into(), message: format!("must be between {range}") })
+        };
+        if self.server.workers > 1024 {
+            return out_of("server.workers", "0 (one per CPU) and 1024");
+        }
+        if self.database.max_connections.is_some_and(|n| !(1..=1000).contains(&n)) {
+            return out_of("database.max_connections", "1 and 1000");
+        }
+        if !(1024..=1 << 30).contains(&self.limits.max_json_bytes) {
+            return out_of("limits.max_json_bytes", "1024 and 1073741824 (1 GiB)");
+        }
+        if self.limits.max_blob_bytes == 0 {
+            return out_of("limits.max_blob_bytes", "1 and 18446744073709551615");
+        }
+        Ok(())
+    }
+
+    fn validate_transfers(&self) -> Result<(), ConfigError> {
         let invalid = |key: &str, message: String| Err(ConfigError::Value { key: key.into(), message });
         let part_size = self.uploads.part_size;
         if !(MIN_PART_SIZE..=MAX_PART_SIZE).contains(&part_size) {
