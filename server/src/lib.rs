@@ -7,5 +7,7 @@ pub mod blob;
 pub mod config;
 pub mod facts;
 pub mod http;
+#[cfg(test)]
+mod layering;
 pub mod service;
 pub mod store;

@@ -9,10 +9,9 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 
-use modelreg_api::ModelName;
+use modelreg_api::{ModelName, Scope};
 
-use crate::service::{Principal, Registry, RegistryError, actor_of};
-use crate::store::{Scope, TokenRecord};
+use crate::service::{Principal, Registry, RegistryError, TokenRecord, actor_of};
 
 /// The scope a route needs.
 pub trait Need {

@@ -21,13 +21,21 @@ pub use derive::{
     Contradictions, DERIVE_BUDGET, Derived, DerivedFacts, derive, derive_within, effective_facts,
 };
 pub use error::{BodyError, RegistryError};
-pub use lifecycle::GcReport;
+pub use lifecycle::{AuditPage, AuditQuery, GcReport};
 pub use lookup::LookupResult;
 pub use upload_parts::PartAccepted;
 pub use uploads::{DEFAULT_MAX_OPEN_SESSIONS, UploadCompleted, UploadOpened, UploadSettings};
 
+// The records the service hands to its callers, as the store and the blob store keep them: the
+// http layer renders these and imports them from here, never from `store` or `blob`.
+pub use crate::blob::RangeRequest;
+pub use crate::store::{
+    AliasMoveRecord, AliasRecord, AuditFilter, AuditRecord, DerivativeRecord, LookupHit, ModelRecord,
+    TokenRecord, UploadPhase, UploadRecord, VersionRecord, YankRecord,
+};
+
 use crate::blob::BlobStore;
-use crate::store::{MetadataStore, ModelRecord, VersionRecord};
+use crate::store::MetadataStore;
 
 /// Bodies up to this size are drained when a request is refused before its body is used.
 const DRAIN_MAX: u64 = 64 << 20;
@@ -50,6 +58,15 @@ pub struct Registry {
     blobs: BlobStore,
     policy: Policy,
     uploads: UploadSettings,
+}
+
+/// A model and what its summary reports about its versions.
+#[derive(Debug, Clone)]
+pub struct ModelOverview {
+    pub model: ModelRecord,
+    /// The highest non-pre-release version, yanked or not.
+    pub latest: Option<Version>,
+    pub version_count: u64,
 }
 
 /// A resolved version with its parsed manifest.
@@ -89,14 +106,14 @@ impl Registry {
         Ok(())
     }
 
-    pub async fn model_summary(
-        &self,
-        name: &ModelName,
-    ) -> Result<(ModelRecord, Vec<VersionRecord>), RegistryError> {
+    /// A model with its latest version and version count; 404 for an unknown model.
+    pub async fn model_summary(&self, name: &ModelName) -> Result<ModelOverview, RegistryError> {
         let model =
             self.meta.get_model(name).await?.ok_or_else(|| RegistryError::ModelNotFound(name.clone()))?;
-        let versions = self.sorted_versions(name).await?;
-        Ok((model, versions))
+        let versions = self.meta.list_versions(name).await?;
+        // Unlike resolving `latest`, the summary does not skip yanked versions (see docs/api.md).
+        let latest = VersionSelector::Latest.select(versions.iter().map(|v| &v.version)).cloned();
+        Ok(ModelOverview { model, latest, version_count: versions.len() as u64 })
     }
 
     /// Every version of a model in semver order, lowest first; 404 for an unknown model.
