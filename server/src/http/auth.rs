@@ -1,5 +1,7 @@
-//! The auth extractor: `Auth<Read>` / `Auth<Write>` on a handler authenticates the bearer
-//! token (if any) and checks its scope before the handler runs.
+//! The auth extractor: `Auth<Read>` / `Auth<Write>` / `Auth<Admin>` on a handler reads the
+//! bearer token (if any) and has the service authenticate it and check its scope before the
+//! handler runs; `Auth::model` has it check the route's namespace. No token is hashed,
+//! looked up or logged here.
 
 use std::future::Future;
 use std::marker::PhantomData;

@@ -1,4 +1,5 @@
-//! The lookup route (`GET /v1/models`) and lineage (`.../derivatives`).
+//! The lookup route (`GET /v1/models`) and lineage (`.../derivatives`): parse the query,
+//! shape the rows. Which namespaces a caller sees is the service's rule, not this module's.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use modelreg_api::{

@@ -1,4 +1,5 @@
-//! Model routes: publish a version, model summary, version list, resolve a selector.
+//! Model routes: publish a version, model summary, version list, resolve a selector. The
+//! service picks `latest` and resolves selectors; this module parses paths and shapes bodies.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};

@@ -1,4 +1,5 @@
-//! Token management (admin), `whoami`, and the audit log (admin).
+//! Token management (admin), `whoami`, and the audit log (admin): the audit query string is
+//! parsed here; which entries a caller sees and how pages continue is the service's.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};

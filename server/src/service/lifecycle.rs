@@ -1,6 +1,6 @@
 //! The version lifecycle: aliases and their history, yank and un-yank, deletion with
-//! tombstones, the audit log, and garbage collection that is safe against publishes
-//! running at the same time.
+//! tombstones, the audit log (what each caller may see, page by page), and garbage
+//! collection that is safe against publishes running at the same time.
 
 use std::collections::HashSet;
 

@@ -1,6 +1,13 @@
-//! The registry's domain logic: blob upload and reads by visibility, atomic publish, version
-//! resolution and token authentication. It owns the invariants of DESIGN.md §4 and imports neither
-//! actix nor sqlx.
+//! The registry's domain logic, one `Registry` for every surface that serves it: blobs read and
+//! uploaded by visibility (`visibility`), resumable upload sessions (`uploads`,
+//! `upload_parts`), atomic publish with facts derived from the files (`publish`, `derive`),
+//! the model summary and version resolution (here), lookup and lineage (`lookup`), aliases,
+//! yanks, deletion, the audit log and garbage collection (`lifecycle`), and tokens, scopes
+//! and namespaces (`auth`). It owns the invariants of DESIGN.md §4 and every rule about who
+//! sees what; callers only parse requests and shape answers, and import the records they
+//! render from here. It must not know HTTP, SQL or object-store APIs: it reaches the
+//! database only through `store` and the bytes only through `blob` (the `layering` test
+//! checks the imports).
 
 mod auth;
 mod derive;
