@@ -1,6 +1,8 @@
-//! Wire types shared by the modelreg server and CLI: validated names, versions, digests,
-//! file paths, licence expressions, the manifest, request/response bodies and the error
-//! envelope. This crate parses and serialises; it must never do I/O.
+//! Wire types shared by the modelreg server and CLI: validated names, versions and
+//! selectors, digests, file paths, licence expressions and what they allow, language tags,
+//! the manifest with its metadata and derived facts, the lookup query, token scopes and
+//! namespace patterns, the upload part layout, request/response bodies and the error
+//! envelope. This crate parses, validates and serialises; it must never do I/O.
 
 mod access;
 mod digest;

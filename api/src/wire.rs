@@ -1,4 +1,6 @@
-//! Request and response bodies of the v1 HTTP API (see schema/openapi.json).
+//! Request and response bodies of the v1 blob, publish and model routes (see
+//! schema/openapi.json). The bodies of the other routes live with their concern: `lookup`,
+//! `upload`, `access` and `error`.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

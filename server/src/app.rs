@@ -1,5 +1,7 @@
-//! Wiring: builds the shared state once from a `Config` and serves the route table on a
-//! listener. Tests use the same seam with `127.0.0.1:0`.
+//! Wiring: turns a `Config` into the registry (metadata store opened and migrated, blob store
+//! with its S3, presign and part-buffer options, service policy and upload settings), built
+//! once, and serves the route table on a listener with the server's limits and timeouts.
+//! Tests use the same seam with `127.0.0.1:0`. No request handling and no registry rules here.
 
 use std::net::TcpListener;
 use std::sync::Arc;

@@ -1,11 +1,14 @@
 //! modelreg-server: the registry's HTTP API over a metadata store (SQLite or PostgreSQL) and
-//! a content-addressed blob store (local folder or S3). `main.rs` only parses arguments and
-//! calls into `app`.
+//! a content-addressed blob store (local folder or S3). The arrows run one way, `http` ->
+//! `service` -> `store` | `blob` | `facts`; `config` and `app` load the configuration and wire
+//! the layers together. `main.rs` parses arguments and calls into `app` and `service`.
 
 pub mod app;
 pub mod blob;
 pub mod config;
 pub mod facts;
 pub mod http;
+#[cfg(test)]
+mod layering;
 pub mod service;
 pub mod store;

@@ -1,4 +1,6 @@
-//! The `modelreg-server` binary: serve (default), migrate, config show, token create.
+//! The `modelreg-server` binary: serve (default), migrate, config show, token create, list and
+//! revoke, gc, and audit. Operator commands call the service (acting as the server itself); no
+//! registry logic lives here.
 
 use std::io::IsTerminal;
 use std::net::{SocketAddr, TcpListener};

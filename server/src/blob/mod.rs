@@ -1,7 +1,8 @@
-//! The content-addressed blob store over `object_store` (a local folder or S3, see `open`):
-//! key layout, streaming hashed writes that only become visible once verified, ranged,
-//! verified reads, and the backend side of upload sessions (`multipart`). It knows nothing
-//! of models; `object_store` must not leak out of it.
+//! The content-addressed blob store over `object_store`, opened from a blob URL as a local
+//! folder or S3 (`open`): key layout, streaming hashed writes that only become visible once
+//! verified, the backend side of upload sessions (`multipart`), ranged and verified reads,
+//! listing and deletion for GC, and presigned URLs. It knows nothing of models, versions or
+//! tokens (who may read a blob is the service's rule); `object_store` must not leak out of it.
 
 mod hash_state;
 mod local;

@@ -1,5 +1,7 @@
-//! The auth extractor: `Auth<Read>` / `Auth<Write>` on a handler authenticates the bearer
-//! token (if any) and checks its scope before the handler runs.
+//! The auth extractor: `Auth<Read>` / `Auth<Write>` / `Auth<Admin>` on a handler reads the
+//! bearer token (if any) and has the service authenticate it and check its scope before the
+//! handler runs; `Auth::model` has it check the route's namespace. No token is hashed,
+//! looked up or logged here.
 
 use std::future::Future;
 use std::marker::PhantomData;
@@ -9,10 +11,9 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 
-use modelreg_api::ModelName;
+use modelreg_api::{ModelName, Scope};
 
-use crate::service::{Principal, Registry, RegistryError, actor_of};
-use crate::store::{Scope, TokenRecord};
+use crate::service::{Principal, Registry, RegistryError, TokenRecord, actor_of};
 
 /// The scope a route needs.
 pub trait Need {

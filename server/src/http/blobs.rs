@@ -9,8 +9,7 @@ use modelreg_api::{BlobUploaded, Digest, MAX_MISSING_QUERY, MissingBlobsRequest,
 
 use super::auth::{Auth, Read, Write};
 use super::body::{Body, JsonLimit, read_request};
-use crate::blob::RangeRequest;
-use crate::service::{Registry, RegistryError};
+use crate::service::{RangeRequest, Registry, RegistryError};
 
 fn parse_digest(raw: &str) -> Result<Digest, RegistryError> {
     raw.parse().map_err(|e: modelreg_api::DigestError| RegistryError::Invalid {

@@ -1,5 +1,6 @@
 //! Maps `RegistryError` to HTTP: one exhaustive match gives each variant its status and
-//! stable code. 5xx bodies say only "internal server error"; the cause is logged here, once.
+//! stable code, and unknown routes and wrong methods answer in the same JSON envelope. 5xx
+//! bodies say only "internal server error"; the cause is logged here, once.
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, ResponseError};

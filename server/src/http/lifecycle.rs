@@ -7,8 +7,7 @@ use serde_json::json;
 use super::auth::{Admin, Auth, Read, Write};
 use super::body::{Body, JsonLimit, read_request};
 use super::models::timestamp;
-use crate::service::{Registry, RegistryError};
-use crate::store::AliasRecord;
+use crate::service::{AliasRecord, Registry, RegistryError};
 
 fn alias_name(raw: &str) -> Result<AliasName, RegistryError> {
     raw.parse().map_err(|message| RegistryError::Invalid { code: "invalid_alias", message })

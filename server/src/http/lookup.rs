@@ -1,4 +1,5 @@
-//! The lookup route (`GET /v1/models`) and lineage (`.../derivatives`).
+//! The lookup route (`GET /v1/models`) and lineage (`.../derivatives`): parse the query,
+//! shape the rows. Which namespaces a caller sees is the service's rule, not this module's.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use modelreg_api::{
@@ -6,8 +7,7 @@ use modelreg_api::{
 };
 
 use super::auth::{Auth, Read};
-use crate::service::{Registry, RegistryError};
-use crate::store::LookupHit;
+use crate::service::{LookupHit, Registry, RegistryError};
 
 pub async fn lookup(
     registry: web::Data<Registry>,
@@ -16,12 +16,9 @@ pub async fn lookup(
 ) -> Result<HttpResponse, RegistryError> {
     let pairs: Vec<(String, String)> =
         url::form_urlencoded::parse(req.query_string().as_bytes()).into_owned().collect();
-    let mut query = LookupQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    let query = LookupQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .map_err(|e| RegistryError::InvalidQuery { parameter: e.param, reason: e.reason })?;
-    if let Some(p) = auth.caller() {
-        query.visible_namespaces.clone_from(&p.namespaces);
-    }
-    let result = registry.lookup(&query).await?;
+    let result = registry.lookup(auth.caller(), query).await?;
     let results = result.hits.into_iter().map(row).collect::<Result<Vec<_>, _>>()?;
     Ok(HttpResponse::Ok().json(LookupPage { results, next_cursor: result.next_cursor }))
 }
@@ -63,11 +60,9 @@ pub async fn derivatives(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, RegistryError> {
     let model = auth.model(&registry, &path.0, &path.1)?;
-    let records = registry.derivatives(&model).await?;
+    let records = registry.derivatives(auth.caller(), &model).await?;
     let derivatives = records
         .into_iter()
-        // Derivatives in namespaces the caller cannot see are left out (existence is not revealed).
-        .filter(|r| auth.caller().is_none_or(|p| p.covers(r.model.namespace())))
         .map(|r| Derivative {
             model: r.model,
             version: r.version,

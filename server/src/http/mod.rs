@@ -1,6 +1,8 @@
 //! The HTTP surface (actix-web): one route table shared by the real server and in-process
-//! tests, extractors, and response shaping. Handlers parse, authorise, call one service
-//! method and shape the answer: no SQL, no object-store calls, no business rules here.
+//! tests, extractors, error mapping, the OpenAPI document and response shaping. Handlers
+//! parse, authorise, call one service method and shape the answer: no SQL, no object-store
+//! calls, no business rules here. It imports only `service` and the api crate (the
+//! `layering` test checks).
 
 mod auth;
 mod blobs;

@@ -1,17 +1,17 @@
-//! Model routes: publish a version, model summary, version list, resolve a selector.
+//! Model routes: publish a version, model summary, version list, resolve a selector. The
+//! service picks `latest` and resolves selectors; this module parses paths and shapes bodies.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, SecondsFormat, Utc};
 use modelreg_api::{
     Manifest, ModelSummary, PublishResponse, Version, VersionList, VersionManifest, VersionSelector,
-    VersionSummary,
+    VersionSummary, YankInfo,
 };
 
 use super::auth::{Auth, Read, Write};
 use super::body::{Body, JsonLimit, read_json};
-use crate::service::{Registry, RegistryError};
-use crate::store::VersionRecord;
+use crate::service::{Registry, RegistryError, VersionRecord, YankRecord};
 
 pub(super) fn timestamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
@@ -28,8 +28,8 @@ fn summary(r: &VersionRecord) -> VersionSummary {
     }
 }
 
-pub(super) fn yank_info(y: &crate::store::YankRecord) -> modelreg_api::YankInfo {
-    modelreg_api::YankInfo { reason: y.reason.clone(), at: timestamp(y.at), by: y.by.clone() }
+pub(super) fn yank_info(y: &YankRecord) -> YankInfo {
+    YankInfo { reason: y.reason.clone(), at: timestamp(y.at), by: y.by.clone() }
 }
 
 pub async fn publish(
@@ -61,14 +61,13 @@ pub async fn summary_route(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, RegistryError> {
     let name = auth.model(&registry, &path.0, &path.1)?;
-    let (model, versions) = registry.model_summary(&name).await?;
-    let latest = VersionSelector::Latest.select(versions.iter().map(|v| &v.version)).cloned();
+    let overview = registry.model_summary(&name).await?;
     Ok(HttpResponse::Ok().json(ModelSummary {
         name,
-        latest,
-        version_count: versions.len() as u64,
-        created_at: timestamp(model.created_at),
-        updated_at: timestamp(model.updated_at),
+        latest: overview.latest,
+        version_count: overview.version_count,
+        created_at: timestamp(overview.model.created_at),
+        updated_at: timestamp(overview.model.updated_at),
     }))
 }
 

@@ -1,6 +1,7 @@
-//! The OpenAPI 3.1 document: paths written here, component schemas generated from the api
-//! crate's types, so the document cannot drift from the wire types. Committed as
-//! `schema/openapi.json`; a test fails when the committed copy is stale.
+//! The OpenAPI 3.1 document and the manifest's JSON Schema: paths written here (those of
+//! lifecycle and uploads in `openapi_lifecycle` and `openapi_uploads`), component schemas
+//! generated from the api crate's types, so the document cannot drift from the wire types.
+//! Committed as `schema/openapi.json`; a test fails when the committed copy is stale.
 
 use modelreg_api::{
     BlobUploaded, DerivativeList, ErrorEnvelope, LookupPage, Manifest, MissingBlobsRequest,

@@ -1,17 +1,16 @@
-//! Token management (admin), `whoami`, and the audit log (admin).
+//! Token management (admin), `whoami`, and the audit log (admin): the audit query string is
+//! parsed here; which entries a caller sees and how pages continue is the service's.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use modelreg_api::{
-    AuditEntry, AuditPage, CreateTokenRequest, CreatedToken, ModelName, NameError, Scope, TokenInfo,
-    TokenList,
+    AuditEntry, AuditPage, CreateTokenRequest, CreatedToken, ModelName, NameError, TokenInfo, TokenList,
 };
 
 use super::auth::{Admin, Auth, Read};
 use super::body::{Body, JsonLimit, read_request};
 use super::models::timestamp;
-use crate::service::{Principal, Registry, RegistryError};
-use crate::store::{AuditFilter, TokenRecord};
+use crate::service::{AuditQuery, Principal, Registry, RegistryError, TokenRecord};
 
 fn info(t: TokenRecord) -> TokenInfo {
     TokenInfo {
@@ -82,45 +81,36 @@ pub async fn audit(
 ) -> Result<HttpResponse, RegistryError> {
     let caller = admin(&auth)?;
     let bad = |param: &str, why: &str| RegistryError::invalid_query(param, why);
-    let mut filter = AuditFilter { limit: 100, ..AuditFilter::default() };
+    let mut query = AuditQuery { model: None, actor: None, since: None, after_id: None, limit: 100 };
     for (key, value) in url::form_urlencoded::parse(req.query_string().as_bytes()) {
         match key.as_ref() {
             "model" => {
                 let model: ModelName = value.parse().map_err(|e: NameError| bad("model", &e.to_string()))?;
-                // Outside the caller's namespaces the log answers as any read there: 404.
-                registry.authorize_model(Some(caller), &model, Scope::Read)?;
-                filter.model = Some(model.to_string());
+                query.model = Some(model);
             }
-            "actor" => filter.actor = Some(value.into_owned()),
+            "actor" => query.actor = Some(value.into_owned()),
             "since" => {
                 let at = chrono::DateTime::parse_from_rfc3339(&value)
                     .map_err(|_| bad("since", "expected an RFC 3339 time"))?;
-                filter.since = Some(at.with_timezone(&chrono::Utc));
+                query.since = Some(at.with_timezone(&chrono::Utc));
             }
             "limit" => {
-                filter.limit = value
+                query.limit = value
                     .parse()
                     .ok()
                     .filter(|n| (1..=1000).contains(n))
                     .ok_or_else(|| bad("limit", "must be 1-1000"))?;
             }
             "cursor" => {
-                filter.after_id =
+                query.after_id =
                     Some(value.parse().map_err(|_| bad("cursor", "not a cursor this registry issued"))?)
             }
             other => return Err(bad(other, "unknown parameter")),
         }
     }
-    let limit = usize::try_from(filter.limit).unwrap_or(100);
-    filter.limit += 1;
-    let mut records = registry.audit_as(caller, &filter).await?;
-    let next_cursor = if records.len() > limit {
-        records.truncate(limit);
-        records.last().map(|r| r.id.to_string())
-    } else {
-        None
-    };
-    let entries = records
+    let page = registry.audit_page_as(caller, &query).await?;
+    let entries = page
+        .records
         .into_iter()
         .map(|r| AuditEntry {
             id: r.id,
@@ -132,5 +122,5 @@ pub async fn audit(
             details: serde_json::from_str(&r.details).unwrap_or(serde_json::Value::Null),
         })
         .collect();
-    Ok(HttpResponse::Ok().json(AuditPage { entries, next_cursor }))
+    Ok(HttpResponse::Ok().json(AuditPage { entries, next_cursor: page.next_after.map(|id| id.to_string()) }))
 }

@@ -9,8 +9,7 @@ use modelreg_api::{BlobUploaded, CreateUploadRequest, PartUploaded, UploadSessio
 use super::auth::{Auth, Write};
 use super::blobs::content_length;
 use super::body::{Body, JsonLimit, read_request};
-use crate::service::{Registry, RegistryError, UploadOpened};
-use crate::store::{UploadPhase, UploadRecord};
+use crate::service::{Registry, RegistryError, UploadOpened, UploadPhase, UploadRecord};
 
 fn timestamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)

@@ -1,5 +1,7 @@
-//! Token authentication, scope checks and namespace visibility. Secrets are random, shown
-//! once, and stored only as their sha256; they never reach a log line or an error message.
+//! Tokens and who may do what: creating, listing and revoking tokens (a token mints only
+//! inside its own scope and namespaces), authentication, scope checks and namespace
+//! visibility. Secrets are random, shown once, and stored only as their sha256; they never
+//! reach a log line or an error message.
 
 use chrono::{DateTime, Duration, Utc};
 use modelreg_api::{MAX_TOKEN_LIFETIME_DAYS, ModelName, NamespacePattern, Scope};

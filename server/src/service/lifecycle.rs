@@ -1,12 +1,12 @@
 //! The version lifecycle: aliases and their history, yank and un-yank, deletion with
-//! tombstones, the audit log, and garbage collection that is safe against publishes
-//! running at the same time.
+//! tombstones, the audit log (what each caller may see, page by page), and garbage
+//! collection that is safe against publishes running at the same time.
 
 use std::collections::HashSet;
 
 use chrono::{DateTime, Duration, Utc};
 use futures_util::TryStreamExt;
-use modelreg_api::{AliasName, ModelName, Version};
+use modelreg_api::{AliasName, ModelName, Scope, Version};
 
 use super::{Principal, Registry, RegistryError};
 use crate::store::{AliasMoveRecord, AliasOutcome, AliasRecord, AuditFilter, AuditRecord, GcClaim};
@@ -20,6 +20,24 @@ pub struct GcReport {
     pub bytes_freed: u64,
     pub blobs_in_use: u64,
     pub blobs_too_young: u64,
+}
+
+/// What a caller asks of the audit log: filters and one page's worth.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditQuery {
+    pub model: Option<ModelName>,
+    pub actor: Option<String>,
+    pub since: Option<DateTime<Utc>>,
+    /// Entries after this id (the previous page's `next_after`).
+    pub after_id: Option<i64>,
+    pub limit: u32,
+}
+
+/// One page of the audit log, oldest first, and the id to continue after when more follow.
+#[derive(Debug, Clone)]
+pub struct AuditPage {
+    pub records: Vec<AuditRecord>,
+    pub next_after: Option<i64>,
 }
 
 /// Audit entries read per round while filtering for a namespace-limited caller.
@@ -154,7 +172,7 @@ impl Registry {
     /// The store pre-filters by namespace; what it cannot judge (token entries) is judged
     /// here, and the scan continues past hidden entries until the page is full, so hidden
     /// entries never eat into the limit.
-    pub async fn audit_as(
+    async fn audit_as(
         &self,
         caller: &Principal,
         filter: &AuditFilter,
@@ -180,6 +198,36 @@ impl Registry {
         }
         shown.truncate(want);
         Ok(shown)
+    }
+
+    /// One page of the audit entries `caller` may see. Filtering by a model outside its
+    /// namespaces answers as any read there would (404).
+    pub async fn audit_page_as(
+        &self,
+        caller: &Principal,
+        query: &AuditQuery,
+    ) -> Result<AuditPage, RegistryError> {
+        if let Some(model) = &query.model {
+            self.authorize_model(Some(caller), model, Scope::Read)?;
+        }
+        let limit = usize::try_from(query.limit).unwrap_or(usize::MAX);
+        let filter = AuditFilter {
+            model: query.model.as_ref().map(ToString::to_string),
+            actor: query.actor.clone(),
+            since: query.since,
+            after_id: query.after_id,
+            within: None,
+            // One entry more than the page tells whether another page follows.
+            limit: i64::from(query.limit) + 1,
+        };
+        let mut records = self.audit_as(caller, &filter).await?;
+        let next_after = if records.len() > limit {
+            records.truncate(limit);
+            records.last().map(|r| r.id)
+        } else {
+            None
+        };
+        Ok(AuditPage { records, next_after })
     }
 
     /// Deletes blobs that no version references, that are older than `grace`, and that no

@@ -1,6 +1,13 @@
-//! The registry's domain logic: blob upload and reads by visibility, atomic publish, version
-//! resolution and token authentication. It owns the invariants of DESIGN.md §4 and imports neither
-//! actix nor sqlx.
+//! The registry's domain logic, one `Registry` for every surface that serves it: blobs read and
+//! uploaded by visibility (`visibility`), resumable upload sessions (`uploads`,
+//! `upload_parts`), atomic publish with facts derived from the files (`publish`, `derive`),
+//! the model summary and version resolution (here), lookup and lineage (`lookup`), aliases,
+//! yanks, deletion, the audit log and garbage collection (`lifecycle`), and tokens, scopes
+//! and namespaces (`auth`). It owns the invariants of DESIGN.md §4 and every rule about who
+//! sees what; callers only parse requests and shape answers, and import the records they
+//! render from here. It must not know HTTP, SQL or object-store APIs: it reaches the
+//! database only through `store` and the bytes only through `blob` (the `layering` test
+//! checks the imports).
 
 mod auth;
 mod derive;
@@ -21,13 +28,21 @@ pub use derive::{
     Contradictions, DERIVE_BUDGET, Derived, DerivedFacts, derive, derive_within, effective_facts,
 };
 pub use error::{BodyError, RegistryError};
-pub use lifecycle::GcReport;
+pub use lifecycle::{AuditPage, AuditQuery, GcReport};
 pub use lookup::LookupResult;
 pub use upload_parts::PartAccepted;
 pub use uploads::{DEFAULT_MAX_OPEN_SESSIONS, UploadCompleted, UploadOpened, UploadSettings};
 
+// The records the service hands to its callers, as the store and the blob store keep them: the
+// http layer renders these and imports them from here, never from `store` or `blob`.
+pub use crate::blob::RangeRequest;
+pub use crate::store::{
+    AliasMoveRecord, AliasRecord, AuditFilter, AuditRecord, DerivativeRecord, LookupHit, ModelRecord,
+    TokenRecord, UploadPhase, UploadRecord, VersionRecord, YankRecord,
+};
+
 use crate::blob::BlobStore;
-use crate::store::{MetadataStore, ModelRecord, VersionRecord};
+use crate::store::MetadataStore;
 
 /// Bodies up to this size are drained when a request is refused before its body is used.
 const DRAIN_MAX: u64 = 64 << 20;
@@ -50,6 +65,15 @@ pub struct Registry {
     blobs: BlobStore,
     policy: Policy,
     uploads: UploadSettings,
+}
+
+/// A model and what its summary reports about its versions.
+#[derive(Debug, Clone)]
+pub struct ModelOverview {
+    pub model: ModelRecord,
+    /// The highest non-pre-release version, yanked or not.
+    pub latest: Option<Version>,
+    pub version_count: u64,
 }
 
 /// A resolved version with its parsed manifest.
@@ -89,14 +113,14 @@ impl Registry {
         Ok(())
     }
 
-    pub async fn model_summary(
-        &self,
-        name: &ModelName,
-    ) -> Result<(ModelRecord, Vec<VersionRecord>), RegistryError> {
+    /// A model with its latest version and version count; 404 for an unknown model.
+    pub async fn model_summary(&self, name: &ModelName) -> Result<ModelOverview, RegistryError> {
         let model =
             self.meta.get_model(name).await?.ok_or_else(|| RegistryError::ModelNotFound(name.clone()))?;
-        let versions = self.sorted_versions(name).await?;
-        Ok((model, versions))
+        let versions = self.meta.list_versions(name).await?;
+        // Unlike resolving `latest`, the summary does not skip yanked versions (see docs/api.md).
+        let latest = VersionSelector::Latest.select(versions.iter().map(|v| &v.version)).cloned();
+        Ok(ModelOverview { model, latest, version_count: versions.len() as u64 })
     }
 
     /// Every version of a model in semver order, lowest first; 404 for an unknown model.
