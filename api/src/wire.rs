@@ -83,7 +83,7 @@ pub struct VersionList {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ModelSummary {
     pub name: ModelName,
-    /// Highest non-pre-release version, if any.
+    /// Highest version that is neither a pre-release nor yanked (what `latest` resolves to), if any.
     pub latest: Option<Version>,
     pub version_count: u64,
     pub created_at: String,

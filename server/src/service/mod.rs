@@ -118,8 +118,9 @@ impl Registry {
         let model =
             self.meta.get_model(name).await?.ok_or_else(|| RegistryError::ModelNotFound(name.clone()))?;
         let versions = self.meta.list_versions(name).await?;
-        // Unlike resolving `latest`, the summary does not skip yanked versions (see docs/api.md).
-        let latest = VersionSelector::Latest.select(versions.iter().map(|v| &v.version)).cloned();
+        // The same `latest` that resolving the selector gives: the highest release not yanked.
+        let live = versions.iter().filter(|v| v.yanked.is_none()).map(|v| &v.version);
+        let latest = VersionSelector::Latest.select(live).cloned();
         Ok(ModelOverview { model, latest, version_count: versions.len() as u64 })
     }
 

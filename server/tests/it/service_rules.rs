@@ -50,6 +50,15 @@ async fn the_model_summary_names_the_highest_release_as_latest_and_counts_every_
     let overview = registry.model_summary(&name("acme/pre")).await.unwrap();
     assert_eq!((overview.latest, overview.version_count), (None, 1), "a pre-release is never latest");
     assert!(matches!(registry.model_summary(&name("acme/none")).await, Err(RegistryError::ModelNotFound(_))));
+
+    registry.set_yank(&name("acme/m"), &"1.10.0".parse().unwrap(), Some("broken"), "test").await.unwrap();
+    let overview = registry.model_summary(&name("acme/m")).await.unwrap();
+    assert_eq!(
+        overview.latest.map(|v| v.to_string()).as_deref(),
+        Some("1.9.0"),
+        "a yanked version is never latest, as when resolving the selector"
+    );
+    assert_eq!(overview.version_count, 4, "yanked versions still count");
 }
 
 #[tokio::test]
