@@ -1,5 +1,6 @@
 //! PostgreSQL: connection, migrations from `migrations/postgres` (native types: `jsonb`,
-//! `timestamptz`, `bigint`), and the shared store implementations instantiated for it.
+//! `timestamptz`, `bigint`), and the one `impl_sql_stores!` line that instantiates every
+//! concern's SQL for it. No queries of its own: they belong to the concerns.
 
 use std::time::Duration;
 

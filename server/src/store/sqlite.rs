@@ -1,7 +1,7 @@
 //! SQLite, the embedded default: connection (WAL, `synchronous=FULL`, foreign keys, busy
-//! timeout), migrations
-//! from `migrations/sqlite` (kept in lockstep with the PostgreSQL ones), and the shared store
-//! implementations instantiated for it.
+//! timeout), migrations from `migrations/sqlite` (kept in lockstep with the PostgreSQL ones),
+//! and the one `impl_sql_stores!` line that instantiates every concern's SQL for it. No
+//! queries of its own: they belong to the concerns.
 
 use std::str::FromStr;
 use std::time::Duration;

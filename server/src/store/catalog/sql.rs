@@ -1,5 +1,5 @@
 //! The catalog's SQL, written once for both dialects and instantiated for each by
-//! [`impl_sql_stores!`](crate::store::dialect::impl_sql_stores): `$N` placeholders, `CAST`,
+//! `impl_sql_stores!` (`dialect`): `$N` placeholders, `CAST`,
 //! multi-row inserts. What differs per dialect comes from its `Dialect`. The publish writes
 //! the version's search columns (`search::write`) and its audit entry (`access::journal`) in
 //! its own transaction; nothing here decides what may be published.

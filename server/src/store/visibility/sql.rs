@@ -63,11 +63,18 @@ where
     }
 }
 
+/// A live version's namespace referencing `digest`, or (no namespace) the caller's grant.
+#[derive(sqlx::FromRow)]
+pub(in crate::store) struct AccessRow {
+    digest: String,
+    namespace: Option<String>,
+}
+
 pub(in crate::store) fn fold(
-    rows: Vec<(String, Option<String>)>,
+    rows: Vec<AccessRow>,
     into: &mut BTreeMap<Digest, BlobAccess>,
 ) -> Result<(), StoreError> {
-    for (digest, namespace) in rows {
+    for AccessRow { digest, namespace } in rows {
         let entry = into.entry(parse_stored("digest", &digest)?).or_default();
         match namespace {
             Some(ns) => entry.namespaces.push(ns),
@@ -87,7 +94,7 @@ macro_rules! impl_blob_visibility_store {
             use modelreg_api::Digest;
             use $crate::store::StoreError;
             use $crate::store::convert::db_err;
-            use $crate::store::visibility::sql::{CHUNK, access_query, fold};
+            use $crate::store::visibility::sql::{AccessRow, CHUNK, access_query, fold};
             use $crate::store::visibility::{BlobAccess, BlobVisibilityStore};
 
             #[async_trait::async_trait]
@@ -101,11 +108,8 @@ macro_rules! impl_blob_visibility_store {
                     let mut out = BTreeMap::new();
                     for chunk in digests.chunks(CHUNK) {
                         let mut qb = access_query::<$db>(chunk, token, now);
-                        let rows = qb
-                            .build_query_as::<(String, Option<String>)>()
-                            .fetch_all(&self.pool)
-                            .await
-                            .map_err(db_err)?;
+                        let rows =
+                            qb.build_query_as::<AccessRow>().fetch_all(&self.pool).await.map_err(db_err)?;
                         fold(rows, &mut out)?;
                     }
                     for access in out.values_mut() {
