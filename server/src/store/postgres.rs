@@ -1,11 +1,14 @@
 //! PostgreSQL: connection, migrations from `migrations/postgres` (native types: `jsonb`,
-//! `timestamptz`, `bigint`), and the shared store implementations instantiated for it.
+//! `timestamptz`, `bigint`), and the one `impl_sql_stores!` line that instantiates every
+//! concern's SQL for it. No queries of its own: they belong to the concerns.
 
 use std::time::Duration;
 
 use sqlx::postgres::{PgPool, PgPoolOptions};
 
-use super::{StoreError, db_err};
+use super::StoreError;
+use super::convert::db_err;
+use super::dialect::{Dialect, impl_sql_stores};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
 
@@ -27,12 +30,4 @@ impl PostgresStore {
     }
 }
 
-// Of concurrent inserts of one (model, version) the losers wait for the winner's commit and
-// then see the conflict: exactly one publish creates the version.
-super::core_impl::impl_metadata_store!(
-    PostgresStore,
-    sqlx::Postgres,
-    "BEGIN",
-    super::lookup::Dialect::Postgres
-);
-super::access::impl_access_store!(PostgresStore, sqlx::Postgres, "BEGIN");
+impl_sql_stores!(PostgresStore, sqlx::Postgres, Dialect::Postgres);

@@ -1,7 +1,7 @@
 //! SQLite, the embedded default: connection (WAL, `synchronous=FULL`, foreign keys, busy
-//! timeout), migrations
-//! from `migrations/sqlite` (kept in lockstep with the PostgreSQL ones), and the shared store
-//! implementations instantiated for it.
+//! timeout), migrations from `migrations/sqlite` (kept in lockstep with the PostgreSQL ones),
+//! and the one `impl_sql_stores!` line that instantiates every concern's SQL for it. No
+//! queries of its own: they belong to the concerns.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -10,7 +10,9 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-use super::{StoreError, db_err};
+use super::StoreError;
+use super::convert::db_err;
+use super::dialect::{Dialect, impl_sql_stores};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
 
@@ -44,15 +46,7 @@ impl SqliteStore {
     }
 }
 
-// `BEGIN IMMEDIATE` takes the write lock up front, so two publishes queue on the busy
-// timeout instead of failing to upgrade a read lock.
-super::core_impl::impl_metadata_store!(
-    SqliteStore,
-    sqlx::Sqlite,
-    "BEGIN IMMEDIATE",
-    super::lookup::Dialect::Sqlite
-);
-super::access::impl_access_store!(SqliteStore, sqlx::Sqlite, "BEGIN IMMEDIATE");
+impl_sql_stores!(SqliteStore, sqlx::Sqlite, Dialect::Sqlite);
 
 #[cfg(test)]
 mod tests {
@@ -62,7 +56,7 @@ mod tests {
     use modelreg_api::{Digest, FileEntry, Manifest, Metadata};
 
     use super::*;
-    use crate::store::{AccessStore, MetadataStore, NewFile, NewVersion};
+    use crate::store::{BlobLockStore, CatalogStore, NewFile, NewVersion};
 
     async fn temp_store(dir: &tempfile::TempDir, connections: u32) -> SqliteStore {
         let url = format!("sqlite://{}", dir.path().join("meta.db").display());

@@ -8,9 +8,9 @@ use chrono::{DateTime, Utc};
 use modelreg_api::{AliasName, Digest, LookupQuery, ModelName, Version};
 use modelreg_server::service::Registry;
 use modelreg_server::store::{
-    AccessStore, AliasMoveRecord, AliasOutcome, AliasRecord, AuditFilter, AuditRecord, Cursor,
-    DerivativeRecord, GcClaim, LookupHit, MetadataStore, ModelRecord, NameTaken, NewToken, NewVersion,
-    PublishOutcome, StoreError, Strategy, TokenRecord, VersionDetail, VersionRecord,
+    AccessStore, AliasMoveRecord, AliasOutcome, AliasRecord, AuditFilter, AuditRecord, BlobLockStore,
+    CatalogStore, Cursor, DerivativeRecord, GcClaim, LookupHit, MetadataStore, ModelRecord, NameTaken,
+    NewToken, NewVersion, PublishOutcome, StoreError, Strategy, TokenRecord, VersionDetail, VersionRecord,
 };
 
 use super::{Harness, app_for, bearer, error_of};
@@ -62,6 +62,10 @@ impl MetadataStore for FailingStore {
     async fn ping(&self) -> Result<(), StoreError> {
         Err(boom())
     }
+}
+
+#[async_trait]
+impl CatalogStore for FailingStore {
     async fn publish_version(&self, _: &NewVersion) -> Result<PublishOutcome, StoreError> {
         Err(boom())
     }
@@ -179,6 +183,10 @@ impl AccessStore for FailingStore {
     async fn list_audit(&self, _: &AuditFilter) -> Result<Vec<AuditRecord>, StoreError> {
         Err(boom())
     }
+}
+
+#[async_trait]
+impl BlobLockStore for FailingStore {
     async fn lease_blobs(&self, _: &[Digest], _: DateTime<Utc>) -> Result<Vec<Digest>, StoreError> {
         Err(boom())
     }

@@ -5,8 +5,8 @@
 use modelreg_api::{LanguageTag, LookupQuery};
 use sqlx::{Database, Encode, QueryBuilder, Type};
 
-use super::lookup::Dialect;
-use super::search_doc::{Facet, normalize_license_id};
+use crate::store::dialect::Dialect;
+use crate::store::search::{Facet, normalize_license_id};
 
 pub(super) fn push_visible<DB>(qb: &mut QueryBuilder<DB>, q: &LookupQuery, models: &str)
 where

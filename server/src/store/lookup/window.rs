@@ -1,21 +1,18 @@
 //! The bounded windows of the automatic lookup: which models (`Walk`, for sorts in a model
 //! order) or versions (`Seek`, for sorts on a version column) after the cursor a walk
 //! examines, as the `FROM` item `m` or `v` of the lookup statement. Only which rows are
-//! read; the strategy's joins, filters and ordering stay in `lookup`.
+//! read; the strategy's joins, filters and ordering, and the choice of strategy,
+//! stay in `lookup`.
 //!
 //! Window sizes are written into the SQL as literals, not bound: they are the registry's own
 //! constants, and a literal `LIMIT` gives PostgreSQL the true row count in every plan,
 //! including the generic plan of a statement sqlx has prepared before.
 
-use std::collections::HashSet;
-
 use modelreg_api::{LookupQuery, Order, VersionsMode};
 use sqlx::{Database, Encode, QueryBuilder, Type};
 
-use super::lookup::{
-    Cursor, LookupHit, SortColumn, SortValue, Strategy, order_terms, push_after, push_value,
-};
-use super::lookup_filters::push_visible;
+use super::filters::push_visible;
+use super::keys::{Cursor, SortColumn, SortValue, order_terms, push_after, push_value};
 
 /// How many models an automatic walk examines at most before it gives up and scans
 /// instead: a query matching at least about one model in 25 fills its page within this
@@ -30,38 +27,14 @@ pub(super) const SEEK_WINDOW: i64 = 2000;
 /// An automatic walk first examines this share of its window: a query whose matches are
 /// too rare there to fill the page within the whole window goes straight to the scan, so a
 /// selective query pays for a short walk only; otherwise the walk goes on with the rest.
-pub(super) const SHORT_WINDOW_DIVISOR: i64 = 5;
+pub(in crate::store) const SHORT_WINDOW_DIVISOR: i64 = 5;
 
 /// Which rows after the cursor (models for `Walk`, versions for `Seek`) a bounded walk
 /// examines, in walk order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Window {
+pub(in crate::store) struct Window {
     pub skip: i64,
     pub take: i64,
-}
-
-/// The bounded strategy the automatic one tries first, with its whole window: a walk over
-/// models for the name and creation-time sorts, a seek over versions for a sort on a version
-/// column. With `versions=all` the same windows hold every matching version of what they
-/// cover.
-pub(super) fn bounded_walk(sort: Option<&SortColumn>) -> (Strategy, i64) {
-    match sort {
-        Some(c) if c.on_versions => (Strategy::Seek, SEEK_WINDOW),
-        _ => (Strategy::Walk, WALK_WINDOW),
-    }
-}
-
-/// How many of a short window's units matched (models for a walk, versions for a seek): the
-/// rate by which the rest of the window is judged. With `versions=all` a model's matching
-/// versions are one unit of a walk, so that a single model with several of them does not
-/// pass for frequent matches.
-pub(super) fn matched_units(strategy: Strategy, hits: &[LookupHit]) -> usize {
-    if strategy != Strategy::Walk {
-        return hits.len();
-    }
-    let models: HashSet<(&str, &str)> =
-        hits.iter().map(|h| (h.namespace.as_str(), h.name.as_str())).collect();
-    models.len()
 }
 
 /// Pushes the models a `Walk` reads, as `m`: the window of them after the cursor in the

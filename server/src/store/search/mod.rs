@@ -1,5 +1,8 @@
 //! What a version contributes to the lookup: the typed search columns and join-table rows,
-//! computed once at publish from the manifest, its facts and the licence knowledge.
+//! computed once at publish from the manifest, its facts and the licence knowledge, and
+//! (`write`) the statements that store them. It does not query; the lookup reads them.
+
+pub(super) mod write;
 
 use modelreg_api::{CommercialUse, DerivedField, Facts, LicenseClass, Manifest, ModelName, assess};
 

@@ -1,16 +1,18 @@
-//! The one implementation of [`UploadStore`](super::UploadStore), instantiated below for
-//! each dialect by `impl_upload_store!(Store, Database, "BEGIN ...")`. Its SQL is portable:
-//! `$N` placeholders numbered in order of first use (which SQLite also accepts), and column
-//! types both drivers decode alike (`bytea`/`blob` as bytes, timestamps as `DateTime<Utc>`).
+//! The upload sessions' SQL, written once for both dialects and instantiated for each by
+//! `impl_sql_stores!` (`dialect`). Its SQL is portable: `$N` placeholders numbered in order
+//! of first use (which SQLite also accepts), and column types both drivers decode alike
+//! (`bytea`/`blob` as bytes, timestamps as `DateTime<Utc>`). Nothing here touches the parts'
+//! bytes.
 
 use chrono::{DateTime, Utc};
 
-use super::uploads::{ExpiredUpload, UploadPartRecord, UploadPhase, UploadRecord};
-use super::{PostgresStore, SqliteStore, StoreError, parse_stored, to_u64};
+use super::{ExpiredUpload, UploadPartRecord, UploadPhase, UploadRecord};
+use crate::store::StoreError;
+use crate::store::convert::{parse_stored, to_u32, to_u64};
 
 /// A session joined with one of its parts (or none).
 #[derive(sqlx::FromRow)]
-struct SessionPartRow {
+pub(in crate::store) struct SessionPartRow {
     id: String,
     owner: Option<String>,
     digest: String,
@@ -31,7 +33,7 @@ struct SessionPartRow {
 }
 
 #[derive(sqlx::FromRow)]
-struct ExpiredRow {
+pub(in crate::store) struct ExpiredRow {
     id: String,
     digest: String,
     part_count: i64,
@@ -39,7 +41,8 @@ struct ExpiredRow {
     state: String,
 }
 
-const SELECT_SESSION: &str = "SELECT s.id, s.owner, s.digest, s.size_bytes, s.part_size, s.part_count,
+pub(in crate::store) const SELECT_SESSION: &str =
+    "SELECT s.id, s.owner, s.digest, s.size_bytes, s.part_size, s.part_count,
         s.backend_upload_id, s.hashed_parts, s.hash_state, s.state, s.created_at, s.expires_at,
         p.part_number, p.size_bytes AS part_bytes, p.sha256 AS part_sha256,
         p.state_before AS part_state_before, p.content_id AS part_content_id
@@ -48,12 +51,8 @@ const SELECT_SESSION: &str = "SELECT s.id, s.owner, s.digest, s.size_bytes, s.pa
      WHERE s.id = $1
      ORDER BY p.part_number";
 
-fn to_u32(what: &str, v: i64) -> Result<u32, StoreError> {
-    u32::try_from(v).map_err(|_| StoreError::Corrupt(format!("{what} out of range: {v}")))
-}
-
 /// Folds the joined rows of one session into its record (`None` for no rows).
-fn upload_record(rows: Vec<SessionPartRow>) -> Result<Option<UploadRecord>, StoreError> {
+pub(in crate::store) fn upload_record(rows: Vec<SessionPartRow>) -> Result<Option<UploadRecord>, StoreError> {
     let mut rows = rows.into_iter();
     let Some(first) = rows.next() else { return Ok(None) };
     let mut record = UploadRecord {
@@ -87,7 +86,7 @@ fn upload_record(rows: Vec<SessionPartRow>) -> Result<Option<UploadRecord>, Stor
     Ok(Some(record))
 }
 
-fn expired(row: ExpiredRow) -> Result<ExpiredUpload, StoreError> {
+pub(in crate::store) fn expired(row: ExpiredRow) -> Result<ExpiredUpload, StoreError> {
     Ok(ExpiredUpload {
         digest: parse_stored("digest", &row.digest)?,
         part_count: to_u32("part_count", row.part_count)?,
@@ -98,18 +97,27 @@ fn expired(row: ExpiredRow) -> Result<ExpiredUpload, StoreError> {
 }
 
 macro_rules! impl_upload_store {
-    ($store:ty, $db:ty, $begin:expr, $lock_owner:expr) => {
+    ($store:ty, $db:ty, $dialect:expr) => {
+        // A const block scopes the imports to this expansion.
+        const _: () = {
+        use $crate::store::convert::{db_err, to_i64};
+        use $crate::store::uploads::sql::{ExpiredRow, SELECT_SESSION, SessionPartRow, expired, upload_record};
+        use $crate::store::uploads::{
+            ExpiredUpload, HashedPart, NewUpload, PrefixMoved, TooManyUploads, UploadPhase, UploadRecord, UploadStore,
+        };
+        use $crate::store::StoreError;
+        use chrono::{DateTime, Utc};
+
         #[async_trait::async_trait]
-        impl $crate::store::UploadStore for $store {
+        impl UploadStore for $store {
             async fn create_upload(
                 &self,
-                new: &$crate::store::NewUpload,
+                new: &NewUpload,
                 max_open: u32,
-            ) -> Result<Result<(), $crate::store::TooManyUploads>, StoreError> {
-                use $crate::store::{db_err, to_i64};
-                let mut tx = self.pool.begin_with($begin).await.map_err(db_err)?;
-                sqlx::query::<$db>($lock_owner).bind(&new.owner).execute(&mut *tx).await.map_err(db_err)?;
-                let (open,): (i64,) = sqlx::query_as::<$db, (i64,)>(
+            ) -> Result<Result<(), TooManyUploads>, StoreError> {
+                let mut tx = self.pool.begin_with($dialect.begin_write()).await.map_err(db_err)?;
+                sqlx::query::<$db>($dialect.lock_upload_owner()).bind(&new.owner).execute(&mut *tx).await.map_err(db_err)?;
+                let open: i64 = sqlx::query_scalar::<$db, i64>(
                     "SELECT COUNT(*) FROM upload_sessions WHERE owner = $1 AND state = 'open' AND expires_at > $2",
                 )
                 .bind(&new.owner)
@@ -118,7 +126,7 @@ macro_rules! impl_upload_store {
                 .await
                 .map_err(db_err)?;
                 if open >= i64::from(max_open) {
-                    return Ok(Err($crate::store::TooManyUploads));
+                    return Ok(Err(TooManyUploads));
                 }
                 sqlx::query::<$db>(
                     "INSERT INTO upload_sessions
@@ -153,17 +161,16 @@ macro_rules! impl_upload_store {
                     .bind(only_part.map(i64::from))
                     .fetch_all(&self.pool)
                     .await
-                    .map_err($crate::store::db_err)?;
+                    .map_err(db_err)?;
                 upload_record(rows)
             }
 
             async fn record_hashed_part(
                 &self,
                 id: &str,
-                part: &$crate::store::HashedPart,
-            ) -> Result<Result<(), $crate::store::PrefixMoved>, StoreError> {
-                use $crate::store::{db_err, to_i64};
-                let mut tx = self.pool.begin_with($begin).await.map_err(db_err)?;
+                part: &HashedPart,
+            ) -> Result<Result<(), PrefixMoved>, StoreError> {
+                let mut tx = self.pool.begin_with($dialect.begin_write()).await.map_err(db_err)?;
                 let advanced = sqlx::query::<$db>(
                     "UPDATE upload_sessions SET hashed_parts = $1, hash_state = $2, expires_at = $3
                      WHERE id = $4 AND state = 'open' AND hashed_parts = $5",
@@ -177,7 +184,7 @@ macro_rules! impl_upload_store {
                 .await
                 .map_err(db_err)?;
                 if advanced.rows_affected() != 1 {
-                    return Ok(Err($crate::store::PrefixMoved));
+                    return Ok(Err(PrefixMoved));
                 }
                 sqlx::query::<$db>(
                     "INSERT INTO upload_parts (session_id, part_number, size_bytes, sha256, state_before, content_id)
@@ -209,7 +216,7 @@ macro_rules! impl_upload_store {
                 .bind(i64::from(number))
                 .execute(&self.pool)
                 .await
-                .map_err($crate::store::db_err)?;
+                .map_err(db_err)?;
                 Ok(done.rows_affected() == 1)
             }
 
@@ -227,7 +234,7 @@ macro_rules! impl_upload_store {
                 .bind(UploadPhase::Open.as_str())
                 .execute(&self.pool)
                 .await
-                .map_err($crate::store::db_err)?;
+                .map_err(db_err)?;
                 Ok(done.rows_affected() == 1)
             }
 
@@ -236,7 +243,7 @@ macro_rules! impl_upload_store {
                     .bind(id)
                     .execute(&self.pool)
                     .await
-                    .map_err($crate::store::db_err)?;
+                    .map_err(db_err)?;
                 Ok(done.rows_affected() == 1)
             }
 
@@ -253,7 +260,7 @@ macro_rules! impl_upload_store {
                 .bind(i64::from(limit))
                 .fetch_all(&self.pool)
                 .await
-                .map_err($crate::store::db_err)?;
+                .map_err(db_err)?;
                 rows.into_iter().map(expired).collect()
             }
 
@@ -263,19 +270,12 @@ macro_rules! impl_upload_store {
                     .bind(now)
                     .execute(&self.pool)
                     .await
-                    .map_err($crate::store::db_err)?;
+                    .map_err(db_err)?;
                 Ok(done.rows_affected() == 1)
             }
         }
+        };
     };
 }
 
-// The per-owner lock that makes the session cap exact: a transaction-scoped advisory lock on
-// PostgreSQL; on SQLite `BEGIN IMMEDIATE` already serializes writers, so a no-op.
-impl_upload_store!(
-    PostgresStore,
-    sqlx::Postgres,
-    "BEGIN",
-    "SELECT pg_advisory_xact_lock(hashtext('modelreg.upload_owner:' || $1))"
-);
-impl_upload_store!(SqliteStore, sqlx::Sqlite, "BEGIN IMMEDIATE", "SELECT $1");
+pub(in crate::store) use impl_upload_store;

@@ -1,39 +1,33 @@
-//! The one implementation of [`MetadataStore`](super::MetadataStore), instantiated for each
-//! dialect by `impl_metadata_store!(Store, Database, "BEGIN ...", Dialect::X)`. Its SQL is
-//! portable (`$N` placeholders, `CAST`, multi-row inserts); what differs per dialect is
-//! passed in: how a write transaction begins (SQLite takes the write lock up front with
-//! `BEGIN IMMEDIATE`, so concurrent publishes queue instead of failing to upgrade a lock)
-//! and the dialect tag the lookup and search writers use.
+//! The catalog's SQL, written once for both dialects and instantiated for each by
+//! `impl_sql_stores!` (`dialect`): `$N` placeholders, `CAST`,
+//! multi-row inserts. What differs per dialect comes from its `Dialect`. The publish writes
+//! the version's search columns (`search::write`) and its audit entry (`access::journal`) in
+//! its own transaction; nothing here decides what may be published.
 
 /// Rows per multi-row insert of a version's files: 4 variables each, well under SQLite's
 /// variable limit.
-pub(super) const FILES_PER_INSERT: usize = 500;
+pub(in crate::store) const FILES_PER_INSERT: usize = 500;
 
-macro_rules! impl_metadata_store {
-    ($store:ty, $db:ty, $begin:expr, $dialect:expr) => {
+macro_rules! impl_catalog_store {
+    ($store:ty, $db:ty, $dialect:expr) => {
         // A const block scopes the imports to this expansion.
         const _: () = {
-        use $crate::store::core_impl::FILES_PER_INSERT;
-        use $crate::store::lookup::{self, Cursor, LookupHit, Strategy};
-        use $crate::store::lookup_window;
-        use $crate::store::rows::{DerivativeRow, ModelRow, VersionDetailRow, VersionRow};
-        use $crate::store::search_doc::SearchDoc;
-        use $crate::store::search_write;
-        use $crate::store::{
-            DerivativeRecord, ModelRecord, NewVersion, PublishOutcome, StoreError, VersionDetail, VersionRecord, db_err,
-            parse_stored, to_i64,
+        use $crate::store::access::journal::{self, AuditEntry};
+        use $crate::store::catalog::rows::{DerivativeRow, ModelRow, VersionDetailRow, VersionRow};
+        use $crate::store::catalog::sql::FILES_PER_INSERT;
+        use $crate::store::catalog::{
+            CatalogStore, DerivativeRecord, ModelRecord, NewVersion, PublishOutcome, VersionDetail, VersionRecord,
         };
+        use $crate::store::convert::{db_err, parse_stored, to_i64};
+        use $crate::store::lookup::{self, Cursor, LookupHit, Strategy};
+        use $crate::store::search::{SearchDoc, write as search_write};
+        use $crate::store::StoreError;
         use modelreg_api::{LookupQuery, ModelName, Version};
 
         #[async_trait::async_trait]
-                impl $crate::store::MetadataStore for $store {
-            async fn ping(&self) -> Result<(), StoreError> {
-                sqlx::query::<$db>("SELECT 1").execute(&self.pool).await.map_err(db_err)?;
-                Ok(())
-            }
-
+        impl CatalogStore for $store {
             async fn publish_version(&self, new: &NewVersion) -> Result<PublishOutcome, StoreError> {
-                let mut tx = self.pool.begin_with($begin).await.map_err(db_err)?;
+                let mut tx = self.pool.begin_with($dialect.begin_write()).await.map_err(db_err)?;
                 sqlx::query::<$db>(
                     "INSERT INTO models (namespace, name, created_at, updated_at, created_ms)
                      VALUES ($1, $2, $3, $3, $4)
@@ -114,17 +108,9 @@ macro_rules! impl_metadata_store {
                     .await
                     .map_err(db_err)?;
                 let details = serde_json::json!({ "digest": new.digest, "files": new.files.len(), "size_bytes": new.size_bytes });
-                audit(
-                    &mut tx,
-                    new.published_at,
-                    &new.actor,
-                    "publish",
-                    Some(&new.model),
-                    Some(&new.version),
-                    details,
-                    None,
-                )
-                .await?;
+                let entry =
+                    AuditEntry::new(new.published_at, &new.actor, "publish", details).model(&new.model).version(&new.version);
+                journal::audit::<$db>(entry).build().execute(&mut *tx).await.map_err(db_err)?;
                 tx.commit().await.map_err(db_err)?;
                 Ok(PublishOutcome::Created)
             }
@@ -191,20 +177,20 @@ macro_rules! impl_metadata_store {
                 // through the rest of the window only if the short walk's rate of matching
                 // models (versions, for a seek) would fill the page there.
                 if strategy == Strategy::Auto {
-                    let (bounded, window) = lookup_window::bounded_walk(lookup::sort_column(q.sort).as_ref());
-                    let short = window / lookup_window::SHORT_WINDOW_DIVISOR;
-                    let mut walked: Vec<LookupHit> = run(bounded, Some(lookup_window::Window { skip: 0, take: short }))
+                    let (bounded, window) = lookup::bounded_walk(lookup::sort_column(q.sort).as_ref());
+                    let short = window / lookup::SHORT_WINDOW_DIVISOR;
+                    let mut walked: Vec<LookupHit> = run(bounded, Some(lookup::Window { skip: 0, take: short }))
                         .build_query_as()
                         .fetch_all(&self.pool)
                         .await
                         .map_err(db_err)?;
-                    let matched = lookup_window::matched_units(bounded, &walked);
+                    let matched = lookup::matched_units(bounded, &walked);
                     if walked.len() <= limit
-                        && matched.saturating_mul(lookup_window::SHORT_WINDOW_DIVISOR as usize) > limit
+                        && matched.saturating_mul(lookup::SHORT_WINDOW_DIVISOR as usize) > limit
                     {
                         // Every hit of the rest comes after every hit of the short walk.
                         let rest: Vec<LookupHit> =
-                            run(bounded, Some(lookup_window::Window { skip: short, take: window - short }))
+                            run(bounded, Some(lookup::Window { skip: short, take: window - short }))
                                 .build_query_as()
                                 .fetch_all(&self.pool)
                                 .await
@@ -239,4 +225,4 @@ macro_rules! impl_metadata_store {
     };
 }
 
-pub(super) use impl_metadata_store;
+pub(in crate::store) use impl_catalog_store;

@@ -1,18 +1,21 @@
 //! Writing a version's search columns and join-table rows, once for both dialects: the
-//! statements are built with sqlx's `QueryBuilder` and run inside the publish transaction.
+//! statements are built with sqlx's `QueryBuilder` and run by the catalog inside the publish
+//! transaction. Nothing here runs a statement or reads one back.
 
 use sqlx::{Database, Encode, QueryBuilder, Type};
 
 use chrono::{DateTime, Utc};
 
-use super::lookup::Dialect;
-use super::search_doc::SearchDoc;
-use super::{NewVersion, StoreError, to_i64};
+use super::SearchDoc;
+use crate::store::StoreError;
+use crate::store::catalog::NewVersion;
+use crate::store::convert::to_i64;
+use crate::store::dialect::Dialect;
 
 /// The version row itself, search columns included (written once: a later UPDATE would
 /// leave a dead row behind per publish). Returns the new id, or no row when the version
 /// already exists.
-pub(super) fn insert_version<DB>(
+pub(in crate::store) fn insert_version<DB>(
     model_id: i64,
     new: &NewVersion,
     doc: &SearchDoc,
@@ -105,7 +108,7 @@ where
 }
 
 /// The statements that record the manifest, facts and join rows of version `version_id`.
-pub(super) fn statements<DB>(
+pub(in crate::store) fn statements<DB>(
     version_id: i64,
     manifest_json: &str,
     doc: &SearchDoc,
@@ -125,7 +128,7 @@ where
     let mut out = Vec::new();
     let mut documents =
         QueryBuilder::<DB>::new("INSERT INTO version_documents (version_id, manifest, facts) VALUES (");
-    let json = if dialect == Dialect::Postgres { "::jsonb" } else { "" };
+    let json = dialect.json_cast();
     documents.push_bind(version_id).push(", ").push_bind(manifest_json.to_owned()).push(json);
     documents.push(", ").push_bind(doc.facts_json.clone()).push(json).push(")");
     out.push(documents);

@@ -1,14 +1,14 @@
-//! The access and lifecycle part of the metadata store: tokens, aliases with history,
-//! yanks, deletion with tombstones, the audit log, and the blob locks that make garbage
-//! collection safe against concurrent publishes. Every state change writes its audit entry
-//! in the same transaction.
-//!
-//! The SQL here is the same for both dialects (`$N` placeholders, portable types), so the
-//! implementation is written once as a macro and instantiated for each store.
+//! Access and lifecycle: tokens, aliases with their history, yanks, deletion with
+//! tombstones, and the audit log. Every state change writes its audit entry in the same
+//! transaction (`journal`). The store records; who may do what is the service's decision.
+
+pub(super) mod journal;
+pub(super) mod rows;
+pub(super) mod sql;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use modelreg_api::{AliasName, Digest, ModelName, NamespacePattern, Scope, Version};
+use modelreg_api::{AliasName, ModelName, NamespacePattern, Scope, Version};
 
 use super::StoreError;
 
@@ -100,15 +100,6 @@ pub struct AuditFilter {
     pub limit: i64,
 }
 
-/// The garbage collector's claim on one blob.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GcClaim {
-    /// Claimed: no version references it and no publish holds it; delete, then release.
-    Claimed,
-    /// A version references it, or a publish holds a lease on it.
-    InUse,
-}
-
 #[async_trait]
 pub trait AccessStore: Send + Sync {
     async fn create_token(&self, token: &NewToken) -> Result<Result<(), NameTaken>, StoreError>;
@@ -168,30 +159,12 @@ pub trait AccessStore: Send + Sync {
     ) -> Result<Option<u64>, StoreError>;
 
     async fn list_audit(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>, StoreError>;
-
-    /// Leases blobs for a publish until `until`; returns the digests that could not be
-    /// leased because the garbage collector holds them.
-    async fn lease_blobs(&self, digests: &[Digest], until: DateTime<Utc>) -> Result<Vec<Digest>, StoreError>;
-    /// Claims an unreferenced, unleased blob for deletion (expired leases are cleared first).
-    async fn claim_for_gc(
-        &self,
-        digest: &Digest,
-        now: DateTime<Utc>,
-        until: DateTime<Utc>,
-    ) -> Result<GcClaim, StoreError>;
-    async fn release_gc_claim(&self, digest: &Digest) -> Result<(), StoreError>;
-    /// Whether any version references the digest.
-    async fn is_referenced(&self, digest: &Digest) -> Result<bool, StoreError>;
-}
-
-pub(super) fn audit_json(details: serde_json::Value) -> String {
-    details.to_string()
 }
 
 /// A `LIKE` pattern (escape character `\\`) matching exactly the model names `ns/name`
 /// whose namespace `pattern` matches: `*` becomes `%`, and `_` (a wildcard to `LIKE`) is
 /// escaped. A model name holds one `/`, so the `%` stand-ins can only span the namespace.
-pub(super) fn model_like(pattern: &NamespacePattern) -> String {
+pub(in crate::store) fn model_like(pattern: &NamespacePattern) -> String {
     let mut like = String::with_capacity(pattern.as_str().len() + 4);
     for c in pattern.as_str().chars() {
         match c {
@@ -206,9 +179,3 @@ pub(super) fn model_like(pattern: &NamespacePattern) -> String {
     like.push_str("/%");
     like
 }
-
-pub(super) fn parse_namespaces(raw: &str) -> Result<Vec<NamespacePattern>, StoreError> {
-    serde_json::from_str(raw).map_err(|e| StoreError::Corrupt(format!("token namespaces '{raw}': {e}")))
-}
-
-pub(super) use super::access_impl::impl_access_store;

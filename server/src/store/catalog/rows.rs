@@ -1,15 +1,16 @@
-//! Private row structs shared by both dialects (sqlx's `FromRow` derive is generic over the
-//! database) and their conversion into validated records.
+//! The catalog's row structs, shared by both dialects (sqlx's `FromRow` derive is generic
+//! over the database), and their conversion into validated records. No queries here.
 
 use chrono::{DateTime, Utc};
 use modelreg_api::ModelName;
 
-use super::{
-    DerivativeRecord, ModelRecord, StoreError, VersionDetail, VersionRecord, YankRecord, parse_stored, to_u64,
-};
+use super::{DerivativeRecord, ModelRecord, VersionDetail, VersionRecord};
+use crate::store::StoreError;
+use crate::store::access::YankRecord;
+use crate::store::convert::{parse_stored, to_u64};
 
 #[derive(sqlx::FromRow)]
-pub(super) struct ModelRow {
+pub(in crate::store) struct ModelRow {
     namespace: String,
     name: String,
     created_at: DateTime<Utc>,
@@ -17,7 +18,7 @@ pub(super) struct ModelRow {
 }
 
 #[derive(sqlx::FromRow)]
-pub(super) struct VersionRow {
+pub(in crate::store) struct VersionRow {
     version: String,
     digest: String,
     size_bytes: i64,
@@ -29,7 +30,7 @@ pub(super) struct VersionRow {
 }
 
 #[derive(sqlx::FromRow)]
-pub(super) struct VersionDetailRow {
+pub(in crate::store) struct VersionDetailRow {
     #[sqlx(flatten)]
     row: VersionRow,
     manifest: String,
@@ -37,7 +38,7 @@ pub(super) struct VersionDetailRow {
 }
 
 #[derive(sqlx::FromRow)]
-pub(super) struct DerivativeRow {
+pub(in crate::store) struct DerivativeRow {
     namespace: String,
     name: String,
     version: String,
@@ -46,7 +47,7 @@ pub(super) struct DerivativeRow {
 }
 
 impl DerivativeRow {
-    pub(super) fn into_record(self) -> Result<DerivativeRecord, StoreError> {
+    pub(in crate::store) fn into_record(self) -> Result<DerivativeRecord, StoreError> {
         Ok(DerivativeRecord {
             model: ModelName::from_parts(&self.namespace, &self.name)
                 .map_err(|e| StoreError::Corrupt(e.to_string()))?,
@@ -58,7 +59,7 @@ impl DerivativeRow {
 }
 
 impl ModelRow {
-    pub(super) fn into_record(self) -> Result<ModelRecord, StoreError> {
+    pub(in crate::store) fn into_record(self) -> Result<ModelRecord, StoreError> {
         Ok(ModelRecord {
             name: ModelName::from_parts(&self.namespace, &self.name)
                 .map_err(|e| StoreError::Corrupt(e.to_string()))?,
@@ -69,7 +70,7 @@ impl ModelRow {
 }
 
 impl VersionRow {
-    pub(super) fn into_record(self) -> Result<VersionRecord, StoreError> {
+    pub(in crate::store) fn into_record(self) -> Result<VersionRecord, StoreError> {
         Ok(VersionRecord {
             version: parse_stored("version", &self.version)?,
             digest: parse_stored("digest", &self.digest)?,
@@ -86,7 +87,7 @@ impl VersionRow {
 }
 
 impl VersionDetailRow {
-    pub(super) fn into_detail(self) -> Result<VersionDetail, StoreError> {
+    pub(in crate::store) fn into_detail(self) -> Result<VersionDetail, StoreError> {
         Ok(VersionDetail {
             record: self.row.into_record()?,
             manifest_json: self.manifest,

@@ -1,95 +1,27 @@
 //! The lookup query, written once for both dialects with sqlx's `QueryBuilder` (which
 //! writes each dialect's placeholders): the best matching version per model (or every
 //! matching version) by one of three strategies, ordering with missing values last, keyset
-//! paging on (sort key, version id). The filter clauses live in `lookup_filters`, the bounded
-//! windows of the automatic strategy in `lookup_window`.
+//! paging on (sort key, version id). The keys of ordering and paging live in `keys`, the
+//! filter clauses in `filters`, the bounded windows of the automatic strategy in `window`.
+//! `filters` and `window` import `keys` (and `window` the visibility filter), never this
+//! module. Statements only: running them is the catalog's.
+
+mod filters;
+mod keys;
+mod window;
+
+use std::collections::HashSet;
 
 use modelreg_api::{LookupQuery, Order, SortKey, VersionsMode};
-use serde::{Deserialize, Serialize};
 use sqlx::{Database, Encode, QueryBuilder, Type};
 
-use super::lookup_filters::{push_filters, push_version_filters, push_visible};
-use super::lookup_window::{Window, push_models, push_versions};
-
-/// Which SQL dialect a query is for (collation, and how PostgreSQL's planner is steered).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Dialect {
-    Postgres,
-    Sqlite,
-}
-
-/// A position in a result list: the sort key and version id of the last row seen.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Cursor {
-    #[serde(rename = "s")]
-    sort: SortKey,
-    #[serde(rename = "o")]
-    order: Order,
-    /// `None` when the last row had no value for the sort key (such rows come last).
-    #[serde(rename = "k")]
-    pub(super) key: Option<SortValue>,
-    #[serde(rename = "i")]
-    id: i64,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum SortValue {
-    Int(i64),
-    Float(f64),
-    Text(String),
-}
-
-impl Cursor {
-    /// The opaque form handed to clients.
-    pub fn encode(&self) -> String {
-        hex::encode(serde_json::to_vec(self).expect("cursor serialises"))
-    }
-
-    /// Parses a client's cursor; it must belong to a query with the same sort and order.
-    pub fn decode(raw: &str, q: &LookupQuery) -> Result<Self, String> {
-        let bytes = hex::decode(raw).map_err(|_| "not a cursor this registry issued".to_owned())?;
-        let mut cursor: Self =
-            serde_json::from_slice(&bytes).map_err(|_| "not a cursor this registry issued".to_owned())?;
-        if cursor.sort != q.sort || cursor.order != q.order {
-            return Err("the cursor belongs to a query with another sort or order".into());
-        }
-        // Cursors issued before missing values were ordered natively carry a stand-in for
-        // them (i64::MAX ascending, -1 descending), a value no row of a nullable key has.
-        let stand_in = match &cursor.key {
-            Some(SortValue::Int(i)) => *i == i64::MAX || *i == -1,
-            Some(SortValue::Float(f)) => *f == i64::MAX as f64 || *f == -1.0,
-            _ => false,
-        };
-        if stand_in && sort_column(q.sort).is_some_and(|c| c.nullable) {
-            cursor.key = None;
-        }
-        Ok(cursor)
-    }
-
-    /// (namespace, name) of a cursor of the name sort.
-    pub(super) fn name_key(&self) -> (&str, &str) {
-        let text = match &self.key {
-            Some(SortValue::Text(t)) => t.as_str(),
-            _ => "",
-        };
-        text.split_once('/').unwrap_or((text, ""))
-    }
-
-    /// The cursor after `hit`.
-    pub fn after(hit: &LookupHit, q: &LookupQuery) -> Self {
-        let key = match q.sort {
-            SortKey::Name => Some(SortValue::Text(format!("{}/{}", hit.namespace, hit.name))),
-            SortKey::Created => Some(SortValue::Int(hit.created_ms)),
-            SortKey::Updated => Some(SortValue::Int(hit.published_ms)),
-            SortKey::Parameters => hit.parameters.map(SortValue::Int),
-            SortKey::Size => Some(SortValue::Int(hit.size_bytes)),
-            SortKey::ContextLength => hit.context_length.map(SortValue::Int),
-            SortKey::Latency => hit.min_latency_ms.map(SortValue::Float),
-        };
-        Self { sort: q.sort, order: q.order, key, id: hit.id }
-    }
-}
+use self::filters::{push_filters, push_version_filters, push_visible};
+pub(super) use self::keys::sort_column;
+pub use self::keys::{Cursor, SortValue};
+use self::keys::{SortColumn, order_terms, push_after};
+use self::window::{SEEK_WINDOW, WALK_WINDOW, push_models, push_versions};
+pub(super) use self::window::{SHORT_WINDOW_DIVISOR, Window};
+use super::dialect::Dialect;
 
 /// One matching version, as read from the database.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
@@ -113,6 +45,22 @@ pub struct LookupHit {
     pub published_ms: i64,
     pub created_ms: i64,
     pub min_latency_ms: Option<f64>,
+}
+
+impl Cursor {
+    /// The cursor after `hit`.
+    pub fn after(hit: &LookupHit, q: &LookupQuery) -> Self {
+        let key = match q.sort {
+            SortKey::Name => Some(SortValue::Text(format!("{}/{}", hit.namespace, hit.name))),
+            SortKey::Created => Some(SortValue::Int(hit.created_ms)),
+            SortKey::Updated => Some(SortValue::Int(hit.published_ms)),
+            SortKey::Parameters => hit.parameters.map(SortValue::Int),
+            SortKey::Size => Some(SortValue::Int(hit.size_bytes)),
+            SortKey::ContextLength => hit.context_length.map(SortValue::Int),
+            SortKey::Latency => hit.min_latency_ms.map(SortValue::Float),
+        };
+        Self { sort: q.sort, order: q.order, key, id: hit.id }
+    }
 }
 
 const COLUMNS: &str = "v.id, m.namespace, m.name, v.version, v.digest, v.license, v.license_class, v.commercial_use, \
@@ -140,66 +88,28 @@ pub enum Strategy {
     Scan,
 }
 
-/// The column a sort other than by name orders by (the version id breaks ties).
-pub(super) struct SortColumn {
-    /// As named in both the result rows and its table.
-    pub(super) name: &'static str,
-    /// Rows without a value come last in either direction.
-    pub(super) nullable: bool,
-    /// A column of `versions` (else of `models`).
-    pub(super) on_versions: bool,
-}
-
-pub(super) fn sort_column(sort: SortKey) -> Option<SortColumn> {
-    let (name, nullable, on_versions) = match sort {
-        SortKey::Name => return None,
-        SortKey::Created => ("created_ms", false, false),
-        SortKey::Updated => ("published_ms", false, true),
-        SortKey::Parameters => ("parameters", true, true),
-        SortKey::Size => ("size_bytes", false, true),
-        SortKey::ContextLength => ("context_length", true, true),
-        SortKey::Latency => ("min_latency_ms", true, true),
-    };
-    Some(SortColumn { name, nullable, on_versions })
-}
-
-/// `ORDER BY` terms for a sort column: the indexes of migration 0007 have this order.
-pub(super) fn order_terms(column: &SortColumn, prefix: &str, order: Order) -> String {
-    let dir = if order == Order::Asc { "ASC" } else { "DESC" };
-    let nulls = if column.nullable { " NULLS LAST" } else { "" };
-    format!("{prefix}{} {dir}{nulls}, {prefix}id {dir}", column.name)
-}
-
-/// The condition "after `cursor` in the order of [`order_terms`]", parenthesised; the caller
-/// writes the `AND` or `WHERE` before it.
-pub(super) fn push_after<DB>(
-    qb: &mut QueryBuilder<DB>,
-    column: &SortColumn,
-    prefix: &str,
-    order: Order,
-    cursor: &Cursor,
-) where
-    DB: Database,
-    for<'t> String: Encode<'t, DB> + Type<DB>,
-    for<'t> i64: Encode<'t, DB> + Type<DB>,
-    for<'t> f64: Encode<'t, DB> + Type<DB>,
-{
-    let cmp = if order == Order::Asc { ">" } else { "<" };
-    let col = format!("{prefix}{}", column.name);
-    match &cursor.key {
-        Some(key) => {
-            qb.push(format!("(({col}, {prefix}id) {cmp} ("));
-            push_value(qb, key);
-            qb.push(", ").push_bind(cursor.id).push(")");
-            if column.nullable {
-                qb.push(format!(" OR {col} IS NULL"));
-            }
-            qb.push(")");
-        }
-        None => {
-            qb.push(format!("({col} IS NULL AND {prefix}id {cmp} ")).push_bind(cursor.id).push(")");
-        }
+/// The bounded strategy the automatic one tries first, with its whole window: a walk over
+/// models for the name and creation-time sorts, a seek over versions for a sort on a version
+/// column. With `versions=all` the same windows hold every matching version of what they
+/// cover.
+pub(in crate::store) fn bounded_walk(sort: Option<&SortColumn>) -> (Strategy, i64) {
+    match sort {
+        Some(c) if c.on_versions => (Strategy::Seek, SEEK_WINDOW),
+        _ => (Strategy::Walk, WALK_WINDOW),
     }
+}
+
+/// How many of a short window's units matched (models for a walk, versions for a seek): the
+/// rate by which the rest of the window is judged. With `versions=all` a model's matching
+/// versions are one unit of a walk, so that a single model with several of them does not
+/// pass for frequent matches.
+pub(in crate::store) fn matched_units(strategy: Strategy, hits: &[LookupHit]) -> usize {
+    if strategy != Strategy::Walk {
+        return hits.len();
+    }
+    let models: HashSet<(&str, &str)> =
+        hits.iter().map(|h| (h.namespace.as_str(), h.name.as_str())).collect();
+    models.len()
 }
 
 /// Builds the whole lookup statement; fetches `q.limit + 1` rows so the caller knows
@@ -221,10 +131,7 @@ where
     for<'t> bool: Encode<'t, DB> + Type<DB>,
 {
     let best = q.versions == VersionsMode::Best;
-    let collate = match dialect {
-        Dialect::Postgres => " COLLATE \"C\"",
-        Dialect::Sqlite => "",
-    };
+    let collate = dialect.bytewise_collation();
     let column = sort_column(q.sort);
     let mut qb = QueryBuilder::<DB>::new("SELECT * FROM (SELECT ");
     qb.push(COLUMNS);
@@ -331,68 +238,4 @@ where
     }
     qb.push(" LIMIT ").push_bind(i64::from(q.limit) + 1);
     qb
-}
-
-pub(super) fn push_value<DB>(qb: &mut QueryBuilder<DB>, v: &SortValue)
-where
-    DB: Database,
-    for<'t> String: Encode<'t, DB> + Type<DB>,
-    for<'t> i64: Encode<'t, DB> + Type<DB>,
-    for<'t> f64: Encode<'t, DB> + Type<DB>,
-{
-    match v {
-        SortValue::Int(i) => qb.push_bind(*i),
-        SortValue::Float(f) => qb.push_bind(*f),
-        SortValue::Text(t) => qb.push_bind(t.clone()),
-    };
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn query(s: &str) -> LookupQuery {
-        LookupQuery::from_pairs(s.split('&').map(|p| p.split_once('=').unwrap())).unwrap()
-    }
-
-    fn raw(json: &str) -> String {
-        hex::encode(json)
-    }
-
-    #[test]
-    fn a_cursor_round_trips_including_a_missing_key() {
-        let q = query("sort=parameters&order=desc");
-        let cursor = Cursor { sort: SortKey::Parameters, order: Order::Desc, key: None, id: 7 };
-        assert_eq!(Cursor::decode(&cursor.encode(), &q).unwrap(), cursor);
-        let cursor = Cursor { key: Some(SortValue::Int(42)), ..cursor };
-        assert_eq!(Cursor::decode(&cursor.encode(), &q).unwrap(), cursor);
-    }
-
-    #[test]
-    fn a_cursor_from_before_native_null_ordering_reads_its_stand_in_as_missing() {
-        let asc = Cursor::decode(
-            &raw(r#"{"s":"parameters","o":"asc","k":9223372036854775807,"i":3}"#),
-            &query("sort=parameters"),
-        )
-        .unwrap();
-        assert_eq!(asc.key, None);
-        let desc = Cursor::decode(
-            &raw(r#"{"s":"latency","o":"desc","k":-1.0,"i":3}"#),
-            &query("sort=latency&order=desc"),
-        )
-        .unwrap();
-        assert_eq!(desc.key, None);
-        // The same numbers are real values of a key that is never missing.
-        let size =
-            Cursor::decode(&raw(r#"{"s":"size","o":"desc","k":-1,"i":3}"#), &query("sort=size&order=desc"))
-                .unwrap();
-        assert_eq!(size.key, Some(SortValue::Int(-1)));
-    }
-
-    #[test]
-    fn a_cursor_of_another_sort_is_refused() {
-        let cursor = Cursor { sort: SortKey::Size, order: Order::Asc, key: Some(SortValue::Int(1)), id: 1 };
-        assert!(Cursor::decode(&cursor.encode(), &query("sort=parameters")).is_err());
-        assert!(Cursor::decode("zz", &query("sort=size")).is_err());
-    }
 }

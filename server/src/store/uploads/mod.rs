@@ -3,6 +3,8 @@
 //! of hashed parts, so that a session survives restarts and any replica can continue it.
 //! This module knows nothing of HTTP or of where the parts' bytes are kept.
 
+pub(super) mod sql;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use modelreg_api::{Digest, PartLayout};
@@ -37,14 +39,14 @@ pub enum UploadPhase {
 }
 
 impl UploadPhase {
-    pub(super) fn as_str(self) -> &'static str {
+    pub(in crate::store) fn as_str(self) -> &'static str {
         match self {
             Self::Open => "open",
             Self::Complete => "complete",
         }
     }
 
-    pub(super) fn parse(s: &str) -> Result<Self, StoreError> {
+    pub(in crate::store) fn parse(s: &str) -> Result<Self, StoreError> {
         match s {
             "open" => Ok(Self::Open),
             "complete" => Ok(Self::Complete),
