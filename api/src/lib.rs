@@ -28,8 +28,9 @@ pub use digest::{Digest, DigestError};
 pub use error::{ErrorBody, ErrorEnvelope, InvalidQueryDetails};
 pub use facts::{Contradiction, ContradictionDetails, Fact, FactSource, Facts};
 pub use license::{
-    CommercialUse, LicenseAssessment, LicenseClass, LicenseError, LicenseExpr, LicenseTermError,
-    LicenseTerms, assess, from_hf_license, known_licenses, license_terms, permits,
+    BaseVerdict, CommercialUse, EffectiveLicense, LicenseAssessment, LicenseClass, LicenseConflict,
+    LicenseError, LicenseExpr, LicenseTermError, LicenseTerms, LicenseVerdict, MAX_LINEAGE_DEPTH, assess,
+    effective_license, from_hf_license, known_licenses, license_terms, permits,
 };
 pub use lookup::{
     DEFAULT_LIMIT, Derivative, DerivativeList, LookupError, LookupPage, LookupQuery, LookupRow, MAX_LIMIT,

@@ -51,6 +51,16 @@ fn row(hit: LookupHit) -> Result<LookupRow, RegistryError> {
         published_at: published.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         url,
         model,
+        effective_license_class: hit
+            .effective_license_class
+            .parse::<LicenseClass>()
+            .map_err(|e| corrupt("effective_license_class", e))?,
+        effective_commercial_use: hit
+            .effective_commercial_use
+            .parse::<CommercialUse>()
+            .map_err(|e| corrupt("effective_commercial_use", e))?,
+        license_conflicts: serde_json::from_str(&hit.license_conflicts)
+            .map_err(|e| corrupt("license_conflicts", e))?,
     })
 }
 

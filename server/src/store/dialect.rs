@@ -59,6 +59,7 @@ macro_rules! impl_sql_stores {
     ($store:ty, $db:ty, $dialect:expr) => {
         $crate::store::catalog::sql::impl_catalog_store!($store, $db, $dialect);
         $crate::store::access::sql::impl_access_store!($store, $db, $dialect);
+        $crate::store::lineage::sql::impl_lineage_store!($store, $db, $dialect);
         $crate::store::locks::sql::impl_blob_lock_store!($store, $db, $dialect);
         $crate::store::uploads::sql::impl_upload_store!($store, $db, $dialect);
         $crate::store::visibility::sql::impl_blob_visibility_store!($store, $db, $dialect);

@@ -31,6 +31,7 @@ mod gc;
 mod header_limits;
 mod http;
 mod lifecycle_contract;
+mod lineage_contract;
 mod lookup_contract;
 mod presign;
 mod service_rules;

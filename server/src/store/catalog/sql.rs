@@ -24,6 +24,9 @@ macro_rules! impl_catalog_store {
         use $crate::store::StoreError;
         use modelreg_api::{LookupQuery, ModelName, Version};
 
+        $crate::store::lineage::sql::lineage_helpers!($db);
+        $crate::store::lineage::sql::lineage_write_bases!($db);
+
         #[async_trait::async_trait]
         impl CatalogStore for $store {
             async fn publish_version(&self, new: &NewVersion) -> Result<PublishOutcome, StoreError> {
@@ -95,6 +98,10 @@ macro_rules! impl_catalog_store {
                 {
                     statement.build().execute(&mut *tx).await.map_err(db_err)?;
                 }
+                // Effective licence through lineage: this version's, then its derivatives'.
+                write_bases(&mut tx, version_id, &new.manifest).await?;
+                refresh_effective(&mut tx, version_id).await?;
+                propagate(&mut tx, (new.model.namespace().to_owned(), new.model.name().to_owned())).await?;
                 sqlx::query::<$db>("UPDATE models SET updated_at = $2 WHERE id = $1")
                     .bind(model_id)
                     .bind(new.published_at)
@@ -149,7 +156,8 @@ macro_rules! impl_catalog_store {
             ) -> Result<Option<VersionDetail>, StoreError> {
                 let row: Option<VersionDetailRow> = sqlx::query_as(
                     "SELECT v.version, v.digest, v.size_bytes, v.file_count AS file_count, v.published_at, v.yanked_at, v.yank_reason, v.yanked_by,
-                            CAST(d.manifest AS TEXT) AS manifest, CAST(d.facts AS TEXT) AS facts
+                            CAST(d.manifest AS TEXT) AS manifest, CAST(d.facts AS TEXT) AS facts,
+                            v.effective_license_class, v.effective_commercial_use, v.license_conflicts
                      FROM versions v JOIN models m ON m.id = v.model_id JOIN version_documents d ON d.version_id = v.id
                      WHERE m.namespace = $1 AND m.name = $2 AND v.version = $3",
                 )
