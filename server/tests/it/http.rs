@@ -5,6 +5,7 @@ mod auth;
 mod blob_visibility;
 mod blobs;
 mod lifecycle;
+mod lineage;
 mod lookup;
 mod lookup_limits;
 mod matrix;

@@ -17,6 +17,7 @@ store_contract!(
     publishing_a_base_after_its_derivatives_updates_the_whole_chain,
     a_base_outside_the_registry_counts_with_its_stated_licence_or_unknown,
     a_cycle_of_bases_ends,
+    yanking_or_deleting_a_base_recomputes_its_derivatives,
     lookup_filters_on_the_effective_licence_and_conflicts,
 );
 
@@ -203,4 +204,30 @@ async fn lookup_filters_on_the_effective_licence_and_conflicts(store: Arc<dyn Me
         ("restricted_use", "restricted")
     );
     assert!(hits[0].license_conflicts.contains("acme/ft@1.0.0"), "{}", hits[0].license_conflicts);
+}
+
+async fn yanking_or_deleting_a_base_recomputes_its_derivatives(store: Arc<dyn MetadataStore>) {
+    let at = Utc.with_ymd_and_hms(2026, 1, 2, 0, 0, 0).unwrap();
+    let base = "meta/llama-3".parse().unwrap();
+    publish(&store, "meta/llama-3", "1.0.0", card("LicenseRef-llama3", &[])).await;
+    publish(&store, "meta/llama-3", "2.0.0", card("CC-BY-NC-4.0", &[])).await;
+    publish(&store, "acme/ft", "1.0.0", card("Apache-2.0", &[json!({ "model": "meta/llama-3" })])).await;
+    publish(&store, "acme/ft-q4", "1.0.0", card("MIT", &[json!({ "model": "acme/ft" })])).await;
+    let nc = (LicenseClass::NonCommercial, CommercialUse::Forbidden);
+    assert_eq!(verdict(&effective(&store, "acme/ft-q4", "1.0.0").await), nc);
+
+    // Yanked, 2.0.0 is no longer the latest release: 1.0.0 counts, down the chain.
+    assert!(
+        store.set_yank(&base, &"2.0.0".parse().unwrap(), Some("wrong licence"), "test", at).await.unwrap()
+    );
+    assert_eq!(verdict(&effective(&store, "acme/ft-q4", "1.0.0").await), LLAMA);
+    assert!(store.set_yank(&base, &"2.0.0".parse().unwrap(), None, "test", at).await.unwrap());
+    assert_eq!(verdict(&effective(&store, "acme/ft-q4", "1.0.0").await), nc);
+
+    assert!(store.delete_version(&base, &"2.0.0".parse().unwrap(), "test", at).await.unwrap());
+    assert_eq!(verdict(&effective(&store, "acme/ft", "1.0.0").await), LLAMA);
+    assert_eq!(store.delete_model(&base, "test", at).await.unwrap(), Some(1));
+    let ft = effective(&store, "acme/ft", "1.0.0").await;
+    assert_eq!((verdict(&ft), ft.conflicts.len()), (UNKNOWN, 0), "a deleted base is no longer known");
+    assert_eq!(verdict(&effective(&store, "acme/ft-q4", "1.0.0").await), UNKNOWN);
 }

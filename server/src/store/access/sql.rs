@@ -21,6 +21,13 @@ macro_rules! impl_access_store {
         use chrono::{DateTime, Utc};
         use modelreg_api::{AliasName, ModelName, Version};
 
+        $crate::store::lineage::sql::lineage_helpers!($db);
+
+        /// A base's releases changed: recompute its derivatives' effective licences.
+        async fn relineage(tx: &mut sqlx::Transaction<'_, $db>, model: &ModelName) -> Result<(), StoreError> {
+            propagate(tx, (model.namespace().to_owned(), model.name().to_owned())).await
+        }
+
         #[async_trait::async_trait]
         impl AccessStore for $store {
             async fn create_token(&self, t: &NewToken) -> Result<Result<(), NameTaken>, StoreError> {
@@ -268,6 +275,7 @@ macro_rules! impl_access_store {
                 };
                 let entry = AuditEntry::new(at, actor, action, details).model(model).version(version);
                 journal::audit::<$db>(entry).build().execute(&mut *tx).await.map_err(db_err)?;
+                relineage(&mut tx, model).await?;
                 tx.commit().await.map_err(db_err)?;
                 Ok(true)
             }
@@ -298,6 +306,7 @@ macro_rules! impl_access_store {
                 let details = serde_json::json!({ "digest": doomed.digest });
                 let entry = AuditEntry::new(at, actor, "delete_version", details).model(model).version(version);
                 journal::audit::<$db>(entry).build().execute(&mut *tx).await.map_err(db_err)?;
+                relineage(&mut tx, model).await?;
                 tx.commit().await.map_err(db_err)?;
                 Ok(true)
             }
@@ -335,6 +344,7 @@ macro_rules! impl_access_store {
                 let details = serde_json::json!({ "versions": versions.iter().map(|v| &v.version).collect::<Vec<_>>() });
                 let entry = AuditEntry::new(at, actor, "delete_model", details).model(model);
                 journal::audit::<$db>(entry).build().execute(&mut *tx).await.map_err(db_err)?;
+                relineage(&mut tx, model).await?;
                 tx.commit().await.map_err(db_err)?;
                 Ok(Some(versions.len() as u64))
             }
