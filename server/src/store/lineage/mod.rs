@@ -82,6 +82,9 @@ pub(in crate::store) fn base_verdict(
 }
 
 #[cfg(test)]
+mod refresh_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use modelreg_api::{CommercialUse, LicenseClass};
