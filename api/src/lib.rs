@@ -39,7 +39,8 @@ pub use lookup::{
 pub use manifest::{FileEntry, Manifest, ManifestError};
 pub use metadata::{
     BaseModel, BaseRelation, DerivedField, Evaluation, Format, HardwareNeeds, LanguageError, LanguageTag,
-    Latency, LicenseTermsDeclared, Metadata, MetadataError, Modalities, Modality, Precision, Risks, Task,
+    Latency, LicenseTermsDeclared, MAX_BASES, Metadata, MetadataError, Modalities, Modality, Precision,
+    Risks, Task,
 };
 pub use name::{ModelName, NameError};
 pub use path::{FilePath, PathError};
