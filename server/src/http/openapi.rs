@@ -204,7 +204,7 @@ fn lookup_parameters() -> Value {
         p("framework", many(s()), "Frameworks (any), case-insensitive."),
         p("precision", many(r("Precision")), "Precisions (any)."),
         p("quantization", many(s()), "Quantisations (any), case-insensitive."),
-        p("base_model", s(), "Direct derivatives of this model (namespace/name)."),
+        p("base_model", s(), "Direct derivatives of this model (namespace/name), merges included."),
         p("fine_tunable", b(), "Fine-tunable or not."),
         p("max_latency_ms", json!({ "type": "number" }), "Some stated p50 latency at most this, ms."),
         p("hardware", s(), "With max_latency_ms: only measurements on this hardware (case-insensitive)."),

@@ -14,6 +14,7 @@ use crate::support::digest_of;
 store_contract!(
     a_three_level_chain_carries_the_root_licence_and_flags_the_conflicts,
     a_merge_takes_the_stricter_of_its_bases,
+    a_merge_is_a_derivative_of_each_of_its_bases,
     publishing_a_base_after_its_derivatives_updates_the_whole_chain,
     a_base_outside_the_registry_counts_with_its_stated_licence_or_unknown,
     a_cycle_of_bases_ends,
@@ -230,4 +231,17 @@ async fn yanking_or_deleting_a_base_recomputes_its_derivatives(store: Arc<dyn Me
     let ft = effective(&store, "acme/ft", "1.0.0").await;
     assert_eq!((verdict(&ft), ft.conflicts.len()), (UNKNOWN, 0), "a deleted base is no longer known");
     assert_eq!(verdict(&effective(&store, "acme/ft-q4", "1.0.0").await), UNKNOWN);
+}
+
+async fn a_merge_is_a_derivative_of_each_of_its_bases(store: Arc<dyn MetadataStore>) {
+    publish(&store, "a/gpl", "1.0.0", card("GPL-3.0-only", &[])).await;
+    publish(&store, "b/nc", "1.0.0", card("CC-BY-NC-4.0", &[])).await;
+    let both = [json!({ "model": "a/gpl" }), json!({ "model": "b/nc", "version": "1.0.0" })];
+    publish(&store, "acme/merge", "1.0.0", card("CC-BY-NC-4.0", &both)).await;
+    publish(&store, "acme/ft", "1.0.0", card("GPL-3.0-only", &[json!({ "model": "a/gpl" })])).await;
+    assert_eq!(names(&store, "base_model=b/nc").await, ["acme/merge"]);
+    assert_eq!(names(&store, "base_model=a/gpl").await, ["acme/ft", "acme/merge"]);
+    let listed = store.list_derivatives(&"b/nc".parse().unwrap()).await.unwrap();
+    let listed: Vec<_> = listed.iter().map(|d| (d.model.to_string(), d.base_version.clone())).collect();
+    assert_eq!(listed, [("acme/merge".to_owned(), Some("1.0.0".to_owned()))]);
 }

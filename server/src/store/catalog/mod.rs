@@ -115,6 +115,7 @@ pub trait CatalogStore: Send + Sync + 'static {
         strategy: Strategy,
     ) -> Result<Vec<LookupHit>, StoreError>;
 
-    /// Versions whose `base_model` names `name`, by derived model name then version id.
+    /// Versions whose `base_model` or `base_models` name `name`, by derived model name then
+    /// version id.
     async fn list_derivatives(&self, name: &ModelName) -> Result<Vec<DerivativeRecord>, StoreError>;
 }

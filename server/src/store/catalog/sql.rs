@@ -216,9 +216,9 @@ macro_rules! impl_catalog_store {
 
             async fn list_derivatives(&self, name: &ModelName) -> Result<Vec<DerivativeRecord>, StoreError> {
                 let rows: Vec<DerivativeRow> = sqlx::query_as(
-                    "SELECT m.namespace, m.name, v.version, v.base_relation, v.base_version
-                     FROM versions v JOIN models m ON m.id = v.model_id
-                     WHERE v.base_namespace = $1 AND v.base_name = $2
+                    "SELECT m.namespace, m.name, v.version, v.base_relation, b.base_version
+                     FROM version_bases b JOIN versions v ON v.id = b.version_id JOIN models m ON m.id = v.model_id
+                     WHERE b.base_namespace = $1 AND b.base_name = $2
                      ORDER BY m.namespace, m.name, v.id",
                 )
                 .bind(name.namespace())

@@ -240,8 +240,11 @@ fn push_filters_with<DB>(
         push_in(qb, &format!("{a}.quantization"), q.quantization.iter().cloned());
     }
     if let Some(base) = &q.base_model {
-        qb.push(format!(" AND {a}.base_namespace = ")).push_bind(base.namespace().to_owned());
-        qb.push(format!(" AND {a}.base_name = ")).push_bind(base.name().to_owned());
+        // Any of the version's bases (a merge names several): version_bases of migration 0011.
+        exists(qb, "version_bases", a);
+        qb.push("x.base_namespace = ").push_bind(base.namespace().to_owned());
+        qb.push(" AND x.base_name = ").push_bind(base.name().to_owned());
+        qb.push(")");
     }
     if let Some(ft) = q.fine_tunable {
         qb.push(format!(" AND {a}.fine_tunable = ")).push_bind(ft);
