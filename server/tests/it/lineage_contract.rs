@@ -19,6 +19,7 @@ store_contract!(
     a_base_outside_the_registry_counts_with_its_stated_licence_or_unknown,
     a_cycle_of_bases_ends,
     yanking_or_deleting_a_base_recomputes_its_derivatives,
+    a_base_and_its_derivative_published_at_once_agree,
     lookup_filters_on_the_effective_licence_and_conflicts,
 );
 
@@ -244,4 +245,19 @@ async fn a_merge_is_a_derivative_of_each_of_its_bases(store: Arc<dyn MetadataSto
     let listed = store.list_derivatives(&"b/nc".parse().unwrap()).await.unwrap();
     let listed: Vec<_> = listed.iter().map(|d| (d.model.to_string(), d.base_version.clone())).collect();
     assert_eq!(listed, [("acme/merge".to_owned(), Some("1.0.0".to_owned()))]);
+}
+
+async fn a_base_and_its_derivative_published_at_once_agree(store: Arc<dyn MetadataStore>) {
+    // Without serialising the lineage step, each publish can miss the other's uncommitted
+    // rows: the derivative sees no base, and the base sees no derivative to recompute.
+    for i in 0..12 {
+        let (base, ft) = (format!("meta/llama-{i}"), format!("acme/ft-{i}"));
+        let derivative = card("Apache-2.0", &[json!({ "model": base })]);
+        tokio::join!(
+            publish(&store, &base, "1.0.0", card("LicenseRef-llama3", &[])),
+            publish(&store, &ft, "1.0.0", derivative),
+        );
+        let e = effective(&store, &ft, "1.0.0").await;
+        assert_eq!((verdict(&e), e.conflicts.len()), (LLAMA, 1), "round {i}");
+    }
 }

@@ -251,6 +251,8 @@ macro_rules! impl_access_store {
                 at: DateTime<Utc>,
             ) -> Result<bool, StoreError> {
                 let mut tx = self.pool.begin_with($dialect.begin_write()).await.map_err(db_err)?;
+                // Recomputes derivatives' effective licences (relineage): one writer at a time.
+                sqlx::query::<$db>($dialect.lock_lineage()).execute(&mut *tx).await.map_err(db_err)?;
                 let yanked_at = reason.map(|_| at);
                 let yanked_by = reason.map(|_| actor);
                 let done = sqlx::query::<$db>(
@@ -288,6 +290,8 @@ macro_rules! impl_access_store {
                 at: DateTime<Utc>,
             ) -> Result<bool, StoreError> {
                 let mut tx = self.pool.begin_with($dialect.begin_write()).await.map_err(db_err)?;
+                // Recomputes derivatives' effective licences (relineage): one writer at a time.
+                sqlx::query::<$db>($dialect.lock_lineage()).execute(&mut *tx).await.map_err(db_err)?;
                 let found: Option<DoomedVersionRow> = sqlx::query_as::<$db, DoomedVersionRow>(
                     "SELECT v.id AS version_id, m.id AS model_id, v.version, v.digest
                      FROM versions v JOIN models m ON m.id = v.model_id
@@ -313,6 +317,8 @@ macro_rules! impl_access_store {
 
             async fn delete_model(&self, model: &ModelName, actor: &str, at: DateTime<Utc>) -> Result<Option<u64>, StoreError> {
                 let mut tx = self.pool.begin_with($dialect.begin_write()).await.map_err(db_err)?;
+                // Recomputes derivatives' effective licences (relineage): one writer at a time.
+                sqlx::query::<$db>($dialect.lock_lineage()).execute(&mut *tx).await.map_err(db_err)?;
                 let found: Option<i64> = sqlx::query_scalar::<$db, i64>(
                     "SELECT id FROM models WHERE namespace = $1 AND name = $2 AND deleted_at IS NULL",
                 )

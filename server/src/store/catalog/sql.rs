@@ -31,6 +31,7 @@ macro_rules! impl_catalog_store {
         impl CatalogStore for $store {
             async fn publish_version(&self, new: &NewVersion) -> Result<PublishOutcome, StoreError> {
                 let mut tx = self.pool.begin_with($dialect.begin_write()).await.map_err(db_err)?;
+                sqlx::query::<$db>($dialect.lock_lineage()).execute(&mut *tx).await.map_err(db_err)?;
                 sqlx::query::<$db>(
                     "INSERT INTO models (namespace, name, created_at, updated_at, created_ms)
                      VALUES ($1, $2, $3, $3, $4)

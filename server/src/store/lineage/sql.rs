@@ -158,6 +158,7 @@ macro_rules! impl_lineage_store {
             impl LineageStore for $store {
                 async fn refresh_stale_effective_licenses(&self) -> Result<u64, StoreError> {
                     let mut tx = self.pool.begin_with($dialect.begin_write()).await.map_err(db_err)?;
+                    sqlx::query::<$db>($dialect.lock_lineage()).execute(&mut *tx).await.map_err(db_err)?;
                     let stale: Vec<(i64,)> =
                         sqlx::query_as("SELECT id FROM versions WHERE effective_stale ORDER BY id")
                             .fetch_all(&mut *tx)
