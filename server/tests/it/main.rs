@@ -35,6 +35,7 @@ mod lookup_contract;
 mod presign;
 mod store_contract;
 mod support;
+mod ui;
 mod upload_contract;
 mod upload_store_contract;
 mod visibility_contract;
