@@ -36,6 +36,7 @@ mod presign;
 mod service_rules;
 mod store_contract;
 mod support;
+mod ui;
 mod upload_contract;
 mod upload_store_contract;
 mod visibility_contract;
