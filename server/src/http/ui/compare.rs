@@ -9,7 +9,9 @@ use maud::{Markup, html};
 use modelreg_api::{CommercialUse, DerivedField, LicenseClass, VersionSelector, assess};
 
 use super::model::derivable;
-use super::present::{badge, bytes, class_badge, commercial_badge, count, date, params, version_marks};
+use super::present::{
+    badge, class_badge, commercial_badge, date, grouped, human_count, human_size, version_marks,
+};
 use super::{Caller, Page, respond};
 use crate::service::{Registry, RegistryError, ResolvedVersion};
 
@@ -164,22 +166,28 @@ fn rows(shown: &[ResolvedVersion]) -> Vec<Row> {
             shown,
             Better::Higher,
             |s| derivable_u64(s, DerivedField::ContextLength),
-            count,
+            grouped,
         ),
         number_row(
             "Max output (tokens, more is better)",
             shown,
             Better::Higher,
             |s| s.manifest.metadata.max_output_tokens.map(|n| n.get()),
-            count,
+            grouped,
         ),
-        number_row("Parameters", shown, Better::None, |s| derivable_u64(s, DerivedField::Parameters), params),
+        number_row(
+            "Parameters",
+            shown,
+            Better::None,
+            |s| derivable_u64(s, DerivedField::Parameters),
+            human_count,
+        ),
         number_row(
             "Download size (smaller is better)",
             shown,
             Better::Lower,
             |s| Some(s.record.size_bytes),
-            bytes,
+            human_size,
         ),
         text_row("Format", shown, fact(DerivedField::Format)),
         text_row("Precision", shown, fact(DerivedField::Precision)),

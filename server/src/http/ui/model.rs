@@ -12,7 +12,8 @@ use modelreg_api::{
 use super::markdown::{is_safe_link, render};
 use super::model_sections::{Sections, sections};
 use super::present::{
-    badge, bytes, class_badge, class_words, commercial_badge, count, fact_value, provenance, version_marks,
+    badge, class_badge, class_words, commercial_badge, fact_value, grouped, human_size, provenance,
+    version_marks,
 };
 use super::{Caller, Page, respond};
 use crate::service::{Registry, RegistryError, ResolvedVersion};
@@ -163,10 +164,13 @@ fn card(shown: &ResolvedVersion) -> Markup {
             meta.modalities.as_ref().and_then(|m| list(m.output.iter().map(ToString::to_string).collect())),
         ),
         ("Languages", list(meta.languages.iter().map(ToString::to_string).collect())),
-        ("Max output", meta.max_output_tokens.map(|n| format!("{} tokens", count(n.get())))),
+        ("Max output", meta.max_output_tokens.map(|n| format!("{} tokens", grouped(n.get())))),
         ("Framework", meta.framework.clone()),
         ("Fine-tunable", meta.fine_tunable.map(|b| yes_no(b).to_owned())),
-        ("Memory needed", meta.hardware.as_ref().and_then(|h| h.min_memory_bytes).map(|n| bytes(n.get()))),
+        (
+            "Memory needed",
+            meta.hardware.as_ref().and_then(|h| h.min_memory_bytes).map(|n| human_size(n.get())),
+        ),
         ("Recommended hardware", meta.hardware.as_ref().and_then(|h| h.recommended.clone())),
         ("Datasets", list(meta.datasets.clone())),
         ("Tags", list(meta.tags.clone())),
@@ -178,7 +182,7 @@ fn card(shown: &ResolvedVersion) -> Markup {
             dl.card {
                 dt { "Version" } dd { (shown.record.version) (version_marks(&shown.record.version, shown.record.yanked.is_some())) }
                 dt { "Published" } dd { (super::present::date(shown.record.published_at)) }
-                dt { "Download size" } dd { (bytes(shown.record.size_bytes)) " in " (shown.record.file_count) " files " span.src { "(derived)" } }
+                dt { "Download size" } dd { (human_size(shown.record.size_bytes)) " in " (shown.record.file_count) " files " span.src { "(derived)" } }
                 dt { "Digest" } dd.digest { (shown.record.digest) }
                 @for field in DerivedField::ALL {
                     @if let Some((value, note)) = derivable(shown, *field) {

@@ -5,7 +5,7 @@
 use maud::{Markup, html};
 use modelreg_api::{ModelName, Version};
 
-use super::present::{bytes, date, version_marks};
+use super::present::{date, human_size, version_marks};
 use crate::service::{AliasMoveRecord, AliasRecord, DerivativeRecord, VersionRecord};
 use crate::service::{LineageStep, ResolvedVersion};
 
@@ -122,7 +122,7 @@ fn versions(s: &Sections<'_>) -> Markup {
                         (version_marks(&v.version, v.yanked.is_some()))
                         @if v.version == s.shown.record.version { " (shown)" }
                     }
-                    td { (date(v.published_at)) } td.num { (bytes(v.size_bytes)) } td.num { (v.file_count) }
+                    td { (date(v.published_at)) } td.num { (human_size(v.size_bytes)) } td.num { (v.file_count) }
                     td { @if let Some(y) = &v.yanked { (y.reason) " (" (date(y.at)) ", by " (y.by) ")" } @else { "no" } }
                 } } }
             } }
@@ -169,7 +169,7 @@ fn files(shown: &ResolvedVersion) -> Markup {
             div.table-wrap { table {
                 thead { tr { th scope="col" { "Path" } th scope="col" { "Size" } th scope="col" { "Digest" } } }
                 tbody { @for f in &shown.manifest.files { tr {
-                    th scope="row" { (f.path) } td.num { (bytes(f.size)) } td.digest { (f.digest) }
+                    th scope="row" { (f.path) } td.num { (human_size(f.size)) } td.digest { (f.digest) }
                 } } }
             } }
         }

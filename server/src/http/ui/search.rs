@@ -9,7 +9,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{Markup, html};
 use modelreg_api::{LookupQuery, LookupRow, ModelName, Version};
 
-use super::present::{bytes, class_badge, commercial_badge, count, params, version_marks};
+use super::present::{class_badge, commercial_badge, grouped, human_count, human_size, version_marks};
 use super::search_form::{Raw, form};
 use super::{Caller, Page, respond};
 use crate::service::{Principal, Registry, RegistryError};
@@ -140,9 +140,9 @@ fn row(r: &LookupRow, yanked: bool) -> Markup {
             td { @if let Some(t) = r.task { (t) } @else { "—" } }
             td { (join(&r.modalities.input)) " → " (join(&r.modalities.output)) }
             td { (r.languages.iter().map(|l| l.as_str()).collect::<Vec<_>>().join(", ")) }
-            td.num { @if let Some(c) = r.context_length { (count(c)) } @else { "—" } }
-            td.num { @if let Some(p) = r.parameters { (params(p)) } @else { "—" } }
-            td.num { (bytes(r.size_bytes)) }
+            td.num { @if let Some(c) = r.context_length { (grouped(c)) } @else { "—" } }
+            td.num { @if let Some(p) = r.parameters { (human_count(p)) } @else { "—" } }
+            td.num { (human_size(r.size_bytes)) }
             td { @if let Some(f) = r.format { (f) } @else { "—" } }
             td { (r.published_at.get(..10).unwrap_or(&r.published_at)) }
         }

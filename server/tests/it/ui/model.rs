@@ -52,7 +52,7 @@ async fn model_page_shows_the_card_with_provenance_licence_terms_tables_and_read
         "text-generation",
         "fr, en",
         "8,192 tokens",
-        "1.50 B (1,500,000,000)",
+        "1.5B (1,500,000,000)",
         "transformers",
         "1x A100",
         "mmlu-fr",
