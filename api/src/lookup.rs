@@ -14,7 +14,10 @@ use crate::{
     Task, Version,
 };
 
-pub use eval::{Direction, EvalFilter, EvalKey, EvalOp, metric_direction, normalize_eval_name};
+pub use eval::{
+    Direction, EvalFilter, EvalKey, EvalOp, MAX_EVAL_FILTERS, MAX_EVAL_LANGUAGES, metric_direction,
+    normalize_eval_name,
+};
 pub use limits::{MAX_QUERY_PARAMS, MAX_VALUES_PER_PARAM};
 
 /// Default and largest page size.
@@ -257,8 +260,18 @@ impl LookupQuery {
                     }
                     q.label.push((short(key, k)?, v.to_owned()));
                 }
-                "eval" => q.eval.push(EvalFilter::parse(key, value)?),
-                "eval_language" => q.eval_language.push(parse(key, value)?),
+                "eval" => {
+                    if q.eval.len() == MAX_EVAL_FILTERS {
+                        return Err(bad(key, format!("may be given at most {MAX_EVAL_FILTERS} times")));
+                    }
+                    q.eval.push(EvalFilter::parse(key, value)?);
+                }
+                "eval_language" => {
+                    if q.eval_language.len() == MAX_EVAL_LANGUAGES {
+                        return Err(bad(key, format!("may be given at most {MAX_EVAL_LANGUAGES} times")));
+                    }
+                    q.eval_language.push(parse(key, value)?);
+                }
                 "sort" => match eval::parse_sort(key, value) {
                     Some(eval_key) => {
                         once(&mut sort, key, SortKey::Eval)?;
@@ -529,6 +542,8 @@ mod tests {
             ("sort=eval", "sort"),
             ("sort=eval:common_voice", "sort"),
             ("sort=size&sort=eval:a:b", "sort"),
+            (&["eval=a:b<=1"; 9].join("&"), "eval"),
+            (&format!("eval=a:b<=1&{}", ["eval_language=sw"; 17].join("&")), "eval_language"),
         ] {
             let err = parse_str(query).unwrap_err();
             assert_eq!(err.param, param, "{query}: {err}");

@@ -10,6 +10,12 @@ use serde::{Deserialize, Serialize};
 
 use super::{LookupError, bad};
 
+/// Most `eval` filters one lookup may have: each is a subquery of its own, and PostgreSQL's
+/// planning time grows steeply with their number (64 cost about half a second).
+pub const MAX_EVAL_FILTERS: usize = 8;
+/// Most `eval_language` values one lookup may have (each is written into every `eval` filter).
+pub const MAX_EVAL_LANGUAGES: usize = 16;
+
 /// Which way a metric's values improve.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
-use modelreg_api::{Facts, LookupQuery, Manifest};
+use modelreg_api::{Facts, LookupQuery, MAX_EVAL_FILTERS, MAX_EVAL_LANGUAGES, Manifest};
 use modelreg_server::store::{Cursor, MetadataStore, NewFile, NewVersion, PublishOutcome, Strategy};
 use serde_json::{Value, json};
 
@@ -15,6 +15,7 @@ store_contract!(
     eval_filters_match_an_evaluation_within_the_bound_and_never_a_missing_one,
     swahili_asr_with_wer_under_20_is_one_query,
     evaluation_sorts_are_best_first_by_metric_direction_with_missing_last_across_pages,
+    the_largest_evaluation_query_the_caps_allow_runs_on_every_strategy,
 );
 
 async fn publish(store: &Arc<dyn MetadataStore>, model: &str, version: &str, metadata: Value, at: u32) {
@@ -224,6 +225,23 @@ async fn evaluation_sorts_are_best_first_by_metric_direction_with_missing_last_a
             ],
             "{q}: each version by its best WER in any language"
         );
+    }
+}
+
+async fn the_largest_evaluation_query_the_caps_allow_runs_on_every_strategy(store: Arc<dyn MetadataStore>) {
+    seed(&store).await;
+    // As many filters and languages as the caps allow, each filter with every language.
+    let mut parts: Vec<String> =
+        (1..MAX_EVAL_FILTERS).map(|i| format!("eval=common_voice:wer<={}", 100 + i)).collect();
+    parts.push("eval=common_voice:wer<=20".into());
+    // qaa-qtz are reserved for local use: valid tags no evaluation has.
+    parts.extend((1..MAX_EVAL_LANGUAGES as u8).map(|i| format!("eval_language=qa{}", (b'a' + i) as char)));
+    parts.push("eval_language=sw".into());
+    parts.push("sort=eval:common_voice:wer".into());
+    for versions in ["", "&versions=all"] {
+        let q = format!("{}{versions}&limit=1", parts.join("&"));
+        let found = all_pages(&store, &q).await;
+        assert_eq!(found[..2], ["asr/sw-large@2.0.0=14", "asr/sw-base@1.1.0=18.5"], "{versions}");
     }
 }
 
