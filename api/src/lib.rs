@@ -33,8 +33,9 @@ pub use license::{
     LicenseTerms, assess, from_hf_license, known_licenses, license_terms, permits,
 };
 pub use lookup::{
-    DEFAULT_LIMIT, Derivative, DerivativeList, LookupError, LookupPage, LookupQuery, LookupRow, MAX_LIMIT,
-    MAX_QUERY_PARAMS, MAX_VALUES_PER_PARAM, Order, SortKey, VersionsMode,
+    DEFAULT_LIMIT, Derivative, DerivativeList, Direction, EvalFilter, EvalKey, EvalOp, LookupError,
+    LookupPage, LookupQuery, LookupRow, MAX_EVAL_FILTERS, MAX_EVAL_LANGUAGES, MAX_LIMIT, MAX_QUERY_PARAMS,
+    MAX_VALUES_PER_PARAM, Order, SortKey, VersionsMode, metric_direction, normalize_eval_name,
 };
 pub use manifest::{FileEntry, Manifest, ManifestError};
 pub use metadata::{

@@ -27,6 +27,7 @@ mod blob_contract;
 mod body_timeout;
 mod contracts;
 mod derive;
+mod eval_contract;
 mod gc;
 mod header_limits;
 mod http;
