@@ -29,8 +29,9 @@ pub use digest::{Digest, DigestError};
 pub use error::{ErrorBody, ErrorEnvelope, InvalidQueryDetails};
 pub use facts::{Contradiction, ContradictionDetails, Fact, FactSource, Facts};
 pub use license::{
-    CommercialUse, LicenseAssessment, LicenseClass, LicenseError, LicenseExpr, LicenseTermError,
-    LicenseTerms, assess, from_hf_license, known_licenses, license_terms, permits,
+    BaseVerdict, CommercialUse, EffectiveLicense, LicenseAssessment, LicenseClass, LicenseConflict,
+    LicenseError, LicenseExpr, LicenseTermError, LicenseTerms, LicenseVerdict, MAX_LINEAGE_DEPTH, assess,
+    effective_license, from_hf_license, known_licenses, license_terms, permits,
 };
 pub use lookup::{
     DEFAULT_LIMIT, Derivative, DerivativeList, Direction, EvalFilter, EvalKey, EvalOp, LookupError,
@@ -40,7 +41,8 @@ pub use lookup::{
 pub use manifest::{FileEntry, Manifest, ManifestError};
 pub use metadata::{
     BaseModel, BaseRelation, DerivedField, Evaluation, Format, HardwareNeeds, LanguageError, LanguageTag,
-    Latency, LicenseTermsDeclared, Metadata, MetadataError, Modalities, Modality, Precision, Risks, Task,
+    Latency, LicenseTermsDeclared, MAX_BASES, Metadata, MetadataError, Modalities, Modality, Precision,
+    Risks, Task,
 };
 pub use name::{ModelName, NameError};
 pub use path::{FilePath, PathError};

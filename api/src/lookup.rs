@@ -10,8 +10,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    CommercialUse, Digest, Format, LanguageTag, LicenseClass, Modalities, Modality, ModelName, Precision,
-    Task, Version,
+    CommercialUse, Digest, Format, LanguageTag, LicenseClass, LicenseConflict, Modalities, Modality,
+    ModelName, Precision, Task, Version,
 };
 
 pub use eval::{
@@ -90,6 +90,13 @@ pub struct LookupQuery {
     pub max_latency_ms: Option<f64>,
     pub hardware: Option<String>,
     pub has_risk_notes: Option<bool>,
+    // Effective licence through lineage (issue 14 part 2).
+    /// Effective licence class along the base chain; repeated = any of them.
+    pub effective_license_class: Vec<LicenseClass>,
+    /// Effective commercial-use answer along the base chain; repeated = any of them.
+    pub effective_commercial_use: Vec<CommercialUse>,
+    /// Whether the version declares a more permissive licence than a base allows.
+    pub license_conflicts: Option<bool>,
     pub tag: Vec<String>,
     pub label: Vec<(String, String)>,
     // Evaluations (issue 14): filters (all required), their language, and the sort's key.
@@ -140,6 +147,9 @@ impl Default for LookupQuery {
             max_latency_ms: None,
             hardware: None,
             has_risk_notes: None,
+            effective_license_class: Vec::new(),
+            effective_commercial_use: Vec::new(),
+            license_conflicts: None,
             tag: Vec::new(),
             label: Vec::new(),
             eval: Vec::new(),
@@ -248,6 +258,10 @@ impl LookupQuery {
                 }
                 "hardware" => once(&mut q.hardware, key, short(key, value)?)?,
                 "has_risk_notes" => once(&mut q.has_risk_notes, key, parse_bool(key, value)?)?,
+                // Effective licence through lineage (issue 14 part 2).
+                "effective_license_class" => q.effective_license_class.push(parse(key, value)?),
+                "effective_commercial_use" => q.effective_commercial_use.push(parse(key, value)?),
+                "license_conflicts" => once(&mut q.license_conflicts, key, parse_bool(key, value)?)?,
                 "tag" => q.tag.push(short(key, value)?.to_lowercase()),
                 "label" => {
                     let (k, v) = value.split_once(':').ok_or_else(|| bad(key, "expected key:value"))?;
@@ -381,6 +395,16 @@ impl LookupQuery {
         if let Some(v) = self.has_risk_notes {
             push("has_risk_notes", v.to_string());
         }
+        // Effective licence through lineage (issue 14 part 2).
+        self.effective_license_class
+            .iter()
+            .for_each(|v| push("effective_license_class", v.as_str().to_owned()));
+        self.effective_commercial_use
+            .iter()
+            .for_each(|v| push("effective_commercial_use", v.as_str().to_owned()));
+        if let Some(v) = self.license_conflicts {
+            push("license_conflicts", v.to_string());
+        }
         self.tag.iter().for_each(|v| push("tag", v.clone()));
         self.label.iter().for_each(|(k, v)| push("label", format!("{k}:{v}")));
         self.eval.iter().for_each(|f| push("eval", f.to_string()));
@@ -445,6 +469,23 @@ pub struct LookupRow {
     pub eval_value: Option<f64>,
     /// API path of the version: `/v1/models/{ns}/{name}/versions/{version}`.
     pub url: String,
+    /// The licence class after the version's lineage (the most restrictive on its base chain).
+    #[serde(default = "unknown_class")]
+    pub effective_license_class: LicenseClass,
+    /// The commercial-use answer after the version's lineage.
+    #[serde(default = "unknown_commercial_use")]
+    pub effective_commercial_use: CommercialUse,
+    /// Bases whose licence allows less than this version declares.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub license_conflicts: Vec<LicenseConflict>,
+}
+
+fn unknown_class() -> LicenseClass {
+    LicenseClass::Unknown
+}
+
+fn unknown_commercial_use() -> CommercialUse {
+    CommercialUse::Unknown
 }
 
 /// A page of lookup results.
@@ -486,7 +527,7 @@ mod tests {
 
     #[test]
     fn queries_round_trip_through_pairs() {
-        let q = parse_str("license=MIT&license=Apache-2.0&modality=text&language=fr&language=DE&min_context=8000&max_params=3000000000&sort=parameters&order=desc&limit=5&label=team:nlp&versions=all").unwrap();
+        let q = parse_str("effective_license_class=restricted_use&effective_license_class=unknown&effective_commercial_use=restricted&license_conflicts=true&license=MIT&license=Apache-2.0&modality=text&language=fr&language=DE&min_context=8000&max_params=3000000000&sort=parameters&order=desc&limit=5&label=team:nlp&versions=all").unwrap();
         assert_eq!(q.language.iter().map(LanguageTag::as_str).collect::<Vec<_>>(), ["fr", "de"]);
         assert_eq!(
             (q.sort, q.order, q.limit, q.versions),
@@ -535,6 +576,10 @@ mod tests {
             ("q=a\0b", "q"),
             ("tag=\u{7}", "tag"),
             ("label=k:\0", "label"),
+            ("effective_license_class=free", "effective_license_class"),
+            ("effective_commercial_use=yes", "effective_commercial_use"),
+            ("license_conflicts=maybe", "license_conflicts"),
+            ("license_conflicts=true&license_conflicts=false", "license_conflicts"),
             ("eval=common_voice:wer<20", "eval"),
             ("eval=common_voice<=20", "eval"),
             ("eval_language=sw", "eval_language"),

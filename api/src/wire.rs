@@ -55,6 +55,11 @@ pub struct VersionManifest {
     /// marked declared, derived or overridden.
     #[serde(default)]
     pub facts: Facts,
+    /// The licence after the version's lineage: the most restrictive class and commercial
+    /// use on its chain of bases, and the bases that allow less than it declares. Absent
+    /// from registries that do not compute it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effective_license: Option<crate::EffectiveLicense>,
     /// Present when the version is yanked: it still resolves by exact version only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub yanked: Option<YankInfo>,

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use modelreg_api::{BaseRelation, LanguageTag, ModelName, Task, from_hf_license};
+use modelreg_api::{BaseRelation, LanguageTag, MAX_BASES, ModelName, Task, from_hf_license};
 use serde_json::{Value as Json, json};
 
 use crate::front_matter::{self, FrontMatterError, YamlValue};
@@ -160,18 +160,32 @@ fn licence(value: Option<&YamlValue>, name: Option<String>, import: &mut CardImp
 }
 
 /// One base that reads as a registry name (after lower-casing) becomes `base_model`, with
-/// `base_model_relation` when that names a relation; anything else is kept in the
-/// `hf_base_model` label.
+/// `base_model_relation` when that names a relation. Several that all do (a merge) become
+/// `base_model` and `base_models`, and are also kept as written in the `hf_base_model`
+/// label, as is anything else.
 fn base_model(bases: &[String], relation: Option<String>, import: &mut CardImport) {
     let bases: Vec<&str> = bases.iter().map(|b| b.trim()).filter(|b| !b.is_empty()).collect();
-    if let [base] = bases.as_slice()
-        && let Ok(model) = base.to_lowercase().parse::<ModelName>()
+    let names: Vec<ModelName> = bases.iter().filter_map(|b| b.to_lowercase().parse().ok()).collect();
+    let mut distinct = names.clone();
+    distinct.sort();
+    distinct.dedup();
+    if !names.is_empty()
+        && names.len() == bases.len()
+        && distinct.len() == names.len()
+        && names.len() <= MAX_BASES
     {
-        import.set("base_model", json!({ "model": model }));
+        let (first, rest) = names.split_first().expect("not empty");
+        import.set("base_model", json!({ "model": first }));
+        if !rest.is_empty() {
+            let rest: Vec<_> = rest.iter().map(|m| json!({ "model": m })).collect();
+            import.set("base_models", json!(rest));
+        }
         if let Some(relation) = relation.and_then(|r| r.parse::<BaseRelation>().ok()) {
             import.set("base_relation", json!(relation));
         }
-        return;
+        if rest.is_empty() {
+            return;
+        }
     }
     if bases.is_empty() {
         return;

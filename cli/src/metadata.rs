@@ -53,14 +53,17 @@ fn read_optional(path: &Path) -> Result<Option<String>, ClientError> {
 fn group_of(key: &str) -> &[&'static str] {
     match key {
         "license" | "license_url" => &["license", "license_url"],
-        "base_model" | "base_relation" | HF_BASE_MODEL_LABEL => &["base_model", "base_relation"],
+        "base_model" | "base_models" | "base_relation" | HF_BASE_MODEL_LABEL => {
+            &["base_model", "base_models", "base_relation"]
+        }
         _ => &[],
     }
 }
 
 /// Builds the metadata from a TOML table (its keys become metadata keys), the model card
 /// import and the flags. The flags win over the file, the file over the card, key by key
-/// (and group by group: `license` with `license_url`, `base_model` with `base_relation`).
+/// (and group by group: `license` with `license_url`, `base_model` with `base_models` and
+/// `base_relation`).
 /// A licence is required.
 pub fn merge_metadata(
     table: Option<toml::Table>,

@@ -70,7 +70,7 @@ fn more_permissive<T: Scale>(a: T, b: T) -> T {
 
 /// `AND`: both apply, so the stricter side wins. With an unknown side the result is known
 /// only when the other side is already the strictest possible.
-fn stricter<T: Scale>(a: T, b: T) -> T {
+pub(super) fn stricter<T: Scale>(a: T, b: T) -> T {
     if a == T::STRICTEST || b == T::STRICTEST {
         return T::STRICTEST;
     }

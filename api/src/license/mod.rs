@@ -49,6 +49,7 @@
 mod assess;
 mod class;
 mod hf;
+mod lineage;
 mod terms;
 
 use std::fmt;
@@ -59,6 +60,9 @@ use crate::schema::string_newtype_serde;
 pub use assess::{LicenseAssessment, assess, permits};
 pub use class::{CommercialUse, LicenseClass, LicenseTermError};
 pub use hf::from_hf_license;
+pub use lineage::{
+    BaseVerdict, EffectiveLicense, LicenseConflict, LicenseVerdict, MAX_LINEAGE_DEPTH, effective_license,
+};
 pub use terms::{LicenseTerms, known_licenses, license_terms};
 
 /// A syntactically valid SPDX expression, stored as written (trimmed).

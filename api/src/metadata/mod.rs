@@ -27,6 +27,8 @@ pub const MAX_TEXT: usize = 64 << 10;
 pub const MAX_SHORT: usize = 256;
 /// Most entries in a list field or in `labels`.
 pub const MAX_ITEMS: usize = 1000;
+/// Most bases of one version (`base_model` plus `base_models`).
+pub const MAX_BASES: usize = 16;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -75,6 +77,9 @@ pub struct Metadata {
     pub fine_tunable: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base_model: Option<BaseModel>,
+    /// Further bases, for a merge of several models (`base_model` names the first).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub base_models: Vec<BaseModel>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base_relation: Option<BaseRelation>,
     /// Measured latencies, each on stated hardware.
@@ -222,8 +227,30 @@ impl Metadata {
             }
             check_text(&format!("labels.{k}"), v, MAX_SHORT)?;
         }
+        self.validate_bases()?;
+        Ok(())
+    }
+
+    /// Every base this version names: `base_model`, then `base_models`.
+    pub fn bases(&self) -> impl Iterator<Item = &BaseModel> {
+        self.base_model.iter().chain(self.base_models.iter())
+    }
+
+    fn validate_bases(&self) -> Result<(), MetadataError> {
         if self.base_relation.is_some() && self.base_model.is_none() {
             return Err(fail("base_relation", "needs base_model"));
+        }
+        if !self.base_models.is_empty() && self.base_model.is_none() {
+            return Err(fail("base_models", "needs base_model (the first base)"));
+        }
+        if self.bases().count() > MAX_BASES {
+            return Err(fail("base_models", format!("names more than {MAX_BASES} bases in all")));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for (i, b) in self.base_models.iter().enumerate() {
+            if !seen.insert(&b.model) || self.base_model.as_ref().is_some_and(|f| f.model == b.model) {
+                return Err(fail(format!("base_models[{i}]"), format!("names '{}' twice", b.model)));
+            }
         }
         Ok(())
     }

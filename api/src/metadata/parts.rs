@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::{
     LanguageTag, MAX_ITEMS, MAX_TEXT, MetadataError, Modality, Precision, Task, check_short, check_text, fail,
 };
-use crate::{CommercialUse, ModelName, Version};
+use crate::{CommercialUse, LicenseExpr, ModelName, Version};
 
 /// Licence terms as the publisher states them.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
@@ -70,6 +70,10 @@ pub struct BaseModel {
     pub model: ModelName,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<Version>,
+    /// The base's licence as this card states it: counts for a base that is not in the
+    /// registry (one that is counts with its own published licence).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub license: Option<LicenseExpr>,
 }
 
 /// One latency measurement, on stated hardware.

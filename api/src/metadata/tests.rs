@@ -80,3 +80,44 @@ fn with_license_is_minimal() {
     let m = Metadata::with_license("MIT".parse().unwrap());
     assert_eq!(serde_json::to_value(&m).unwrap(), serde_json::json!({ "license": "MIT" }));
 }
+
+#[test]
+fn a_merge_names_several_bases_and_older_cards_still_parse() {
+    let m = parse(serde_json::json!({
+        "license": "LicenseRef-llama3",
+        "base_model": { "model": "acme/a", "version": "1.0.0" },
+        "base_models": [{ "model": "acme/b" }, { "model": "ext/c", "license": "LicenseRef-llama3" }],
+        "base_relation": "merge"
+    }))
+    .unwrap();
+    let bases: Vec<String> = m.bases().map(|b| b.model.to_string()).collect();
+    assert_eq!(bases, ["acme/a", "acme/b", "ext/c"]);
+    assert_eq!(
+        m.base_models[1].license.as_ref().map(ToString::to_string).as_deref(),
+        Some("LicenseRef-llama3")
+    );
+    let old = parse(serde_json::json!({ "license": "MIT", "base_model": { "model": "acme/a" } })).unwrap();
+    assert_eq!(old.bases().count(), 1);
+    assert!(serde_json::to_value(&old).unwrap().get("base_models").is_none(), "stored form unchanged");
+}
+
+#[test]
+fn bad_base_lists_are_refused_naming_the_field() {
+    for (json, field) in [
+        (
+            serde_json::json!({ "license": "MIT", "base_models": [{ "model": "acme/a" }] }),
+            "metadata.base_models:",
+        ),
+        (
+            serde_json::json!({ "license": "MIT", "base_model": { "model": "acme/a" }, "base_models": [{ "model": "acme/a" }] }),
+            "metadata.base_models[0]:",
+        ),
+        (
+            serde_json::json!({ "license": "MIT", "base_model": { "model": "acme/a", "license": "Not A Licence (" } }),
+            "invalid licence expression 'Not A Licence ('",
+        ),
+    ] {
+        let err = parse(json).unwrap_err();
+        assert!(err.contains(field), "{err}");
+    }
+}

@@ -37,6 +37,22 @@ pub(super) fn licence(out: &mut Lines, meta: &Metadata) {
     out.optional("cost", meta.cost.as_ref());
 }
 
+/// The licence after the base chain, as the registry computed it, and each base that allows
+/// less than this version declares. Nothing for a registry that sent no answer.
+pub(super) fn effective_licence(out: &mut Lines, m: &VersionManifest) {
+    let Some(e) = &m.effective_license else { return };
+    out.field("  effective", format!("{}, commercial {} (through its bases)", e.class, e.commercial_use));
+    for c in &e.conflicts {
+        out.field(
+            "  conflict",
+            format!(
+                "declares {} / commercial {}, but base {} is {} / commercial {}",
+                c.declared_class, c.declared_commercial_use, c.base, c.base_class, c.base_commercial_use
+            ),
+        );
+    }
+}
+
 /// Declared terms win; the table's verdict is mentioned when it says something else.
 fn commercial_use(declared: Option<CommercialUse>, table: CommercialUse) -> String {
     match declared {

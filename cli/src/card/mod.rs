@@ -78,6 +78,7 @@ pub fn render(card: &Card<'_>) -> String {
     }
     out.blank();
     about::licence(&mut out, &m.metadata);
+    about::effective_licence(&mut out, m);
     out.blank();
     about::characteristics(&mut out, m);
     out.blank();

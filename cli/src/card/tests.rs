@@ -4,7 +4,7 @@ use modelreg_api::{BaseRelation, DerivativeList, VersionManifest, VersionSelecto
 use serde_json::json;
 
 use super::*;
-use crate::lineage::{Ancestor, BaseLookup};
+use crate::lineage::{Ancestor, BaseLookup, Lineage};
 
 fn manifest(metadata: serde_json::Value, facts: serde_json::Value) -> VersionManifest {
     let digest = format!("sha256:{}", "cd".repeat(32));
@@ -178,4 +178,33 @@ fn a_yanked_version_says_why_under_its_header() {
     let text = render(&Card { manifest: &m, lineage: &Lineage::default(), derivatives: None, readme: false });
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines[4], "yanked:        wrong tokenizer (by ci at 2025-03-01T10:00:00Z)", "{text}");
+}
+
+#[test]
+fn the_effective_licence_and_its_conflicts_follow_the_licence() {
+    let mut m =
+        manifest(json!({"license": "Apache-2.0", "base_model": {"model": "meta/llama-3"}}), json!({}));
+    m.effective_license = Some(
+        serde_json::from_value(json!({
+            "class": "restricted_use", "commercial_use": "restricted",
+            "conflicts": [{"base": "meta/llama-3@1.0.0", "base_class": "restricted_use",
+                           "base_commercial_use": "restricted", "declared_class": "permissive",
+                           "declared_commercial_use": "allowed"}]
+        }))
+        .unwrap(),
+    );
+    let lineage = Lineage { ancestors: Vec::new(), truncated: false };
+    let text = render(&Card { manifest: &m, lineage: &lineage, derivatives: None, readme: false });
+    assert!(
+        text.contains(
+            "  commercial:  allowed\n  attribution: yes\n  share-alike: no\n\
+             \x20 effective:   restricted_use, commercial restricted (through its bases)\n\
+             \x20 conflict:    declares permissive / commercial allowed, but base meta/llama-3@1.0.0 is \
+             restricted_use / commercial restricted\n"
+        ),
+        "{text}"
+    );
+    m.effective_license = None;
+    let text = render(&Card { manifest: &m, lineage: &lineage, derivatives: None, readme: false });
+    assert!(!text.contains("effective:"), "an older registry sends no answer: {text}");
 }

@@ -4,8 +4,8 @@
 use clap::Args;
 use clap::builder::{BoolishValueParser, PossibleValuesParser, TypedValueParser};
 use modelreg_api::{
-    EvalFilter, EvalKey, Format, InvalidQueryDetails, LanguageTag, LicenseClass, LookupQuery, MAX_LIMIT,
-    Modality, ModelName, Order, Precision, SortKey, Task, VersionsMode,
+    CommercialUse, EvalFilter, EvalKey, Format, InvalidQueryDetails, LanguageTag, LicenseClass, LookupQuery,
+    MAX_LIMIT, Modality, ModelName, Order, Precision, SortKey, Task, VersionsMode,
 };
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -102,6 +102,17 @@ pub struct SearchArgs {
     /// Only models with risk notes (`--has-risk-notes=false`: only those without).
     #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = BoolishValueParser::new())]
     pub has_risk_notes: Option<bool>,
+    /// Licence class after the base chain, the most restrictive on it (repeatable: any).
+    #[arg(long, value_name = "CLASS")]
+    pub effective_license_class: Vec<LicenseClass>,
+    /// Commercial use after the base chain: allowed, restricted, forbidden, unknown
+    /// (repeatable: any).
+    #[arg(long, value_name = "ANSWER")]
+    pub effective_commercial_use: Vec<CommercialUse>,
+    /// Only versions that declare a more permissive licence than a base allows
+    /// (`--license-conflicts=false`: only those that do not).
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = BoolishValueParser::new())]
+    pub license_conflicts: Option<bool>,
     /// Tag (repeatable: any).
     #[arg(long, value_name = "TAG")]
     pub tag: Vec<String>,
@@ -173,6 +184,9 @@ impl SearchArgs {
             max_latency_ms: self.max_latency_ms,
             hardware: self.hardware.clone(),
             has_risk_notes: self.has_risk_notes,
+            effective_license_class: self.effective_license_class.clone(),
+            effective_commercial_use: self.effective_commercial_use.clone(),
+            license_conflicts: self.license_conflicts,
             tag: self.tag.clone(),
             label: self.label.clone(),
             eval: self.eval.clone(),

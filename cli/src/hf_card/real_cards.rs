@@ -62,12 +62,16 @@ fn a_quantized_card_with_a_multi_line_quoted_prompt_names_its_base() {
 }
 
 #[test]
-fn a_merge_with_anchors_and_aliases_keeps_its_bases_in_a_label() {
+fn a_merge_with_anchors_and_aliases_names_its_bases_and_keeps_them_in_a_label() {
     let text = include_str!("cards/merge_with_anchors.md");
     let (fields, labels, warnings) = import(text);
     assert_eq!(
         fields,
-        json!({"license": "Apache-2.0", "framework": "transformers", "tags": ["mergekit", "merge"]})
+        json!({
+            "license": "Apache-2.0", "framework": "transformers", "tags": ["mergekit", "merge"],
+            "base_model": {"model": "org-one/solar-7b"}, "base_models": [{"model": "org-two/nova-7b-v0.2"}],
+            "base_relation": "merge"
+        })
     );
     assert_eq!(labels[HF_BASE_MODEL_LABEL], "org-one/Solar-7B, org-two/Nova-7B-v0.2");
     assert!(warnings.is_empty());
@@ -146,7 +150,13 @@ fn a_diffusion_card_with_flow_maps_inside_widgets() {
 #[test]
 fn a_front_matter_written_as_one_flow_map() {
     let (fields, labels, warnings) = import(include_str!("cards/flow_style.md"));
-    assert_eq!(fields, json!({"license": "BSD-3-Clause", "languages": ["en", "de"], "task": "translation"}));
+    assert_eq!(
+        fields,
+        json!({
+            "license": "BSD-3-Clause", "languages": ["en", "de"], "task": "translation",
+            "base_model": {"model": "org/a"}, "base_models": [{"model": "org/b"}]
+        })
+    );
     assert_eq!(labels[HF_BASE_MODEL_LABEL], "org/a, org/b");
     assert!(warnings.is_empty());
 }

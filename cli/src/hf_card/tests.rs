@@ -64,15 +64,24 @@ fn a_licence_named_by_license_name_is_mapped() {
 }
 
 #[test]
-fn base_models_that_are_not_registry_names_go_into_a_label() {
+fn several_bases_become_a_merge_and_any_that_is_not_a_registry_name_a_label() {
     let one = import_card("---\nbase_model: meta-llama/Llama-3.1-8B\n---\n");
     assert_eq!(one.fields["base_model"], json!({"model": "meta-llama/llama-3.1-8b"}));
 
     let merge = import_card(
         "---\nbase_model:\n- Qwen/Qwen2.5-7B\n- mistralai/Mistral-7B-v0.1\nbase_model_relation: merge\n---\n",
     );
-    assert!(!merge.fields.contains_key("base_model") && !merge.fields.contains_key("base_relation"));
-    assert_eq!(merge.labels[HF_BASE_MODEL_LABEL], "Qwen/Qwen2.5-7B, mistralai/Mistral-7B-v0.1");
+    assert_eq!(merge.fields["base_model"], json!({"model": "qwen/qwen2.5-7b"}));
+    assert_eq!(merge.fields["base_models"], json!([{"model": "mistralai/mistral-7b-v0.1"}]));
+    assert_eq!(merge.fields["base_relation"], json!("merge"));
+    assert_eq!(
+        merge.labels[HF_BASE_MODEL_LABEL], "Qwen/Qwen2.5-7B, mistralai/Mistral-7B-v0.1",
+        "kept as written"
+    );
+
+    let mixed = import_card("---\nbase_model:\n- Qwen/Qwen2.5-7B\n- ./checkpoints/run-7\n---\n");
+    assert!(!mixed.fields.contains_key("base_model") && !mixed.fields.contains_key("base_models"));
+    assert_eq!(mixed.labels[HF_BASE_MODEL_LABEL], "Qwen/Qwen2.5-7B, ./checkpoints/run-7");
 
     let odd = import_card("---\nbase_model: ./checkpoints/run-7\n---\n");
     assert_eq!(odd.labels[HF_BASE_MODEL_LABEL], "./checkpoints/run-7");

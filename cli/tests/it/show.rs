@@ -136,3 +136,36 @@ fn long_and_circular_chains_stop() {
         "{card}"
     );
 }
+
+#[test]
+fn the_card_shows_the_effective_licence_and_its_conflicts_from_the_registry() {
+    let fake = FakeRegistry::start(|req: &Recorded| match req.path.as_str() {
+        "/v1/models/acme/ft/versions/latest" => {
+            let mut doc = manifest(
+                "acme/ft",
+                "1.0.0",
+                json!({"license": "Apache-2.0", "base_model": {"model": "meta/llama-3"}, "base_relation": "finetune"}),
+            );
+            doc["effective_license"] = json!({
+                "class": "restricted_use", "commercial_use": "restricted",
+                "conflicts": [{"base": "meta/llama-3@1.0.0", "base_class": "restricted_use",
+                               "base_commercial_use": "restricted", "declared_class": "permissive",
+                               "declared_commercial_use": "allowed"}]
+            });
+            Reply::json(200, &doc)
+        }
+        "/v1/models/acme/ft/derivatives" => Reply::json(200, &json!({"model": "acme/ft", "derivatives": []})),
+        _ => Reply::error(404, "model_not_found", "no such model"),
+    });
+    let out = modelreg(&fake.url, &["show", "acme/ft"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let card = stdout(&out);
+    for expected in [
+        "  class:       permissive",
+        "  effective:   restricted_use, commercial restricted (through its bases)",
+        "  conflict:    declares permissive / commercial allowed, but base meta/llama-3@1.0.0 is restricted_use / \
+         commercial restricted",
+    ] {
+        assert!(card.contains(expected), "missing {expected:?} in\n{card}");
+    }
+}

@@ -52,6 +52,16 @@ pub(super) fn row(hit: LookupHit) -> Result<LookupRow, RegistryError> {
         eval_value: hit.eval_value,
         url,
         model,
+        effective_license_class: hit
+            .effective_license_class
+            .parse::<LicenseClass>()
+            .map_err(|e| corrupt("effective_license_class", e))?,
+        effective_commercial_use: hit
+            .effective_commercial_use
+            .parse::<CommercialUse>()
+            .map_err(|e| corrupt("effective_commercial_use", e))?,
+        license_conflicts: serde_json::from_str(&hit.license_conflicts)
+            .map_err(|e| corrupt("license_conflicts", e))?,
     })
 }
 

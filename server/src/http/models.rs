@@ -102,6 +102,7 @@ pub async fn resolve(
         files: resolved.manifest.files,
         metadata: resolved.manifest.metadata,
         facts: resolved.facts,
+        effective_license: Some(resolved.effective_license),
         yanked: record.yanked.as_ref().map(yank_info),
     }))
 }

@@ -204,11 +204,27 @@ fn lookup_parameters() -> Value {
         p("framework", many(s()), "Frameworks (any), case-insensitive."),
         p("precision", many(r("Precision")), "Precisions (any)."),
         p("quantization", many(s()), "Quantisations (any), case-insensitive."),
-        p("base_model", s(), "Direct derivatives of this model (namespace/name)."),
+        p("base_model", s(), "Direct derivatives of this model (namespace/name), merges included."),
         p("fine_tunable", b(), "Fine-tunable or not."),
         p("max_latency_ms", json!({ "type": "number" }), "Some stated p50 latency at most this, ms."),
         p("hardware", s(), "With max_latency_ms: only measurements on this hardware (case-insensitive)."),
         p("has_risk_notes", b(), "Whether any risk note is written."),
+        // Effective licence through lineage (issue 14 part 2).
+        p(
+            "effective_license_class",
+            many(r("LicenseClass")),
+            "Licence classes after the base chain, the most restrictive on it (any).",
+        ),
+        p(
+            "effective_commercial_use",
+            many(r("CommercialUse")),
+            "Commercial-use answers after the base chain (any): allowed, restricted, forbidden, unknown.",
+        ),
+        p(
+            "license_conflicts",
+            b(),
+            "Whether the version declares a more permissive licence than a base allows.",
+        ),
         p("tag", many(s()), "Tags (any)."),
         p("label", many(s()), "key:value labels (any)."),
         p(

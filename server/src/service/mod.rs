@@ -22,7 +22,7 @@ mod visibility;
 
 use std::sync::Arc;
 
-use modelreg_api::{Facts, Manifest, ModelName, Version, VersionSelector};
+use modelreg_api::{EffectiveLicense, Facts, Manifest, ModelName, Version, VersionSelector};
 
 pub use auth::{Principal, SERVER_ACTOR, actor_of, generate_token_secret, hash_token};
 pub use derive::{
@@ -85,6 +85,8 @@ pub struct ResolvedVersion {
     pub record: VersionRecord,
     pub manifest: Manifest,
     pub facts: Facts,
+    /// The licence after the version's lineage.
+    pub effective_license: EffectiveLicense,
 }
 
 impl Registry {
@@ -187,6 +189,12 @@ impl Registry {
         let facts: Facts = serde_json::from_str(&detail.facts_json).map_err(|e| {
             RegistryError::internal(format!("stored facts of {name}@{version} are unreadable: {e}"))
         })?;
-        Ok(ResolvedVersion { model: name.clone(), record: detail.record, manifest, facts })
+        Ok(ResolvedVersion {
+            model: name.clone(),
+            record: detail.record,
+            manifest,
+            facts,
+            effective_license: detail.effective_license,
+        })
     }
 }

@@ -33,6 +33,19 @@ impl Dialect {
         }
     }
 
+    /// A statement that serialises the writers of effective licences until the transaction
+    /// ends: a publish reads its bases' answers and recomputes its derivatives, and two at
+    /// once (a base and its derivative) would each miss the other's uncommitted rows. A
+    /// transaction-scoped advisory lock on PostgreSQL, taken before any row is written so
+    /// that it never waits behind a row lock; on SQLite [`Self::begin_write`] already
+    /// serialises writers.
+    pub(super) const fn lock_lineage(self) -> &'static str {
+        match self {
+            Self::Postgres => "SELECT pg_advisory_xact_lock(hashtext('modelreg.lineage'))",
+            Self::Sqlite => "SELECT 1",
+        }
+    }
+
     /// The collation that orders text bytewise, as SQLite's default does (appended to a
     /// column).
     pub(super) const fn bytewise_collation(self) -> &'static str {
@@ -59,6 +72,7 @@ macro_rules! impl_sql_stores {
     ($store:ty, $db:ty, $dialect:expr) => {
         $crate::store::catalog::sql::impl_catalog_store!($store, $db, $dialect);
         $crate::store::access::sql::impl_access_store!($store, $db, $dialect);
+        $crate::store::lineage::sql::impl_lineage_store!($store, $db, $dialect);
         $crate::store::locks::sql::impl_blob_lock_store!($store, $db, $dialect);
         $crate::store::uploads::sql::impl_upload_store!($store, $db, $dialect);
         $crate::store::visibility::sql::impl_blob_visibility_store!($store, $db, $dialect);

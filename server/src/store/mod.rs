@@ -15,6 +15,7 @@ mod access;
 mod catalog;
 mod convert;
 mod dialect;
+mod lineage;
 mod locks;
 mod lookup;
 mod postgres;
@@ -35,6 +36,7 @@ pub use catalog::{
     CatalogStore, DerivativeRecord, ModelRecord, NewFile, NewVersion, PublishOutcome, VersionDetail,
     VersionRecord,
 };
+pub use lineage::LineageStore;
 pub use locks::{BlobLockStore, GcClaim};
 pub use lookup::{Cursor, LookupHit, Strategy};
 pub use modelreg_api::Scope;
@@ -58,7 +60,15 @@ pub enum StoreError {
 /// The whole metadata store, as the service holds it (`Arc<dyn MetadataStore>`).
 #[async_trait]
 pub trait MetadataStore:
-    CatalogStore + AccessStore + BlobLockStore + UploadStore + BlobVisibilityStore + Send + Sync + 'static
+    CatalogStore
+    + AccessStore
+    + BlobLockStore
+    + UploadStore
+    + BlobVisibilityStore
+    + LineageStore
+    + Send
+    + Sync
+    + 'static
 {
     /// Cheap round trip, for readiness.
     async fn ping(&self) -> Result<(), StoreError>;
@@ -66,9 +76,15 @@ pub trait MetadataStore:
 
 /// Opens the store a database URL names and brings its schema up to date.
 pub async fn open(url: &str, max_connections: Option<u32>) -> Result<Arc<dyn MetadataStore>, StoreError> {
-    if url.starts_with("sqlite:") {
-        Ok(Arc::new(SqliteStore::connect(url, max_connections).await?))
+    let store: Arc<dyn MetadataStore> = if url.starts_with("sqlite:") {
+        Arc::new(SqliteStore::connect(url, max_connections).await?)
     } else {
-        Ok(Arc::new(PostgresStore::connect(url, max_connections).await?))
+        Arc::new(PostgresStore::connect(url, max_connections).await?)
+    };
+    // Versions with a base published before migration 0011 get their effective licence now.
+    let refreshed = store.refresh_stale_effective_licenses().await?;
+    if refreshed > 0 {
+        tracing::info!(versions = refreshed, "computed effective licences of older versions");
     }
+    Ok(store)
 }

@@ -6,6 +6,7 @@ mod blob_visibility;
 mod blobs;
 mod eval_lookup;
 mod lifecycle;
+mod lineage;
 mod lookup;
 mod lookup_limits;
 mod matrix;

@@ -32,6 +32,7 @@ mod gc;
 mod header_limits;
 mod http;
 mod lifecycle_contract;
+mod lineage_contract;
 mod lookup_contract;
 mod presign;
 mod service_rules;

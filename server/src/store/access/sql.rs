@@ -21,6 +21,13 @@ macro_rules! impl_access_store {
         use chrono::{DateTime, Utc};
         use modelreg_api::{AliasName, ModelName, Version};
 
+        $crate::store::lineage::sql::lineage_helpers!($db);
+
+        /// A base's releases changed: recompute its derivatives' effective licences.
+        async fn relineage(tx: &mut sqlx::Transaction<'_, $db>, model: &ModelName) -> Result<(), StoreError> {
+            propagate(tx, (model.namespace().to_owned(), model.name().to_owned())).await
+        }
+
         #[async_trait::async_trait]
         impl AccessStore for $store {
             async fn create_token(&self, t: &NewToken) -> Result<Result<(), NameTaken>, StoreError> {
@@ -244,6 +251,8 @@ macro_rules! impl_access_store {
                 at: DateTime<Utc>,
             ) -> Result<bool, StoreError> {
                 let mut tx = self.pool.begin_with($dialect.begin_write()).await.map_err(db_err)?;
+                // Recomputes derivatives' effective licences (relineage): one writer at a time.
+                sqlx::query::<$db>($dialect.lock_lineage()).execute(&mut *tx).await.map_err(db_err)?;
                 let yanked_at = reason.map(|_| at);
                 let yanked_by = reason.map(|_| actor);
                 let done = sqlx::query::<$db>(
@@ -268,6 +277,7 @@ macro_rules! impl_access_store {
                 };
                 let entry = AuditEntry::new(at, actor, action, details).model(model).version(version);
                 journal::audit::<$db>(entry).build().execute(&mut *tx).await.map_err(db_err)?;
+                relineage(&mut tx, model).await?;
                 tx.commit().await.map_err(db_err)?;
                 Ok(true)
             }
@@ -280,6 +290,8 @@ macro_rules! impl_access_store {
                 at: DateTime<Utc>,
             ) -> Result<bool, StoreError> {
                 let mut tx = self.pool.begin_with($dialect.begin_write()).await.map_err(db_err)?;
+                // Recomputes derivatives' effective licences (relineage): one writer at a time.
+                sqlx::query::<$db>($dialect.lock_lineage()).execute(&mut *tx).await.map_err(db_err)?;
                 let found: Option<DoomedVersionRow> = sqlx::query_as::<$db, DoomedVersionRow>(
                     "SELECT v.id AS version_id, m.id AS model_id, v.version, v.digest
                      FROM versions v JOIN models m ON m.id = v.model_id
@@ -298,12 +310,15 @@ macro_rules! impl_access_store {
                 let details = serde_json::json!({ "digest": doomed.digest });
                 let entry = AuditEntry::new(at, actor, "delete_version", details).model(model).version(version);
                 journal::audit::<$db>(entry).build().execute(&mut *tx).await.map_err(db_err)?;
+                relineage(&mut tx, model).await?;
                 tx.commit().await.map_err(db_err)?;
                 Ok(true)
             }
 
             async fn delete_model(&self, model: &ModelName, actor: &str, at: DateTime<Utc>) -> Result<Option<u64>, StoreError> {
                 let mut tx = self.pool.begin_with($dialect.begin_write()).await.map_err(db_err)?;
+                // Recomputes derivatives' effective licences (relineage): one writer at a time.
+                sqlx::query::<$db>($dialect.lock_lineage()).execute(&mut *tx).await.map_err(db_err)?;
                 let found: Option<i64> = sqlx::query_scalar::<$db, i64>(
                     "SELECT id FROM models WHERE namespace = $1 AND name = $2 AND deleted_at IS NULL",
                 )
@@ -335,6 +350,7 @@ macro_rules! impl_access_store {
                 let details = serde_json::json!({ "versions": versions.iter().map(|v| &v.version).collect::<Vec<_>>() });
                 let entry = AuditEntry::new(at, actor, "delete_model", details).model(model);
                 journal::audit::<$db>(entry).build().execute(&mut *tx).await.map_err(db_err)?;
+                relineage(&mut tx, model).await?;
                 tx.commit().await.map_err(db_err)?;
                 Ok(Some(versions.len() as u64))
             }

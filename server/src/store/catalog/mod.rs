@@ -8,7 +8,7 @@ pub(super) mod sql;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use modelreg_api::{Digest, Facts, LookupQuery, Manifest, ModelName, Version};
+use modelreg_api::{Digest, EffectiveLicense, Facts, LookupQuery, Manifest, ModelName, Version};
 
 use super::StoreError;
 use super::access::YankRecord;
@@ -77,6 +77,8 @@ pub struct VersionDetail {
     pub record: VersionRecord,
     pub manifest_json: String,
     pub facts_json: String,
+    /// The licence after the version's lineage.
+    pub effective_license: EffectiveLicense,
 }
 
 /// A version whose metadata names another model as its base.
@@ -113,6 +115,7 @@ pub trait CatalogStore: Send + Sync + 'static {
         strategy: Strategy,
     ) -> Result<Vec<LookupHit>, StoreError>;
 
-    /// Versions whose `base_model` names `name`, by derived model name then version id.
+    /// Versions whose `base_model` or `base_models` name `name`, by derived model name then
+    /// version id.
     async fn list_derivatives(&self, name: &ModelName) -> Result<Vec<DerivativeRecord>, StoreError>;
 }

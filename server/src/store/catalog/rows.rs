@@ -2,7 +2,7 @@
 //! over the database), and their conversion into validated records. No queries here.
 
 use chrono::{DateTime, Utc};
-use modelreg_api::ModelName;
+use modelreg_api::{EffectiveLicense, ModelName};
 
 use super::{DerivativeRecord, ModelRecord, VersionDetail, VersionRecord};
 use crate::store::StoreError;
@@ -35,6 +35,9 @@ pub(in crate::store) struct VersionDetailRow {
     row: VersionRow,
     manifest: String,
     facts: String,
+    effective_license_class: String,
+    effective_commercial_use: String,
+    license_conflicts: String,
 }
 
 #[derive(sqlx::FromRow)]
@@ -92,6 +95,23 @@ impl VersionDetailRow {
             record: self.row.into_record()?,
             manifest_json: self.manifest,
             facts_json: self.facts,
+            effective_license: effective_license(
+                &self.effective_license_class,
+                &self.effective_commercial_use,
+                &self.license_conflicts,
+            )?,
         })
     }
+}
+
+/// The effective-licence columns of a version, read back.
+pub(in crate::store) fn effective_license(
+    class: &str,
+    commercial_use: &str,
+    conflicts: &str,
+) -> Result<EffectiveLicense, StoreError> {
+    let verdict = crate::store::lineage::stored_verdict(class, commercial_use)?;
+    let conflicts = serde_json::from_str(conflicts)
+        .map_err(|e| StoreError::Corrupt(format!("license_conflicts column: {e}")))?;
+    Ok(EffectiveLicense { class: verdict.class, commercial_use: verdict.commercial_use, conflicts })
 }

@@ -24,10 +24,14 @@ macro_rules! impl_catalog_store {
         use $crate::store::StoreError;
         use modelreg_api::{LookupQuery, ModelName, Version};
 
+        $crate::store::lineage::sql::lineage_helpers!($db);
+        $crate::store::lineage::sql::lineage_write_bases!($db);
+
         #[async_trait::async_trait]
         impl CatalogStore for $store {
             async fn publish_version(&self, new: &NewVersion) -> Result<PublishOutcome, StoreError> {
                 let mut tx = self.pool.begin_with($dialect.begin_write()).await.map_err(db_err)?;
+                sqlx::query::<$db>($dialect.lock_lineage()).execute(&mut *tx).await.map_err(db_err)?;
                 sqlx::query::<$db>(
                     "INSERT INTO models (namespace, name, created_at, updated_at, created_ms)
                      VALUES ($1, $2, $3, $3, $4)
@@ -95,6 +99,10 @@ macro_rules! impl_catalog_store {
                 {
                     statement.build().execute(&mut *tx).await.map_err(db_err)?;
                 }
+                // Effective licence through lineage: this version's, then its derivatives'.
+                write_bases(&mut tx, version_id, &new.manifest).await?;
+                refresh_effective(&mut tx, version_id).await?;
+                propagate(&mut tx, (new.model.namespace().to_owned(), new.model.name().to_owned())).await?;
                 sqlx::query::<$db>("UPDATE models SET updated_at = $2 WHERE id = $1")
                     .bind(model_id)
                     .bind(new.published_at)
@@ -149,7 +157,8 @@ macro_rules! impl_catalog_store {
             ) -> Result<Option<VersionDetail>, StoreError> {
                 let row: Option<VersionDetailRow> = sqlx::query_as(
                     "SELECT v.version, v.digest, v.size_bytes, v.file_count AS file_count, v.published_at, v.yanked_at, v.yank_reason, v.yanked_by,
-                            CAST(d.manifest AS TEXT) AS manifest, CAST(d.facts AS TEXT) AS facts
+                            CAST(d.manifest AS TEXT) AS manifest, CAST(d.facts AS TEXT) AS facts,
+                            v.effective_license_class, v.effective_commercial_use, v.license_conflicts
                      FROM versions v JOIN models m ON m.id = v.model_id JOIN version_documents d ON d.version_id = v.id
                      WHERE m.namespace = $1 AND m.name = $2 AND v.version = $3",
                 )
@@ -209,9 +218,9 @@ macro_rules! impl_catalog_store {
 
             async fn list_derivatives(&self, name: &ModelName) -> Result<Vec<DerivativeRecord>, StoreError> {
                 let rows: Vec<DerivativeRow> = sqlx::query_as(
-                    "SELECT m.namespace, m.name, v.version, v.base_relation, v.base_version
-                     FROM versions v JOIN models m ON m.id = v.model_id
-                     WHERE v.base_namespace = $1 AND v.base_name = $2
+                    "SELECT m.namespace, m.name, v.version, v.base_relation, b.base_version
+                     FROM version_bases b JOIN versions v ON v.id = b.version_id JOIN models m ON m.id = v.model_id
+                     WHERE b.base_namespace = $1 AND b.base_name = $2
                      ORDER BY m.namespace, m.name, v.id",
                 )
                 .bind(name.namespace())

@@ -240,8 +240,11 @@ fn push_filters_with<DB>(
         push_in(qb, &format!("{a}.quantization"), q.quantization.iter().cloned());
     }
     if let Some(base) = &q.base_model {
-        qb.push(format!(" AND {a}.base_namespace = ")).push_bind(base.namespace().to_owned());
-        qb.push(format!(" AND {a}.base_name = ")).push_bind(base.name().to_owned());
+        // Any of the version's bases (a merge names several): version_bases of migration 0011.
+        exists(qb, "version_bases", a);
+        qb.push("x.base_namespace = ").push_bind(base.namespace().to_owned());
+        qb.push(" AND x.base_name = ").push_bind(base.name().to_owned());
+        qb.push(")");
     }
     if let Some(ft) = q.fine_tunable {
         qb.push(format!(" AND {a}.fine_tunable = ")).push_bind(ft);
@@ -263,6 +266,7 @@ fn push_filters_with<DB>(
     if let Some(risks) = q.has_risk_notes {
         qb.push(format!(" AND {a}.has_risk_notes = ")).push_bind(risks);
     }
+    push_effective_license_filters(qb, q, a);
     if !q.tag.is_empty() {
         let facets: Vec<Facet<'_>> = q.tag.iter().map(|t| Facet::Tag(t)).collect();
         push_any_facet(qb, dialect, a, &facets, |qb| {
@@ -289,6 +293,26 @@ fn push_filters_with<DB>(
             }
             qb.push("))");
         });
+    }
+}
+
+/// Effective licence through lineage (issue 14 part 2): typed columns of migration 0011.
+fn push_effective_license_filters<DB>(qb: &mut QueryBuilder<DB>, q: &LookupQuery, a: &str)
+where
+    DB: Database,
+    for<'t> String: Encode<'t, DB> + Type<DB>,
+    for<'t> bool: Encode<'t, DB> + Type<DB>,
+{
+    if !q.effective_license_class.is_empty() {
+        let classes = q.effective_license_class.iter().map(|c| c.as_str().to_owned());
+        push_in(qb, &format!("{a}.effective_license_class"), classes);
+    }
+    if !q.effective_commercial_use.is_empty() {
+        let answers = q.effective_commercial_use.iter().map(|c| c.as_str().to_owned());
+        push_in(qb, &format!("{a}.effective_commercial_use"), answers);
+    }
+    if let Some(conflicts) = q.license_conflicts {
+        qb.push(format!(" AND {a}.has_license_conflicts = ")).push_bind(conflicts);
     }
 }
 

@@ -46,6 +46,10 @@ pub struct LookupHit {
     pub published_ms: i64,
     pub created_ms: i64,
     pub min_latency_ms: Option<f64>,
+    pub effective_license_class: String,
+    pub effective_commercial_use: String,
+    /// JSON array of `LicenseConflict`.
+    pub license_conflicts: String,
     /// The best value on the evaluation the query sorts by (else its first `eval` filter's).
     pub eval_value: Option<f64>,
 }
@@ -70,7 +74,8 @@ impl Cursor {
 
 const COLUMNS: &str = "v.id, m.namespace, m.name, v.version, v.digest, v.license, v.license_class, v.commercial_use, \
      v.task, v.modalities_json, v.languages_json, v.context_length, v.parameters, v.size_bytes, v.format, \
-     v.description, v.published_ms, m.created_ms, v.min_latency_ms";
+     v.description, v.published_ms, m.created_ms, v.min_latency_ms, v.effective_license_class, \
+     v.effective_commercial_use, v.license_conflicts";
 
 /// How the matching versions (the best of each model, or all of them) are found. Every
 /// strategy returns the same rows for any query; they differ in what the database has to

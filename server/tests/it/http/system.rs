@@ -65,6 +65,13 @@ impl MetadataStore for FailingStore {
 }
 
 #[async_trait]
+impl modelreg_server::store::LineageStore for FailingStore {
+    async fn refresh_stale_effective_licenses(&self) -> Result<u64, StoreError> {
+        Err(boom())
+    }
+}
+
+#[async_trait]
 impl CatalogStore for FailingStore {
     async fn publish_version(&self, _: &NewVersion) -> Result<PublishOutcome, StoreError> {
         Err(boom())
