@@ -11,6 +11,7 @@ mod facts;
 mod license;
 mod lookup;
 mod manifest;
+mod memory;
 mod metadata;
 mod name;
 mod path;
@@ -36,6 +37,10 @@ pub use lookup::{
     MAX_QUERY_PARAMS, MAX_VALUES_PER_PARAM, Order, SortKey, VersionsMode,
 };
 pub use manifest::{FileEntry, Manifest, ManifestError};
+pub use memory::{
+    KvCacheShape, MAX_BATCH, MemoryNeed, OVERHEAD_DIVISOR, OVERHEAD_FIXED_BYTES, kv_precision_bits,
+    memory_need, parse_byte_size, tokens_at,
+};
 pub use metadata::{
     BaseModel, BaseRelation, DerivedField, Evaluation, Format, HardwareNeeds, LanguageError, LanguageTag,
     Latency, LicenseTermsDeclared, Metadata, MetadataError, Modalities, Modality, Precision, Risks, Task,

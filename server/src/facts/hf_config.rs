@@ -6,7 +6,7 @@ use std::fmt;
 
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use super::{FactsError, FileKind, MAX_PLAUSIBLE_CONTEXT};
+use super::{AttentionShape, FactsError, FileKind, MAX_PLAUSIBLE_CONTEXT};
 
 /// Largest `config.json` / `tokenizer_config.json` read. Real ones are kilobytes; a
 /// tokenizer config listing every added token reaches a few MiB.
@@ -39,6 +39,8 @@ pub struct HfConfigFacts {
     pub context_length: Option<u64>,
     /// `torch_dtype` (or its newer name `dtype`), e.g. `"bfloat16"`.
     pub torch_dtype: Option<String>,
+    /// The attention shape, for the KV-cache estimate; top level first, then `text_config`.
+    pub attention: AttentionShape,
 }
 
 /// Reads facts from the bytes of a `config.json`.
@@ -52,6 +54,9 @@ pub fn parse_config_json(bytes: &[u8]) -> Result<HfConfigFacts, FactsError> {
         model_type: string_at(|l| l.model_type.as_ref()),
         context_length: levels().find_map(Level::context_length),
         torch_dtype: string_at(|l| l.torch_dtype.as_ref().or(l.dtype.as_ref())),
+        attention: levels()
+            .find(|l| l.attention_keys.layers.is_some())
+            .map_or_else(|| config.attention(), Level::attention),
     })
 }
 
@@ -73,9 +78,47 @@ struct Level {
     /// The plausible value of each of `CONTEXT_KEYS`, in that order.
     context: [Option<u64>; CONTEXT_KEYS.len()],
     text_config: Option<Box<Level>>,
+    attention_keys: AttentionKeys,
+}
+
+/// The raw attention keys of one level, before defaults and switches apply.
+#[derive(Default)]
+struct AttentionKeys {
+    layers: Option<u64>,
+    heads: Option<u64>,
+    kv_heads: Option<u64>,
+    multi_query: bool,
+    head_dim: Option<u64>,
+    hidden_size: Option<u64>,
+    sliding_window: Option<u64>,
+    use_sliding_window: Option<bool>,
+    sliding_window_pattern: Option<u64>,
+    /// (sliding layers, all layers) of `layer_types`.
+    layer_types: Option<(u64, u64)>,
 }
 
 impl Level {
+    fn attention(&self) -> AttentionShape {
+        let k = &self.attention_keys;
+        let window = k.sliding_window.filter(|_| k.use_sliding_window != Some(false));
+        let window_layers = window.and_then(|_| match (k.layer_types, k.sliding_window_pattern, k.layers) {
+            (Some((sliding, _)), _, _) => Some(sliding),
+            (None, Some(p), Some(layers)) if p > 0 => Some(layers - layers / p),
+            (None, None, layers) => layers,
+            _ => None,
+        });
+        AttentionShape {
+            layers: k.layers,
+            heads: k.heads,
+            kv_heads: k.kv_heads.or(k.multi_query.then_some(1)),
+            key_dim: k.head_dim,
+            value_dim: k.head_dim,
+            hidden_size: k.hidden_size,
+            sliding_window: window.filter(|_| window_layers.is_some_and(|n| n > 0)),
+            window_layers: window_layers.filter(|&n| n > 0),
+        }
+    }
+
     fn context_length(&self) -> Option<u64> {
         self.context.iter().find_map(|c| *c)
     }
@@ -119,6 +162,32 @@ impl<'de> Visitor<'de> for LevelSeed {
                 Key::TorchDtype => level.torch_dtype = map.next_value::<Loose>()?.string(),
                 Key::Dtype => level.dtype = map.next_value::<Loose>()?.string(),
                 Key::Context(i) => level.context[i] = map.next_value::<Loose>()?.plausible_context(),
+                Key::Attention(key) => {
+                    let a = &mut level.attention_keys;
+                    if key == AttentionKey::LayerTypes {
+                        a.layer_types = map.next_value::<LayerTypes>()?.0;
+                        continue;
+                    }
+                    let value = map.next_value::<Loose>()?;
+                    let n = value.positive();
+                    match key {
+                        AttentionKey::Layers => a.layers = n,
+                        AttentionKey::Heads => a.heads = n,
+                        AttentionKey::KvHeads => a.kv_heads = n,
+                        AttentionKey::MultiQuery => a.multi_query = matches!(value, Loose::Bool(true)),
+                        AttentionKey::HeadDim => a.head_dim = n,
+                        AttentionKey::HiddenSize => a.hidden_size = n,
+                        AttentionKey::SlidingWindow => a.sliding_window = n,
+                        AttentionKey::UseSlidingWindow => {
+                            a.use_sliding_window = match value {
+                                Loose::Bool(b) => Some(b),
+                                _ => None,
+                            }
+                        }
+                        AttentionKey::SlidingWindowPattern => a.sliding_window_pattern = n,
+                        AttentionKey::LayerTypes => {}
+                    }
+                }
                 Key::TextConfig if self.nested => {
                     level.text_config = map.next_value_seed(LevelSeed { nested: false })?.map(Box::new);
                 }
@@ -167,8 +236,98 @@ enum Key {
     Dtype,
     /// Index into `CONTEXT_KEYS`.
     Context(usize),
+    Attention(AttentionKey),
     TextConfig,
     Other,
+}
+
+/// Keys of the attention shape (several spellings map to one).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum AttentionKey {
+    Layers,
+    Heads,
+    KvHeads,
+    MultiQuery,
+    HeadDim,
+    HiddenSize,
+    SlidingWindow,
+    UseSlidingWindow,
+    SlidingWindowPattern,
+    LayerTypes,
+}
+
+impl AttentionKey {
+    fn of(key: &str) -> Option<Self> {
+        Some(match key {
+            "num_hidden_layers" | "n_layer" | "num_layers" => Self::Layers,
+            "num_attention_heads" | "n_head" => Self::Heads,
+            "num_key_value_heads" | "n_head_kv" | "num_kv_heads" => Self::KvHeads,
+            "multi_query" => Self::MultiQuery,
+            "head_dim" => Self::HeadDim,
+            "hidden_size" | "n_embd" | "d_model" => Self::HiddenSize,
+            "sliding_window" => Self::SlidingWindow,
+            "use_sliding_window" => Self::UseSlidingWindow,
+            "sliding_window_pattern" => Self::SlidingWindowPattern,
+            "layer_types" => Self::LayerTypes,
+            _ => return None,
+        })
+    }
+}
+
+/// `layer_types`: counted as it streams by, (sliding, all), never kept.
+struct LayerTypes(Option<(u64, u64)>);
+
+impl<'de> de::Deserialize<'de> for LayerTypes {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct CountVisitor;
+        impl<'de> Visitor<'de> for CountVisitor {
+            type Value = LayerTypes;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an array of layer types")
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<LayerTypes, A::Error> {
+                let (mut sliding, mut all) = (0u64, 0u64);
+                while let Some(item) = seq.next_element::<Loose>()? {
+                    all += 1;
+                    if matches!(&item, Loose::Str(s) if s == "sliding_attention") {
+                        sliding += 1;
+                    }
+                }
+                Ok(LayerTypes(Some((sliding, all))))
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<LayerTypes, A::Error> {
+                IgnoredAny.visit_map(map).map(|_| LayerTypes(None))
+            }
+
+            fn visit_str<E>(self, _: &str) -> Result<LayerTypes, E> {
+                Ok(LayerTypes(None))
+            }
+
+            fn visit_u64<E>(self, _: u64) -> Result<LayerTypes, E> {
+                Ok(LayerTypes(None))
+            }
+
+            fn visit_i64<E>(self, _: i64) -> Result<LayerTypes, E> {
+                Ok(LayerTypes(None))
+            }
+
+            fn visit_f64<E>(self, _: f64) -> Result<LayerTypes, E> {
+                Ok(LayerTypes(None))
+            }
+
+            fn visit_bool<E>(self, _: bool) -> Result<LayerTypes, E> {
+                Ok(LayerTypes(None))
+            }
+
+            fn visit_unit<E>(self) -> Result<LayerTypes, E> {
+                Ok(LayerTypes(None))
+            }
+        }
+        deserializer.deserialize_any(CountVisitor)
+    }
 }
 
 impl<'de> de::Deserialize<'de> for Key {
@@ -188,7 +347,10 @@ impl<'de> de::Deserialize<'de> for Key {
                     "torch_dtype" => Key::TorchDtype,
                     "dtype" => Key::Dtype,
                     "text_config" => Key::TextConfig,
-                    _ => CONTEXT_KEYS.iter().position(|k| *k == s).map_or(Key::Other, Key::Context),
+                    _ => match AttentionKey::of(s) {
+                        Some(key) => Key::Attention(key),
+                        None => CONTEXT_KEYS.iter().position(|k| *k == s).map_or(Key::Other, Key::Context),
+                    },
                 })
             }
         }
@@ -204,6 +366,7 @@ enum Loose {
     Unsigned(u64),
     Float(f64),
     Strings(Vec<String>),
+    Bool(bool),
     Other,
 }
 
@@ -221,6 +384,16 @@ impl Loose {
             Loose::Str(single) => Some(vec![single]),
             _ => None,
         }
+    }
+
+    /// A positive whole number (a count or width), up to 2^32.
+    fn positive(&self) -> Option<u64> {
+        match *self {
+            Loose::Unsigned(n) => Some(n),
+            Loose::Float(f) if f.fract() == 0.0 && (1.0..=4_294_967_296.0).contains(&f) => Some(f as u64),
+            _ => None,
+        }
+        .filter(|n| (1..=1 << 32).contains(n))
     }
 
     /// A positive whole number no larger than [`MAX_PLAUSIBLE_CONTEXT`]; `4096.0` counts.
@@ -271,8 +444,8 @@ impl<'de> Visitor<'de> for LooseVisitor {
         Ok(Loose::Float(f))
     }
 
-    fn visit_bool<E>(self, _: bool) -> Result<Loose, E> {
-        Ok(Loose::Other)
+    fn visit_bool<E>(self, b: bool) -> Result<Loose, E> {
+        Ok(Loose::Bool(b))
     }
 
     fn visit_unit<E>(self) -> Result<Loose, E> {
@@ -322,6 +495,7 @@ mod tests {
                 model_type: Some("llama".into()),
                 context_length: Some(8192),
                 torch_dtype: Some("bfloat16".into()),
+                attention: AttentionShape { hidden_size: Some(4096), ..AttentionShape::default() },
             }
         );
     }

@@ -14,6 +14,7 @@ mod derive;
 mod error;
 mod lifecycle;
 mod lookup;
+pub mod memory;
 mod publish;
 mod upload_parts;
 mod uploads;
