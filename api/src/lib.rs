@@ -34,12 +34,12 @@ pub use license::{
 };
 pub use lookup::{
     DEFAULT_LIMIT, Derivative, DerivativeList, LookupError, LookupPage, LookupQuery, LookupRow, MAX_LIMIT,
-    MAX_QUERY_PARAMS, MAX_VALUES_PER_PARAM, Order, SortKey, VersionsMode,
+    MAX_QUERY_PARAMS, MAX_VALUES_PER_PARAM, MEMORY_PARAMS, MemoryFilter, Order, SortKey, VersionsMode,
 };
 pub use manifest::{FileEntry, Manifest, ManifestError};
 pub use memory::{
-    KvCacheShape, MAX_BATCH, MemoryNeed, OVERHEAD_DIVISOR, OVERHEAD_FIXED_BYTES, kv_precision_bits,
-    memory_need, parse_byte_size, tokens_at,
+    KvCacheShape, MAX_BATCH, MAX_CONTEXT_TOKENS, MemoryNeed, OVERHEAD_DIVISOR, OVERHEAD_FIXED_BYTES,
+    kv_precision_bits, memory_need, parse_byte_size, tokens_at,
 };
 pub use metadata::{
     BaseModel, BaseRelation, DerivedField, Evaluation, Format, HardwareNeeds, LanguageError, LanguageTag,

@@ -2,6 +2,7 @@
 //! in one place so that server and CLI agree, and its result rows.
 
 mod limits;
+mod memory;
 
 use std::fmt;
 
@@ -14,6 +15,7 @@ use crate::{
 };
 
 pub use limits::{MAX_QUERY_PARAMS, MAX_VALUES_PER_PARAM};
+pub use memory::{MEMORY_PARAMS, MemoryFilter};
 
 /// Default and largest page size.
 pub const DEFAULT_LIMIT: u32 = 20;
@@ -82,6 +84,8 @@ pub struct LookupQuery {
     pub has_risk_notes: Option<bool>,
     pub tag: Vec<String>,
     pub label: Vec<(String, String)>,
+    /// `fits_memory`, `at_context`, `batch`, `kv_precision`.
+    pub memory: MemoryFilter,
     pub sort: SortKey,
     pub order: Order,
     pub limit: u32,
@@ -124,6 +128,7 @@ impl Default for LookupQuery {
             has_risk_notes: None,
             tag: Vec::new(),
             label: Vec::new(),
+            memory: MemoryFilter::default(),
             sort: SortKey::default(),
             order: Order::default(),
             limit: DEFAULT_LIMIT,
@@ -239,6 +244,7 @@ impl LookupQuery {
                     }
                     q.label.push((short(key, k)?, v.to_owned()));
                 }
+                _ if MEMORY_PARAMS.contains(&key) => q.memory.parse(key, value)?,
                 "sort" => once(&mut sort, key, enum_value::<SortKey>(key, value)?)?,
                 "order" => once(&mut order, key, enum_value::<Order>(key, value)?)?,
                 "limit" => {
@@ -267,6 +273,7 @@ impl LookupQuery {
         if q.hardware.is_some() && q.max_latency_ms.is_none() {
             return Err(bad("hardware", "needs max_latency_ms"));
         }
+        q.memory.check()?;
         q.sort = sort.unwrap_or_default();
         q.order = order.unwrap_or_default();
         q.limit = limit.unwrap_or(DEFAULT_LIMIT);
@@ -326,6 +333,7 @@ impl LookupQuery {
         }
         self.tag.iter().for_each(|v| push("tag", v.clone()));
         self.label.iter().for_each(|(k, v)| push("label", format!("{k}:{v}")));
+        self.memory.pairs().into_iter().for_each(|(k, v)| push(k, v));
         if self.sort != SortKey::default() {
             push("sort", enum_text(&self.sort));
         }

@@ -11,6 +11,8 @@ use serde::{Deserialize, Serialize};
 pub const OVERHEAD_DIVISOR: u64 = 10;
 /// Fixed overhead (runtime context, CUDA/Metal buffers): 512 MiB.
 pub const OVERHEAD_FIXED_BYTES: u64 = 512 << 20;
+/// Largest `at_context` a lookup may ask about (context lengths beyond are sentinels).
+pub const MAX_CONTEXT_TOKENS: u64 = 100_000_000;
 /// Largest batch a lookup may ask about.
 pub const MAX_BATCH: u64 = 4096;
 

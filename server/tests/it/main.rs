@@ -32,6 +32,7 @@ mod header_limits;
 mod http;
 mod lifecycle_contract;
 mod lookup_contract;
+mod memory_contract;
 mod presign;
 mod service_rules;
 mod store_contract;

@@ -289,6 +289,7 @@ fn push_filters_with<DB>(
             qb.push("))");
         });
     }
+    super::memory::push_fits_memory(qb, q, a, dialect);
 }
 
 fn escape_like(word: &str) -> String {

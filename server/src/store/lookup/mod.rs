@@ -8,6 +8,7 @@
 
 mod filters;
 mod keys;
+mod memory;
 mod window;
 
 use std::collections::HashSet;

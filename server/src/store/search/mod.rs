@@ -2,6 +2,7 @@
 //! computed once at publish from the manifest, its facts and the licence knowledge, and
 //! (`write`) the statements that store them. It does not query; the lookup reads them.
 
+pub(super) mod memory;
 pub(super) mod write;
 
 use modelreg_api::{CommercialUse, DerivedField, Facts, LicenseClass, Manifest, ModelName, assess};
@@ -41,6 +42,8 @@ pub struct SearchDoc {
     pub labels: Vec<(String, String)>,
     /// (hardware, p50 ms)
     pub latency: Vec<(String, f64)>,
+    /// The `version_memory` row, when the weight bytes are known.
+    pub memory: Option<memory::MemoryRow>,
 }
 
 /// One term of a version's `facets` (PostgreSQL): a value of a multi-valued filter field,
@@ -169,6 +172,7 @@ impl SearchDoc {
             tags: m.tags.clone(),
             labels: m.labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
             latency: m.latency.iter().map(|l| (l.hardware.to_lowercase(), l.p50_ms)).collect(),
+            memory: memory::MemoryRow::from_facts(facts),
         }
     }
 }

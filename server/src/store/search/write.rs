@@ -172,5 +172,8 @@ where
         });
         out.push(qb);
     }
+    if let Some(memory) = &doc.memory {
+        out.push(memory.insert(version_id));
+    }
     out
 }
