@@ -33,6 +33,7 @@ mod http;
 mod lifecycle_contract;
 mod lookup_contract;
 mod memory_contract;
+mod memory_derive;
 mod presign;
 mod service_rules;
 mod store_contract;
