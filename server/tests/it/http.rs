@@ -8,6 +8,7 @@ mod lifecycle;
 mod lookup;
 mod lookup_limits;
 mod matrix;
+mod memory;
 mod models;
 mod paths;
 mod system;

@@ -10,7 +10,7 @@ use crate::support::root;
 
 /// `hf-internal-testing/tiny-random-LlamaForCausalLM`-shaped: hidden 16, intermediate 64,
 /// 2 layers, 4 heads, 2 KV heads (head_dim 4), vocabulary 32,000; bf16 in three shards.
-fn tiny_llama_shards() -> [Vec<u8>; 3] {
+pub(crate) fn tiny_llama_shards() -> [Vec<u8>; 3] {
     let layer = |i: u64| {
         let p = |t: &str| format!("model.layers.{i}.{t}.weight");
         vec![
@@ -39,7 +39,7 @@ fn tiny_llama_shards() -> [Vec<u8>; 3] {
     ]
 }
 
-fn tiny_llama_config() -> String {
+pub(crate) fn tiny_llama_config() -> String {
     json!({
         "architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 16,
         "intermediate_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4,
