@@ -95,3 +95,45 @@ impl MemoryFilter {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::LookupQuery;
+
+    fn parse(s: &str) -> Result<LookupQuery, crate::LookupError> {
+        LookupQuery::from_pairs(s.split('&').map(|p| p.split_once('=').unwrap()))
+    }
+
+    #[test]
+    fn the_memory_filter_round_trips_through_pairs_in_bytes() {
+        let q = parse("fits_memory=24GiB&at_context=8192&batch=2&kv_precision=FP8").unwrap();
+        assert_eq!(q.memory.budget_bytes, Some(24 << 30));
+        assert_eq!((q.memory.kv_bits(), q.memory.batch_or_default()), (Some(8), 2));
+        let pairs = q.to_pairs();
+        let back = LookupQuery::from_pairs(pairs.iter().map(|(k, v)| (*k, v.as_str()))).unwrap();
+        assert_eq!(back, q);
+        assert_eq!(
+            pairs,
+            [
+                ("fits_memory", "25769803776".to_owned()),
+                ("at_context", "8192".to_owned()),
+                ("batch", "2".to_owned()),
+                ("kv_precision", "fp8".to_owned())
+            ]
+        );
+    }
+
+    #[test]
+    fn modifiers_without_a_budget_and_bad_values_name_their_parameter() {
+        for (query, param) in [
+            ("at_context=10", "at_context"),
+            ("kv_precision=fp8", "kv_precision"),
+            ("fits_memory=1GiB&batch=5000", "batch"),
+            ("fits_memory=1GiB&at_context=100000001", "at_context"),
+            ("fits_memory=much", "fits_memory"),
+            ("fits_memory=1GiB&kv_precision=fp7", "kv_precision"),
+        ] {
+            assert_eq!(parse(query).unwrap_err().param, param, "{query}");
+        }
+    }
+}
