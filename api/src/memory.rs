@@ -122,7 +122,7 @@ pub fn parse_byte_size(s: &str) -> Result<u64, String> {
     };
     let value: f64 = number.parse().map_err(|_| format!("'{s}' is not a byte size such as 24GiB"))?;
     let bytes = value * multiplier as f64;
-    if !(bytes.is_finite() && bytes >= 1.0 && bytes < 9.0e18) {
+    if !(1.0..9.0e18).contains(&bytes) {
         return Err(format!("'{s}' is not a byte size between 1 B and 8 EB"));
     }
     Ok(bytes.round() as u64)

@@ -300,7 +300,7 @@ fn llama2_7b_q4_k_m() -> GgufWriter {
         .u32("llama.attention.head_count_kv", 32)
         .typed_tensor("token_embd.weight", &[4096, 32000], Q4_K);
     for i in 0..32u64 {
-        let more_bits = i < 4 || i >= 28 || (i - 4) % 3 == 2;
+        let more_bits = !(4..28).contains(&i) || (i - 4) % 3 == 2;
         let vd = if more_bits { Q6_K } else { Q4_K };
         let b = |t: &str| format!("blk.{i}.{t}.weight");
         w = w
