@@ -11,6 +11,7 @@ use tempfile::TempDir;
 use crate::support::{code, digest_of, stderr, stdout};
 
 mod ci;
+mod memory;
 mod transfer;
 
 /// Runs `modelreg` against `url` with `token` (if any) from `cwd`, with a blob cache of
