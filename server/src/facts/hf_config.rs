@@ -6,6 +6,9 @@ use std::fmt;
 
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
+mod attention_keys;
+
+use self::attention_keys::{AttentionKey, AttentionKeys, LayerTypes};
 use super::{AttentionShape, FactsError, FileKind, MAX_PLAUSIBLE_CONTEXT};
 
 /// Largest `config.json` / `tokenizer_config.json` read. Real ones are kilobytes; a
@@ -56,7 +59,7 @@ pub fn parse_config_json(bytes: &[u8]) -> Result<HfConfigFacts, FactsError> {
         torch_dtype: string_at(|l| l.torch_dtype.as_ref().or(l.dtype.as_ref())),
         attention: levels()
             .find(|l| l.attention_keys.layers.is_some())
-            .map_or_else(|| config.attention(), Level::attention),
+            .map_or_else(|| config.attention_keys.shape(), |l| l.attention_keys.shape()),
     })
 }
 
@@ -81,44 +84,7 @@ struct Level {
     attention_keys: AttentionKeys,
 }
 
-/// The raw attention keys of one level, before defaults and switches apply.
-#[derive(Default)]
-struct AttentionKeys {
-    layers: Option<u64>,
-    heads: Option<u64>,
-    kv_heads: Option<u64>,
-    multi_query: bool,
-    head_dim: Option<u64>,
-    hidden_size: Option<u64>,
-    sliding_window: Option<u64>,
-    use_sliding_window: Option<bool>,
-    sliding_window_pattern: Option<u64>,
-    /// (sliding layers, all layers) of `layer_types`.
-    layer_types: Option<(u64, u64)>,
-}
-
 impl Level {
-    fn attention(&self) -> AttentionShape {
-        let k = &self.attention_keys;
-        let window = k.sliding_window.filter(|_| k.use_sliding_window != Some(false));
-        let window_layers = window.and_then(|_| match (k.layer_types, k.sliding_window_pattern, k.layers) {
-            (Some((sliding, _)), _, _) => Some(sliding),
-            (None, Some(p), Some(layers)) if p > 0 => Some(layers - layers / p),
-            (None, None, layers) => layers,
-            _ => None,
-        });
-        AttentionShape {
-            layers: k.layers,
-            heads: k.heads,
-            kv_heads: k.kv_heads.or(k.multi_query.then_some(1)),
-            key_dim: k.head_dim,
-            value_dim: k.head_dim,
-            hidden_size: k.hidden_size,
-            sliding_window: window.filter(|_| window_layers.is_some_and(|n| n > 0)),
-            window_layers: window_layers.filter(|&n| n > 0),
-        }
-    }
-
     fn context_length(&self) -> Option<u64> {
         self.context.iter().find_map(|c| *c)
     }
@@ -239,95 +205,6 @@ enum Key {
     Attention(AttentionKey),
     TextConfig,
     Other,
-}
-
-/// Keys of the attention shape (several spellings map to one).
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum AttentionKey {
-    Layers,
-    Heads,
-    KvHeads,
-    MultiQuery,
-    HeadDim,
-    HiddenSize,
-    SlidingWindow,
-    UseSlidingWindow,
-    SlidingWindowPattern,
-    LayerTypes,
-}
-
-impl AttentionKey {
-    fn of(key: &str) -> Option<Self> {
-        Some(match key {
-            "num_hidden_layers" | "n_layer" | "num_layers" => Self::Layers,
-            "num_attention_heads" | "n_head" => Self::Heads,
-            "num_key_value_heads" | "n_head_kv" | "num_kv_heads" => Self::KvHeads,
-            "multi_query" => Self::MultiQuery,
-            "head_dim" => Self::HeadDim,
-            "hidden_size" | "n_embd" | "d_model" => Self::HiddenSize,
-            "sliding_window" => Self::SlidingWindow,
-            "use_sliding_window" => Self::UseSlidingWindow,
-            "sliding_window_pattern" => Self::SlidingWindowPattern,
-            "layer_types" => Self::LayerTypes,
-            _ => return None,
-        })
-    }
-}
-
-/// `layer_types`: counted as it streams by, (sliding, all), never kept.
-struct LayerTypes(Option<(u64, u64)>);
-
-impl<'de> de::Deserialize<'de> for LayerTypes {
-    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct CountVisitor;
-        impl<'de> Visitor<'de> for CountVisitor {
-            type Value = LayerTypes;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an array of layer types")
-            }
-
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<LayerTypes, A::Error> {
-                let (mut sliding, mut all) = (0u64, 0u64);
-                while let Some(item) = seq.next_element::<Loose>()? {
-                    all += 1;
-                    if matches!(&item, Loose::Str(s) if s == "sliding_attention") {
-                        sliding += 1;
-                    }
-                }
-                Ok(LayerTypes(Some((sliding, all))))
-            }
-
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<LayerTypes, A::Error> {
-                IgnoredAny.visit_map(map).map(|_| LayerTypes(None))
-            }
-
-            fn visit_str<E>(self, _: &str) -> Result<LayerTypes, E> {
-                Ok(LayerTypes(None))
-            }
-
-            fn visit_u64<E>(self, _: u64) -> Result<LayerTypes, E> {
-                Ok(LayerTypes(None))
-            }
-
-            fn visit_i64<E>(self, _: i64) -> Result<LayerTypes, E> {
-                Ok(LayerTypes(None))
-            }
-
-            fn visit_f64<E>(self, _: f64) -> Result<LayerTypes, E> {
-                Ok(LayerTypes(None))
-            }
-
-            fn visit_bool<E>(self, _: bool) -> Result<LayerTypes, E> {
-                Ok(LayerTypes(None))
-            }
-
-            fn visit_unit<E>(self) -> Result<LayerTypes, E> {
-                Ok(LayerTypes(None))
-            }
-        }
-        deserializer.deserialize_any(CountVisitor)
-    }
 }
 
 impl<'de> de::Deserialize<'de> for Key {
