@@ -19,6 +19,7 @@ mod schema;
 mod upload;
 mod version;
 mod wire;
+pub mod words;
 
 pub use access::{
     AliasInfo, AliasList, AliasMove, AliasName, AuditEntry, AuditPage, CreateTokenRequest, CreatedToken,
@@ -33,8 +34,10 @@ pub use license::{
     LicenseTerms, assess, from_hf_license, known_licenses, license_terms, permits,
 };
 pub use lookup::{
-    DEFAULT_LIMIT, Derivative, DerivativeList, LookupError, LookupPage, LookupQuery, LookupRow, MAX_LIMIT,
-    MAX_QUERY_PARAMS, MAX_VALUES_PER_PARAM, MEMORY_PARAMS, MemoryFilter, Order, SortKey, VersionsMode,
+    DEFAULT_LIMIT, Derivative, DerivativeList, Direction, EvalFilter, EvalKey, EvalOp, LookupError,
+    LookupPage, LookupQuery, LookupRow, MAX_EVAL_FILTERS, MAX_EVAL_LANGUAGES, MAX_LIMIT, MAX_QUERY_PARAMS,
+    MAX_VALUES_PER_PARAM, MEMORY_PARAMS, MemoryFilter, Order, SortKey, VersionsMode, metric_direction,
+    normalize_eval_name,
 };
 pub use manifest::{FileEntry, Manifest, ManifestError};
 pub use memory::{

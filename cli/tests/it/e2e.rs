@@ -11,6 +11,7 @@ use tempfile::TempDir;
 use crate::support::{code, digest_of, stderr, stdout};
 
 mod ci;
+mod evals;
 mod memory;
 mod transfer;
 

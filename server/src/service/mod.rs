@@ -16,6 +16,7 @@ mod lifecycle;
 mod lookup;
 pub mod memory;
 mod publish;
+mod ui_queries;
 mod upload_parts;
 mod uploads;
 mod visibility;
@@ -31,6 +32,7 @@ pub use derive::{
 pub use error::{BodyError, RegistryError};
 pub use lifecycle::{AuditPage, AuditQuery, GcReport};
 pub use lookup::LookupResult;
+pub use ui_queries::{LineageStep, MAX_LINEAGE_DEPTH};
 pub use upload_parts::PartAccepted;
 pub use uploads::{DEFAULT_MAX_OPEN_SESSIONS, UploadCompleted, UploadOpened, UploadSettings};
 

@@ -4,6 +4,7 @@
 mod auth;
 mod blob_visibility;
 mod blobs;
+mod eval_lookup;
 mod lifecycle;
 mod lookup;
 mod lookup_limits;

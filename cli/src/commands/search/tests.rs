@@ -201,3 +201,21 @@ fn fits_and_its_modifiers_become_the_memory_parameters() {
         assert!(Cli::try_parse_from(argv).is_err(), "{needs_fits:?} without --fits");
     }
 }
+
+#[test]
+fn evaluation_flags_become_one_query_sorted_best_first_unless_ordered() {
+    let args = ["--eval", "Common_Voice:WER<=20", "--eval-language", "sw", "--sort", "eval:common_voice:wer"];
+    assert_eq!(
+        pairs(&args),
+        [p("eval", "common_voice:wer<=20"), p("eval_language", "sw"), p("sort", "eval:common_voice:wer")],
+        "a lower WER is better: ascending, the default, is not sent"
+    );
+    let query = parse(&["--sort", "eval:mmlu:accuracy"]).to_query();
+    assert_eq!((query.sort, query.order), (SortKey::Eval, Order::Desc), "a higher accuracy is better");
+    assert_eq!(parse(&["--sort", "eval:mmlu:accuracy", "--order", "asc"]).to_query().order, Order::Asc);
+    for bad in [&["--eval", "common_voice:wer<20"][..], &["--eval", "wer<=20"], &["--sort", "eval:mmlu"]] {
+        let mut argv = vec!["modelreg", "search"];
+        argv.extend_from_slice(bad);
+        assert_eq!(Cli::try_parse_from(argv).unwrap_err().exit_code(), 2, "{bad:?}");
+    }
+}

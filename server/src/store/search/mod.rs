@@ -2,8 +2,11 @@
 //! computed once at publish from the manifest, its facts and the licence knowledge, and
 //! (`write`) the statements that store them. It does not query; the lookup reads them.
 
+mod evals;
 pub(super) mod memory;
 pub(super) mod write;
+
+pub use evals::EvalRow;
 
 use modelreg_api::{CommercialUse, DerivedField, Facts, LicenseClass, Manifest, ModelName, assess};
 
@@ -44,6 +47,8 @@ pub struct SearchDoc {
     pub latency: Vec<(String, f64)>,
     /// The `version_memory` row, when the weight bytes are known.
     pub memory: Option<memory::MemoryRow>,
+    /// The evaluations, one `version_evaluations` row each.
+    pub evaluations: Vec<EvalRow>,
 }
 
 /// One term of a version's `facets` (PostgreSQL): a value of a multi-valued filter field,
@@ -173,6 +178,7 @@ impl SearchDoc {
             labels: m.labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
             latency: m.latency.iter().map(|l| (l.hardware.to_lowercase(), l.p50_ms)).collect(),
             memory: memory::MemoryRow::from_facts(facts),
+            evaluations: evals::rows(&m.evaluations),
         }
     }
 }

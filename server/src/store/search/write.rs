@@ -175,5 +175,6 @@ where
     if let Some(memory) = &doc.memory {
         out.push(memory.insert(version_id));
     }
+    out.extend(super::evals::insert(version_id, &doc.evaluations));
     out
 }
