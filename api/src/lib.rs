@@ -11,6 +11,7 @@ mod facts;
 mod license;
 mod lookup;
 mod manifest;
+mod memory;
 mod metadata;
 mod name;
 mod path;
@@ -36,9 +37,14 @@ pub use license::{
 pub use lookup::{
     DEFAULT_LIMIT, Derivative, DerivativeList, Direction, EvalFilter, EvalKey, EvalOp, LookupError,
     LookupPage, LookupQuery, LookupRow, MAX_EVAL_FILTERS, MAX_EVAL_LANGUAGES, MAX_LIMIT, MAX_QUERY_PARAMS,
-    MAX_VALUES_PER_PARAM, Order, SortKey, VersionsMode, metric_direction, normalize_eval_name,
+    MAX_VALUES_PER_PARAM, MEMORY_PARAMS, MemoryFilter, Order, SortKey, VersionsMode, metric_direction,
+    normalize_eval_name,
 };
 pub use manifest::{FileEntry, Manifest, ManifestError};
+pub use memory::{
+    KvCacheShape, MAX_BATCH, MAX_CONTEXT_TOKENS, MemoryNeed, OVERHEAD_DIVISOR, OVERHEAD_FIXED_BYTES,
+    kv_precision_bits, memory_need, parse_byte_size, tokens_at,
+};
 pub use metadata::{
     BaseModel, BaseRelation, DerivedField, Evaluation, Format, HardwareNeeds, LanguageError, LanguageTag,
     Latency, LicenseTermsDeclared, MAX_BASES, Metadata, MetadataError, Modalities, Modality, Precision,

@@ -3,6 +3,7 @@
 
 mod eval;
 mod limits;
+mod memory;
 
 use std::fmt;
 
@@ -19,6 +20,7 @@ pub use eval::{
     normalize_eval_name,
 };
 pub use limits::{MAX_QUERY_PARAMS, MAX_VALUES_PER_PARAM};
+pub use memory::{MEMORY_PARAMS, MemoryFilter};
 
 /// Default and largest page size.
 pub const DEFAULT_LIMIT: u32 = 20;
@@ -99,6 +101,8 @@ pub struct LookupQuery {
     pub license_conflicts: Option<bool>,
     pub tag: Vec<String>,
     pub label: Vec<(String, String)>,
+    /// `fits_memory`, `at_context`, `batch`, `kv_precision`.
+    pub memory: MemoryFilter,
     // Evaluations (issue 14): filters (all required), their language, and the sort's key.
     pub eval: Vec<EvalFilter>,
     /// BCP-47 tags (any) the `eval` filters and sort read evaluations in; `sw` also matches
@@ -152,6 +156,7 @@ impl Default for LookupQuery {
             license_conflicts: None,
             tag: Vec::new(),
             label: Vec::new(),
+            memory: MemoryFilter::default(),
             eval: Vec::new(),
             eval_language: Vec::new(),
             eval_sort: None,
@@ -274,6 +279,7 @@ impl LookupQuery {
                     }
                     q.label.push((short(key, k)?, v.to_owned()));
                 }
+                _ if MEMORY_PARAMS.contains(&key) => q.memory.parse(key, value)?,
                 "eval" => {
                     if q.eval.len() == MAX_EVAL_FILTERS {
                         return Err(bad(key, format!("may be given at most {MAX_EVAL_FILTERS} times")));
@@ -323,6 +329,7 @@ impl LookupQuery {
         if q.hardware.is_some() && q.max_latency_ms.is_none() {
             return Err(bad("hardware", "needs max_latency_ms"));
         }
+        q.memory.check()?;
         if !q.eval_language.is_empty() && q.eval.is_empty() && q.eval_sort.is_none() {
             return Err(bad("eval_language", "needs eval or sort=eval:<dataset>:<metric>"));
         }
@@ -407,6 +414,7 @@ impl LookupQuery {
         }
         self.tag.iter().for_each(|v| push("tag", v.clone()));
         self.label.iter().for_each(|(k, v)| push("label", format!("{k}:{v}")));
+        self.memory.pairs().into_iter().for_each(|(k, v)| push(k, v));
         self.eval.iter().for_each(|f| push("eval", f.to_string()));
         self.eval_language.iter().for_each(|v| push("eval_language", v.to_string()));
         match &self.eval_sort {

@@ -153,7 +153,9 @@ vocabulary!(
 );
 
 vocabulary!(
-    /// Metadata fields the registry can also derive from the files.
+    /// Metadata fields the registry can also derive from the files, and the memory facts it
+    /// computes (`weight_bytes`: bytes of the weights as stored; `kv_cache`: a
+    /// `KvCacheShape`), which have no declared counterpart (see `docs/metadata.md`).
     DerivedField {
         Parameters = "parameters",
         ContextLength = "context_length",
@@ -161,6 +163,8 @@ vocabulary!(
         Quantization = "quantization",
         Architecture = "architecture",
         Format = "format",
+        WeightBytes = "weight_bytes",
+        KvCache = "kv_cache",
     }
 );
 

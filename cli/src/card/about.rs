@@ -144,6 +144,8 @@ fn declared_value(meta: &Metadata, field: DerivedField) -> Option<Json> {
         DerivedField::Quantization => as_json(meta.quantization.clone()),
         DerivedField::Architecture => as_json(meta.architecture.clone()),
         DerivedField::Format => as_json(meta.format.map(|f| f.to_string())),
+        // Computed by the registry (the card's memory section shows them).
+        DerivedField::WeightBytes | DerivedField::KvCache => None,
     }
 }
 

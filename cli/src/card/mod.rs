@@ -3,6 +3,7 @@
 //! card Markdown on request). Pure rendering: everything it shows is passed in.
 
 mod about;
+mod memory;
 mod sections;
 
 use modelreg_api::{DerivativeList, VersionManifest};
@@ -81,6 +82,7 @@ pub fn render(card: &Card<'_>) -> String {
     about::effective_licence(&mut out, m);
     out.blank();
     about::characteristics(&mut out, m);
+    memory::memory(&mut out, m);
     out.blank();
     lineage(&mut out, card);
     out.blank();

@@ -208,3 +208,44 @@ fn the_effective_licence_and_its_conflicts_follow_the_licence() {
     let text = render(&Card { manifest: &m, lineage: &lineage, derivatives: None, readme: false });
     assert!(!text.contains("effective:"), "an older registry sends no answer: {text}");
 }
+
+#[test]
+fn the_memory_estimate_is_printed_with_its_parts_and_their_sources() {
+    // Llama-3-8B: 16,060,522,496 bytes of bf16 weights, 128 KiB of cache a token, 8,192 tokens.
+    let m = manifest(
+        json!({"license": "MIT", "context_length": 8192}),
+        json!({
+            "weight_bytes": {"value": 16_060_522_496u64, "source": "derived", "file": "model.safetensors"},
+            "kv_cache": {"value": {"full_elements_per_token": 65_536, "window_elements_per_token": 0,
+                                   "bits_per_element": 16, "bytes_per_token": 131_072},
+                         "source": "derived", "file": "config.json"},
+        }),
+    );
+    let text = render(&Card { manifest: &m, lineage: &Lineage::default(), derivatives: None, readme: false });
+    // 16,060,522,496 + 1 GiB = 17,134,264,320; + a tenth (1,713,426,432) + 512 MiB
+    // = 19,384,561,664 bytes = 18.05 GiB.
+    for line in [
+        "memory:        18.1 GiB at 8,192 tokens, batch 1",
+        "  weights:     15.0 GiB (derived from model.safetensors)",
+        "  kv cache:    1.0 GiB, 128.0 KiB per token (derived from config.json)",
+        "  overhead:    2.1 GiB (10% + 512.0 MiB)",
+    ] {
+        assert!(text.contains(line), "missing {line:?} in\n{text}");
+    }
+}
+
+#[test]
+fn an_unknown_memory_says_why() {
+    let bare = manifest(json!({"license": "MIT"}), json!({}));
+    let text =
+        render(&Card { manifest: &bare, lineage: &Lineage::default(), derivatives: None, readme: false });
+    assert!(text.contains("memory:        unknown (the files do not tell"), "{text}");
+    let no_kv = manifest(
+        json!({"license": "MIT", "context_length": 8192}),
+        json!({"weight_bytes": {"value": 14_000_000_000u64, "source": "declared"}}),
+    );
+    let text =
+        render(&Card { manifest: &no_kv, lineage: &Lineage::default(), derivatives: None, readme: false });
+    assert!(text.contains("memory:        unknown (no KV-cache shape in the files)"), "{text}");
+    assert!(text.contains("  weights:     13.0 GiB (declared)"), "{text}");
+}

@@ -5,7 +5,7 @@ use clap::Args;
 use clap::builder::{BoolishValueParser, PossibleValuesParser, TypedValueParser};
 use modelreg_api::{
     CommercialUse, EvalFilter, EvalKey, Format, InvalidQueryDetails, LanguageTag, LicenseClass, LookupQuery,
-    MAX_LIMIT, Modality, ModelName, Order, Precision, SortKey, Task, VersionsMode,
+    MAX_LIMIT, MemoryFilter, Modality, ModelName, Order, Precision, SortKey, Task, VersionsMode,
 };
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -119,6 +119,20 @@ pub struct SearchArgs {
     /// Label `key:value` (repeatable: any).
     #[arg(long, value_name = "KEY:VALUE", value_parser = parse_label)]
     pub label: Vec<(String, String)>,
+    /// Only models that fit in this much memory at their context length (capped by
+    /// --at-context): weights + KV cache + overhead; 24GiB, 80GB, bytes.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub fits: Option<u64>,
+    /// With --fits: tokens per sequence (caps each model's context length).
+    #[arg(long, value_name = "TOKENS", requires = "fits", value_parser = parse_count)]
+    pub at_context: Option<u64>,
+    /// With --fits: sequences held at once [default: 1].
+    #[arg(long, value_name = "N", requires = "fits")]
+    pub batch: Option<u64>,
+    /// With --fits: KV-cache precision (fp32, fp16, bf16, fp8, int8, q8_0, int4, q4_0)
+    /// [default: the model's stored precision].
+    #[arg(long, value_name = "PRECISION", requires = "fits")]
+    pub kv_precision: Option<String>,
     /// Evaluation bound `DATASET:METRIC>=VALUE` or `DATASET:METRIC<=VALUE`, e.g.
     /// 'common_voice:wer<=20' (quote it for the shell; names ignore case; repeatable: all
     /// required). Models without such an evaluation never match.
@@ -189,6 +203,12 @@ impl SearchArgs {
             license_conflicts: self.license_conflicts,
             tag: self.tag.clone(),
             label: self.label.clone(),
+            memory: MemoryFilter {
+                budget_bytes: self.fits,
+                at_context: self.at_context,
+                batch: self.batch,
+                kv_precision: self.kv_precision.as_ref().map(|p| p.trim().to_ascii_lowercase()),
+            },
             eval: self.eval.clone(),
             eval_language: self.eval_language.clone(),
             eval_sort: self.sort.eval.clone(),
@@ -241,7 +261,8 @@ pub async fn run(client: &Client, args: SearchArgs, out: &Output) -> Result<(), 
 }
 
 /// Query parameters whose flag is not simply the parameter with dashes.
-const RENAMED_PARAMS: &[(&str, &str)] = &[("max_size_bytes", "--max-size"), ("versions", "--all-versions")];
+const RENAMED_PARAMS: &[(&str, &str)] =
+    &[("max_size_bytes", "--max-size"), ("versions", "--all-versions"), ("fits_memory", "--fits")];
 
 /// Adds the flag to a registry `invalid_query` error, from the parameter its details name.
 fn explain_query_error(err: ClientError) -> ClientError {

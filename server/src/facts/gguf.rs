@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{FactsError, FileKind, MAX_TENSORS, Parse, shorten};
+use super::{AttentionShape, FactsError, FileKind, MAX_TENSORS, Parse, ggml_types, shorten};
 
 const MAGIC: &[u8; 4] = b"GGUF";
 /// Longest header read: a 256k-token vocabulary with its merges is 10-20 MiB.
@@ -50,7 +50,25 @@ pub struct GgufFacts {
     pub block_count: Option<u64>,
     /// `<architecture>.embedding_length` (hidden size).
     pub embedding_length: Option<u64>,
+    /// Bytes of all tensors at their stored (quantized) types; `None` when a tensor has a
+    /// type whose size is not known.
+    pub weight_bytes: Option<u64>,
+    /// `<architecture>.block_count` and `<architecture>.attention.*` (head counts given as
+    /// per-layer arrays are not read).
+    pub attention: AttentionShape,
 }
+
+/// `<architecture>.*` keys kept (suffixes).
+const ARCH_KEYS: [&str; 8] = [
+    ".context_length",
+    ".block_count",
+    ".embedding_length",
+    ".attention.head_count",
+    ".attention.head_count_kv",
+    ".attention.key_length",
+    ".attention.value_length",
+    ".attention.sliding_window",
+];
 
 /// Parses the header of a GGUF file from the first `prefix.len()` bytes of a file of
 /// `file_size` bytes. When the prefix ends inside the header, asks for at least the bytes
@@ -375,10 +393,7 @@ fn read_header(r: &mut Reader<'_>) -> Result<GgufFacts, Stop> {
                     .filter(|a| a.is_power_of_two())
                     .ok_or_else(|| malformed("general.alignment is not a power of two"))?;
             }
-            _ if [".context_length", ".block_count", ".embedding_length"]
-                .iter()
-                .any(|s| key.ends_with(s)) =>
-            {
+            _ if ARCH_KEYS.iter().any(|s| key.ends_with(s)) => {
                 if let Some(v) = value.as_u64() {
                     per_architecture.insert(key.to_owned(), v);
                 }
@@ -391,10 +406,24 @@ fn read_header(r: &mut Reader<'_>) -> Result<GgufFacts, Stop> {
         facts.context_length = get("context_length");
         facts.block_count = get("block_count");
         facts.embedding_length = get("embedding_length");
+        let heads = get("attention.head_count");
+        facts.attention = AttentionShape {
+            layers: facts.block_count,
+            heads,
+            kv_heads: get("attention.head_count_kv"),
+            key_dim: get("attention.key_length"),
+            value_dim: get("attention.value_length"),
+            hidden_size: facts.embedding_length,
+            // Windows are not applied from GGUF: the key does not say which layers use it
+            // (Gemma interleaves), and counting every layer in full only overestimates.
+            sliding_window: None,
+            window_layers: None,
+        };
     }
     facts.quantization = facts.file_type.and_then(quantization_name).map(str::to_owned);
 
     let mut last_offset = 0u64;
+    let mut weight_bytes = Some(0u64);
     for index in 0..tensor_count {
         let name = r
             .string(MAX_NAME_BYTES, "name_bytes", "tensor name")
@@ -414,13 +443,17 @@ fn read_header(r: &mut Reader<'_>) -> Result<GgufFacts, Stop> {
                 .checked_mul(dim)
                 .ok_or_else(|| Stop::from(malformed("element count overflows 64 bits")).within(place))?;
         }
-        r.u32("tensor type").map_err(|s| s.within(place))?;
+        let ggml_type = r.u32("tensor type").map_err(|s| s.within(place))?;
+        weight_bytes = weight_bytes
+            .zip(ggml_types::tensor_bytes(ggml_type, elements))
+            .and_then(|(sum, bytes)| sum.checked_add(bytes));
         last_offset = last_offset.max(r.u64("data offset").map_err(|s| s.within(place))?);
         facts.parameters = facts
             .parameters
             .checked_add(elements)
             .ok_or_else(|| malformed("total parameter count overflows 64 bits"))?;
     }
+    facts.weight_bytes = weight_bytes.filter(|_| tensor_count > 0);
     if tensor_count > 0 {
         let data_start = r.pos.div_ceil(alignment).saturating_mul(alignment);
         if data_start.saturating_add(last_offset) > r.file_size {

@@ -6,7 +6,10 @@ use std::fmt;
 
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use super::{FactsError, FileKind, MAX_PLAUSIBLE_CONTEXT};
+mod attention_keys;
+
+use self::attention_keys::{AttentionKey, AttentionKeys, LayerTypes};
+use super::{AttentionShape, FactsError, FileKind, MAX_PLAUSIBLE_CONTEXT};
 
 /// Largest `config.json` / `tokenizer_config.json` read. Real ones are kilobytes; a
 /// tokenizer config listing every added token reaches a few MiB.
@@ -39,6 +42,8 @@ pub struct HfConfigFacts {
     pub context_length: Option<u64>,
     /// `torch_dtype` (or its newer name `dtype`), e.g. `"bfloat16"`.
     pub torch_dtype: Option<String>,
+    /// The attention shape, for the KV-cache estimate; top level first, then `text_config`.
+    pub attention: AttentionShape,
 }
 
 /// Reads facts from the bytes of a `config.json`.
@@ -52,6 +57,9 @@ pub fn parse_config_json(bytes: &[u8]) -> Result<HfConfigFacts, FactsError> {
         model_type: string_at(|l| l.model_type.as_ref()),
         context_length: levels().find_map(Level::context_length),
         torch_dtype: string_at(|l| l.torch_dtype.as_ref().or(l.dtype.as_ref())),
+        attention: levels()
+            .find(|l| l.attention_keys.layers.is_some())
+            .map_or_else(|| config.attention_keys.shape(), |l| l.attention_keys.shape()),
     })
 }
 
@@ -73,6 +81,7 @@ struct Level {
     /// The plausible value of each of `CONTEXT_KEYS`, in that order.
     context: [Option<u64>; CONTEXT_KEYS.len()],
     text_config: Option<Box<Level>>,
+    attention_keys: AttentionKeys,
 }
 
 impl Level {
@@ -119,6 +128,32 @@ impl<'de> Visitor<'de> for LevelSeed {
                 Key::TorchDtype => level.torch_dtype = map.next_value::<Loose>()?.string(),
                 Key::Dtype => level.dtype = map.next_value::<Loose>()?.string(),
                 Key::Context(i) => level.context[i] = map.next_value::<Loose>()?.plausible_context(),
+                Key::Attention(key) => {
+                    let a = &mut level.attention_keys;
+                    if key == AttentionKey::LayerTypes {
+                        a.layer_types = map.next_value::<LayerTypes>()?.0;
+                        continue;
+                    }
+                    let value = map.next_value::<Loose>()?;
+                    let n = value.positive();
+                    match key {
+                        AttentionKey::Layers => a.layers = n,
+                        AttentionKey::Heads => a.heads = n,
+                        AttentionKey::KvHeads => a.kv_heads = n,
+                        AttentionKey::MultiQuery => a.multi_query = matches!(value, Loose::Bool(true)),
+                        AttentionKey::HeadDim => a.head_dim = n,
+                        AttentionKey::HiddenSize => a.hidden_size = n,
+                        AttentionKey::SlidingWindow => a.sliding_window = n,
+                        AttentionKey::UseSlidingWindow => {
+                            a.use_sliding_window = match value {
+                                Loose::Bool(b) => Some(b),
+                                _ => None,
+                            }
+                        }
+                        AttentionKey::SlidingWindowPattern => a.sliding_window_pattern = n,
+                        AttentionKey::LayerTypes => {}
+                    }
+                }
                 Key::TextConfig if self.nested => {
                     level.text_config = map.next_value_seed(LevelSeed { nested: false })?.map(Box::new);
                 }
@@ -167,6 +202,7 @@ enum Key {
     Dtype,
     /// Index into `CONTEXT_KEYS`.
     Context(usize),
+    Attention(AttentionKey),
     TextConfig,
     Other,
 }
@@ -188,7 +224,10 @@ impl<'de> de::Deserialize<'de> for Key {
                     "torch_dtype" => Key::TorchDtype,
                     "dtype" => Key::Dtype,
                     "text_config" => Key::TextConfig,
-                    _ => CONTEXT_KEYS.iter().position(|k| *k == s).map_or(Key::Other, Key::Context),
+                    _ => match AttentionKey::of(s) {
+                        Some(key) => Key::Attention(key),
+                        None => CONTEXT_KEYS.iter().position(|k| *k == s).map_or(Key::Other, Key::Context),
+                    },
                 })
             }
         }
@@ -204,6 +243,7 @@ enum Loose {
     Unsigned(u64),
     Float(f64),
     Strings(Vec<String>),
+    Bool(bool),
     Other,
 }
 
@@ -221,6 +261,16 @@ impl Loose {
             Loose::Str(single) => Some(vec![single]),
             _ => None,
         }
+    }
+
+    /// A positive whole number (a count or width), up to 2^32.
+    fn positive(&self) -> Option<u64> {
+        match *self {
+            Loose::Unsigned(n) => Some(n),
+            Loose::Float(f) if f.fract() == 0.0 && (1.0..=4_294_967_296.0).contains(&f) => Some(f as u64),
+            _ => None,
+        }
+        .filter(|n| (1..=1 << 32).contains(n))
     }
 
     /// A positive whole number no larger than [`MAX_PLAUSIBLE_CONTEXT`]; `4096.0` counts.
@@ -271,8 +321,8 @@ impl<'de> Visitor<'de> for LooseVisitor {
         Ok(Loose::Float(f))
     }
 
-    fn visit_bool<E>(self, _: bool) -> Result<Loose, E> {
-        Ok(Loose::Other)
+    fn visit_bool<E>(self, b: bool) -> Result<Loose, E> {
+        Ok(Loose::Bool(b))
     }
 
     fn visit_unit<E>(self) -> Result<Loose, E> {
@@ -322,6 +372,7 @@ mod tests {
                 model_type: Some("llama".into()),
                 context_length: Some(8192),
                 torch_dtype: Some("bfloat16".into()),
+                attention: AttentionShape { hidden_size: Some(4096), ..AttentionShape::default() },
             }
         );
     }

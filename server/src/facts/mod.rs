@@ -12,6 +12,8 @@
 //! the header with a ranged read and retry with a longer prefix when told
 //! [`Parse::NeedMore`]; the caller owns the cap on how much it is willing to read.
 
+mod attention;
+mod ggml_types;
 mod gguf;
 mod hf_config;
 mod safetensors;
@@ -23,6 +25,7 @@ mod test_files;
 
 use std::fmt;
 
+pub use attention::AttentionShape;
 pub use gguf::{GgufFacts, MAX_HEADER_BYTES as MAX_GGUF_HEADER_BYTES, parse_gguf};
 pub use hf_config::{HfConfigFacts, MAX_CONFIG_BYTES, parse_config_json, parse_tokenizer_config};
 pub use safetensors::{SafetensorsFacts, parse_safetensors};

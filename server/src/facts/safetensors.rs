@@ -41,6 +41,9 @@ pub struct SafetensorsFacts {
     pub parameters: u64,
     /// Elements per dtype name as written in the file (`"BF16"`, `"F32"`, ...).
     pub parameters_by_dtype: BTreeMap<String, u64>,
+    /// Bytes of tensor data over all tensors (the sum of their `data_offsets` spans, which
+    /// the parser checks against elements x dtype size): the weights' memory.
+    pub tensor_bytes: u64,
     /// The distinct dtypes, sorted.
     pub dtypes: Vec<String>,
     /// The free-form `__metadata__` map, up to 256 entries of at most 64 KiB each.
@@ -204,6 +207,8 @@ impl<'de> Visitor<'de> for HeaderVisitor<'_> {
                     format!("header uses more than {MAX_DTYPES} dtypes"),
                 )));
             }
+            // Each span lies within the data section, but a hostile file may overlap them.
+            facts.tensor_bytes = facts.tensor_bytes.saturating_add(tensor.offsets[1] - tensor.offsets[0]);
             // Cannot overflow: bounded by the total checked above.
             *facts.parameters_by_dtype.entry(tensor.dtype).or_default() += elements;
         }

@@ -39,7 +39,7 @@ pub struct GgufWriter {
     version: u32,
     kv_count: u64,
     kvs: Vec<u8>,
-    tensors: Vec<(String, Vec<u64>)>,
+    tensors: Vec<(String, Vec<u64>, u32)>,
 }
 
 impl GgufWriter {
@@ -111,8 +111,14 @@ impl GgufWriter {
         self.kv(key, 9, &v)
     }
 
-    pub fn tensor(mut self, name: &str, dims: &[u64]) -> Self {
-        self.tensors.push((name.to_owned(), dims.to_vec()));
+    /// An F16 tensor.
+    pub fn tensor(self, name: &str, dims: &[u64]) -> Self {
+        self.typed_tensor(name, dims, 1)
+    }
+
+    /// A tensor of a ggml type id (12 = Q4_K, 14 = Q6_K, 0 = F32, ...).
+    pub fn typed_tensor(mut self, name: &str, dims: &[u64], ggml_type: u32) -> Self {
+        self.tensors.push((name.to_owned(), dims.to_vec(), ggml_type));
         self
     }
 
@@ -123,13 +129,13 @@ impl GgufWriter {
         f.extend_from_slice(&(self.tensors.len() as u64).to_le_bytes());
         f.extend_from_slice(&self.kv_count.to_le_bytes());
         f.extend_from_slice(&self.kvs);
-        for (i, (name, dims)) in self.tensors.iter().enumerate() {
+        for (i, (name, dims, ggml_type)) in self.tensors.iter().enumerate() {
             put_str(&mut f, name);
             f.extend_from_slice(&(dims.len() as u32).to_le_bytes());
             for d in dims {
                 f.extend_from_slice(&d.to_le_bytes());
             }
-            f.extend_from_slice(&1u32.to_le_bytes()); // GGML_TYPE_F16
+            f.extend_from_slice(&ggml_type.to_le_bytes());
             f.extend_from_slice(&(i as u64 * 32).to_le_bytes());
         }
         let header_len = f.len();

@@ -227,6 +227,20 @@ fn lookup_parameters() -> Value {
         ),
         p("tag", many(s()), "Tags (any)."),
         p("label", many(s()), "key:value labels (any)."),
+        // Memory fit (issue 14 part 1; formula in docs/metadata.md).
+        p(
+            "fits_memory",
+            s(),
+            "Bytes or a size such as 24GiB: weights + KV cache x tokens x batch + overhead fit within it; \
+             versions whose memory is unknown do not match.",
+        ),
+        p("at_context", n(), "With fits_memory: tokens per sequence (caps each model's context length)."),
+        p("batch", n(), "With fits_memory: sequences at once (default 1)."),
+        p(
+            "kv_precision",
+            s(),
+            "With fits_memory: KV-cache precision (fp32, fp16, bf16, fp8, int8, q8_0, int4, q4_0).",
+        ),
         p(
             "eval",
             many(s()),

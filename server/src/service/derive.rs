@@ -19,6 +19,12 @@
 //! - format: by file name; `.bin`/`.pt`/`.pth` count as PyTorch only beside a `config.json`
 //!   and without safetensors; mixed formats give the one holding the most bytes.
 //!
+//! - weight bytes: the sum of the safetensors tensor bytes (all shards read), else the GGUF
+//!   tensor bytes at their quantized types (agreeing files); memory facts are added by
+//!   `memory` (with the declared fallback).
+//! - KV cache: the attention shape of `config.json` at its `torch_dtype` (16 bits when not
+//!   stated), else of the GGUF files (agreeing), at 16 bits (llama.cpp's default f16 cache).
+//!
 //! Only the top-level `config.json` / `tokenizer_config.json` is read, or the only one when
 //! there is none at the top: nested ones (diffusers' `text_encoder/config.json`) describe
 //! parts of a pipeline, not the model.
@@ -31,8 +37,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use modelreg_api::{
-    Contradiction, DerivedField, Fact, FactSource, Facts, FileEntry, FilePath, Format, Manifest, Metadata,
-    Precision,
+    Contradiction, DerivedField, Fact, FactSource, Facts, FileEntry, FilePath, Format, KvCacheShape,
+    Manifest, Metadata, Precision,
 };
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -70,6 +76,10 @@ pub struct DerivedFacts {
     /// confirms `architecture`, so `llama` matches `LlamaForCausalLM`.
     pub architecture_names: BTreeSet<String>,
     pub format: Option<Derived<Format>>,
+    /// Bytes of the weights as stored.
+    pub weight_bytes: Option<Derived<u64>>,
+    /// The KV-cache shape per token.
+    pub kv_cache: Option<Derived<KvCacheShape>>,
 }
 
 /// Reads the headers and config files of `manifest` and aggregates what they say, within
@@ -152,7 +162,10 @@ fn aggregate(files: &[FileEntry], read: &[(&FileEntry, Option<Arc<FileFacts>>)])
         }
         out.precision =
             precision_of_dtypes(&by_dtype).map(|p| derived(p, safetensors[0].0, safetensors.len()));
+        let bytes = safetensors.iter().try_fold(0u64, |sum, (_, f)| sum.checked_add(f.tensor_bytes));
+        out.weight_bytes = bytes.filter(|&n| n > 0).map(|n| derived(n, safetensors[0].0, safetensors.len()));
     } else {
+        out.weight_bytes = agreed(&gguf, |g| g.weight_bytes.filter(|&n| n > 0));
         out.parameters = agreed(&gguf, |g| (g.parameters > 0).then_some(g.parameters));
         let from_config = config.and_then(|(path, c)| {
             let precision = Precision::from_dtype(c.torch_dtype.as_deref()?)?;
@@ -182,6 +195,16 @@ fn aggregate(files: &[FileEntry], read: &[(&FileEntry, Option<Arc<FileFacts>>)])
     let config_context = config.and_then(|(path, c)| Some(derived(c.context_length?, path, 1)));
     out.context_length = config_context.or_else(|| agreed(&gguf, |g| g.context_length)).or(tokenizer);
     out.format = format_of(files);
+    let config_kv = config.and_then(|(path, c)| {
+        let bits = c
+            .torch_dtype
+            .as_deref()
+            .and_then(Precision::from_dtype)
+            .and_then(super::memory::precision_bits)
+            .unwrap_or(16);
+        Some(derived(super::memory::kv_cache_shape(&c.attention, bits)?, path, 1))
+    });
+    out.kv_cache = config_kv.or_else(|| agreed(&gguf, |g| super::memory::kv_cache_shape(&g.attention, 16)));
     out
 }
 
@@ -377,5 +400,9 @@ pub fn effective_facts(
         };
         facts.insert(field, fact);
     }
-    if contradictions.is_empty() { Ok(facts) } else { Err(Contradictions(contradictions)) }
+    if !contradictions.is_empty() {
+        return Err(Contradictions(contradictions));
+    }
+    super::memory::add_memory_facts(metadata, derived, &mut facts);
+    Ok(facts)
 }

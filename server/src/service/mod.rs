@@ -14,6 +14,7 @@ mod derive;
 mod error;
 mod lifecycle;
 mod lookup;
+pub mod memory;
 mod publish;
 mod ui_queries;
 mod upload_parts;

@@ -84,7 +84,7 @@ fn gguf(architecture: &str, context_length: u32, file_type: u32, tensors: &[&[u6
 }
 
 /// A manifest listing `files`, with `metadata` declared beside the licence.
-fn manifest_of(files: &[(&str, &[u8])], metadata: Value) -> Manifest {
+pub(crate) fn manifest_of(files: &[(&str, &[u8])], metadata: Value) -> Manifest {
     let files = files
         .iter()
         .map(|(path, data)| FileEntry {
@@ -103,7 +103,7 @@ fn declared(metadata: Value) -> Metadata {
 }
 
 /// A registry holding `files`.
-async fn registry_with(files: &[(&str, &[u8])]) -> (Registry, TempDir) {
+pub(crate) async fn registry_with(files: &[(&str, &[u8])]) -> (Registry, TempDir) {
     let (registry, dir) = embedded_registry(default_policy()).await;
     for (_, data) in files {
         registry.upload_blob(&root(), digest_of(data), data.len() as u64, body(data, 1 << 20)).await.unwrap();
@@ -429,11 +429,11 @@ async fn a_derivation_past_its_time_budget_is_unavailable() {
     assert!(matches!(err, RegistryError::Unavailable(_)), "{err:?}");
 }
 
-fn model() -> ModelName {
+pub(crate) fn model() -> ModelName {
     "acme/llama".parse().unwrap()
 }
 
-fn v1() -> Version {
+pub(crate) fn v1() -> Version {
     "1.0.0".parse().unwrap()
 }
 

@@ -10,6 +10,7 @@ mod lineage;
 mod lookup;
 mod lookup_limits;
 mod matrix;
+mod memory;
 mod models;
 mod paths;
 mod system;

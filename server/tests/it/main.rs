@@ -34,6 +34,8 @@ mod http;
 mod lifecycle_contract;
 mod lineage_contract;
 mod lookup_contract;
+mod memory_contract;
+mod memory_derive;
 mod presign;
 mod service_rules;
 mod store_contract;

@@ -181,6 +181,28 @@ fn invalid_query_errors_name_the_flag_from_the_details() {
 }
 
 #[test]
+fn fits_and_its_modifiers_become_the_memory_parameters() {
+    assert_eq!(
+        pairs(&["--fits", "24GiB", "--at-context", "8192"]),
+        [p("fits_memory", "25769803776"), p("at_context", "8192")]
+    );
+    assert_eq!(
+        pairs(&["--fits", "80GB", "--at-context", "128K", "--batch", "4", "--kv-precision", "FP8"]),
+        [
+            p("fits_memory", "80000000000"),
+            p("at_context", "128000"),
+            p("batch", "4"),
+            p("kv_precision", "fp8")
+        ]
+    );
+    for needs_fits in [&["--at-context", "8192"][..], &["--batch", "2"], &["--kv-precision", "fp8"]] {
+        let mut argv = vec!["modelreg", "search"];
+        argv.extend_from_slice(needs_fits);
+        assert!(Cli::try_parse_from(argv).is_err(), "{needs_fits:?} without --fits");
+    }
+}
+
+#[test]
 fn evaluation_flags_become_one_query_sorted_best_first_unless_ordered() {
     let args = ["--eval", "Common_Voice:WER<=20", "--eval-language", "sw", "--sort", "eval:common_voice:wer"];
     assert_eq!(

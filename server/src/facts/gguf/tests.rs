@@ -53,6 +53,8 @@ fn reads_facts_from_a_llama_header_skipping_the_vocabulary() {
             quantization: Some("Q4_K_M".into()),
             block_count: Some(2),
             embedding_length: Some(64),
+            weight_bytes: Some((64 * 5_000 + 64 * 64 + 64) * 2),
+            attention: AttentionShape { layers: Some(2), hidden_size: Some(64), ..AttentionShape::default() },
         }
     );
 }
@@ -278,4 +280,87 @@ fn more_keys_or_tensors_than_the_limits_are_too_large() {
     file.extend_from_slice(&(MAX_TENSORS + 1).to_le_bytes());
     file.extend_from_slice(&0u64.to_le_bytes());
     assert_eq!(too_large(parse_gguf(&file, 1 << 40)).0, "tensor_count");
+}
+
+/// The tensor layout of llama-2-7b.Q4_K_M.gguf: 32 blocks; Q4_K everywhere except `attn_v`
+/// and `ffn_down` in the 16 blocks llama.cpp gives more bits (the first and last 4, and
+/// every third between), `output` at Q6_K, norms at F32.
+fn llama2_7b_q4_k_m() -> GgufWriter {
+    const Q4_K: u32 = 12;
+    const Q6_K: u32 = 14;
+    const F32: u32 = 0;
+    let mut w = GgufWriter::new(3)
+        .str("general.architecture", "llama")
+        .u32("general.file_type", 15)
+        .u32("llama.context_length", 4096)
+        .u32("llama.embedding_length", 4096)
+        .u32("llama.block_count", 32)
+        .u32("llama.feed_forward_length", 11008)
+        .u32("llama.attention.head_count", 32)
+        .u32("llama.attention.head_count_kv", 32)
+        .typed_tensor("token_embd.weight", &[4096, 32000], Q4_K);
+    for i in 0..32u64 {
+        let more_bits = !(4..28).contains(&i) || (i - 4) % 3 == 2;
+        let vd = if more_bits { Q6_K } else { Q4_K };
+        let b = |t: &str| format!("blk.{i}.{t}.weight");
+        w = w
+            .typed_tensor(&b("attn_q"), &[4096, 4096], Q4_K)
+            .typed_tensor(&b("attn_k"), &[4096, 4096], Q4_K)
+            .typed_tensor(&b("attn_v"), &[4096, 4096], vd)
+            .typed_tensor(&b("attn_output"), &[4096, 4096], Q4_K)
+            .typed_tensor(&b("ffn_gate"), &[4096, 11008], Q4_K)
+            .typed_tensor(&b("ffn_up"), &[4096, 11008], Q4_K)
+            .typed_tensor(&b("ffn_down"), &[11008, 4096], vd)
+            .typed_tensor(&b("attn_norm"), &[4096], F32)
+            .typed_tensor(&b("ffn_norm"), &[4096], F32);
+    }
+    w.typed_tensor("output_norm.weight", &[4096], F32).typed_tensor("output.weight", &[4096, 32000], Q6_K)
+}
+
+#[test]
+fn a_q4_k_m_file_is_measured_at_its_quantized_tensor_sizes() {
+    let (file, _) = llama2_7b_q4_k_m().build();
+    let facts = done(&file);
+    assert_eq!(facts.parameters, 6_738_415_616);
+    // By hand: a 4096x4096 matrix is 65,536 blocks of 256: 9,437,184 bytes at Q4_K (144 per
+    // block), 13,762,560 at Q6_K (210); 4096x11008 is 176,128 blocks: 25,362,432 / 36,986,880.
+    // A block: q, k, output, gate, up at Q4_K = 79,036,416, two F32 norms 32,768, and v + down
+    // at Q4_K 34,799,616 (16 blocks) or Q6_K 50,749,440 (16 blocks).
+    let blocks = 16 * (79_036_416 + 32_768 + 34_799_616) + 16 * (79_036_416 + 32_768 + 50_749_440);
+    assert_eq!(blocks, 3_898_998_784u64);
+    // Embeddings 512,000 blocks at Q4_K 73,728,000, output at Q6_K 107,520,000, norm 16,384.
+    assert_eq!(facts.weight_bytes, Some(blocks + 73_728_000 + 107_520_000 + 16_384));
+    assert_eq!(facts.weight_bytes, Some(4_080_263_168), "the real file is 4,081,004,224 bytes");
+    assert_eq!(
+        facts.attention,
+        AttentionShape {
+            layers: Some(32),
+            heads: Some(32),
+            kv_heads: Some(32),
+            hidden_size: Some(4096),
+            ..AttentionShape::default()
+        }
+    );
+}
+
+#[test]
+fn a_tensor_of_an_unknown_type_leaves_the_weight_bytes_unknown() {
+    let (file, _) = GgufWriter::new(3).typed_tensor("a", &[32], 8).typed_tensor("b", &[32], 4).build();
+    assert_eq!(done(&file).weight_bytes, None);
+    let (file, _) = GgufWriter::new(3).typed_tensor("a", &[32], 8).build();
+    assert_eq!(done(&file).weight_bytes, Some(34));
+}
+
+#[test]
+fn gguf_attention_keys_give_key_and_value_widths() {
+    let (file, _) = GgufWriter::new(3)
+        .str("general.architecture", "qwen2")
+        .u32("qwen2.block_count", 28)
+        .u32("qwen2.attention.head_count", 28)
+        .u32("qwen2.attention.head_count_kv", 4)
+        .u32("qwen2.attention.key_length", 128)
+        .u32("qwen2.attention.value_length", 128)
+        .build();
+    let a = done(&file).attention;
+    assert_eq!((a.layers, a.kv_heads, a.key_dim, a.value_dim), (Some(28), Some(4), Some(128), Some(128)));
 }

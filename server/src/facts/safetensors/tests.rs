@@ -231,3 +231,9 @@ fn raw_bytes(header: &[u8], data_len: usize) -> Vec<u8> {
     file.resize(file.len() + data_len, 0);
     file
 }
+
+#[test]
+fn tensor_bytes_sum_the_data_spans() {
+    let file = safetensors_file(&[("a", "BF16", &[32, 8]), ("b", "F32", &[8]), ("c", "I8", &[5])], &[]);
+    assert_eq!(done(&file).tensor_bytes, 32 * 8 * 2 + 8 * 4 + 5);
+}

@@ -205,11 +205,17 @@ fn field_label(field: DerivedField) -> &'static str {
         DerivedField::Quantization => "Quantization",
         DerivedField::Architecture => "Architecture",
         DerivedField::Format => "Format",
+        DerivedField::WeightBytes => "Weight memory",
+        DerivedField::KvCache => "KV cache",
     }
 }
 
 /// A field the registry can also read from files: its effective value and provenance.
 pub(super) fn derivable(shown: &ResolvedVersion, field: DerivedField) -> Option<(String, String)> {
+    // The memory facts (issue 14 part 1) are not single values; this page does not show them yet.
+    if matches!(field, DerivedField::WeightBytes | DerivedField::KvCache) {
+        return None;
+    }
     if let Some(fact) = shown.facts.get(&field).filter(|f| !f.value.is_null()) {
         return Some((fact_value(field, &fact.value), provenance(field, fact)));
     }
@@ -221,6 +227,7 @@ pub(super) fn derivable(shown: &ResolvedVersion, field: DerivedField) -> Option<
         DerivedField::Quantization => meta.quantization.clone().map(Into::into),
         DerivedField::Architecture => meta.architecture.clone().map(Into::into),
         DerivedField::Format => meta.format.map(|f| f.as_str().into()),
+        DerivedField::WeightBytes | DerivedField::KvCache => None,
     }?;
     Some((fact_value(field, &declared), "declared".to_owned()))
 }

@@ -294,6 +294,7 @@ fn push_filters_with<DB>(
             qb.push("))");
         });
     }
+    super::memory::push_fits_memory(qb, q, a, dialect);
 }
 
 /// Effective licence through lineage (issue 14 part 2): typed columns of migration 0011.

@@ -9,6 +9,7 @@
 mod evals;
 mod filters;
 mod keys;
+mod memory;
 mod window;
 
 use std::collections::HashSet;

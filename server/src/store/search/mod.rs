@@ -3,6 +3,7 @@
 //! (`write`) the statements that store them. It does not query; the lookup reads them.
 
 mod evals;
+pub(super) mod memory;
 pub(super) mod write;
 
 pub use evals::EvalRow;
@@ -44,6 +45,8 @@ pub struct SearchDoc {
     pub labels: Vec<(String, String)>,
     /// (hardware, p50 ms)
     pub latency: Vec<(String, f64)>,
+    /// The `version_memory` row, when the weight bytes are known.
+    pub memory: Option<memory::MemoryRow>,
     /// The evaluations, one `version_evaluations` row each.
     pub evaluations: Vec<EvalRow>,
 }
@@ -174,6 +177,7 @@ impl SearchDoc {
             tags: m.tags.clone(),
             labels: m.labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
             latency: m.latency.iter().map(|l| (l.hardware.to_lowercase(), l.p50_ms)).collect(),
+            memory: memory::MemoryRow::from_facts(facts),
             evaluations: evals::rows(&m.evaluations),
         }
     }

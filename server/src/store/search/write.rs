@@ -172,6 +172,9 @@ where
         });
         out.push(qb);
     }
+    if let Some(memory) = &doc.memory {
+        out.push(memory.insert(version_id));
+    }
     out.extend(super::evals::insert(version_id, &doc.evaluations));
     out
 }
