@@ -115,6 +115,71 @@ async fn a_hostile_safetensors_header_is_refused_while_memory_stays_flat_and_hea
     let long_shape_digest = client.upload(&long_shape).await;
     let within_digest = client.upload(&within_caps).await;
 
+    // Memory is a property of the code and is checked on every round. /healthz latency is also
+    // a property of the machine: on a loaded CI runner one slow scheduling of the poller can
+    // cross the bound, so a round over it is run once more, and the test fails only when both
+    // rounds are over it.
+    let mut rounds = Vec::new();
+    for round in 0..2 {
+        let observed = publish_watched(
+            &client,
+            &server,
+            pid,
+            round,
+            [&hostile_digest, &within_digest, &long_shape_digest],
+            [hostile.len(), within_caps.len(), long_shape.len()],
+        )
+        .await;
+        assert!(observed.peak_rss < MAX_RSS_BYTES, "peak RSS {} bytes", observed.peak_rss);
+        let fast = observed.slowest_healthz < MAX_HEALTHZ;
+        rounds.push(observed);
+        if fast {
+            break;
+        }
+    }
+    let last = rounds.last().expect("one round at least");
+    let (a, b, c, d) = &last.answers;
+    for ((status, body), limit) in [(&a, "header_bytes"), (&b, "header_bytes"), (&d, "shape_rank")] {
+        assert_eq!(*status, 422, "{body}");
+        let error = &body["error"];
+        assert_eq!(error["code"], "file_header_too_large", "{body}");
+        assert_eq!(error["details"]["path"], "m-00.safetensors", "{body}");
+        assert_eq!(error["details"]["limit"], limit, "{body}");
+        let message = error["message"].as_str().unwrap();
+        assert!(message.contains("m-00.safetensors") && message.contains(limit), "{message}");
+    }
+    assert_eq!(c.0, 201, "a header within the caps publishes: {}", c.1);
+    assert!(last.health_answers > 0);
+    assert!(
+        last.slowest_healthz < MAX_HEALTHZ,
+        "slowest /healthz over {} rounds: {:?}",
+        rounds.len(),
+        rounds.iter().map(|r| r.slowest_healthz).collect::<Vec<_>>()
+    );
+}
+
+/// A publish's status and body.
+type Answer = (u16, Value);
+
+/// What one round of concurrent publishes showed.
+struct Observed {
+    answers: (Answer, Answer, Answer, Answer),
+    peak_rss: u64,
+    slowest_healthz: Duration,
+    health_answers: u32,
+}
+
+/// Publishes the two hostile headers, the one within the caps and the long shape at once
+/// (under model names of their own per round), sampling the server's RSS and /healthz until
+/// the answers are in and the server has settled.
+async fn publish_watched(
+    client: &Arc<Client>,
+    server: &ServerProcess,
+    pid: u32,
+    round: u32,
+    [hostile_digest, within_digest, long_shape_digest]: [&String; 3],
+    [hostile_len, within_len, long_shape_len]: [usize; 3],
+) -> Observed {
     // Watch memory and /healthz only while publishing: uploads are another subject.
     let done = Arc::new(AtomicBool::new(false));
     let rss_watch = {
@@ -146,40 +211,29 @@ async fn a_hostile_safetensors_header_is_refused_while_memory_stays_flat_and_hea
     };
 
     let started = Instant::now();
-    let (a, b, c, d) = tokio::join!(
-        client.publish("acme/hostile", &hostile_digest, hostile.len(), 16),
-        client.publish("acme/hostile-too", &hostile_digest, hostile.len(), 16),
-        client.publish("acme/roomy", &within_digest, within_caps.len(), 16),
-        client.publish("acme/long-shape", &long_shape_digest, long_shape.len(), 16),
+    let [hostile, hostile_too, roomy, long_shape] =
+        ["hostile", "hostile-too", "roomy", "long-shape"].map(|base| format!("acme/{base}-{round}"));
+    let answers = tokio::join!(
+        client.publish(&hostile, hostile_digest, hostile_len, 16),
+        client.publish(&hostile_too, hostile_digest, hostile_len, 16),
+        client.publish(&roomy, within_digest, within_len, 16),
+        client.publish(&long_shape, long_shape_digest, long_shape_len, 16),
     );
     let publish_time = started.elapsed();
     // Let the watchers see the server settle after the answers.
     tokio::time::sleep(Duration::from_millis(200)).await;
     done.store(true, Ordering::Relaxed);
     let peak_rss = rss_watch.join().unwrap();
-    let (slowest_healthz, answers) = health_watch.await.unwrap();
+    let (slowest_healthz, answers_seen) = health_watch.await.unwrap();
     let high_water = rss_bytes(pid, "VmHWM:");
     eprintln!(
-        "hostile-header publish: peak VmRSS {:.1} MiB while publishing (VmHWM {:.1} MiB over the \
-         server's life, uploads included), slowest /healthz {} ms over {answers} answers, \
+        "hostile-header publish, round {round}: peak VmRSS {:.1} MiB while publishing (VmHWM {:.1} MiB over the \
+         server's life, uploads included), slowest /healthz {} ms over {answers_seen} answers, \
          publishes answered in {} ms",
         peak_rss as f64 / MIB as f64,
         high_water as f64 / MIB as f64,
         slowest_healthz.as_millis(),
         publish_time.as_millis()
     );
-
-    for ((status, body), limit) in [(&a, "header_bytes"), (&b, "header_bytes"), (&d, "shape_rank")] {
-        assert_eq!(*status, 422, "{body}");
-        let error = &body["error"];
-        assert_eq!(error["code"], "file_header_too_large", "{body}");
-        assert_eq!(error["details"]["path"], "m-00.safetensors", "{body}");
-        assert_eq!(error["details"]["limit"], limit, "{body}");
-        let message = error["message"].as_str().unwrap();
-        assert!(message.contains("m-00.safetensors") && message.contains(limit), "{message}");
-    }
-    assert_eq!(c.0, 201, "a header within the caps publishes: {}", c.1);
-    assert!(peak_rss < MAX_RSS_BYTES, "peak RSS {peak_rss} bytes");
-    assert!(slowest_healthz < MAX_HEALTHZ, "slowest /healthz {slowest_healthz:?}");
-    assert!(answers > 0);
+    Observed { answers, peak_rss, slowest_healthz, health_answers: answers_seen }
 }
