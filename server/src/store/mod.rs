@@ -1,6 +1,6 @@
 //! The metadata store: models, versions, their files, tokens, upload sessions and the facts
 //! of blob visibility. One trait per concern, each in its own folder with its SQL beside it
-//! (`catalog`, `access`, `locks`, `uploads`, `visibility`; `lookup` and `search` build the
+//! (`catalog`, `access`, `criteria`, `locks`, `uploads`, `visibility`; `lookup` and `search` build the
 //! statements of the lookup and of a version's search rows), and [`MetadataStore`] over all
 //! of them. Every method is one transaction. This module must not know about HTTP or the
 //! blob store, and `sqlx` must not leak out of it.
@@ -14,6 +14,7 @@
 mod access;
 mod catalog;
 mod convert;
+mod criteria;
 mod dialect;
 mod locks;
 mod lookup;
@@ -35,6 +36,7 @@ pub use catalog::{
     CatalogStore, DerivativeRecord, ModelRecord, NewFile, NewVersion, PublishOutcome, VersionDetail,
     VersionRecord,
 };
+pub use criteria::CriteriaStore;
 pub use locks::{BlobLockStore, GcClaim};
 pub use lookup::{Cursor, LookupHit, Strategy};
 pub use modelreg_api::Scope;
@@ -58,7 +60,15 @@ pub enum StoreError {
 /// The whole metadata store, as the service holds it (`Arc<dyn MetadataStore>`).
 #[async_trait]
 pub trait MetadataStore:
-    CatalogStore + AccessStore + BlobLockStore + UploadStore + BlobVisibilityStore + Send + Sync + 'static
+    CatalogStore
+    + AccessStore
+    + BlobLockStore
+    + UploadStore
+    + BlobVisibilityStore
+    + CriteriaStore
+    + Send
+    + Sync
+    + 'static
 {
     /// Cheap round trip, for readiness.
     async fn ping(&self) -> Result<(), StoreError>;
