@@ -225,7 +225,10 @@ impl ChooseRequest {
                     serde_json::Value::Number(n) => n.to_string(),
                     serde_json::Value::Bool(b) => b.to_string(),
                     _ => {
-                        return Err(bad(field, "expected a string, number, boolean or a list of them".into()));
+                        return Err(bad(
+                            field,
+                            "expected a string, number, boolean or a list of them".into(),
+                        ));
                     }
                 };
                 pairs.push((key.clone(), text));

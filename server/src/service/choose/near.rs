@@ -62,9 +62,10 @@ pub(super) fn relax(q: &LookupQuery, dropped: &Constraint) -> Result<LookupQuery
 /// lowest p50 on the constraint's hardware, when one was asked for and stated.
 pub(super) fn describe(c: &Constraint, hit: &LookupHit, latency: Option<f64>) -> String {
     let key = c.key;
-    let count = |v: Option<i64>, what: &str| match v {
-        Some(n) => format!("{what} is {n} ({})", human(n as f64, "")),
-        None => format!("{what} is not stated"),
+    let count = |v: Option<i64>, what: &str, unit: &str| match (v, unit) {
+        (Some(n), "") => format!("{what} is {n} ({})", human(n as f64, "")),
+        (Some(n), unit) => format!("{what} is {n} {unit}"),
+        (None, _) => format!("{what} is not stated"),
     };
     match key {
         "license" => format!("license is {}", hit.license),
@@ -80,8 +81,8 @@ pub(super) fn describe(c: &Constraint, hit: &LookupHit, latency: Option<f64>) ->
             "" => "no language is stated".into(),
             langs => format!("languages are {langs}"),
         },
-        "min_context" | "max_context" => count(hit.context_length, "context_length"),
-        "min_params" | "max_params" => count(hit.parameters, "parameters"),
+        "min_context" | "max_context" => count(hit.context_length, "context_length", "tokens"),
+        "min_params" | "max_params" => count(hit.parameters, "parameters", ""),
         "max_size_bytes" => {
             format!("size is {} bytes ({}B)", hit.size_bytes, human(hit.size_bytes as f64, "i"))
         }
