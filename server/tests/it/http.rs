@@ -4,6 +4,7 @@
 mod auth;
 mod blob_visibility;
 mod blobs;
+mod choose;
 mod lifecycle;
 mod lookup;
 mod lookup_limits;
