@@ -18,6 +18,7 @@ store_contract!(
     a_caller_ranks_and_misses_only_what_it_may_see,
     latency_on_one_hardware_ranks_and_explains_its_misses,
     recency_ranks_by_age_at_the_time_of_asking_and_the_query_is_echoed_normalised,
+    beyond_the_candidate_cap_the_first_in_the_heaviest_preference_order_are_ranked_without_near_misses,
 );
 
 fn day(n: i64) -> DateTime<Utc> {
@@ -29,12 +30,19 @@ pub async fn seed_catalogue(store: &Arc<dyn MetadataStore>) {
     let doc: Value = serde_json::from_str(modelreg_testkit::CHOOSE_CATALOGUE).unwrap();
     for entry in doc["models"].as_array().unwrap() {
         let (model, version) = (entry["model"].as_str().unwrap(), entry["version"].as_str().unwrap());
-        let params = entry["metadata"]["parameters"].as_u64().unwrap();
-        let size = params * if entry["metadata"]["precision"] == "fp32" { 4 } else { 2 };
+        publish(store, model, version, &entry["metadata"], entry["day"].as_i64().unwrap()).await;
+    }
+}
+
+/// Publishes one version whose file weighs its parameters at its precision.
+async fn publish(store: &Arc<dyn MetadataStore>, model: &str, version: &str, metadata: &Value, on: i64) {
+    {
+        let params = metadata["parameters"].as_u64().unwrap();
+        let size = params * if metadata["precision"] == "fp32" { 4 } else { 2 };
         let file = digest_of(format!("{model}@{version}").as_bytes());
         let manifest: Manifest = serde_json::from_value(json!({
             "files": [{ "path": "model.safetensors", "digest": file, "size": size }],
-            "metadata": entry["metadata"],
+            "metadata": metadata,
         }))
         .unwrap();
         manifest.validate().unwrap();
@@ -48,7 +56,7 @@ pub async fn seed_catalogue(store: &Arc<dyn MetadataStore>) {
             manifest_json: String::from_utf8(manifest.canonical_json()).unwrap(),
             files: vec![NewFile { path: "model.safetensors".into(), digest: file, size }],
             size_bytes: size,
-            published_at: day(entry["day"].as_i64().unwrap()),
+            published_at: day(on),
             manifest,
             facts: Default::default(),
         };
@@ -292,4 +300,37 @@ async fn recency_ranks_by_age_at_the_time_of_asking_and_the_query_is_echoed_norm
     // Echoed, the query asks the same question.
     let again = choose(&registry, None, serde_json::to_value(&answer.query).unwrap()).await;
     assert_eq!(again, answer);
+}
+
+async fn beyond_the_candidate_cap_the_first_in_the_heaviest_preference_order_are_ranked_without_near_misses(
+    store: Arc<dyn MetadataStore>,
+) {
+    for i in 0..205u64 {
+        let metadata = json!({ "license": "MIT", "parameters": (i + 1) * 1_000_000, "precision": "bf16" });
+        publish(&store, &format!("bulk/m{i:03}"), "1.0.0", &metadata, 1).await;
+    }
+    publish(&store, "bulk/gpl", "1.0.0", &json!({ "license": "GPL-3.0-only", "parameters": 1 }), 1).await;
+    let (blobs, _backing) = local_blobs();
+    let registry = Registry::new(store, blobs, default_policy());
+    let answer = choose(
+        &registry,
+        None,
+        json!({
+            "constraints": { "license_class": "permissive" },
+            "preferences": [{ "criterion": "size" }, { "criterion": "parameters", "direction": "max", "weight": 5 }],
+            "limit": 2
+        }),
+    )
+    .await;
+    // The heaviest preference (most parameters) picks which 200 of the 205 are ranked.
+    assert_eq!((answer.ranked, answer.truncated), (200, true));
+    assert_eq!(
+        answer.candidates.iter().map(|c| c.model.to_string()).collect::<Vec<_>>(),
+        ["bulk/m204", "bulk/m203"]
+    );
+    // Normalised over the ranked 200: 5M..205M parameters.
+    assert_eq!(answer.candidates[0].criteria[1].value, Some(205e6));
+    // Largest, so the worst on size (weight 1), the best on parameters (weight 5).
+    assert_eq!(answer.candidates[0].score, 0.833333);
+    assert!(answer.near_misses.is_empty(), "the gpl model cannot be told from an unranked match");
 }
