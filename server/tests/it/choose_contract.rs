@@ -19,6 +19,7 @@ store_contract!(
     latency_on_one_hardware_ranks_and_explains_its_misses,
     recency_ranks_by_age_at_the_time_of_asking_and_the_query_is_echoed_normalised,
     beyond_the_candidate_cap_the_first_in_the_heaviest_preference_order_are_ranked_without_near_misses,
+    near_misses_on_fields_the_lookup_row_lacks_are_explained_from_the_card,
 );
 
 fn day(n: i64) -> DateTime<Utc> {
@@ -333,4 +334,34 @@ async fn beyond_the_candidate_cap_the_first_in_the_heaviest_preference_order_are
     // Largest, so the worst on size (weight 1), the best on parameters (weight 5).
     assert_eq!(answer.candidates[0].score, 0.833333);
     assert!(answer.near_misses.is_empty(), "the gpl model cannot be told from an unranked match");
+}
+
+async fn near_misses_on_fields_the_lookup_row_lacks_are_explained_from_the_card(
+    store: Arc<dyn MetadataStore>,
+) {
+    let card = |framework: Option<&str>, tag: &str| {
+        let mut m = json!({ "license": "MIT", "parameters": 1000, "tags": [tag] });
+        if let Some(f) = framework {
+            m["framework"] = json!(f);
+        }
+        m
+    };
+    publish(&store, "acme/a", "1.0.0", &card(Some("transformers"), "chat"), 1).await;
+    publish(&store, "acme/b", "1.0.0", &card(Some("llama.cpp"), "chat"), 1).await;
+    publish(&store, "acme/c", "1.0.0", &card(Some("transformers"), "code"), 1).await;
+    publish(&store, "acme/d", "1.0.0", &card(None, "chat"), 1).await;
+    let (blobs, _backing) = local_blobs();
+    let registry = Registry::new(store, blobs, default_policy());
+    let answer =
+        choose(&registry, None, json!({ "constraints": { "framework": "transformers", "tag": "chat" } }))
+            .await;
+    assert_eq!(ranking(&answer), owned([("acme/a@1.0.0", 0.0, true)]));
+    assert_eq!(
+        near(&answer),
+        [
+            ("framework".to_owned(), "acme/b@1.0.0".to_owned(), "framework is llama.cpp".to_owned()),
+            ("tag".to_owned(), "acme/c@1.0.0".to_owned(), "tags are code".to_owned()),
+            ("framework".to_owned(), "acme/d@1.0.0".to_owned(), "framework is not stated".to_owned()),
+        ]
+    );
 }

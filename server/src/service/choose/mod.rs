@@ -13,8 +13,9 @@ use std::collections::HashSet;
 use chrono::{DateTime, Utc};
 use futures_util::future::try_join_all;
 use modelreg_api::{
-    Candidate, ChooseQuery, ChooseResponse, Criterion, CriterionScore, Direction, LookupQuery,
-    MAX_CANDIDATES, MAX_NEAR_MISSES, ModelName, NearMiss, Order, Preference, SortKey, Version, VersionsMode,
+    Candidate, ChooseQuery, ChooseResponse, Criterion, CriterionScore, Direction, Facts, LookupQuery,
+    MAX_CANDIDATES, MAX_NEAR_MISSES, Manifest, ModelName, NearMiss, Order, Preference, SortKey, Version,
+    VersionsMode,
 };
 
 use self::near::Constraint;
@@ -166,16 +167,40 @@ impl Registry {
         for (c, hit) in picked {
             let latency = latency.get(&hit.id).copied();
             let (model, version) = identity(&hit)?;
+            let reason = match near::FROM_CARD.contains(&c.key) {
+                true => self.reason_from_card(c, &model, &version).await?,
+                false => None,
+            };
             out.push(NearMiss {
                 url: format!("/v1/models/{model}/versions/{version}"),
-                model,
-                version,
                 constraint: c.key.to_owned(),
                 wanted: c.wanted(),
-                reason: near::describe(c, &hit, latency),
+                reason: reason.unwrap_or_else(|| near::describe(c, &hit, latency)),
+                model,
+                version,
             });
         }
         Ok(out)
+    }
+}
+
+impl Registry {
+    /// The reason a version fails `c`, read from its card (one read per such near miss, at
+    /// most [`MAX_NEAR_MISSES`]); `None` when the version is gone meanwhile.
+    async fn reason_from_card(
+        &self,
+        c: &Constraint,
+        model: &ModelName,
+        version: &Version,
+    ) -> Result<Option<String>, RegistryError> {
+        let Some(detail) = self.meta.get_version(model, version).await? else { return Ok(None) };
+        let manifest: Manifest = serde_json::from_str(&detail.manifest_json).map_err(|e| {
+            RegistryError::internal(format!("stored manifest of {model}@{version} is unreadable: {e}"))
+        })?;
+        let facts: Facts = serde_json::from_str(&detail.facts_json).map_err(|e| {
+            RegistryError::internal(format!("stored facts of {model}@{version} are unreadable: {e}"))
+        })?;
+        Ok(near::describe_from_card(c, &manifest.metadata, &facts))
     }
 }
 

@@ -5,7 +5,7 @@
 //! constraint without code here; `describe` only words the reason better for the
 //! parameters whose value the lookup row carries.
 
-use modelreg_api::{LookupError, LookupQuery, NOT_CONSTRAINTS, QUALIFIERS};
+use modelreg_api::{DerivedField, Facts, LookupError, LookupQuery, Metadata, NOT_CONSTRAINTS, QUALIFIERS};
 
 use crate::store::LookupHit;
 
@@ -102,6 +102,61 @@ pub(super) fn describe(c: &Constraint, hit: &LookupHit, latency: Option<f64>) ->
         "q" => format!("its name, description and tags lack some of the words '{}'", c.wanted().join(" ")),
         other => format!("{other} is not {}", c.wanted().join(" or ")),
     }
+}
+
+/// Parameters whose value the lookup row lacks: their reason is read from the version's card.
+pub(super) const FROM_CARD: &[&str] = &[
+    "framework",
+    "precision",
+    "quantization",
+    "base_model",
+    "fine_tunable",
+    "has_risk_notes",
+    "tag",
+    "label",
+];
+
+/// Why a version fails `c` (one of [`FROM_CARD`]), from its metadata and effective facts.
+pub(super) fn describe_from_card(c: &Constraint, metadata: &Metadata, facts: &Facts) -> Option<String> {
+    let fact = |field: DerivedField| facts.get(&field).and_then(|f| f.value.as_str().map(str::to_owned));
+    let stated = |what: &str, v: Option<String>| match v {
+        Some(v) => format!("{what} is {v}"),
+        None => format!("{what} is not stated"),
+    };
+    Some(match c.key {
+        "framework" => stated("framework", metadata.framework.clone()),
+        "precision" => {
+            stated("precision", fact(DerivedField::Precision).or(metadata.precision.map(|p| p.to_string())))
+        }
+        "quantization" => {
+            stated("quantization", fact(DerivedField::Quantization).or(metadata.quantization.clone()))
+        }
+        "base_model" => match &metadata.base_model {
+            Some(b) => format!("base_model is {}", b.model),
+            None => "no base_model is stated".into(),
+        },
+        "fine_tunable" => stated("fine_tunable", metadata.fine_tunable.map(|b| b.to_string())),
+        "has_risk_notes" => {
+            if metadata.risks.is_some() {
+                "risk notes are written".into()
+            } else {
+                "no risk note is written".into()
+            }
+        }
+        "tag" => match metadata.tags.join(", ").as_str() {
+            "" => "no tag is set".into(),
+            tags => format!("tags are {tags}"),
+        },
+        "label" => {
+            let labels: Vec<String> = metadata.labels.iter().map(|(k, v)| format!("{k}:{v}")).collect();
+            if labels.is_empty() {
+                "no label is set".into()
+            } else {
+                format!("labels are {}", labels.join(", "))
+            }
+        }
+        _ => return None,
+    })
 }
 
 /// The strings of a stored JSON list, comma-separated.
