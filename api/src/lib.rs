@@ -19,6 +19,7 @@ mod schema;
 mod upload;
 mod version;
 mod wire;
+pub mod words;
 
 pub use access::{
     AliasInfo, AliasList, AliasMove, AliasName, AuditEntry, AuditPage, CreateTokenRequest, CreatedToken,

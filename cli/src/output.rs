@@ -44,20 +44,7 @@ impl Output {
     }
 }
 
-/// `1536` -> `1.5 KiB`; bytes below 1 KiB are shown exactly.
-pub fn human_size(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
-    if bytes < 1024 {
-        return format!("{bytes} B");
-    }
-    let mut value = bytes as f64 / 1024.0;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    format!("{value:.1} {}", UNITS[unit])
-}
+pub use modelreg_api::words::human_size;
 
 /// What a pull or show says about a yanked version.
 pub fn yanked_notice(model: &ModelName, version: &Version, yank: &YankInfo) -> String {
@@ -72,17 +59,6 @@ pub fn count_files(n: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sizes_use_binary_units() {
-        assert_eq!(human_size(0), "0 B");
-        assert_eq!(human_size(1023), "1023 B");
-        assert_eq!(human_size(1024), "1.0 KiB");
-        assert_eq!(human_size(1536), "1.5 KiB");
-        assert_eq!(human_size(1_258_291), "1.2 MiB");
-        assert_eq!(human_size(4_718_592), "4.5 MiB");
-        assert_eq!(human_size(3 * 1024 * 1024 * 1024), "3.0 GiB");
-    }
 
     #[test]
     fn file_counts_are_pluralised() {

@@ -73,54 +73,7 @@ fn scale(input: &str, number: &str, multiplier: u64) -> Result<u64, String> {
     u64::try_from(value).map_err(|_| too_big())
 }
 
-/// A count in short form: `2_614_341_888` -> `2.6B`, `110_000_000` -> `110M`,
-/// `8_030_261_248` -> `8B`, `950` -> `950`.
-pub fn human_count(n: u64) -> String {
-    const UNITS: [(u64, &str); 4] =
-        [(1_000_000_000_000, "T"), (1_000_000_000, "B"), (1_000_000, "M"), (1_000, "K")];
-    for (size, unit) in UNITS {
-        if n >= size {
-            return format!("{}{unit}", short_decimal(n as f64 / size as f64));
-        }
-    }
-    n.to_string()
-}
-
-/// A token count in short form: powers of two in binary thousands (`8192` -> `8K`,
-/// `131072` -> `128K`, `1048576` -> `1M`), anything else as `human_count`
-/// (`200000` -> `200K`).
-pub fn human_tokens(n: u64) -> String {
-    if n >= 1024 && n.is_multiple_of(1024) {
-        let k = n / 1024;
-        if k >= 1024 && k.is_multiple_of(1024) {
-            return format!("{}M", k / 1024);
-        }
-        return format!("{k}K");
-    }
-    human_count(n)
-}
-
-/// `7.0` -> `7`, `2.61` -> `2.6`, `110.4` -> `110`.
-fn short_decimal(v: f64) -> String {
-    if v >= 10.0 {
-        return format!("{v:.0}");
-    }
-    let text = format!("{v:.1}");
-    text.strip_suffix(".0").map_or(text.clone(), str::to_owned)
-}
-
-/// `131072` -> `131,072`.
-pub fn grouped(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+pub use modelreg_api::words::{grouped, human_count, human_tokens};
 
 #[cfg(test)]
 mod tests {
@@ -164,33 +117,5 @@ mod tests {
         for bad in ["", "GiB", "4 GiBs", "4PB", "1,5GB"] {
             assert!(parse_size(bad).is_err(), "{bad}");
         }
-    }
-
-    #[test]
-    fn counts_print_short() {
-        assert_eq!(human_count(2_614_341_888), "2.6B");
-        assert_eq!(human_count(8_030_261_248), "8B");
-        assert_eq!(human_count(110_000_000), "110M");
-        assert_eq!(human_count(66_955_010), "67M");
-        assert_eq!(human_count(1_500), "1.5K");
-        assert_eq!(human_count(950), "950");
-        assert_eq!(human_count(1_800_000_000_000), "1.8T");
-    }
-
-    #[test]
-    fn token_counts_print_in_the_usual_thousands() {
-        assert_eq!(human_tokens(8192), "8K");
-        assert_eq!(human_tokens(131_072), "128K");
-        assert_eq!(human_tokens(1_048_576), "1M");
-        assert_eq!(human_tokens(200_000), "200K");
-        assert_eq!(human_tokens(512), "512");
-    }
-
-    #[test]
-    fn large_numbers_are_grouped_by_thousands() {
-        assert_eq!(grouped(0), "0");
-        assert_eq!(grouped(999), "999");
-        assert_eq!(grouped(131_072), "131,072");
-        assert_eq!(grouped(8_030_261_248), "8,030,261,248");
     }
 }

@@ -3,14 +3,14 @@
 //! came from.
 
 use modelreg_api::{
-    CommercialUse, DerivedField, Fact, FactSource, LicenseTermsDeclared, Metadata, VersionManifest, assess,
-    license_terms,
+    CommercialUse, DerivedField, Fact, LicenseTermsDeclared, Metadata, VersionManifest, assess,
+    license_terms, words,
 };
 use serde_json::Value as Json;
 
 use super::Lines;
 use crate::output::human_size;
-use crate::quantity::{grouped, human_count};
+use crate::quantity::grouped;
 
 /// Licence, its class, commercial use, attribution, share-alike and restrictions; cost.
 pub(super) fn licence(out: &mut Lines, meta: &Metadata) {
@@ -110,25 +110,13 @@ fn derivable(out: &mut Lines, label: &str, m: &VersionManifest, field: DerivedFi
         return;
     }
     let note = fact.map_or_else(|| "(declared)".to_owned(), |f| provenance(field, f));
-    out.field(label, format!("{} {note}", show_value(field, &value)));
+    out.field(label, format!("{} {note}", words::fact_value(field, &value)));
 }
 
 /// `(declared)`, `(derived from FILE)`, `(declared, confirmed by FILE)` or
 /// `(declared, overrides VALUE from FILE)`.
 pub(super) fn provenance(field: DerivedField, fact: &Fact) -> String {
-    let file = fact.file.as_ref().map(ToString::to_string);
-    match (fact.source, &fact.derived, file) {
-        (FactSource::Derived, _, Some(file)) => format!("(derived from {file})"),
-        (FactSource::Derived, _, None) => "(derived from the files)".into(),
-        (FactSource::Declared, Some(_), Some(file)) => format!("(declared, confirmed by {file})"),
-        (FactSource::Declared, _, _) => "(declared)".into(),
-        (FactSource::Overridden, Some(derived), file) => format!(
-            "(declared, overrides {} from {})",
-            show_short(field, derived),
-            file.as_deref().unwrap_or("the files")
-        ),
-        (FactSource::Overridden, None, _) => "(declared, overrides the files)".into(),
-    }
+    format!("({})", words::provenance(field, fact))
 }
 
 fn declared_value(meta: &Metadata, field: DerivedField) -> Option<Json> {
@@ -140,26 +128,6 @@ fn declared_value(meta: &Metadata, field: DerivedField) -> Option<Json> {
         DerivedField::Quantization => as_json(meta.quantization.clone()),
         DerivedField::Architecture => as_json(meta.architecture.clone()),
         DerivedField::Format => as_json(meta.format.map(|f| f.to_string())),
-    }
-}
-
-/// The value as the card's field shows it.
-fn show_value(field: DerivedField, value: &Json) -> String {
-    match (field, value.as_u64()) {
-        (DerivedField::Parameters, Some(n)) => format!("{} ({})", human_count(n), grouped(n)),
-        (DerivedField::ContextLength, Some(n)) => format!("{} tokens", grouped(n)),
-        _ => show_short(field, value),
-    }
-}
-
-/// The value in few characters, as inside a provenance note.
-fn show_short(field: DerivedField, value: &Json) -> String {
-    match (field, value) {
-        (DerivedField::Parameters | DerivedField::ContextLength, Json::Number(_)) => {
-            value.as_u64().map_or_else(|| value.to_string(), grouped)
-        }
-        (_, Json::String(s)) => s.clone(),
-        _ => value.to_string(),
     }
 }
 

@@ -27,7 +27,7 @@ fn corrupt(what: &str, e: impl std::fmt::Display) -> RegistryError {
     RegistryError::internal(format!("stored lookup column {what} is unreadable: {e}"))
 }
 
-fn row(hit: LookupHit) -> Result<LookupRow, RegistryError> {
+pub(super) fn row(hit: LookupHit) -> Result<LookupRow, RegistryError> {
     let model = ModelName::from_parts(&hit.namespace, &hit.name).map_err(|e| corrupt("name", e))?;
     let url = format!("/v1/models/{model}/versions/{}", hit.version);
     let published = chrono::DateTime::from_timestamp_millis(hit.published_ms).unwrap_or_default();

@@ -17,6 +17,7 @@ mod openapi_lifecycle;
 mod openapi_uploads;
 mod system;
 mod tokens;
+mod ui;
 mod uploads;
 
 use actix_web::web;
@@ -81,5 +82,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::get().to(models::resolve))
                 .route(web::delete().to(lifecycle::delete_version)),
         )
+        .configure(ui::configure)
         .default_service(web::to(error::route_not_found));
 }

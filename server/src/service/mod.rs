@@ -17,6 +17,7 @@ mod error;
 mod lifecycle;
 mod lookup;
 mod publish;
+mod ui_queries;
 mod upload_parts;
 mod uploads;
 mod visibility;
@@ -32,6 +33,7 @@ pub use derive::{
 pub use error::{BodyError, RegistryError};
 pub use lifecycle::{AuditPage, AuditQuery, GcReport};
 pub use lookup::LookupResult;
+pub use ui_queries::{LineageStep, MAX_LINEAGE_DEPTH};
 pub use upload_parts::PartAccepted;
 pub use uploads::{DEFAULT_MAX_OPEN_SESSIONS, UploadCompleted, UploadOpened, UploadSettings};
 

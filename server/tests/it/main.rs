@@ -37,6 +37,7 @@ mod presign;
 mod service_rules;
 mod store_contract;
 mod support;
+mod ui;
 mod upload_contract;
 mod upload_store_contract;
 mod visibility_contract;
