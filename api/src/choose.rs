@@ -49,7 +49,7 @@ pub enum Criterion {
 /// Whether lower or higher values of a criterion are better.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum Direction {
+pub enum PreferenceDirection {
     /// Lower is better.
     Min,
     /// Higher is better.
@@ -59,10 +59,10 @@ pub enum Direction {
 impl Criterion {
     /// The direction taken when a preference names none: fewer parameters, smaller size,
     /// longer context, lower latency, younger.
-    pub fn natural_direction(&self) -> Direction {
+    pub fn natural_direction(&self) -> PreferenceDirection {
         match self {
-            Self::Parameters | Self::Size | Self::Latency { .. } | Self::Recency => Direction::Min,
-            Self::ContextLength => Direction::Max,
+            Self::Parameters | Self::Size | Self::Latency { .. } | Self::Recency => PreferenceDirection::Min,
+            Self::ContextLength => PreferenceDirection::Max,
         }
     }
 
@@ -119,7 +119,7 @@ fn hardware(raw: &str) -> Result<String, String> {
     Ok(hw)
 }
 
-impl FromStr for Direction {
+impl FromStr for PreferenceDirection {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -131,7 +131,7 @@ impl FromStr for Direction {
     }
 }
 
-impl fmt::Display for Direction {
+impl fmt::Display for PreferenceDirection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Self::Min => "min",
@@ -147,13 +147,13 @@ pub struct Preference {
     #[serde(flatten)]
     pub criterion: Criterion,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub direction: Option<Direction>,
+    pub direction: Option<PreferenceDirection>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weight: Option<f64>,
 }
 
 impl Preference {
-    pub fn direction(&self) -> Direction {
+    pub fn direction(&self) -> PreferenceDirection {
         self.direction.unwrap_or_else(|| self.criterion.natural_direction())
     }
 
@@ -405,9 +405,9 @@ mod tests {
     fn preferences_parse_from_their_text_form() {
         let p: Preference = "latency@A100:min:2.5".parse().unwrap();
         assert_eq!(p.criterion, Criterion::Latency { hardware: "a100".into() });
-        assert_eq!((p.direction, p.weight), (Some(Direction::Min), Some(2.5)));
+        assert_eq!((p.direction, p.weight), (Some(PreferenceDirection::Min), Some(2.5)));
         let p: Preference = "context_length".parse().unwrap();
-        assert_eq!((p.direction(), p.weight()), (Direction::Max, 1.0));
+        assert_eq!((p.direction(), p.weight()), (PreferenceDirection::Max, 1.0));
         assert!("latency".parse::<Preference>().is_err());
         assert!("size:up".parse::<Preference>().is_err());
         assert_eq!(Criterion::Latency { hardware: "cpu".into() }.to_string(), "latency@cpu");

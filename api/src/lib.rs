@@ -28,8 +28,8 @@ pub use access::{
 };
 pub use choose::{
     Candidate, ChooseQuery, ChooseRequest, ChooseResponse, Criterion, CriterionScore, DEFAULT_CHOOSE_LIMIT,
-    Direction, MAX_CANDIDATES, MAX_CHOOSE_LIMIT, MAX_NEAR_MISSES, MAX_PREFERENCES, NOT_CONSTRAINTS, NearMiss,
-    Preference, QUALIFIERS,
+    MAX_CANDIDATES, MAX_CHOOSE_LIMIT, MAX_NEAR_MISSES, MAX_PREFERENCES, NOT_CONSTRAINTS, NearMiss,
+    Preference, PreferenceDirection, QUALIFIERS,
 };
 pub use digest::{Digest, DigestError};
 pub use error::{ErrorBody, ErrorEnvelope, InvalidQueryDetails};
@@ -39,8 +39,9 @@ pub use license::{
     LicenseTerms, assess, from_hf_license, known_licenses, license_terms, permits,
 };
 pub use lookup::{
-    DEFAULT_LIMIT, Derivative, DerivativeList, LookupError, LookupPage, LookupQuery, LookupRow, MAX_LIMIT,
-    MAX_QUERY_PARAMS, MAX_VALUES_PER_PARAM, Order, SortKey, VersionsMode,
+    DEFAULT_LIMIT, Derivative, DerivativeList, Direction, EvalFilter, EvalKey, EvalOp, LookupError,
+    LookupPage, LookupQuery, LookupRow, MAX_EVAL_FILTERS, MAX_EVAL_LANGUAGES, MAX_LIMIT, MAX_QUERY_PARAMS,
+    MAX_VALUES_PER_PARAM, Order, SortKey, VersionsMode, metric_direction, normalize_eval_name,
 };
 pub use manifest::{FileEntry, Manifest, ManifestError};
 pub use metadata::{

@@ -1,6 +1,7 @@
 //! The lookup (`GET /v1/models`): its query, parsed from and written to query-string pairs
 //! in one place so that server and CLI agree, and its result rows.
 
+mod eval;
 mod limits;
 
 use std::fmt;
@@ -13,6 +14,10 @@ use crate::{
     Task, Version,
 };
 
+pub use eval::{
+    Direction, EvalFilter, EvalKey, EvalOp, MAX_EVAL_FILTERS, MAX_EVAL_LANGUAGES, metric_direction,
+    normalize_eval_name,
+};
 pub use limits::{MAX_QUERY_PARAMS, MAX_VALUES_PER_PARAM};
 
 /// Default and largest page size.
@@ -30,6 +35,11 @@ pub enum SortKey {
     Size,
     ContextLength,
     Latency,
+    /// `eval:<dataset>:<metric>` on the wire; the dataset and metric are
+    /// [`LookupQuery::eval_sort`]. Not a value of its own, so not in the schema (the lookup's
+    /// `sort` parameter documents the form).
+    #[schemars(skip)]
+    Eval,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
@@ -82,6 +92,14 @@ pub struct LookupQuery {
     pub has_risk_notes: Option<bool>,
     pub tag: Vec<String>,
     pub label: Vec<(String, String)>,
+    // Evaluations (issue 14): filters (all required), their language, and the sort's key.
+    pub eval: Vec<EvalFilter>,
+    /// BCP-47 tags (any) the `eval` filters and sort read evaluations in; `sw` also matches
+    /// `sw-KE`.
+    pub eval_language: Vec<LanguageTag>,
+    /// The dataset and metric of `sort=eval:<dataset>:<metric>` (then `sort` is
+    /// [`SortKey::Eval`]).
+    pub eval_sort: Option<EvalKey>,
     pub sort: SortKey,
     pub order: Order,
     pub limit: u32,
@@ -124,6 +142,9 @@ impl Default for LookupQuery {
             has_risk_notes: None,
             tag: Vec::new(),
             label: Vec::new(),
+            eval: Vec::new(),
+            eval_language: Vec::new(),
+            eval_sort: None,
             sort: SortKey::default(),
             order: Order::default(),
             limit: DEFAULT_LIMIT,
@@ -239,7 +260,28 @@ impl LookupQuery {
                     }
                     q.label.push((short(key, k)?, v.to_owned()));
                 }
-                "sort" => once(&mut sort, key, enum_value::<SortKey>(key, value)?)?,
+                "eval" => {
+                    if q.eval.len() == MAX_EVAL_FILTERS {
+                        return Err(bad(key, format!("may be given at most {MAX_EVAL_FILTERS} times")));
+                    }
+                    q.eval.push(EvalFilter::parse(key, value)?);
+                }
+                "eval_language" => {
+                    if q.eval_language.len() == MAX_EVAL_LANGUAGES {
+                        return Err(bad(key, format!("may be given at most {MAX_EVAL_LANGUAGES} times")));
+                    }
+                    q.eval_language.push(parse(key, value)?);
+                }
+                "sort" => match eval::parse_sort(key, value) {
+                    Some(eval_key) => {
+                        once(&mut sort, key, SortKey::Eval)?;
+                        q.eval_sort = Some(eval_key?);
+                    }
+                    None => match enum_value::<SortKey>(key, value)? {
+                        SortKey::Eval => return Err(bad(key, "expected eval:<dataset>:<metric>")),
+                        other => once(&mut sort, key, other)?,
+                    },
+                },
                 "order" => once(&mut order, key, enum_value::<Order>(key, value)?)?,
                 "limit" => {
                     let n: u32 = parse(key, value)?;
@@ -267,11 +309,26 @@ impl LookupQuery {
         if q.hardware.is_some() && q.max_latency_ms.is_none() {
             return Err(bad("hardware", "needs max_latency_ms"));
         }
+        if !q.eval_language.is_empty() && q.eval.is_empty() && q.eval_sort.is_none() {
+            return Err(bad("eval_language", "needs eval or sort=eval:<dataset>:<metric>"));
+        }
         q.sort = sort.unwrap_or_default();
-        q.order = order.unwrap_or_default();
+        q.order = order.unwrap_or_else(|| q.default_order());
         q.limit = limit.unwrap_or(DEFAULT_LIMIT);
         q.versions = versions.unwrap_or_default();
         Ok(q)
+    }
+
+    /// The order when none is given: an evaluation sorts best first by its metric's
+    /// direction, every other key ascending.
+    pub fn default_order(&self) -> Order {
+        match &self.eval_sort {
+            Some(k) if self.sort == SortKey::Eval => match k.direction() {
+                Direction::HigherIsBetter => Order::Desc,
+                Direction::LowerIsBetter => Order::Asc,
+            },
+            _ => Order::default(),
+        }
     }
 
     /// The query as query-string pairs (not yet percent-encoded); defaults are left out.
@@ -326,10 +383,14 @@ impl LookupQuery {
         }
         self.tag.iter().for_each(|v| push("tag", v.clone()));
         self.label.iter().for_each(|(k, v)| push("label", format!("{k}:{v}")));
-        if self.sort != SortKey::default() {
-            push("sort", enum_text(&self.sort));
+        self.eval.iter().for_each(|f| push("eval", f.to_string()));
+        self.eval_language.iter().for_each(|v| push("eval_language", v.to_string()));
+        match &self.eval_sort {
+            Some(k) if self.sort == SortKey::Eval => push("sort", format!("eval:{k}")),
+            _ if self.sort != SortKey::default() => push("sort", enum_text(&self.sort)),
+            _ => {}
         }
-        if self.order != Order::default() {
+        if self.order != self.default_order() {
             push("order", enum_text(&self.order));
         }
         if self.limit != DEFAULT_LIMIT {
@@ -378,6 +439,10 @@ pub struct LookupRow {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     pub published_at: String,
+    /// With `sort=eval:<dataset>:<metric>` (else the first `eval` filter): the version's best
+    /// value on that dataset and metric, in an `eval_language` when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eval_value: Option<f64>,
     /// API path of the version: `/v1/models/{ns}/{name}/versions/{version}`.
     pub url: String,
 }
@@ -433,6 +498,23 @@ mod tests {
     }
 
     #[test]
+    fn eval_queries_round_trip_and_sort_best_first_by_the_metric_direction() {
+        let q = parse_str("eval=Common_Voice:WER<=20&eval_language=sw&sort=EVAL:common_voice:wer").unwrap();
+        assert_eq!(q.eval[0].to_string(), "common_voice:wer<=20");
+        assert_eq!((q.sort, q.order), (SortKey::Eval, Order::Asc), "lower WER is better");
+        let again = LookupQuery::from_pairs(q.to_pairs().iter().map(|(k, v)| (*k, v.as_str()))).unwrap();
+        assert_eq!(again, q);
+        let q = parse_str("sort=eval:mmlu:accuracy").unwrap();
+        assert_eq!(q.order, Order::Desc, "higher accuracy is better");
+        let again = LookupQuery::from_pairs(q.to_pairs().iter().map(|(k, v)| (*k, v.as_str()))).unwrap();
+        assert_eq!(again, q);
+        let q = parse_str("sort=eval:mmlu:accuracy&order=asc").unwrap();
+        assert_eq!(q.order, Order::Asc, "an explicit order wins");
+        let again = LookupQuery::from_pairs(q.to_pairs().iter().map(|(k, v)| (*k, v.as_str()))).unwrap();
+        assert_eq!(again, q);
+    }
+
+    #[test]
     fn bad_parameters_are_named() {
         for (query, param) in [
             ("colour=red", "colour"),
@@ -453,6 +535,15 @@ mod tests {
             ("q=a\0b", "q"),
             ("tag=\u{7}", "tag"),
             ("label=k:\0", "label"),
+            ("eval=common_voice:wer<20", "eval"),
+            ("eval=common_voice<=20", "eval"),
+            ("eval_language=sw", "eval_language"),
+            ("eval=a:b<=1&eval_language=swahili!", "eval_language"),
+            ("sort=eval", "sort"),
+            ("sort=eval:common_voice", "sort"),
+            ("sort=size&sort=eval:a:b", "sort"),
+            (&["eval=a:b<=1"; 9].join("&"), "eval"),
+            (&format!("eval=a:b<=1&{}", ["eval_language=sw"; 17].join("&")), "eval_language"),
         ] {
             let err = parse_str(query).unwrap_err();
             assert_eq!(err.param, param, "{query}: {err}");

@@ -85,7 +85,21 @@ pub fn results_table(rows: &[LookupRow], width: usize) -> String {
         Column::NUMBER,
         Column::NUMBER,
     ];
-    render_fitted(&cells, &columns, width)
+    if rows.iter().all(|r| r.eval_value.is_none()) {
+        return render_fitted(&cells, &columns, width);
+    }
+    // An evaluation was asked for: its value after the model.
+    let evals = std::iter::once("EVAL".to_owned())
+        .chain(rows.iter().map(|r| r.eval_value.map_or_else(dash, |v| v.to_string())));
+    let cells: Vec<[String; 8]> = cells
+        .into_iter()
+        .zip(evals)
+        .map(|([model, license, task, languages, context, params, size], eval)| {
+            [model, eval, license, task, languages, context, params, size]
+        })
+        .collect();
+    let [model, license, task, languages, context, params, size] = columns;
+    render_fitted(&cells, &[model, Column::NUMBER, license, task, languages, context, params, size], width)
 }
 
 #[cfg(test)]

@@ -4,8 +4,8 @@
 use clap::Args;
 use clap::builder::{BoolishValueParser, PossibleValuesParser, TypedValueParser};
 use modelreg_api::{
-    Format, InvalidQueryDetails, LanguageTag, LicenseClass, LookupQuery, MAX_LIMIT, Modality, ModelName,
-    Order, Precision, SortKey, Task, VersionsMode,
+    EvalFilter, EvalKey, Format, InvalidQueryDetails, LanguageTag, LicenseClass, LookupQuery, MAX_LIMIT,
+    Modality, ModelName, Order, Precision, SortKey, Task, VersionsMode,
 };
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -108,12 +108,23 @@ pub struct SearchArgs {
     /// Label `key:value` (repeatable: any).
     #[arg(long, value_name = "KEY:VALUE", value_parser = parse_label)]
     pub label: Vec<(String, String)>,
-    /// Sort by this key.
-    #[arg(long, value_name = "KEY", default_value = "name", value_parser = vocabulary::<SortKey>(&["name", "created", "updated", "parameters", "size", "context_length", "latency"]))]
-    pub sort: SortKey,
-    /// Sort order.
-    #[arg(long, value_name = "ORDER", default_value = "asc", value_parser = vocabulary::<Order>(&["asc", "desc"]))]
-    pub order: Order,
+    /// Evaluation bound `DATASET:METRIC>=VALUE` or `DATASET:METRIC<=VALUE`, e.g.
+    /// 'common_voice:wer<=20' (quote it for the shell; names ignore case; repeatable: all
+    /// required). Models without such an evaluation never match.
+    #[arg(long, value_name = "DATASET:METRIC<=VALUE", value_parser = parse_eval)]
+    pub eval: Vec<EvalFilter>,
+    /// With --eval or --sort eval:...: only evaluations in this BCP-47 language count; `sw`
+    /// also matches sw-KE (repeatable: any).
+    #[arg(long, value_name = "TAG")]
+    pub eval_language: Vec<LanguageTag>,
+    /// Sort by this key: name, created, updated, parameters, size, context_length, latency, or
+    /// eval:DATASET:METRIC (each model's best value on it, best first by the metric's
+    /// direction).
+    #[arg(long, value_name = "KEY", default_value = "name", value_parser = parse_sort)]
+    pub sort: SortArg,
+    /// Sort order [default: asc; desc for an evaluation whose metric is higher-is-better].
+    #[arg(long, value_name = "ORDER", value_parser = vocabulary::<Order>(&["asc", "desc"]))]
+    pub order: Option<Order>,
     /// Results per page, 1-200 [default: 20, or 200 with --all].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_LIMIT)))]
     pub limit: Option<u32>,
@@ -136,7 +147,7 @@ impl SearchArgs {
     pub fn to_query(&self) -> LookupQuery {
         let text = if self.text.is_empty() { self.q.clone() } else { Some(self.text.join(" ")) };
         let default_limit = if self.all { MAX_LIMIT } else { modelreg_api::DEFAULT_LIMIT };
-        LookupQuery {
+        let mut query = LookupQuery {
             q: text.filter(|t| !t.trim().is_empty()),
             namespace: self.namespace.clone(),
             license: self.license.clone(),
@@ -164,16 +175,38 @@ impl SearchArgs {
             has_risk_notes: self.has_risk_notes,
             tag: self.tag.clone(),
             label: self.label.clone(),
-            sort: self.sort,
-            order: self.order,
+            eval: self.eval.clone(),
+            eval_language: self.eval_language.clone(),
+            eval_sort: self.sort.eval.clone(),
+            sort: self.sort.key,
+            order: Order::Asc,
             limit: self.limit.unwrap_or(default_limit),
             cursor: self.cursor.clone(),
             versions: if self.all_versions { VersionsMode::All } else { VersionsMode::Best },
             include_yanked: self.include_yanked,
             // Set by the registry from the caller's token; never sent.
             visible_namespaces: Vec::new(),
-        }
+        };
+        query.order = self.order.unwrap_or_else(|| query.default_order());
+        query
     }
+}
+
+/// A `--sort` value: a key, with the dataset and metric of an evaluation sort.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SortArg {
+    pub key: SortKey,
+    pub eval: Option<EvalKey>,
+}
+
+/// Parses `--sort` as the registry parses `sort`, so that both accept the same values.
+fn parse_sort(s: &str) -> Result<SortArg, String> {
+    let q = LookupQuery::from_pairs([("sort", s)]).map_err(|e| e.reason)?;
+    Ok(SortArg { key: q.sort, eval: q.eval_sort })
+}
+
+fn parse_eval(s: &str) -> Result<EvalFilter, String> {
+    EvalFilter::parse("eval", s).map_err(|e| e.reason)
 }
 
 pub async fn run(client: &Client, args: SearchArgs, out: &Output) -> Result<(), ClientError> {

@@ -12,6 +12,7 @@ use crate::support::{code, digest_of, stderr, stdout};
 
 mod choose;
 mod ci;
+mod evals;
 mod transfer;
 
 /// Runs `modelreg` against `url` with `token` (if any) from `cwd`, with a blob cache of

@@ -49,6 +49,7 @@ pub(super) fn row(hit: LookupHit) -> Result<LookupRow, RegistryError> {
         format: hit.format.map(|f| f.parse()).transpose().map_err(|e| corrupt("format", e))?,
         description: hit.description,
         published_at: published.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        eval_value: hit.eval_value,
         url,
         model,
     })

@@ -220,8 +220,29 @@ fn lookup_parameters() -> Value {
         p("has_risk_notes", b(), "Whether any risk note is written."),
         p("tag", many(s()), "Tags (any)."),
         p("label", many(s()), "key:value labels (any)."),
-        p("sort", r("SortKey"), "Sort key (default name); missing values sort last."),
-        p("order", r("Order"), "asc (default) or desc."),
+        p(
+            "eval",
+            many(s()),
+            "Evaluation bounds, all required: <dataset>:<metric>>=<value> or <dataset>:<metric><=<value> \
+             (URL-encoded; names case-insensitive). Some evaluation on that dataset and metric, in an \
+             eval_language when given, is within the bound; a version without one never matches.",
+        ),
+        p(
+            "eval_language",
+            many(s()),
+            "With eval or an evaluation sort: only evaluations in these BCP-47 tags (any) count; 'sw' also matches 'sw-KE'.",
+        ),
+        p(
+            "sort",
+            json!({ "anyOf": [r("SortKey"), { "type": "string", "pattern": "^eval:.+:.+$" }] }),
+            "Sort key (default name), or eval:<dataset>:<metric> (each version's best value on it, best first by \
+             the metric's direction unless order is given); missing values sort last.",
+        ),
+        p(
+            "order",
+            r("Order"),
+            "asc (default; desc for an evaluation whose metric is higher-is-better) or desc.",
+        ),
         p("limit", json!({ "type": "integer", "minimum": 1, "maximum": 200 }), "Page size (default 20)."),
         p("cursor", s(), "next_cursor of the previous page."),
         p("versions", r("VersionsMode"), "best (default): one row per model; all: every matching version."),

@@ -5,6 +5,7 @@ mod auth;
 mod blob_visibility;
 mod blobs;
 mod choose;
+mod eval_lookup;
 mod lifecycle;
 mod lookup;
 mod lookup_limits;

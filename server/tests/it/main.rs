@@ -28,6 +28,7 @@ mod body_timeout;
 mod choose_contract;
 mod contracts;
 mod derive;
+mod eval_contract;
 mod gc;
 mod header_limits;
 mod http;

@@ -179,3 +179,21 @@ fn invalid_query_errors_name_the_flag_from_the_details() {
     let shown = explain_query_error(err("query parameter 'min_params': is greater than max_params", None));
     assert!(!shown.to_string().contains("flag"), "{shown}");
 }
+
+#[test]
+fn evaluation_flags_become_one_query_sorted_best_first_unless_ordered() {
+    let args = ["--eval", "Common_Voice:WER<=20", "--eval-language", "sw", "--sort", "eval:common_voice:wer"];
+    assert_eq!(
+        pairs(&args),
+        [p("eval", "common_voice:wer<=20"), p("eval_language", "sw"), p("sort", "eval:common_voice:wer")],
+        "a lower WER is better: ascending, the default, is not sent"
+    );
+    let query = parse(&["--sort", "eval:mmlu:accuracy"]).to_query();
+    assert_eq!((query.sort, query.order), (SortKey::Eval, Order::Desc), "a higher accuracy is better");
+    assert_eq!(parse(&["--sort", "eval:mmlu:accuracy", "--order", "asc"]).to_query().order, Order::Asc);
+    for bad in [&["--eval", "common_voice:wer<20"][..], &["--eval", "wer<=20"], &["--sort", "eval:mmlu"]] {
+        let mut argv = vec!["modelreg", "search"];
+        argv.extend_from_slice(bad);
+        assert_eq!(Cli::try_parse_from(argv).unwrap_err().exit_code(), 2, "{bad:?}");
+    }
+}

@@ -13,8 +13,8 @@ use std::collections::HashSet;
 use chrono::{DateTime, Utc};
 use futures_util::future::try_join_all;
 use modelreg_api::{
-    Candidate, ChooseQuery, ChooseResponse, Criterion, CriterionScore, Direction, Facts, LookupQuery,
-    MAX_CANDIDATES, MAX_NEAR_MISSES, Manifest, ModelName, NearMiss, Order, Preference, SortKey, Version,
+    Candidate, ChooseQuery, ChooseResponse, Criterion, CriterionScore, Facts, LookupQuery, MAX_CANDIDATES,
+    MAX_NEAR_MISSES, Manifest, ModelName, NearMiss, Order, Preference, PreferenceDirection, SortKey, Version,
     VersionsMode,
 };
 
@@ -213,16 +213,17 @@ fn cap_order(preferences: &[Preference]) -> (SortKey, Order) {
         _ => Some(p),
     });
     let Some(p) = heaviest else { return (SortKey::Name, Order::Asc) };
-    let order = |d: Direction| if d == Direction::Min { Order::Asc } else { Order::Desc };
+    let order = |d: PreferenceDirection| if d == PreferenceDirection::Min { Order::Asc } else { Order::Desc };
     match &p.criterion {
         Criterion::Parameters => (SortKey::Parameters, order(p.direction())),
         Criterion::Size => (SortKey::Size, order(p.direction())),
         Criterion::ContextLength => (SortKey::ContextLength, order(p.direction())),
         Criterion::Latency { .. } => (SortKey::Latency, order(p.direction())),
         // Younger first is the latest publication first.
-        Criterion::Recency => {
-            (SortKey::Updated, if p.direction() == Direction::Min { Order::Desc } else { Order::Asc })
-        }
+        Criterion::Recency => (
+            SortKey::Updated,
+            if p.direction() == PreferenceDirection::Min { Order::Desc } else { Order::Asc },
+        ),
     }
 }
 

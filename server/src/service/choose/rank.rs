@@ -2,13 +2,13 @@
 //! candidate set (min-max, direction-aware, a missing value scores 0), the weighted total,
 //! the Pareto front and the order of the ranking. The values come from `mod.rs`.
 
-use modelreg_api::Direction;
+use modelreg_api::PreferenceDirection;
 
 /// One criterion's values over the candidates (same index as the candidates) and how it
 /// is weighed.
 pub(super) struct Column {
     pub values: Vec<Option<f64>>,
-    pub direction: Direction,
+    pub direction: PreferenceDirection,
     pub weight: f64,
 }
 
@@ -34,19 +34,19 @@ pub(super) fn normalise(column: &Column) -> Vec<f64> {
             None => 0.0,
             Some(_) if hi <= lo => 1.0,
             Some(v) => match column.direction {
-                Direction::Min => (hi - v) / (hi - lo),
-                Direction::Max => (v - lo) / (hi - lo),
+                PreferenceDirection::Min => (hi - v) / (hi - lo),
+                PreferenceDirection::Max => (v - lo) / (hi - lo),
             },
         })
         .collect()
 }
 
 /// How good a value is, larger being better whatever the direction; missing is worst.
-fn goodness(v: Option<f64>, direction: Direction) -> f64 {
+fn goodness(v: Option<f64>, direction: PreferenceDirection) -> f64 {
     match (v, direction) {
         (None, _) => f64::NEG_INFINITY,
-        (Some(v), Direction::Max) => v,
-        (Some(v), Direction::Min) => -v,
+        (Some(v), PreferenceDirection::Max) => v,
+        (Some(v), PreferenceDirection::Min) => -v,
     }
 }
 
@@ -91,17 +91,17 @@ pub(super) fn round(score: f64) -> f64 {
 mod tests {
     use super::*;
 
-    fn col(values: &[Option<f64>], direction: Direction, weight: f64) -> Column {
+    fn col(values: &[Option<f64>], direction: PreferenceDirection, weight: f64) -> Column {
         Column { values: values.to_vec(), direction, weight }
     }
 
     #[test]
     fn normalisation_is_min_max_per_direction_with_missing_values_worst() {
-        let c = col(&[Some(1.0), Some(3.0), None, Some(2.0)], Direction::Min, 1.0);
+        let c = col(&[Some(1.0), Some(3.0), None, Some(2.0)], PreferenceDirection::Min, 1.0);
         assert_eq!(normalise(&c), [1.0, 0.0, 0.0, 0.5]);
-        let c = col(&[Some(1.0), Some(3.0), None, Some(2.0)], Direction::Max, 1.0);
+        let c = col(&[Some(1.0), Some(3.0), None, Some(2.0)], PreferenceDirection::Max, 1.0);
         assert_eq!(normalise(&c), [0.0, 1.0, 0.0, 0.5]);
-        let c = col(&[Some(5.0), None, Some(5.0)], Direction::Max, 1.0);
+        let c = col(&[Some(5.0), None, Some(5.0)], PreferenceDirection::Max, 1.0);
         assert_eq!(normalise(&c), [1.0, 0.0, 1.0]);
     }
 
@@ -110,8 +110,8 @@ mod tests {
         // a: small, short context; b: large, long context; c: large, short (dominated by b
         // and by a); d: small and missing context (dominated by a).
         let columns = [
-            col(&[Some(1.0), Some(7.0), Some(7.0), Some(1.0)], Direction::Min, 3.0),
-            col(&[Some(4.0), Some(32.0), Some(4.0), None], Direction::Max, 1.0),
+            col(&[Some(1.0), Some(7.0), Some(7.0), Some(1.0)], PreferenceDirection::Min, 3.0),
+            col(&[Some(4.0), Some(32.0), Some(4.0), None], PreferenceDirection::Max, 1.0),
         ];
         let s = score(4, &columns);
         assert_eq!(s.iter().map(|x| x.total).collect::<Vec<_>>(), [0.75, 0.25, 0.0, 0.75]);

@@ -176,8 +176,9 @@ macro_rules! impl_catalog_store {
                 // and a scan collects them. A short walk goes first, and the walk goes on
                 // through the rest of the window only if the short walk's rate of matching
                 // models (versions, for a seek) would fill the page there.
-                if strategy == Strategy::Auto {
-                    let (bounded, window) = lookup::bounded_walk(lookup::sort_column(q.sort).as_ref());
+                if strategy == Strategy::Auto
+                    && let Some((bounded, window)) = lookup::bounded_walk(lookup::sort_column(q.sort).as_ref())
+                {
                     let short = window / lookup::SHORT_WINDOW_DIVISOR;
                     let mut walked: Vec<LookupHit> = run(bounded, Some(lookup::Window { skip: 0, take: short }))
                         .build_query_as()

@@ -271,6 +271,7 @@ fn push_filters_with<DB>(
             qb.push(")");
         });
     }
+    super::evals::push_eval_filters(qb, q, a);
     if !q.label.is_empty() {
         let facets: Vec<Facet<'_>> = q.label.iter().map(|(k, v)| Facet::Label(k, v)).collect();
         push_any_facet(qb, dialect, a, &facets, |qb| {

@@ -19,6 +19,9 @@ pub struct Cursor {
     pub(super) key: Option<SortValue>,
     #[serde(rename = "i")]
     pub(super) id: i64,
+    /// `<dataset>:<metric>` of an evaluation sort.
+    #[serde(rename = "e", default, skip_serializing_if = "Option::is_none")]
+    pub(super) eval: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -40,7 +43,8 @@ impl Cursor {
         let bytes = hex::decode(raw).map_err(|_| "not a cursor this registry issued".to_owned())?;
         let mut cursor: Self =
             serde_json::from_slice(&bytes).map_err(|_| "not a cursor this registry issued".to_owned())?;
-        if cursor.sort != q.sort || cursor.order != q.order {
+        let eval = q.eval_sort.as_ref().filter(|_| q.sort == SortKey::Eval).map(ToString::to_string);
+        if cursor.sort != q.sort || cursor.order != q.order || cursor.eval != eval {
             return Err("the cursor belongs to a query with another sort or order".into());
         }
         // Cursors issued before missing values were ordered natively carry a stand-in for
@@ -50,7 +54,8 @@ impl Cursor {
             Some(SortValue::Float(f)) => *f == i64::MAX as f64 || *f == -1.0,
             _ => false,
         };
-        if stand_in && sort_column(q.sort).is_some_and(|c| c.nullable) {
+        // Evaluation sorts came later and never had them: their -1.0 is a real value.
+        if stand_in && sort_column(q.sort).is_some_and(|c| c.nullable && !c.computed) {
             cursor.key = None;
         }
         Ok(cursor)
@@ -72,8 +77,10 @@ pub(in crate::store) struct SortColumn {
     pub(super) name: &'static str,
     /// Rows without a value come last in either direction.
     pub(super) nullable: bool,
-    /// A column of `versions` (else of `models`).
+    /// A column of `versions` (else of `models`, unless computed).
     pub(super) on_versions: bool,
+    /// Computed per row by the statement (no table has it, no index its order).
+    pub(super) computed: bool,
 }
 
 pub(in crate::store) fn sort_column(sort: SortKey) -> Option<SortColumn> {
@@ -85,8 +92,16 @@ pub(in crate::store) fn sort_column(sort: SortKey) -> Option<SortColumn> {
         SortKey::Size => ("size_bytes", false, true),
         SortKey::ContextLength => ("context_length", true, true),
         SortKey::Latency => ("min_latency_ms", true, true),
+        SortKey::Eval => {
+            return Some(SortColumn {
+                name: "eval_value",
+                nullable: true,
+                on_versions: false,
+                computed: true,
+            });
+        }
     };
-    Some(SortColumn { name, nullable, on_versions })
+    Some(SortColumn { name, nullable, on_versions, computed: false })
 }
 
 /// `ORDER BY` terms for a sort column: the indexes of migration 0007 have this order.
@@ -157,7 +172,7 @@ mod tests {
     #[test]
     fn a_cursor_round_trips_including_a_missing_key() {
         let q = query("sort=parameters&order=desc");
-        let cursor = Cursor { sort: SortKey::Parameters, order: Order::Desc, key: None, id: 7 };
+        let cursor = Cursor { sort: SortKey::Parameters, order: Order::Desc, key: None, id: 7, eval: None };
         assert_eq!(Cursor::decode(&cursor.encode(), &q).unwrap(), cursor);
         let cursor = Cursor { key: Some(SortValue::Int(42)), ..cursor };
         assert_eq!(Cursor::decode(&cursor.encode(), &q).unwrap(), cursor);
@@ -186,8 +201,30 @@ mod tests {
 
     #[test]
     fn a_cursor_of_another_sort_is_refused() {
-        let cursor = Cursor { sort: SortKey::Size, order: Order::Asc, key: Some(SortValue::Int(1)), id: 1 };
+        let cursor = Cursor {
+            sort: SortKey::Size,
+            order: Order::Asc,
+            key: Some(SortValue::Int(1)),
+            id: 1,
+            eval: None,
+        };
         assert!(Cursor::decode(&cursor.encode(), &query("sort=parameters")).is_err());
         assert!(Cursor::decode("zz", &query("sort=size")).is_err());
+    }
+
+    #[test]
+    fn an_evaluation_cursor_keeps_a_value_of_minus_one_and_belongs_to_its_dataset_and_metric() {
+        let q = query("sort=eval:glue:score&order=desc");
+        let cursor = Cursor {
+            sort: SortKey::Eval,
+            order: Order::Desc,
+            key: Some(SortValue::Float(-1.0)),
+            id: 3,
+            eval: Some("glue:score".into()),
+        };
+        assert_eq!(Cursor::decode(&cursor.encode(), &q).unwrap(), cursor);
+        assert!(Cursor::decode(&cursor.encode(), &query("sort=eval:glue:other&order=desc")).is_err());
+        let without = Cursor { eval: None, ..cursor };
+        assert!(Cursor::decode(&without.encode(), &q).is_err());
     }
 }

@@ -6,6 +6,7 @@
 //! `filters` and `window` import `keys` (and `window` the visibility filter), never this
 //! module. Statements only: running them is the catalog's.
 
+mod evals;
 mod filters;
 mod keys;
 mod window;
@@ -45,6 +46,8 @@ pub struct LookupHit {
     pub published_ms: i64,
     pub created_ms: i64,
     pub min_latency_ms: Option<f64>,
+    /// The best value on the evaluation the query sorts by (else its first `eval` filter's).
+    pub eval_value: Option<f64>,
 }
 
 impl Cursor {
@@ -58,8 +61,10 @@ impl Cursor {
             SortKey::Size => Some(SortValue::Int(hit.size_bytes)),
             SortKey::ContextLength => hit.context_length.map(SortValue::Int),
             SortKey::Latency => hit.min_latency_ms.map(SortValue::Float),
+            SortKey::Eval => hit.eval_value.map(SortValue::Float),
         };
-        Self { sort: q.sort, order: q.order, key, id: hit.id }
+        let eval = q.eval_sort.as_ref().filter(|_| q.sort == SortKey::Eval).map(ToString::to_string);
+        Self { sort: q.sort, order: q.order, key, id: hit.id, eval }
     }
 }
 
@@ -91,11 +96,13 @@ pub enum Strategy {
 /// The bounded strategy the automatic one tries first, with its whole window: a walk over
 /// models for the name and creation-time sorts, a seek over versions for a sort on a version
 /// column. With `versions=all` the same windows hold every matching version of what they
-/// cover.
-pub(in crate::store) fn bounded_walk(sort: Option<&SortColumn>) -> (Strategy, i64) {
+/// cover. None for a key computed per row (an evaluation): no index has its order, so the
+/// automatic strategy scans.
+pub(in crate::store) fn bounded_walk(sort: Option<&SortColumn>) -> Option<(Strategy, i64)> {
     match sort {
-        Some(c) if c.on_versions => (Strategy::Seek, SEEK_WINDOW),
-        _ => (Strategy::Walk, WALK_WINDOW),
+        Some(c) if c.computed => None,
+        Some(c) if c.on_versions => Some((Strategy::Seek, SEEK_WINDOW)),
+        _ => Some((Strategy::Walk, WALK_WINDOW)),
     }
 }
 
@@ -135,6 +142,7 @@ where
     let column = sort_column(q.sort);
     let mut qb = QueryBuilder::<DB>::new("SELECT * FROM (SELECT ");
     qb.push(COLUMNS);
+    evals::push_eval_value(&mut qb, q, "v");
     match (strategy, best) {
         (Strategy::Walk, true) => {
             // The model's versions in semver order (index versions_model_semver_idx): the

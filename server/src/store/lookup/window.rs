@@ -59,7 +59,7 @@ pub(super) fn push_models<DB>(
     };
     match column {
         None => push_name_window(qb, q, cursor, collate, w),
-        Some(c) if !c.on_versions => push_created_window(qb, q, cursor, c, w),
+        Some(c) if !c.on_versions && !c.computed => push_created_window(qb, q, cursor, c, w),
         Some(_) => {
             qb.push("models m");
         }

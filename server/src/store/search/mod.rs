@@ -2,7 +2,10 @@
 //! computed once at publish from the manifest, its facts and the licence knowledge, and
 //! (`write`) the statements that store them. It does not query; the lookup reads them.
 
+mod evals;
 pub(super) mod write;
+
+pub use evals::EvalRow;
 
 use modelreg_api::{CommercialUse, DerivedField, Facts, LicenseClass, Manifest, ModelName, assess};
 
@@ -41,6 +44,8 @@ pub struct SearchDoc {
     pub labels: Vec<(String, String)>,
     /// (hardware, p50 ms)
     pub latency: Vec<(String, f64)>,
+    /// The evaluations, one `version_evaluations` row each.
+    pub evaluations: Vec<EvalRow>,
 }
 
 /// One term of a version's `facets` (PostgreSQL): a value of a multi-valued filter field,
@@ -169,6 +174,7 @@ impl SearchDoc {
             tags: m.tags.clone(),
             labels: m.labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
             latency: m.latency.iter().map(|l| (l.hardware.to_lowercase(), l.p50_ms)).collect(),
+            evaluations: evals::rows(&m.evaluations),
         }
     }
 }

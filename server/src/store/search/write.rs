@@ -172,5 +172,6 @@ where
         });
         out.push(qb);
     }
+    out.extend(super::evals::insert(version_id, &doc.evaluations));
     out
 }
