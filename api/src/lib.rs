@@ -5,6 +5,7 @@
 //! envelope. This crate parses, validates and serialises; it must never do I/O.
 
 mod access;
+mod choose;
 mod digest;
 mod error;
 mod facts;
@@ -25,6 +26,11 @@ pub use access::{
     AliasInfo, AliasList, AliasMove, AliasName, AuditEntry, AuditPage, CreateTokenRequest, CreatedToken,
     MAX_TOKEN_LIFETIME_DAYS, NamespacePattern, Scope, SetAliasRequest, TokenInfo, TokenList, YankInfo,
     YankRequest,
+};
+pub use choose::{
+    Candidate, ChooseQuery, ChooseRequest, ChooseResponse, Criterion, CriterionScore, DEFAULT_CHOOSE_LIMIT,
+    MAX_CANDIDATES, MAX_CHOOSE_LIMIT, MAX_NEAR_MISSES, MAX_PREFERENCES, NOT_CONSTRAINTS, NearMiss,
+    Preference, PreferenceDirection, QUALIFIERS,
 };
 pub use digest::{Digest, DigestError};
 pub use error::{ErrorBody, ErrorEnvelope, InvalidQueryDetails};

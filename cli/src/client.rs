@@ -13,9 +13,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use modelreg_api::{
-    BlobUploaded, DerivativeList, Digest, ErrorBody, ErrorEnvelope, LookupPage, LookupQuery,
-    MAX_MISSING_QUERY, Manifest, MissingBlobsRequest, MissingBlobsResponse, ModelName, ModelSummary,
-    PublishResponse, Version, VersionList, VersionManifest, VersionSelector,
+    BlobUploaded, ChooseRequest, ChooseResponse, DerivativeList, Digest, ErrorBody, ErrorEnvelope,
+    LookupPage, LookupQuery, MAX_MISSING_QUERY, Manifest, MissingBlobsRequest, MissingBlobsResponse,
+    ModelName, ModelSummary, PublishResponse, Version, VersionList, VersionManifest, VersionSelector,
 };
 use reqwest::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, RANGE};
 use reqwest::{Method, RequestBuilder, Response, StatusCode, Url};
@@ -196,6 +196,13 @@ impl Client {
     /// `GET /v1/models/{ns}/{name}/derivatives`: the models that name this one as their base.
     pub async fn derivatives(&self, model: &ModelName) -> Result<DerivativeList, ClientError> {
         self.get_json(self.model_endpoint(model, &["derivatives"])).await
+    }
+
+    /// `POST /v1/choose`: ranked candidates and near misses.
+    pub async fn choose(&self, request: &ChooseRequest) -> Result<ChooseResponse, ClientError> {
+        let url = self.endpoint(&["v1", "choose"]);
+        let resp = self.send(self.request(Method::POST, &url).json(request), &url).await?;
+        read_json(resp, &url).await
     }
 
     /// The lookup URL, each pair percent-encoded; no `?` when there are no pairs.

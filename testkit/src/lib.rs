@@ -1,5 +1,6 @@
 //! Test support for modelreg, used only from `tests/`: throwaway PostgreSQL databases, the
-//! test S3 server's settings, and the real binaries run as child processes. Nothing here
+//! test S3 server's settings, the real binaries run as child processes, and the fixture
+//! catalogue of real-shaped model cards the choose tests rank. Nothing here
 //! skips a backend quietly: a missing service is a panic that says how to provide it.
 
 mod binary;
@@ -11,3 +12,7 @@ pub use binary::bin_path;
 pub use postgres::{PgTestDb, postgres_db};
 pub use s3::{S3Settings, s3_settings, unique_prefix};
 pub use server::{ServerProcess, ServerSetup};
+
+/// The choose fixture catalogue (`fixtures/choose_catalogue.json`): `{"note", "models": [{"model",
+/// "version", "day", "metadata"}]}`, one entry per version, published on `day` of January 2025.
+pub const CHOOSE_CATALOGUE: &str = include_str!("../fixtures/choose_catalogue.json");

@@ -1,7 +1,9 @@
 //! Lookup latency benchmark: seeds a registry with N models and M versions of varied
 //! metadata straight through the metadata store, serves it with the real route table on a
 //! loopback port, and measures p50/p99 of lookups over HTTP, single-field filters and
-//! five-field combinations alike. The baseline measured in the same run is `GET /healthz`
+//! five-field combinations alike, and `POST /v1/choose` with three constraints and three
+//! preferences (selective, so near misses are computed; and broad, so the candidates are
+//! capped). The baseline measured in the same run is `GET /healthz`
 //! (the HTTP floor on this machine), so figures can be read as ratios.
 //!
 //!   cargo run --release -p modelreg-bench -- [--models 20000] [--versions 100000] [--requests 200] [--sqlite]
@@ -175,6 +177,56 @@ async fn measure(client: &reqwest::Client, url: &str, requests: usize) -> anyhow
     Ok((percentile(&times, 0.5), percentile(&times, 0.99), rows))
 }
 
+/// Like `measure`, for a JSON POST; rows are the ranked versions and near misses.
+async fn measure_post(
+    client: &reqwest::Client,
+    url: &str,
+    body: &serde_json::Value,
+    requests: usize,
+) -> anyhow::Result<(f64, f64, String)> {
+    let mut times = Vec::with_capacity(requests);
+    let mut rows = String::new();
+    for _ in 0..requests {
+        let t = Instant::now();
+        let resp = client.post(url).json(body).send().await?.error_for_status()?;
+        let answer: serde_json::Value = resp.json().await?;
+        times.push(t.elapsed());
+        rows = format!(
+            "{} ranked{}, {} near misses",
+            answer["ranked"],
+            if answer["truncated"] == true { " (capped)" } else { "" },
+            answer["near_misses"].as_array().map_or(0, Vec::len)
+        );
+    }
+    times.sort();
+    Ok((percentile(&times, 0.5), percentile(&times, 0.99), rows))
+}
+
+/// `POST /v1/choose` bodies: three constraints and three preferences each.
+fn choose_queries() -> [(&'static str, serde_json::Value); 2] {
+    let preferences = serde_json::json!([
+        { "criterion": "parameters", "direction": "min", "weight": 2 },
+        { "criterion": "context_length", "direction": "max" },
+        { "criterion": "latency", "hardware": "a100" }
+    ]);
+    [
+        (
+            "choose: 3 constraints (selective: near misses computed), 3 preferences",
+            serde_json::json!({
+                "constraints": { "task": "translation", "min_context": 65536, "max_params": 2_000_000_000u64 },
+                "preferences": preferences,
+            }),
+        ),
+        (
+            "choose: 3 constraints (broad: candidates capped at 200), 3 preferences",
+            serde_json::json!({
+                "constraints": { "task": "text-generation", "commercial_use": true, "min_context": 4096 },
+                "preferences": preferences,
+            }),
+        ),
+    ]
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = parse_args()?;
@@ -250,6 +302,11 @@ async fn main() -> anyhow::Result<()> {
     for (name, path) in queries {
         let (p50, p99, rows) = measure(&client, &format!("{base}{path}"), args.requests).await?;
         println!("| {name} `{path}` | {p50:.2} | {p99:.2} | {rows} | {:.1}x |", p99 / floor);
+    }
+    for (name, body) in choose_queries() {
+        let (p50, p99, rows) =
+            measure_post(&client, &format!("{base}/v1/choose"), &body, args.requests).await?;
+        println!("| {name} `{body}` | {p50:.2} | {p99:.2} | {rows} | {:.1}x |", p99 / floor);
     }
     handle.stop(true).await;
     Ok(())

@@ -4,6 +4,7 @@
 pub mod alias;
 pub mod audit;
 pub mod cache;
+pub mod choose;
 pub mod completions;
 pub mod lifecycle;
 pub mod login;
@@ -97,6 +98,9 @@ pub enum Command {
     Versions(versions::VersionsArgs),
     /// Find models by licence, modality, language, size, latency and more.
     Search(Box<search::SearchArgs>),
+    /// Choose a model: rank the versions meeting hard constraints by weighted preferences,
+    /// with the Pareto front and near misses.
+    Choose(choose::ChooseArgs),
     /// Show a version's card: licence verdict, characteristics, lineage, files.
     Show(show::ShowArgs),
     /// Set, remove and list a model's aliases (such as production).
@@ -134,6 +138,7 @@ pub async fn run(cli: Cli) -> Result<(), ClientError> {
         Command::Pull(args) => pull::run(&client()?, args, &out).await,
         Command::Versions(args) => versions::run(&client()?, args, &out).await,
         Command::Search(args) => search::run(&client()?, *args, &out).await,
+        Command::Choose(args) => choose::run(&client()?, args, &out).await,
         Command::Show(args) => show::run(&client()?, args, &out).await,
         Command::Alias(args) => alias::run(&client()?, args, &out).await,
         Command::Yank(args) => lifecycle::yank(&client()?, args, &out).await,

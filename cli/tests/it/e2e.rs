@@ -10,6 +10,7 @@ use tempfile::TempDir;
 
 use crate::support::{code, digest_of, stderr, stdout};
 
+mod choose;
 mod ci;
 mod evals;
 mod memory;

@@ -7,6 +7,7 @@
 mod auth;
 mod blobs;
 mod body;
+mod choose;
 mod error;
 mod lifecycle;
 mod lookup;
@@ -46,6 +47,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/v1/uploads/{id}/parts/{part}").route(web::put().to(uploads::put_part)))
         .service(resource("/v1/uploads/{id}/complete").route(web::post().to(uploads::complete)))
         .service(resource("/v1/models").route(web::get().to(lookup::lookup)))
+        .service(resource("/v1/choose").route(web::post().to(choose::choose)))
         .service(resource("/v1/whoami").route(web::get().to(tokens::whoami)))
         .service(
             resource("/v1/tokens").route(web::post().to(tokens::create)).route(web::get().to(tokens::list)),

@@ -4,8 +4,8 @@
 //! Committed as `schema/openapi.json`; a test fails when the committed copy is stale.
 
 use modelreg_api::{
-    BlobUploaded, DerivativeList, ErrorEnvelope, LookupPage, Manifest, MissingBlobsRequest,
-    MissingBlobsResponse, ModelSummary, PublishResponse, VersionList, VersionManifest,
+    BlobUploaded, ChooseRequest, ChooseResponse, DerivativeList, ErrorEnvelope, LookupPage, Manifest,
+    MissingBlobsRequest, MissingBlobsResponse, ModelSummary, PublishResponse, VersionList, VersionManifest,
 };
 use schemars::generate::SchemaSettings;
 use serde_json::{Value, json};
@@ -34,6 +34,8 @@ pub fn document() -> Value {
         generator.subschema_for::<VersionManifest>(),
         generator.subschema_for::<LookupPage>(),
         generator.subschema_for::<DerivativeList>(),
+        generator.subschema_for::<ChooseRequest>(),
+        generator.subschema_for::<ChooseResponse>(),
     ]
     .map(|s| s.to_value());
     let [
@@ -48,6 +50,8 @@ pub fn document() -> Value {
         resolved,
         page,
         derivatives,
+        choose_req,
+        choose_resp,
     ] = refs;
     // Referenced only from the lookup's query parameters.
     generator.subschema_for::<modelreg_api::SortKey>();
@@ -127,6 +131,11 @@ pub fn document() -> Value {
                 "parameters": lookup_parameters(),
                 "responses": { "200": ok("A page of results; pass next_cursor as cursor for the next.", &page),
                     "400": err("A parameter is unknown or invalid (code invalid_query; details is an InvalidQueryDetails naming it).") } } },
+            "/v1/choose": { "post": {
+                "summary": "Choose a model: the versions meeting every hard constraint (lookup parameters), ranked by weighted preferences normalised min-max over the candidates (missing values score 0), with the Pareto front, near misses failing exactly one constraint and the query echoed in normalised form. At most 200 matches are ranked (those first in the order of the heaviest preference; truncated says so, and then no near misses are listed). Same visibility as the lookup.",
+                "requestBody": json_body(&choose_req),
+                "responses": { "200": ok("The ranking.", &choose_resp),
+                    "400": err("Malformed body (invalid_json) or an invalid constraint, preference or limit (invalid_query; details.parameter names it, e.g. constraints.min_context or preferences[1]).") } } },
             "/v1/models/{namespace}/{name}/derivatives": { "get": {
                 "summary": "Models whose base_model is this one, with the relation.", "parameters": model_params,
                 "responses": { "200": ok("The derivatives.", &derivatives), "404": err("No such model.") } } },

@@ -1,7 +1,8 @@
 //! The registry's domain logic, one `Registry` for every surface that serves it: blobs read and
 //! uploaded by visibility (`visibility`), resumable upload sessions (`uploads`,
 //! `upload_parts`), atomic publish with facts derived from the files (`publish`, `derive`),
-//! the model summary and version resolution (here), lookup and lineage (`lookup`), aliases,
+//! the model summary and version resolution (here), lookup and lineage (`lookup`), choosing
+//! by ranked preferences with near misses (`choose`), aliases,
 //! yanks, deletion, the audit log and garbage collection (`lifecycle`), and tokens, scopes
 //! and namespaces (`auth`). It owns the invariants of DESIGN.md §4 and every rule about who
 //! sees what; callers only parse requests and shape answers, and import the records they
@@ -10,6 +11,7 @@
 //! checks the imports).
 
 mod auth;
+mod choose;
 mod derive;
 mod error;
 mod lifecycle;

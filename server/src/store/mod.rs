@@ -1,6 +1,6 @@
 //! The metadata store: models, versions, their files, tokens, upload sessions and the facts
 //! of blob visibility. One trait per concern, each in its own folder with its SQL beside it
-//! (`catalog`, `access`, `locks`, `uploads`, `visibility`; `lookup` and `search` build the
+//! (`catalog`, `access`, `criteria`, `locks`, `uploads`, `visibility`; `lookup` and `search` build the
 //! statements of the lookup and of a version's search rows), and [`MetadataStore`] over all
 //! of them. Every method is one transaction. This module must not know about HTTP or the
 //! blob store, and `sqlx` must not leak out of it.
@@ -14,6 +14,7 @@
 mod access;
 mod catalog;
 mod convert;
+mod criteria;
 mod dialect;
 mod lineage;
 mod locks;
@@ -36,6 +37,7 @@ pub use catalog::{
     CatalogStore, DerivativeRecord, ModelRecord, NewFile, NewVersion, PublishOutcome, VersionDetail,
     VersionRecord,
 };
+pub use criteria::CriteriaStore;
 pub use lineage::LineageStore;
 pub use locks::{BlobLockStore, GcClaim};
 pub use lookup::{Cursor, LookupHit, Strategy};
@@ -66,6 +68,7 @@ pub trait MetadataStore:
     + UploadStore
     + BlobVisibilityStore
     + LineageStore
+    + CriteriaStore
     + Send
     + Sync
     + 'static

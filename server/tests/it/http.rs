@@ -4,6 +4,7 @@
 mod auth;
 mod blob_visibility;
 mod blobs;
+mod choose;
 mod eval_lookup;
 mod lifecycle;
 mod lineage;

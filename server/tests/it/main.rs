@@ -25,6 +25,7 @@ macro_rules! store_contract {
 mod binary;
 mod blob_contract;
 mod body_timeout;
+mod choose_contract;
 mod contracts;
 mod derive;
 mod eval_contract;

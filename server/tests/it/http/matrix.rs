@@ -67,6 +67,7 @@ fn routes() -> Vec<Route> {
         // The blob is acme/m's: a token that cannot see acme gets 404 (a digest is not a key).
         r("GET", &format!("/v1/blobs/{digest}"), None, Need::Read, true),
         r("GET", "/v1/models", None, Need::Read, false),
+        r("POST", "/v1/choose", Some(r#"{"constraints":{"license":"MIT"}}"#.into()), Need::Read, false),
         r("GET", "/v1/models/acme/m", None, Need::Read, true),
         r("GET", "/v1/models/acme/m/versions", None, Need::Read, true),
         r("GET", "/v1/models/acme/m/versions/latest", None, Need::Read, true),

@@ -274,3 +274,14 @@ impl modelreg_server::store::BlobVisibilityStore for FailingStore {
         Err(boom())
     }
 }
+
+#[async_trait]
+impl modelreg_server::store::CriteriaStore for FailingStore {
+    async fn latency_on(
+        &self,
+        _: &[i64],
+        _: &str,
+    ) -> Result<std::collections::HashMap<i64, f64>, StoreError> {
+        Err(boom())
+    }
+}

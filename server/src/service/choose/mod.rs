@@ -1,0 +1,239 @@
+//! Choosing a model (`POST /v1/choose`): the lookup's matches for the hard constraints,
+//! bounded to [`MAX_CANDIDATES`] in the order of the heaviest preference, ranked by the
+//! weighted, normalised preferences (`rank`), with the Pareto front; and the near misses,
+//! found by running the lookup once per constraint with that constraint dropped (`near`).
+//! Same visibility as the lookup. It must not know HTTP or SQL; values come from the lookup
+//! row or, for a criterion the row lacks, from `store::CriteriaStore`.
+
+mod near;
+mod rank;
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use futures_util::future::try_join_all;
+use modelreg_api::{
+    Candidate, ChooseQuery, ChooseResponse, Criterion, CriterionScore, Facts, LookupQuery, MAX_CANDIDATES,
+    MAX_NEAR_MISSES, Manifest, ModelName, NearMiss, Order, Preference, PreferenceDirection, SortKey, Version,
+    VersionsMode,
+};
+
+use self::near::Constraint;
+use self::rank::{Column, round};
+use super::{Principal, Registry, RegistryError};
+use crate::store::{LookupHit, Strategy};
+
+const DAY_MS: f64 = 86_400_000.0;
+
+impl Registry {
+    /// Ranks the versions `caller` can see that meet `query`'s constraints, and lists near
+    /// misses. `now` dates the recency criterion.
+    pub async fn choose(
+        &self,
+        caller: Option<&Principal>,
+        query: ChooseQuery,
+        now: DateTime<Utc>,
+    ) -> Result<ChooseResponse, RegistryError> {
+        let echo = query.to_request();
+        let mut q = query.constraints.clone();
+        q.visible_namespaces = caller.map(|p| p.namespaces.clone()).unwrap_or_default();
+        (q.sort, q.order) = cap_order(&query.preferences);
+        q.versions = VersionsMode::Best;
+        q.cursor = None;
+        q.limit = MAX_CANDIDATES;
+        let mut hits = self.meta.lookup(&q, None, Strategy::Auto).await?;
+        let truncated = hits.len() > MAX_CANDIDATES as usize;
+        hits.truncate(MAX_CANDIDATES as usize);
+
+        let mut columns = Vec::with_capacity(query.preferences.len());
+        for p in &query.preferences {
+            let values = self.values(&p.criterion, &hits, now).await?;
+            columns.push(Column { values, direction: p.direction(), weight: p.weight() });
+        }
+        let scored = rank::score(hits.len(), &columns);
+        let mut order: Vec<usize> = (0..hits.len()).collect();
+        order.sort_by(|&a, &b| {
+            round(scored[b].total)
+                .total_cmp(&round(scored[a].total))
+                .then_with(|| (&hits[a].namespace, &hits[a].name).cmp(&(&hits[b].namespace, &hits[b].name)))
+        });
+        let mut candidates = Vec::with_capacity(query.limit as usize);
+        for (position, &i) in order.iter().take(query.limit as usize).enumerate() {
+            let (model, version) = identity(&hits[i])?;
+            let criteria = query
+                .preferences
+                .iter()
+                .zip(&columns)
+                .zip(&scored[i].scores)
+                .map(|((p, c), s)| CriterionScore {
+                    criterion: p.criterion.to_string(),
+                    value: c.values[i],
+                    unit: p.criterion.unit().to_owned(),
+                    score: round(*s),
+                })
+                .collect();
+            candidates.push(Candidate {
+                rank: u32::try_from(position + 1).unwrap_or(u32::MAX),
+                url: format!("/v1/models/{model}/versions/{version}"),
+                model,
+                version,
+                score: round(scored[i].total),
+                pareto: scored[i].pareto,
+                criteria,
+            });
+        }
+        let near_misses = if truncated { Vec::new() } else { self.near_misses(&q, &hits).await? };
+        Ok(ChooseResponse { query: echo, candidates, ranked: hits.len() as u64, truncated, near_misses })
+    }
+
+    /// One criterion's value for each hit; each arm says where its value is read.
+    async fn values(
+        &self,
+        criterion: &Criterion,
+        hits: &[LookupHit],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Option<f64>>, RegistryError> {
+        let from_row = |read: fn(&LookupHit) -> Option<f64>| Ok(hits.iter().map(read).collect());
+        match criterion {
+            Criterion::Parameters => from_row(|h| h.parameters.map(|v| v as f64)),
+            Criterion::Size => from_row(|h| Some(h.size_bytes as f64)),
+            Criterion::ContextLength => from_row(|h| h.context_length.map(|v| v as f64)),
+            Criterion::Recency => {
+                let now_ms = now.timestamp_millis();
+                Ok(hits.iter().map(|h| Some((now_ms - h.published_ms).max(0) as f64 / DAY_MS)).collect())
+            }
+            Criterion::Latency { hardware } => {
+                let ids: Vec<i64> = hits.iter().map(|h| h.id).collect();
+                let latency = self.meta.latency_on(&ids, hardware).await?;
+                Ok(hits.iter().map(|h| latency.get(&h.id).copied()).collect())
+            }
+        }
+    }
+
+    /// Versions failing exactly one constraint of `q`: for each constraint, the lookup without
+    /// it (concurrently), less the models already among `candidates` (complete: the caller
+    /// asks only when no candidate was cut). At most [`MAX_NEAR_MISSES`], shared round-robin
+    /// between the constraints, each constraint's in the candidates' order.
+    async fn near_misses(
+        &self,
+        q: &LookupQuery,
+        candidates: &[LookupHit],
+    ) -> Result<Vec<NearMiss>, RegistryError> {
+        let constraints = near::constraints(q);
+        let taken: HashSet<(&str, &str)> =
+            candidates.iter().map(|h| (h.namespace.as_str(), h.name.as_str())).collect();
+        let limit = u32::try_from(candidates.len() + MAX_NEAR_MISSES).unwrap_or(u32::MAX);
+        let relaxed = constraints.iter().map(|c| async move {
+            let mut r =
+                near::relax(q, c).map_err(|e| RegistryError::internal(format!("relaxing a choice: {e}")))?;
+            r.limit = limit;
+            let hits = self.meta.lookup(&r, None, Strategy::Auto).await?;
+            Ok::<_, RegistryError>(hits)
+        });
+        let per_constraint: Vec<Vec<LookupHit>> = try_join_all(relaxed).await?;
+        let mut lists: Vec<(&Constraint, Vec<LookupHit>)> = constraints
+            .iter()
+            .zip(per_constraint)
+            .map(|(c, hits)| {
+                let misses = hits
+                    .into_iter()
+                    .filter(|h| !taken.contains(&(h.namespace.as_str(), h.name.as_str())))
+                    .take(MAX_NEAR_MISSES)
+                    .collect();
+                (c, misses)
+            })
+            .collect();
+        let mut picked: Vec<(&Constraint, LookupHit)> = Vec::new();
+        for i in 0..MAX_NEAR_MISSES {
+            for (c, misses) in &mut lists {
+                if picked.len() < MAX_NEAR_MISSES
+                    && let Some(hit) = misses.get(i)
+                {
+                    picked.push((*c, hit.clone()));
+                }
+            }
+        }
+        // The stated latency on the hardware a latency constraint names, for its reasons.
+        let mut latency = std::collections::HashMap::new();
+        if let Some(c) = constraints.iter().find(|c| c.key == "max_latency_ms")
+            && let Some((_, hw)) = c.pairs.iter().find(|(k, _)| *k == "hardware")
+        {
+            let ids: Vec<i64> = picked.iter().filter(|(p, _)| p.key == c.key).map(|(_, h)| h.id).collect();
+            if !ids.is_empty() {
+                latency = self.meta.latency_on(&ids, &hw.to_lowercase()).await?;
+            }
+        }
+        let mut out = Vec::with_capacity(picked.len());
+        for (c, hit) in picked {
+            let latency = latency.get(&hit.id).copied();
+            let (model, version) = identity(&hit)?;
+            let reason = match near::FROM_CARD.contains(&c.key) {
+                true => self.reason_from_card(c, &model, &version).await?,
+                false => None,
+            };
+            out.push(NearMiss {
+                url: format!("/v1/models/{model}/versions/{version}"),
+                constraint: c.key.to_owned(),
+                wanted: c.wanted(),
+                reason: reason.unwrap_or_else(|| near::describe(c, &hit, latency)),
+                model,
+                version,
+            });
+        }
+        Ok(out)
+    }
+}
+
+impl Registry {
+    /// The reason a version fails `c`, read from its card (one read per such near miss, at
+    /// most [`MAX_NEAR_MISSES`]); `None` when the version is gone meanwhile.
+    async fn reason_from_card(
+        &self,
+        c: &Constraint,
+        model: &ModelName,
+        version: &Version,
+    ) -> Result<Option<String>, RegistryError> {
+        let Some(detail) = self.meta.get_version(model, version).await? else { return Ok(None) };
+        let manifest: Manifest = serde_json::from_str(&detail.manifest_json).map_err(|e| {
+            RegistryError::internal(format!("stored manifest of {model}@{version} is unreadable: {e}"))
+        })?;
+        let facts: Facts = serde_json::from_str(&detail.facts_json).map_err(|e| {
+            RegistryError::internal(format!("stored facts of {model}@{version} are unreadable: {e}"))
+        })?;
+        Ok(near::describe_from_card(c, &manifest.metadata, &facts))
+    }
+}
+
+/// The lookup order that bounds the candidates: that of the heaviest preference (the first
+/// of equals) where the lookup has a sort for it, missing values last; by name otherwise.
+/// A latency preference orders by the lowest latency on any hardware, the nearest sort.
+fn cap_order(preferences: &[Preference]) -> (SortKey, Order) {
+    let heaviest = preferences.iter().fold(None::<&Preference>, |best, p| match best {
+        Some(b) if b.weight() >= p.weight() => Some(b),
+        _ => Some(p),
+    });
+    let Some(p) = heaviest else { return (SortKey::Name, Order::Asc) };
+    let order = |d: PreferenceDirection| if d == PreferenceDirection::Min { Order::Asc } else { Order::Desc };
+    match &p.criterion {
+        Criterion::Parameters => (SortKey::Parameters, order(p.direction())),
+        Criterion::Size => (SortKey::Size, order(p.direction())),
+        Criterion::ContextLength => (SortKey::ContextLength, order(p.direction())),
+        Criterion::Latency { .. } => (SortKey::Latency, order(p.direction())),
+        // Younger first is the latest publication first.
+        Criterion::Recency => (
+            SortKey::Updated,
+            if p.direction() == PreferenceDirection::Min { Order::Desc } else { Order::Asc },
+        ),
+    }
+}
+
+fn identity(hit: &LookupHit) -> Result<(ModelName, Version), RegistryError> {
+    let corrupt = |what: &str, e: String| {
+        RegistryError::internal(format!("stored lookup column {what} is unreadable: {e}"))
+    };
+    let model =
+        ModelName::from_parts(&hit.namespace, &hit.name).map_err(|e| corrupt("name", e.to_string()))?;
+    let version =
+        hit.version.parse().map_err(|e: modelreg_api::VersionError| corrupt("version", e.to_string()))?;
+    Ok((model, version))
+}
