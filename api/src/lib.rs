@@ -41,10 +41,10 @@ pub use license::{
     effective_license, from_hf_license, known_licenses, license_terms, permits,
 };
 pub use lookup::{
-    DEFAULT_LIMIT, Derivative, DerivativeList, Direction, EvalFilter, EvalKey, EvalOp, LookupError,
-    LookupPage, LookupQuery, LookupRow, MAX_EVAL_FILTERS, MAX_EVAL_LANGUAGES, MAX_LIMIT, MAX_QUERY_PARAMS,
-    MAX_VALUES_PER_PARAM, MEMORY_PARAMS, MemoryFilter, Order, SortKey, VersionsMode, metric_direction,
-    normalize_eval_name,
+    DEFAULT_LIMIT, Derivative, DerivativeList, Direction, EvalFilter, EvalKey, EvalOp, LOOKUP_KEYS,
+    LookupError, LookupPage, LookupQuery, LookupRow, MAX_EVAL_FILTERS, MAX_EVAL_LANGUAGES, MAX_LIMIT,
+    MAX_QUERY_PARAMS, MAX_VALUES_PER_PARAM, MEMORY_PARAMS, MemoryFilter, Order, SortKey, VersionsMode,
+    metric_direction, normalize_eval_name,
 };
 pub use manifest::{FileEntry, Manifest, ManifestError};
 pub use memory::{

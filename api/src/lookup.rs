@@ -23,6 +23,54 @@ pub use limits::{MAX_QUERY_PARAMS, MAX_VALUES_PER_PARAM};
 pub use memory::{MEMORY_PARAMS, MemoryFilter};
 
 /// Default and largest page size.
+/// Every parameter the lookup accepts. The parser refuses any other key before it looks at
+/// the value, so a parameter handled below but missing here cannot be used at all (and its
+/// tests fail): clients that build forms or documents from this list see every one.
+pub const LOOKUP_KEYS: &[&str] = &[
+    "q",
+    "namespace",
+    "license",
+    "license_class",
+    "commercial_use",
+    "modality",
+    "input_modality",
+    "output_modality",
+    "task",
+    "language",
+    "any_language",
+    "min_context",
+    "max_context",
+    "min_params",
+    "max_params",
+    "max_size_bytes",
+    "format",
+    "framework",
+    "precision",
+    "quantization",
+    "base_model",
+    "fine_tunable",
+    "max_latency_ms",
+    "hardware",
+    "has_risk_notes",
+    "effective_license_class",
+    "effective_commercial_use",
+    "license_conflicts",
+    "tag",
+    "label",
+    "fits_memory",
+    "at_context",
+    "batch",
+    "kv_precision",
+    "eval",
+    "eval_language",
+    "sort",
+    "order",
+    "limit",
+    "cursor",
+    "versions",
+    "include_yanked",
+];
+
 pub const DEFAULT_LIMIT: u32 = 20;
 pub const MAX_LIMIT: u32 = 200;
 
@@ -230,6 +278,9 @@ impl LookupQuery {
         let (mut sort, mut order, mut limit, mut versions) = (None, None, None, None);
         let mut budget = limits::ParamBudget::default();
         for (key, value) in pairs {
+            if !LOOKUP_KEYS.contains(&key) {
+                return Err(bad(key, "unknown parameter"));
+            }
             budget.take(key)?;
             match key {
                 "q" => once(&mut q.q, key, short(key, value)?)?,

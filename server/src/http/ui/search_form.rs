@@ -3,7 +3,7 @@
 //! fixed). It only renders; parsing is `LookupQuery::from_pairs`, the API's parser.
 
 use maud::{Markup, html};
-use modelreg_api::{Format, LicenseClass, Modality, Precision, Task};
+use modelreg_api::{CommercialUse, Format, LicenseClass, Modality, Precision, Task};
 
 /// The query string of the page, decoded, empty values dropped.
 pub struct Raw<'a>(pub &'a [(String, String)]);
@@ -38,6 +38,9 @@ pub fn form(raw: &Raw<'_>) -> Markup {
                 (repeated(raw, "license", "Licence id (SPDX, e.g. MIT)"))
                 (checks(raw, "license_class", "Licence class", LicenseClass::ALL.iter().map(|c| c.as_str())))
                 (yes_no(raw, "commercial_use", "Commercial use permitted"))
+                (checks(raw, "effective_license_class", "Licence class through its bases", LicenseClass::ALL.iter().map(|c| c.as_str())))
+                (checks(raw, "effective_commercial_use", "Commercial use through its bases", CommercialUse::ALL.iter().map(|c| c.as_str())))
+                (yes_no(raw, "license_conflicts", "Declares a freer licence than a base allows"))
             }
             fieldset {
                 legend { "Task and modalities" }
@@ -58,6 +61,18 @@ pub fn form(raw: &Raw<'_>) -> Markup {
                 (number(raw, "min_params", "Parameters at least"))
                 (number(raw, "max_params", "Parameters at most"))
                 (number(raw, "max_size_bytes", "Download size at most (bytes)"))
+            }
+            fieldset {
+                legend { "Memory fit" }
+                (text(raw, "fits_memory", "Fits in memory (e.g. 24GiB)", "text"))
+                (number(raw, "at_context", "At context (tokens)"))
+                (number(raw, "batch", "Batch (sequences)"))
+                (text(raw, "kv_precision", "KV-cache precision (e.g. fp8)", "text"))
+            }
+            fieldset {
+                legend { "Evaluations" }
+                (repeated(raw, "eval", "Result (dataset:metric>=value or <=value)"))
+                (repeated(raw, "eval_language", "Evaluated in language"))
             }
             fieldset {
                 legend { "Deployment" }
