@@ -4,16 +4,16 @@
 mod eval;
 mod limits;
 mod memory;
+mod rows;
+#[cfg(test)]
+mod tests;
 
 use std::fmt;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::{
-    CommercialUse, Digest, Format, LanguageTag, LicenseClass, LicenseConflict, Modalities, Modality,
-    ModelName, Precision, Task, Version,
-};
+use crate::{CommercialUse, Format, LanguageTag, LicenseClass, Modality, ModelName, Precision, Task};
 
 pub use eval::{
     Direction, EvalFilter, EvalKey, EvalOp, MAX_EVAL_FILTERS, MAX_EVAL_LANGUAGES, metric_direction,
@@ -21,6 +21,7 @@ pub use eval::{
 };
 pub use limits::{MAX_QUERY_PARAMS, MAX_VALUES_PER_PARAM};
 pub use memory::{MEMORY_PARAMS, MemoryFilter};
+pub use rows::{Derivative, DerivativeList, LookupPage, LookupRow};
 
 /// Default and largest page size.
 /// Every parameter the lookup accepts. The parser refuses any other key before it looks at
@@ -496,161 +497,5 @@ fn enum_text<T: Serialize>(v: &T) -> String {
     match serde_json::to_value(v) {
         Ok(serde_json::Value::String(s)) => s,
         _ => String::new(),
-    }
-}
-
-/// One result of a lookup.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct LookupRow {
-    pub model: ModelName,
-    pub version: Version,
-    pub digest: Digest,
-    pub license: String,
-    pub license_class: LicenseClass,
-    pub commercial_use: CommercialUse,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub task: Option<Task>,
-    pub modalities: Modalities,
-    pub languages: Vec<LanguageTag>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub context_length: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub parameters: Option<u64>,
-    pub size_bytes: u64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub format: Option<Format>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    pub published_at: String,
-    /// With `sort=eval:<dataset>:<metric>` (else the first `eval` filter): the version's best
-    /// value on that dataset and metric, in an `eval_language` when given.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub eval_value: Option<f64>,
-    /// API path of the version: `/v1/models/{ns}/{name}/versions/{version}`.
-    pub url: String,
-    /// The licence class after the version's lineage (the most restrictive on its base chain).
-    #[serde(default = "unknown_class")]
-    pub effective_license_class: LicenseClass,
-    /// The commercial-use answer after the version's lineage.
-    #[serde(default = "unknown_commercial_use")]
-    pub effective_commercial_use: CommercialUse,
-    /// Bases whose licence allows less than this version declares.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub license_conflicts: Vec<LicenseConflict>,
-}
-
-fn unknown_class() -> LicenseClass {
-    LicenseClass::Unknown
-}
-
-fn unknown_commercial_use() -> CommercialUse {
-    CommercialUse::Unknown
-}
-
-/// A page of lookup results.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct LookupPage {
-    pub results: Vec<LookupRow>,
-    /// Pass as `cursor` for the next page; absent on the last page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub next_cursor: Option<String>,
-}
-
-/// One model derived from another: `GET /v1/models/{ns}/{name}/derivatives`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct Derivative {
-    pub model: ModelName,
-    pub version: Version,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub relation: Option<crate::BaseRelation>,
-    /// The base version it names, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub base_version: Option<Version>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct DerivativeList {
-    pub model: ModelName,
-    pub derivatives: Vec<Derivative>,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn parse_str(s: &str) -> Result<LookupQuery, LookupError> {
-        let pairs: Vec<(&str, &str)> =
-            s.split('&').filter(|p| !p.is_empty()).map(|p| p.split_once('=').unwrap_or((p, ""))).collect();
-        LookupQuery::from_pairs(pairs)
-    }
-
-    #[test]
-    fn queries_round_trip_through_pairs() {
-        let q = parse_str("effective_license_class=restricted_use&effective_license_class=unknown&effective_commercial_use=restricted&license_conflicts=true&license=MIT&license=Apache-2.0&modality=text&language=fr&language=DE&min_context=8000&max_params=3000000000&sort=parameters&order=desc&limit=5&label=team:nlp&versions=all").unwrap();
-        assert_eq!(q.language.iter().map(LanguageTag::as_str).collect::<Vec<_>>(), ["fr", "de"]);
-        assert_eq!(
-            (q.sort, q.order, q.limit, q.versions),
-            (SortKey::Parameters, Order::Desc, 5, VersionsMode::All)
-        );
-        let pairs = q.to_pairs();
-        let again = LookupQuery::from_pairs(pairs.iter().map(|(k, v)| (*k, v.as_str()))).unwrap();
-        assert_eq!(again, q);
-    }
-
-    #[test]
-    fn eval_queries_round_trip_and_sort_best_first_by_the_metric_direction() {
-        let q = parse_str("eval=Common_Voice:WER<=20&eval_language=sw&sort=EVAL:common_voice:wer").unwrap();
-        assert_eq!(q.eval[0].to_string(), "common_voice:wer<=20");
-        assert_eq!((q.sort, q.order), (SortKey::Eval, Order::Asc), "lower WER is better");
-        let again = LookupQuery::from_pairs(q.to_pairs().iter().map(|(k, v)| (*k, v.as_str()))).unwrap();
-        assert_eq!(again, q);
-        let q = parse_str("sort=eval:mmlu:accuracy").unwrap();
-        assert_eq!(q.order, Order::Desc, "higher accuracy is better");
-        let again = LookupQuery::from_pairs(q.to_pairs().iter().map(|(k, v)| (*k, v.as_str()))).unwrap();
-        assert_eq!(again, q);
-        let q = parse_str("sort=eval:mmlu:accuracy&order=asc").unwrap();
-        assert_eq!(q.order, Order::Asc, "an explicit order wins");
-        let again = LookupQuery::from_pairs(q.to_pairs().iter().map(|(k, v)| (*k, v.as_str()))).unwrap();
-        assert_eq!(again, q);
-    }
-
-    #[test]
-    fn bad_parameters_are_named() {
-        for (query, param) in [
-            ("colour=red", "colour"),
-            ("min_context=lots", "min_context"),
-            ("limit=0", "limit"),
-            ("limit=201", "limit"),
-            ("task=chat", "task"),
-            ("language=english", "language"),
-            ("commercial_use=maybe", "commercial_use"),
-            ("sort=random", "sort"),
-            ("min_params=10&max_params=5", "min_params"),
-            ("label=nocolon", "label"),
-            ("q=a&q=b", "q"),
-            ("hardware=a100", "hardware"),
-            ("base_model=NotAModel", "base_model"),
-            ("license=Not A Licence (", "license"),
-            ("license=MIT OR Apache-2.0", "license"),
-            ("q=a\0b", "q"),
-            ("tag=\u{7}", "tag"),
-            ("label=k:\0", "label"),
-            ("effective_license_class=free", "effective_license_class"),
-            ("effective_commercial_use=yes", "effective_commercial_use"),
-            ("license_conflicts=maybe", "license_conflicts"),
-            ("license_conflicts=true&license_conflicts=false", "license_conflicts"),
-            ("eval=common_voice:wer<20", "eval"),
-            ("eval=common_voice<=20", "eval"),
-            ("eval_language=sw", "eval_language"),
-            ("eval=a:b<=1&eval_language=swahili!", "eval_language"),
-            ("sort=eval", "sort"),
-            ("sort=eval:common_voice", "sort"),
-            ("sort=size&sort=eval:a:b", "sort"),
-            (&["eval=a:b<=1"; 9].join("&"), "eval"),
-            (&format!("eval=a:b<=1&{}", ["eval_language=sw"; 17].join("&")), "eval_language"),
-        ] {
-            let err = parse_str(query).unwrap_err();
-            assert_eq!(err.param, param, "{query}: {err}");
-        }
     }
 }

@@ -4,12 +4,9 @@
 
 use std::sync::Arc;
 
-use chrono::{TimeZone, Utc};
-use modelreg_api::{Facts, LookupQuery, MAX_EVAL_FILTERS, MAX_EVAL_LANGUAGES, Manifest};
-use modelreg_server::store::{Cursor, MetadataStore, NewFile, NewVersion, PublishOutcome, Strategy};
+use modelreg_api::{Facts, LookupQuery, MAX_EVAL_FILTERS, MAX_EVAL_LANGUAGES};
+use modelreg_server::store::{Cursor, MetadataStore, Strategy};
 use serde_json::{Value, json};
-
-use crate::support::digest_of;
 
 store_contract!(
     eval_filters_match_an_evaluation_within_the_bound_and_never_a_missing_one,
@@ -19,28 +16,7 @@ store_contract!(
 );
 
 async fn publish(store: &Arc<dyn MetadataStore>, model: &str, version: &str, metadata: Value, at: u32) {
-    let file = digest_of(format!("{model}{version}").as_bytes());
-    let manifest: Manifest = serde_json::from_value(json!({
-        "files": [{ "path": "weights", "digest": file, "size": 100 }],
-        "metadata": metadata,
-    }))
-    .unwrap();
-    manifest.validate().unwrap();
-    let manifest = manifest.canonicalize();
-    let new = NewVersion {
-        actor: "test".into(),
-        model: model.parse().unwrap(),
-        version: version.parse().unwrap(),
-        digest: digest_of(&manifest.canonical_json()),
-        license: manifest.metadata.license.to_string(),
-        manifest_json: String::from_utf8(manifest.canonical_json()).unwrap(),
-        files: vec![NewFile { path: "weights".into(), digest: file, size: 100 }],
-        size_bytes: 100,
-        published_at: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, at).unwrap(),
-        manifest,
-        facts: Facts::new(),
-    };
-    assert_eq!(store.publish_version(&new).await.unwrap(), PublishOutcome::Created);
+    crate::lookup_contract::publish(store, model, version, metadata, Facts::new(), at).await;
 }
 
 fn asr(evaluations: Value) -> Value {

@@ -5,11 +5,9 @@
 use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
-use modelreg_api::{CommercialUse, EffectiveLicense, Facts, LicenseClass, LookupQuery, Manifest};
-use modelreg_server::store::{MetadataStore, NewFile, NewVersion, PublishOutcome, Strategy};
+use modelreg_api::{CommercialUse, EffectiveLicense, Facts, LicenseClass, LookupQuery};
+use modelreg_server::store::{MetadataStore, Strategy};
 use serde_json::{Value, json};
-
-use crate::support::digest_of;
 
 store_contract!(
     a_three_level_chain_carries_the_root_licence_and_flags_the_conflicts,
@@ -24,28 +22,7 @@ store_contract!(
 );
 
 async fn publish(store: &Arc<dyn MetadataStore>, model: &str, version: &str, metadata: Value) {
-    let file = digest_of(format!("{model}{version}").as_bytes());
-    let manifest: Manifest = serde_json::from_value(json!({
-        "files": [{ "path": "weights", "digest": file, "size": 100 }],
-        "metadata": metadata,
-    }))
-    .unwrap();
-    manifest.validate().unwrap();
-    let manifest = manifest.canonicalize();
-    let new = NewVersion {
-        actor: "test".into(),
-        model: model.parse().unwrap(),
-        version: version.parse().unwrap(),
-        digest: digest_of(&manifest.canonical_json()),
-        license: manifest.metadata.license.to_string(),
-        manifest_json: String::from_utf8(manifest.canonical_json()).unwrap(),
-        files: vec![NewFile { path: "weights".into(), digest: file, size: 100 }],
-        size_bytes: 100,
-        published_at: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
-        manifest,
-        facts: Facts::new(),
-    };
-    assert_eq!(store.publish_version(&new).await.unwrap(), PublishOutcome::Created);
+    crate::lookup_contract::publish(store, model, version, metadata, Facts::new(), 0).await;
 }
 
 async fn effective(store: &Arc<dyn MetadataStore>, model: &str, version: &str) -> EffectiveLicense {

@@ -21,7 +21,9 @@ store_contract!(
     derivatives_are_listed_by_base_model,
 );
 
-async fn publish(
+/// Publishes one version with a single 100-byte file, created at second `at` of 2026; the
+/// other contract suites publish through it too.
+pub(crate) async fn publish(
     store: &Arc<dyn MetadataStore>,
     model: &str,
     version: &str,
