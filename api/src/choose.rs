@@ -3,13 +3,15 @@
 //! criterion, a direction and a weight) and a limit; and the ranked answer with near misses.
 //! Parsing and validation only; ranking is the server's.
 
+mod criterion;
+
 use std::collections::BTreeMap;
-use std::fmt;
 use std::str::FromStr;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub use self::criterion::{Criterion, PreferenceDirection};
 use crate::{LookupError, LookupQuery, ModelName, Version};
 
 /// Default and largest number of ranked candidates returned.
@@ -25,120 +27,15 @@ pub const MAX_NEAR_MISSES: usize = 20;
 
 /// Lookup parameters that only qualify another filter: they are never dropped on their own
 /// when near misses are sought, but together with the filter they qualify.
-pub const QUALIFIERS: &[(&str, &str)] = &[("hardware", "max_latency_ms")];
+pub const QUALIFIERS: &[(&str, &str)] = &[
+    ("hardware", "max_latency_ms"),
+    ("at_context", "fits_memory"),
+    ("batch", "fits_memory"),
+    ("kv_precision", "fits_memory"),
+    ("eval_language", "eval"),
+];
 /// Lookup parameters that shape a page, not a match: refused as constraints.
 pub const NOT_CONSTRAINTS: &[&str] = &["sort", "order", "limit", "cursor", "versions"];
-
-/// What a criterion measures; each is one arm, with its text form (`parameters`,
-/// `latency@a100`) and how the server reads its value.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
-#[serde(tag = "criterion", rename_all = "snake_case")]
-pub enum Criterion {
-    /// Parameter count.
-    Parameters,
-    /// Total size of the files, bytes.
-    Size,
-    /// Context length, tokens.
-    ContextLength,
-    /// The lowest stated p50 latency on `hardware` (case-insensitive), ms.
-    Latency { hardware: String },
-    /// Age of the version at the time of the request, days.
-    Recency,
-}
-
-/// Whether lower or higher values of a criterion are better.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum PreferenceDirection {
-    /// Lower is better.
-    Min,
-    /// Higher is better.
-    Max,
-}
-
-impl Criterion {
-    /// The direction taken when a preference names none: fewer parameters, smaller size,
-    /// longer context, lower latency, younger.
-    pub fn natural_direction(&self) -> PreferenceDirection {
-        match self {
-            Self::Parameters | Self::Size | Self::Latency { .. } | Self::Recency => PreferenceDirection::Min,
-            Self::ContextLength => PreferenceDirection::Max,
-        }
-    }
-
-    /// The unit of its values, for people.
-    pub fn unit(&self) -> &'static str {
-        match self {
-            Self::Parameters => "parameters",
-            Self::Size => "bytes",
-            Self::ContextLength => "tokens",
-            Self::Latency { .. } => "ms",
-            Self::Recency => "days",
-        }
-    }
-}
-
-impl fmt::Display for Criterion {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Parameters => f.write_str("parameters"),
-            Self::Size => f.write_str("size"),
-            Self::ContextLength => f.write_str("context_length"),
-            Self::Latency { hardware } => write!(f, "latency@{hardware}"),
-            Self::Recency => f.write_str("recency"),
-        }
-    }
-}
-
-impl FromStr for Criterion {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let s = s.trim();
-        if let Some(hw) = s.strip_prefix("latency@") {
-            return Ok(Self::Latency { hardware: hardware(hw)? });
-        }
-        match s {
-            "parameters" => Ok(Self::Parameters),
-            "size" => Ok(Self::Size),
-            "context_length" => Ok(Self::ContextLength),
-            "recency" => Ok(Self::Recency),
-            "latency" => Err("latency needs a hardware: latency@<hardware>".into()),
-            other => Err(format!(
-                "unknown criterion '{other}' (expected parameters, size, context_length, latency@<hardware> or recency)"
-            )),
-        }
-    }
-}
-
-fn hardware(raw: &str) -> Result<String, String> {
-    let hw = raw.trim().to_lowercase();
-    if hw.is_empty() || hw.len() > 256 || hw.chars().any(char::is_control) {
-        return Err("the hardware must be 1-256 characters without control characters".into());
-    }
-    Ok(hw)
-}
-
-impl FromStr for PreferenceDirection {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim() {
-            "min" => Ok(Self::Min),
-            "max" => Ok(Self::Max),
-            other => Err(format!("direction must be min or max, got '{other}'")),
-        }
-    }
-}
-
-impl fmt::Display for PreferenceDirection {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Min => "min",
-            Self::Max => "max",
-        })
-    }
-}
 
 /// One preference: a criterion, which way is better (default: its natural direction) and
 /// its weight (default 1; positive, at most 1000).
@@ -162,20 +59,32 @@ impl Preference {
     }
 }
 
-/// The text form `criterion[:direction[:weight]]`, e.g. `parameters:min:2`, `latency@a100`.
+/// The text form `criterion[:direction[:weight]]`, e.g. `parameters:min:2`, `latency@a100`,
+/// `eval:librispeech:wer:min`. The direction and weight are read from the end, so an
+/// evaluation's dataset may contain `:` (not a metric named `min` or `max` with the text form).
 impl FromStr for Preference {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        // The hardware of a latency may not contain ':'; the direction and weight follow it.
-        let mut parts = s.split(':');
-        let criterion: Criterion = parts.next().unwrap_or_default().parse()?;
-        let direction = parts.next().map(str::parse).transpose()?;
-        let weight =
-            parts.next().map(|w| w.trim().parse::<f64>().map_err(|e| format!("weight: {e}"))).transpose()?;
-        if parts.next().is_some() {
+        let mut rest = s.trim();
+        let mut weight = None;
+        let mut direction = None;
+        if let Some((head, tail)) = rest.rsplit_once(':')
+            && let Ok(w) = tail.trim().parse::<f64>()
+        {
+            weight = Some(w);
+            rest = head;
+        }
+        if let Some((head, tail)) = rest.rsplit_once(':')
+            && let Ok(d) = tail.parse::<PreferenceDirection>()
+        {
+            direction = Some(d);
+            rest = head;
+        }
+        if weight.is_some() && direction.is_none() {
             return Err("expected criterion[:direction[:weight]]".into());
         }
+        let criterion: Criterion = rest.parse()?;
         Ok(Self { criterion, direction, weight })
     }
 }
@@ -246,12 +155,7 @@ impl ChooseRequest {
             if !(weight.is_finite() && weight > 0.0 && weight <= 1000.0) {
                 return Err(bad(field(), "weight must be a number above 0 and at most 1000".into()));
             }
-            let criterion = match &p.criterion {
-                Criterion::Latency { hardware: hw } => {
-                    Criterion::Latency { hardware: hardware(hw).map_err(|r| bad(field(), r))? }
-                }
-                other => other.clone(),
-            };
+            let criterion = p.criterion.validated(&field())?;
             if preferences.iter().any(|q: &Preference| q.criterion == criterion) {
                 return Err(bad(field(), format!("criterion {criterion} is given twice")));
             }
@@ -298,6 +202,10 @@ pub struct CriterionScore {
     pub unit: String,
     /// 0 (worst of the candidates, or missing) to 1 (best).
     pub score: f64,
+    /// Why the value is absent, in words (`no evaluation on librispeech:wer`, `memory cannot
+    /// be determined: no KV-cache shape is known`); absent when a value is given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missing: Option<String>,
 }
 
 /// One ranked version.
@@ -395,6 +303,11 @@ mod tests {
             "preferences[1]"
         );
         assert_eq!(err(json!({ "limit": 0 })), "limit");
+        assert_eq!(err(json!({ "preferences": [{ "criterion": "memory", "batch": 0 }] })), "preferences[0]");
+        assert_eq!(
+            err(json!({ "preferences": [{ "criterion": "eval", "dataset": " ", "metric": "wer" }] })),
+            "preferences[0]"
+        );
         assert!(
             serde_json::from_value::<ChooseRequest>(json!({ "preferences": [{ "criterion": "vibes" }] }))
                 .is_err()
@@ -411,5 +324,17 @@ mod tests {
         assert!("latency".parse::<Preference>().is_err());
         assert!("size:up".parse::<Preference>().is_err());
         assert_eq!(Criterion::Latency { hardware: "cpu".into() }.to_string(), "latency@cpu");
+        // Direction and weight are read from the end: an evaluation's names keep their colons.
+        let p: Preference = "eval:hf:mmlu:accuracy:min:3".parse().unwrap();
+        assert_eq!(p.criterion, Criterion::Eval { dataset: "hf:mmlu".into(), metric: "accuracy".into() });
+        assert_eq!((p.direction, p.weight), (Some(PreferenceDirection::Min), Some(3.0)));
+        let p: Preference = "eval:librispeech:WER".parse().unwrap();
+        assert_eq!(
+            (p.direction(), p.criterion.to_string()),
+            (PreferenceDirection::Min, "eval:librispeech:wer".into())
+        );
+        let p: Preference = "memory@8192x4:min".parse().unwrap();
+        assert_eq!(p.criterion.to_string(), "memory@8192x4");
+        assert!("parameters:2".parse::<Preference>().is_err(), "a weight needs a direction before it");
     }
 }

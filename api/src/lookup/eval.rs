@@ -87,6 +87,12 @@ impl EvalKey {
         let (dataset, metric) = text
             .rsplit_once(':')
             .ok_or_else(|| bad(param, format!("expected <dataset>:<metric>, got '{}'", text.trim())))?;
+        Self::from_parts(param, dataset, metric)
+    }
+
+    /// A dataset and metric given apart (a choice's preference), normalised and checked as
+    /// in the lookup; errors name `param`.
+    pub fn from_parts(param: &str, dataset: &str, metric: &str) -> Result<Self, LookupError> {
         let name = |what: &str, raw: &str| {
             let v = normalize_eval_name(raw);
             if v.is_empty() || v.len() > 256 || v.chars().any(char::is_control) {

@@ -37,7 +37,7 @@ pub use catalog::{
     CatalogStore, DerivativeRecord, ModelRecord, NewFile, NewVersion, PublishOutcome, VersionDetail,
     VersionRecord,
 };
-pub use criteria::CriteriaStore;
+pub use criteria::{CriteriaStore, VersionMemory};
 pub use lineage::LineageStore;
 pub use locks::{BlobLockStore, GcClaim};
 pub use lookup::{Cursor, LookupHit, Strategy};

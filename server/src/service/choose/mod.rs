@@ -7,23 +7,23 @@
 
 mod near;
 mod rank;
+mod reasons;
+mod values;
 
 use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 use futures_util::future::try_join_all;
 use modelreg_api::{
-    Candidate, ChooseQuery, ChooseResponse, Criterion, CriterionScore, Facts, LookupQuery, MAX_CANDIDATES,
-    MAX_NEAR_MISSES, Manifest, ModelName, NearMiss, Order, Preference, PreferenceDirection, SortKey, Version,
-    VersionsMode,
+    Candidate, ChooseQuery, ChooseResponse, Criterion, CriterionScore, EvalKey, Facts, LookupQuery,
+    MAX_CANDIDATES, MAX_NEAR_MISSES, Manifest, ModelName, NearMiss, Order, Preference, PreferenceDirection,
+    SortKey, Version, VersionsMode,
 };
 
 use self::near::Constraint;
 use self::rank::{Column, round};
 use super::{Principal, Registry, RegistryError};
 use crate::store::{LookupHit, Strategy};
-
-const DAY_MS: f64 = 86_400_000.0;
 
 impl Registry {
     /// Ranks the versions `caller` can see that meet `query`'s constraints, and lists near
@@ -37,7 +37,7 @@ impl Registry {
         let echo = query.to_request();
         let mut q = query.constraints.clone();
         q.visible_namespaces = caller.map(|p| p.namespaces.clone()).unwrap_or_default();
-        (q.sort, q.order) = cap_order(&query.preferences);
+        (q.sort, q.order, q.eval_sort) = cap_order(&query.preferences);
         q.versions = VersionsMode::Best;
         q.cursor = None;
         q.limit = MAX_CANDIDATES;
@@ -46,9 +46,11 @@ impl Registry {
         hits.truncate(MAX_CANDIDATES as usize);
 
         let mut columns = Vec::with_capacity(query.preferences.len());
+        let mut missing = Vec::with_capacity(query.preferences.len());
         for p in &query.preferences {
-            let values = self.values(&p.criterion, &hits, now).await?;
-            columns.push(Column { values, direction: p.direction(), weight: p.weight() });
+            let read = self.criterion_values(&p.criterion, &hits, &q, now).await?;
+            columns.push(Column { values: read.values, direction: p.direction(), weight: p.weight() });
+            missing.push(read.missing);
         }
         let scored = rank::score(hits.len(), &columns);
         let mut order: Vec<usize> = (0..hits.len()).collect();
@@ -64,12 +66,14 @@ impl Registry {
                 .preferences
                 .iter()
                 .zip(&columns)
+                .zip(&missing)
                 .zip(&scored[i].scores)
-                .map(|((p, c), s)| CriterionScore {
+                .map(|(((p, c), why), s)| CriterionScore {
                     criterion: p.criterion.to_string(),
                     value: c.values[i],
                     unit: p.criterion.unit().to_owned(),
                     score: round(*s),
+                    missing: why[i].clone(),
                 })
                 .collect();
             candidates.push(Candidate {
@@ -84,30 +88,6 @@ impl Registry {
         }
         let near_misses = if truncated { Vec::new() } else { self.near_misses(&q, &hits).await? };
         Ok(ChooseResponse { query: echo, candidates, ranked: hits.len() as u64, truncated, near_misses })
-    }
-
-    /// One criterion's value for each hit; each arm says where its value is read.
-    async fn values(
-        &self,
-        criterion: &Criterion,
-        hits: &[LookupHit],
-        now: DateTime<Utc>,
-    ) -> Result<Vec<Option<f64>>, RegistryError> {
-        let from_row = |read: fn(&LookupHit) -> Option<f64>| Ok(hits.iter().map(read).collect());
-        match criterion {
-            Criterion::Parameters => from_row(|h| h.parameters.map(|v| v as f64)),
-            Criterion::Size => from_row(|h| Some(h.size_bytes as f64)),
-            Criterion::ContextLength => from_row(|h| h.context_length.map(|v| v as f64)),
-            Criterion::Recency => {
-                let now_ms = now.timestamp_millis();
-                Ok(hits.iter().map(|h| Some((now_ms - h.published_ms).max(0) as f64 / DAY_MS)).collect())
-            }
-            Criterion::Latency { hardware } => {
-                let ids: Vec<i64> = hits.iter().map(|h| h.id).collect();
-                let latency = self.meta.latency_on(&ids, hardware).await?;
-                Ok(hits.iter().map(|h| latency.get(&h.id).copied()).collect())
-            }
-        }
     }
 
     /// Versions failing exactly one constraint of `q`: for each constraint, the lookup without
@@ -153,29 +133,22 @@ impl Registry {
                 }
             }
         }
-        // The stated latency on the hardware a latency constraint names, for its reasons.
-        let mut latency = std::collections::HashMap::new();
-        if let Some(c) = constraints.iter().find(|c| c.key == "max_latency_ms")
-            && let Some((_, hw)) = c.pairs.iter().find(|(k, _)| *k == "hardware")
-        {
-            let ids: Vec<i64> = picked.iter().filter(|(p, _)| p.key == c.key).map(|(_, h)| h.id).collect();
-            if !ids.is_empty() {
-                latency = self.meta.latency_on(&ids, &hw.to_lowercase()).await?;
-            }
-        }
+        let read = self.reason_reads(q, &picked).await?;
         let mut out = Vec::with_capacity(picked.len());
-        for (c, hit) in picked {
-            let latency = latency.get(&hit.id).copied();
+        for ((c, hit), read) in picked.into_iter().zip(read) {
             let (model, version) = identity(&hit)?;
-            let reason = match near::FROM_CARD.contains(&c.key) {
-                true => self.reason_from_card(c, &model, &version).await?,
-                false => None,
+            let reason = match read {
+                Some(reason) => Some(reason),
+                None if near::FROM_CARD.contains(&c.key) => {
+                    self.reason_from_card(c, &model, &version).await?
+                }
+                None => None,
             };
             out.push(NearMiss {
                 url: format!("/v1/models/{model}/versions/{version}"),
                 constraint: c.key.to_owned(),
                 wanted: c.wanted(),
-                reason: reason.unwrap_or_else(|| near::describe(c, &hit, latency)),
+                reason: reason.unwrap_or_else(|| near::describe(c, &hit)),
                 model,
                 version,
             });
@@ -206,23 +179,28 @@ impl Registry {
 
 /// The lookup order that bounds the candidates: that of the heaviest preference (the first
 /// of equals) where the lookup has a sort for it, missing values last; by name otherwise.
-/// A latency preference orders by the lowest latency on any hardware, the nearest sort.
-fn cap_order(preferences: &[Preference]) -> (SortKey, Order) {
+/// A latency preference orders by the lowest latency on any hardware, and memory by the
+/// size of the files (the weights' share of it), the nearest sorts.
+fn cap_order(preferences: &[Preference]) -> (SortKey, Order, Option<EvalKey>) {
     let heaviest = preferences.iter().fold(None::<&Preference>, |best, p| match best {
         Some(b) if b.weight() >= p.weight() => Some(b),
         _ => Some(p),
     });
-    let Some(p) = heaviest else { return (SortKey::Name, Order::Asc) };
-    let order = |d: PreferenceDirection| if d == PreferenceDirection::Min { Order::Asc } else { Order::Desc };
+    let Some(p) = heaviest else { return (SortKey::Name, Order::Asc, None) };
+    let order = if p.direction() == PreferenceDirection::Min { Order::Asc } else { Order::Desc };
     match &p.criterion {
-        Criterion::Parameters => (SortKey::Parameters, order(p.direction())),
-        Criterion::Size => (SortKey::Size, order(p.direction())),
-        Criterion::ContextLength => (SortKey::ContextLength, order(p.direction())),
-        Criterion::Latency { .. } => (SortKey::Latency, order(p.direction())),
+        Criterion::Parameters => (SortKey::Parameters, order, None),
+        Criterion::Size | Criterion::Memory { .. } => (SortKey::Size, order, None),
+        Criterion::ContextLength => (SortKey::ContextLength, order, None),
+        Criterion::Latency { .. } => (SortKey::Latency, order, None),
+        Criterion::Eval { dataset, metric } => {
+            (SortKey::Eval, order, Some(EvalKey { dataset: dataset.clone(), metric: metric.clone() }))
+        }
         // Younger first is the latest publication first.
         Criterion::Recency => (
             SortKey::Updated,
             if p.direction() == PreferenceDirection::Min { Order::Desc } else { Order::Asc },
+            None,
         ),
     }
 }

@@ -35,32 +35,40 @@ pub(super) fn constraints(q: &LookupQuery) -> Vec<Constraint> {
         {
             continue;
         }
-        let separate = *key == "language";
+        // Each required language and each evaluation bound must hold on its own.
+        let separate = *key == "language" || *key == "eval";
         match out.iter_mut().find(|c| c.key == *key && !separate) {
             Some(c) => c.pairs.push((key, value.clone())),
             None => out.push(Constraint { key, pairs: vec![(key, value.clone())] }),
         }
     }
     for (qualifier, target) in QUALIFIERS {
-        let Some(c) = out.iter_mut().find(|c| c.key == *target) else { continue };
-        c.pairs.extend(pairs.iter().filter(|(k, _)| k == qualifier).cloned());
+        for c in out.iter_mut().filter(|c| c.key == *target) {
+            c.pairs.extend(pairs.iter().filter(|(k, _)| k == qualifier).cloned());
+        }
     }
     out
 }
 
-/// `q` without `dropped`, keeping its page shape and visibility.
+/// `q` without `dropped`, keeping its page shape and visibility. A qualifier goes with the
+/// filter it qualifies, unless another such filter stays (a second `eval`).
 pub(super) fn relax(q: &LookupQuery, dropped: &Constraint) -> Result<LookupQuery, LookupError> {
     let mut pairs = q.to_pairs();
     pairs.retain(|p| !dropped.pairs.contains(p));
+    for (qualifier, target) in QUALIFIERS {
+        if pairs.iter().any(|(k, _)| k == target) {
+            pairs.extend(dropped.pairs.iter().filter(|(k, _)| k == qualifier).cloned());
+        }
+    }
     let mut relaxed = LookupQuery::from_pairs(pairs.iter().map(|(k, v)| (*k, v.as_str())))?;
     relaxed.visible_namespaces = q.visible_namespaces.clone();
     relaxed.limit = q.limit;
     Ok(relaxed)
 }
 
-/// Why `hit` fails `c`, in words: its value for the parameter. `latency` is the version's
-/// lowest p50 on the constraint's hardware, when one was asked for and stated.
-pub(super) fn describe(c: &Constraint, hit: &LookupHit, latency: Option<f64>) -> String {
+/// Why `hit` fails `c`, in words: its value for the parameter, as far as the lookup row
+/// tells (the reads of `reasons` word the rest).
+pub(super) fn describe(c: &Constraint, hit: &LookupHit) -> String {
     let key = c.key;
     let count = |v: Option<i64>, what: &str, unit: &str| match (v, unit) {
         (Some(n), "") => format!("{what} is {n} ({})", human(n as f64, "")),
@@ -70,6 +78,12 @@ pub(super) fn describe(c: &Constraint, hit: &LookupHit, latency: Option<f64>) ->
     match key {
         "license" => format!("license is {}", hit.license),
         "license_class" => format!("license_class is {}", hit.license_class),
+        "effective_license_class" => format!("effective_license_class is {}", hit.effective_license_class),
+        "effective_commercial_use" => format!("effective_commercial_use is {}", hit.effective_commercial_use),
+        "license_conflicts" => match hit.license_conflicts.trim() {
+            "" | "[]" => "no licence conflict with its bases".into(),
+            _ => "its licence conflicts with a base's".into(),
+        },
         "commercial_use" => format!("commercial_use is {}", hit.commercial_use),
         "namespace" => format!("namespace is {}", hit.namespace),
         "task" => match &hit.task {
@@ -92,11 +106,10 @@ pub(super) fn describe(c: &Constraint, hit: &LookupHit, latency: Option<f64>) ->
         },
         "max_latency_ms" => {
             let hardware = c.pairs.iter().find(|(k, _)| *k == "hardware").map(|(_, v)| v.to_lowercase());
-            match (hardware, latency, hit.min_latency_ms) {
-                (Some(hw), Some(ms), _) => format!("p50 latency on {hw} is {ms} ms"),
-                (Some(hw), None, _) => format!("no latency is stated on {hw}"),
-                (None, _, Some(ms)) => format!("lowest p50 latency is {ms} ms"),
-                (None, _, None) => "no latency is stated".into(),
+            match (hardware, hit.min_latency_ms) {
+                (Some(hw), _) => format!("no latency is stated on {hw}"),
+                (None, Some(ms)) => format!("lowest p50 latency is {ms} ms"),
+                (None, None) => "no latency is stated".into(),
             }
         }
         "q" => format!("its name, description and tags lack some of the words '{}'", c.wanted().join(" ")),

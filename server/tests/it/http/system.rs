@@ -284,4 +284,18 @@ impl modelreg_server::store::CriteriaStore for FailingStore {
     ) -> Result<std::collections::HashMap<i64, f64>, StoreError> {
         Err(boom())
     }
+    async fn memory_of(
+        &self,
+        _: &[i64],
+    ) -> Result<std::collections::HashMap<i64, modelreg_server::store::VersionMemory>, StoreError> {
+        Err(boom())
+    }
+    async fn eval_best(
+        &self,
+        _: &[i64],
+        _: &modelreg_api::EvalKey,
+        _: &[modelreg_api::LanguageTag],
+    ) -> Result<std::collections::HashMap<i64, f64>, StoreError> {
+        Err(boom())
+    }
 }
