@@ -5,7 +5,9 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use modelreg_api::{ChooseRequest, ChooseResponse, Manifest, Scope};
+use modelreg_api::{
+    ChooseRequest, ChooseResponse, DerivedField, Fact, FactSource, Facts, KvCacheShape, Manifest, Scope,
+};
 use modelreg_server::service::{Principal, Registry};
 use modelreg_server::store::{MetadataStore, NewFile, NewVersion, PublishOutcome};
 use serde_json::{Value, json};
@@ -31,15 +33,52 @@ pub async fn seed_catalogue(store: &Arc<dyn MetadataStore>) {
     let doc: Value = serde_json::from_str(modelreg_testkit::CHOOSE_CATALOGUE).unwrap();
     for entry in doc["models"].as_array().unwrap() {
         let (model, version) = (entry["model"].as_str().unwrap(), entry["version"].as_str().unwrap());
-        publish(store, model, version, &entry["metadata"], entry["day"].as_i64().unwrap()).await;
+        let facts = memory_facts(&entry["metadata"], &entry["attention"]);
+        publish_with(store, model, version, &entry["metadata"], entry["day"].as_i64().unwrap(), facts).await;
     }
+}
+
+/// The memory facts publish derives for a version of the catalogue: the weights are its
+/// file (parameters at its precision); the KV cache, when the entry has an `attention`
+/// (config.json's keys), `2 x layers x kv_heads x head_dim` elements per token at 16 bits.
+pub fn memory_facts(metadata: &Value, attention: &Value) -> Facts {
+    let derived = |value: Value| Fact { value, source: FactSource::Derived, derived: None, file: None };
+    let mut facts = Facts::new();
+    facts.insert(DerivedField::WeightBytes, derived(json!(file_size(metadata))));
+    if let Some(a) = attention.as_object() {
+        let n = |k: &str| a[k].as_u64().unwrap();
+        let elements = 2 * n("num_hidden_layers") * n("num_key_value_heads") * n("head_dim");
+        let kv = KvCacheShape {
+            full_elements_per_token: elements,
+            window_elements_per_token: 0,
+            window: None,
+            bits_per_element: 16,
+            bytes_per_token: elements * 2,
+        };
+        facts.insert(DerivedField::KvCache, derived(json!(kv)));
+    }
+    facts
+}
+
+fn file_size(metadata: &Value) -> u64 {
+    metadata["parameters"].as_u64().unwrap() * if metadata["precision"] == "fp32" { 4 } else { 2 }
 }
 
 /// Publishes one version whose file weighs its parameters at its precision.
 async fn publish(store: &Arc<dyn MetadataStore>, model: &str, version: &str, metadata: &Value, on: i64) {
+    publish_with(store, model, version, metadata, on, Facts::new()).await;
+}
+
+async fn publish_with(
+    store: &Arc<dyn MetadataStore>,
+    model: &str,
+    version: &str,
+    metadata: &Value,
+    on: i64,
+    facts: Facts,
+) {
     {
-        let params = metadata["parameters"].as_u64().unwrap();
-        let size = params * if metadata["precision"] == "fp32" { 4 } else { 2 };
+        let size = file_size(metadata);
         let file = digest_of(format!("{model}@{version}").as_bytes());
         let manifest: Manifest = serde_json::from_value(json!({
             "files": [{ "path": "model.safetensors", "digest": file, "size": size }],
@@ -59,19 +98,19 @@ async fn publish(store: &Arc<dyn MetadataStore>, model: &str, version: &str, met
             size_bytes: size,
             published_at: day(on),
             manifest,
-            facts: Default::default(),
+            facts,
         };
         assert_eq!(store.publish_version(&new).await.unwrap(), PublishOutcome::Created, "{model}@{version}");
     }
 }
 
-async fn registry(store: Arc<dyn MetadataStore>) -> (Registry, crate::support::Backing) {
+pub async fn registry(store: Arc<dyn MetadataStore>) -> (Registry, crate::support::Backing) {
     seed_catalogue(&store).await;
     let (blobs, backing) = local_blobs();
     (Registry::new(store, blobs, default_policy()), backing)
 }
 
-async fn choose(registry: &Registry, caller: Option<&Principal>, request: Value) -> ChooseResponse {
+pub async fn choose(registry: &Registry, caller: Option<&Principal>, request: Value) -> ChooseResponse {
     let request: ChooseRequest = serde_json::from_value(request).unwrap();
     registry.choose(caller, request.parse().unwrap(), day(31)).await.unwrap()
 }
@@ -88,11 +127,11 @@ fn permissive_long_context_small() -> Value {
 }
 
 /// (model@version, score, pareto) of each candidate, best first.
-fn ranking(answer: &ChooseResponse) -> Vec<(String, f64, bool)> {
+pub fn ranking(answer: &ChooseResponse) -> Vec<(String, f64, bool)> {
     answer.candidates.iter().map(|c| (format!("{}@{}", c.model, c.version), c.score, c.pareto)).collect()
 }
 
-fn near(answer: &ChooseResponse) -> Vec<(String, String, String)> {
+pub fn near(answer: &ChooseResponse) -> Vec<(String, String, String)> {
     answer
         .near_misses
         .iter()
@@ -100,7 +139,7 @@ fn near(answer: &ChooseResponse) -> Vec<(String, String, String)> {
         .collect()
 }
 
-fn owned<const N: usize>(rows: [(&str, f64, bool); N]) -> Vec<(String, f64, bool)> {
+pub fn owned<const N: usize>(rows: [(&str, f64, bool); N]) -> Vec<(String, f64, bool)> {
     rows.into_iter().map(|(m, s, p)| (m.to_owned(), s, p)).collect()
 }
 

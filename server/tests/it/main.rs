@@ -26,6 +26,7 @@ mod binary;
 mod blob_contract;
 mod body_timeout;
 mod choose_contract;
+mod choose_criteria_contract;
 mod contracts;
 mod derive;
 mod eval_contract;

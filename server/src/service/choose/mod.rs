@@ -53,10 +53,14 @@ impl Registry {
             missing.push(read.missing);
         }
         let scored = rank::score(hits.len(), &columns);
+        // Equal totals: fewer missing values first (a version without the value ranks after
+        // the worst that has it), then by name.
+        let absent = |i: usize| columns.iter().filter(|c| c.values[i].is_none()).count();
         let mut order: Vec<usize> = (0..hits.len()).collect();
         order.sort_by(|&a, &b| {
             round(scored[b].total)
                 .total_cmp(&round(scored[a].total))
+                .then_with(|| absent(a).cmp(&absent(b)))
                 .then_with(|| (&hits[a].namespace, &hits[a].name).cmp(&(&hits[b].namespace, &hits[b].name)))
         });
         let mut candidates = Vec::with_capacity(query.limit as usize);
