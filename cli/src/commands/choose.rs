@@ -23,8 +23,9 @@ pub struct ChooseArgs {
     /// key for several values.
     #[arg(long = "where", value_name = "KEY=VALUE", value_parser = parse_constraint)]
     pub constraints: Vec<(String, String)>,
-    /// A preference: parameters, size, context_length, latency@HARDWARE or recency, then
-    /// optionally :min or :max and :WEIGHT (parameters:min:2, latency@a100, recency).
+    /// A preference: parameters, size, memory[@TOKENS][xBATCH][/KV_PRECISION],
+    /// context_length, latency@HARDWARE, eval:DATASET:METRIC or recency, then optionally :min
+    /// or :max and :WEIGHT (parameters:min:2, memory@8192, eval:mmlu:accuracy, recency).
     #[arg(long = "prefer", value_name = "CRITERION[:DIR[:WEIGHT]]")]
     pub preferences: Vec<Preference>,
     /// How many candidates to show (default 10).
@@ -97,6 +98,22 @@ pub fn render_answer(answer: &ChooseResponse) -> String {
         }
         text.push_str(&render(&rows));
         text.push('\n');
+        let missing: Vec<[String; 3]> = answer
+            .candidates
+            .iter()
+            .flat_map(|c| {
+                c.criteria
+                    .iter()
+                    .filter_map(|s| Some([c.model.to_string(), s.criterion.clone(), s.missing.clone()?]))
+            })
+            .collect();
+        if !missing.is_empty() {
+            text.push_str("\nmissing values (scored 0):\n");
+            let mut rows = vec![["MODEL", "CRITERION", "WHY"].map(String::from)];
+            rows.extend(missing);
+            text.push_str(&render(&rows));
+            text.push('\n');
+        }
     }
     if !answer.near_misses.is_empty() {
         text.push_str("\nnear misses (each fails one constraint):\n");
@@ -175,6 +192,21 @@ mod tests {
         );
         assert!(Wrapper::try_parse_from(["x", "--where", "=x"]).is_err());
         assert!(Wrapper::try_parse_from(["x", "--prefer", "vibes"]).is_err());
+        let w = Wrapper::try_parse_from([
+            "x",
+            "--prefer",
+            "memory@8192x2:min:3",
+            "--prefer",
+            "eval:mmlu:accuracy",
+        ])
+        .unwrap();
+        assert_eq!(
+            serde_json::to_value(&w.args.to_request().preferences).unwrap(),
+            json!([
+                { "criterion": "memory", "at_context": 8192, "batch": 2, "direction": "min", "weight": 3.0 },
+                { "criterion": "eval", "dataset": "mmlu", "metric": "accuracy" }
+            ])
+        );
         assert!(Wrapper::try_parse_from(["x", "--limit", "101"]).is_err());
     }
 }
