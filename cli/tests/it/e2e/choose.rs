@@ -36,7 +36,7 @@ async fn publish_catalogue(url: &str, token: &str) {
     for entry in doc["models"].as_array().unwrap() {
         let (model, version) = (entry["model"].as_str().unwrap(), entry["version"].as_str().unwrap());
         let mut files =
-            vec![json!({ "path": "weights.bin", "digest": weights["digest"], "size": weights["size"] })];
+            vec![json!({ "path": "weights.dat", "digest": weights["digest"], "size": weights["size"] })];
         if let Some(attention) = entry["attention"].as_object() {
             let mut config = attention.clone();
             config.insert("torch_dtype".into(), json!("bfloat16"));

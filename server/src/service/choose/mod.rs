@@ -10,10 +10,7 @@ mod rank;
 mod reasons;
 mod values;
 
-use std::collections::HashSet;
-
 use chrono::{DateTime, Utc};
-use futures_util::future::try_join_all;
 use modelreg_api::{
     Candidate, ChooseQuery, ChooseResponse, Criterion, CriterionScore, EvalKey, Facts, LookupQuery,
     MAX_CANDIDATES, MAX_NEAR_MISSES, Manifest, ModelName, NearMiss, Order, Preference, PreferenceDirection,
@@ -90,50 +87,36 @@ impl Registry {
                 criteria,
             });
         }
-        let near_misses = if truncated { Vec::new() } else { self.near_misses(&q, &hits).await? };
+        let near_misses = if truncated { Vec::new() } else { self.near_misses(&q).await? };
         Ok(ChooseResponse { query: echo, candidates, ranked: hits.len() as u64, truncated, near_misses })
     }
 
-    /// Versions failing exactly one constraint of `q`: for each constraint, the lookup without
-    /// it (concurrently), less the models already among `candidates` (complete: the caller
-    /// asks only when no candidate was cut). At most [`MAX_NEAR_MISSES`], shared round-robin
-    /// between the constraints, each constraint's in the candidates' order.
-    async fn near_misses(
-        &self,
-        q: &LookupQuery,
-        candidates: &[LookupHit],
-    ) -> Result<Vec<NearMiss>, RegistryError> {
+    /// Versions failing exactly one constraint of `q`, beyond the models among the
+    /// candidates (complete: the caller asks only when no candidate was cut), found in one
+    /// statement (`CriteriaStore::near_misses`). At most [`MAX_NEAR_MISSES`], shared
+    /// round-robin between the constraints, each constraint's in the candidates' order.
+    async fn near_misses(&self, q: &LookupQuery) -> Result<Vec<NearMiss>, RegistryError> {
         let constraints = near::constraints(q);
-        let taken: HashSet<(&str, &str)> =
-            candidates.iter().map(|h| (h.namespace.as_str(), h.name.as_str())).collect();
-        let limit = u32::try_from(candidates.len() + MAX_NEAR_MISSES).unwrap_or(u32::MAX);
-        let relaxed = constraints.iter().map(|c| async move {
-            let mut r =
-                near::relax(q, c).map_err(|e| RegistryError::internal(format!("relaxing a choice: {e}")))?;
-            r.limit = limit;
-            let hits = self.meta.lookup(&r, None, Strategy::Auto).await?;
-            Ok::<_, RegistryError>(hits)
-        });
-        let per_constraint: Vec<Vec<LookupHit>> = try_join_all(relaxed).await?;
-        let mut lists: Vec<(&Constraint, Vec<LookupHit>)> = constraints
+        let queries = constraints
             .iter()
-            .zip(per_constraint)
-            .map(|(c, hits)| {
-                let misses = hits
-                    .into_iter()
-                    .filter(|h| !taken.contains(&(h.namespace.as_str(), h.name.as_str())))
-                    .take(MAX_NEAR_MISSES)
-                    .collect();
-                (c, misses)
-            })
-            .collect();
+            .map(near::to_query)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| RegistryError::internal(format!("splitting a choice's constraints: {e}")))?;
+        let per_constraint = u32::try_from(MAX_NEAR_MISSES).unwrap_or(u32::MAX);
+        let rows = self.meta.near_misses(q, &queries, per_constraint).await?;
+        let mut lists: Vec<Vec<LookupHit>> = vec![Vec::new(); constraints.len()];
+        for (i, hit) in rows {
+            if let Some(list) = lists.get_mut(i) {
+                list.push(hit);
+            }
+        }
         let mut picked: Vec<(&Constraint, LookupHit)> = Vec::new();
         for i in 0..MAX_NEAR_MISSES {
-            for (c, misses) in &mut lists {
+            for (c, misses) in constraints.iter().zip(&lists) {
                 if picked.len() < MAX_NEAR_MISSES
                     && let Some(hit) = misses.get(i)
                 {
-                    picked.push((*c, hit.clone()));
+                    picked.push((c, hit.clone()));
                 }
             }
         }
