@@ -19,6 +19,7 @@ store_contract!(
     memory_and_an_evaluation_together_have_their_pareto_front,
     near_misses_of_a_memory_budget_give_the_estimate_and_the_budget,
     near_misses_of_an_evaluation_bound_give_the_value_in_the_asked_languages,
+    many_constraints_find_the_same_near_misses_as_few,
 );
 
 const GIB: u64 = 1 << 30;
@@ -329,4 +330,21 @@ async fn near_misses_of_an_evaluation_bound_give_the_value_in_the_asked_language
         rows(&[("eval", "openai/whisper-small@1.0.0", "librispeech_asr:wer in en is 3.4")])
     );
     assert_eq!(asr.near_misses[0].wanted, ["librispeech_asr:wer<=3", "eval_language=en"]);
+}
+
+async fn many_constraints_find_the_same_near_misses_as_few(store: Arc<dyn MetadataStore>) {
+    let (registry, _backing) = registry(store).await;
+    let few = choose(&registry, None, permissive_long_context(json!([{ "criterion": "parameters" }]))).await;
+    // Four more constraints that every text model of the catalogue meets: seven are
+    // counted per version rather than written as alternatives (store::criteria::near).
+    let mut many = permissive_long_context(json!([{ "criterion": "parameters" }]));
+    let constraints = many["constraints"].as_object_mut().unwrap();
+    constraints.insert("max_params".into(), json!(100_000_000_000u64));
+    constraints.insert("format".into(), json!("safetensors"));
+    constraints.insert("input_modality".into(), json!("text"));
+    constraints.insert("max_context".into(), json!(1_000_000));
+    let many = choose(&registry, None, many).await;
+    assert_eq!(ranking(&many), ranking(&few));
+    assert_eq!(near(&many), near(&few));
+    assert_eq!(few.near_misses.len(), 18);
 }

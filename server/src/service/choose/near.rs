@@ -241,7 +241,10 @@ mod tests {
         let second = to_query(&cs[4]).unwrap();
         assert_eq!(second.eval.iter().map(ToString::to_string).collect::<Vec<_>>(), ["arc:accuracy>=50"]);
         assert_eq!(second.eval_language.iter().map(ToString::to_string).collect::<Vec<_>>(), ["en"]);
-        assert_eq!(to_query(&cs[1]).unwrap().language.iter().map(|l| l.to_string()).collect::<Vec<_>>(), ["de"]);
+        assert_eq!(
+            to_query(&cs[1]).unwrap().language.iter().map(|l| l.to_string()).collect::<Vec<_>>(),
+            ["de"]
+        );
     }
 
     #[test]

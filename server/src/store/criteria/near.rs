@@ -14,7 +14,9 @@ use modelreg_api::{LookupQuery, Order, VersionsMode};
 use sqlx::{Database, Encode, QueryBuilder, Type};
 
 use crate::store::dialect::Dialect;
-use crate::store::lookup::{COLUMNS, order_terms, push_eval_value, push_version_filters, push_visible, sort_column};
+use crate::store::lookup::{
+    COLUMNS, order_terms, push_eval_value, push_version_filters, push_visible, sort_column,
+};
 
 /// Most constraints written as alternatives: the statement grows with their square.
 const MAX_ALTERNATIVES: usize = 6;
@@ -74,7 +76,11 @@ where
     }
     qb.push(" ELSE 0 END AS BIGINT) AS failed FROM versions f WHERE f.prerelease = ''");
     // Yanked versions, as the lookup's own clause for `q` (only that: no constraint here).
-    let base = LookupQuery { include_yanked: q.include_yanked, versions: VersionsMode::Best, ..LookupQuery::default() };
+    let base = LookupQuery {
+        include_yanked: q.include_yanked,
+        versions: VersionsMode::Best,
+        ..LookupQuery::default()
+    };
     push_version_filters(&mut qb, &base, "f", dialect);
     if constraints.len() <= MAX_ALTERNATIVES {
         qb.push(" AND (");

@@ -162,15 +162,15 @@ macro_rules! impl_criteria_store {
             use std::collections::HashMap;
 
             use modelreg_api::{EvalKey, LanguageTag, LookupQuery};
+            use $crate::store::LookupHit;
             use $crate::store::StoreError;
             use $crate::store::convert::db_err;
+            use $crate::store::criteria::near::near_query;
+            use $crate::store::criteria::sql::NearRow;
             use $crate::store::criteria::sql::{
                 CHUNK, EvalRow, LatencyRow, MemoryRow, eval_query, latency_query, memory_query,
             };
-            use $crate::store::criteria::near::near_query;
-            use $crate::store::criteria::sql::NearRow;
             use $crate::store::criteria::{CriteriaStore, VersionMemory};
-            use $crate::store::LookupHit;
 
             #[async_trait::async_trait]
             impl CriteriaStore for $store {

@@ -103,8 +103,12 @@ where
 
 /// [`push_filters`] where version `a`'s model is not joined: the namespace filter reads it
 /// by primary key.
-pub(in crate::store) fn push_version_filters<DB>(qb: &mut QueryBuilder<DB>, q: &LookupQuery, a: &str, dialect: Dialect)
-where
+pub(in crate::store) fn push_version_filters<DB>(
+    qb: &mut QueryBuilder<DB>,
+    q: &LookupQuery,
+    a: &str,
+    dialect: Dialect,
+) where
     DB: Database,
     for<'t> String: Encode<'t, DB> + Type<DB>,
     for<'t> i64: Encode<'t, DB> + Type<DB>,

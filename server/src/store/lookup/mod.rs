@@ -21,8 +21,8 @@ use self::filters::push_filters;
 // The near misses of a choice (`store::criteria::near`) build on the lookup's own parts.
 pub(in crate::store) use self::evals::push_eval_value;
 pub(in crate::store) use self::filters::{push_version_filters, push_visible};
-pub(super) use self::keys::sort_column;
 pub(in crate::store) use self::keys::order_terms;
+pub(super) use self::keys::sort_column;
 pub use self::keys::{Cursor, SortValue};
 use self::keys::{SortColumn, push_after};
 use self::window::{SEEK_WINDOW, WALK_WINDOW, push_models, push_versions};
