@@ -202,8 +202,10 @@ async fn measure_post(
     Ok((percentile(&times, 0.5), percentile(&times, 0.99), rows))
 }
 
-/// `POST /v1/choose` bodies: three constraints and three preferences each.
-fn choose_queries() -> [(&'static str, serde_json::Value); 2] {
+/// `POST /v1/choose` bodies: three constraints and three preferences each. The last ranks
+/// by memory at 8k and an evaluation, which this seed does not record (its versions have no
+/// memory facts or evaluations): the reads run, and every value is missing.
+fn choose_queries() -> [(&'static str, serde_json::Value); 3] {
     let preferences = serde_json::json!([
         { "criterion": "parameters", "direction": "min", "weight": 2 },
         { "criterion": "context_length", "direction": "max" },
@@ -222,6 +224,17 @@ fn choose_queries() -> [(&'static str, serde_json::Value); 2] {
             serde_json::json!({
                 "constraints": { "task": "text-generation", "commercial_use": true, "min_context": 4096 },
                 "preferences": preferences,
+            }),
+        ),
+        (
+            "choose: 3 constraints (selective), memory@8192 + eval + latency preferences",
+            serde_json::json!({
+                "constraints": { "task": "translation", "min_context": 65536, "max_params": 2_000_000_000u64 },
+                "preferences": [
+                    { "criterion": "memory", "at_context": 8192, "weight": 2 },
+                    { "criterion": "eval", "dataset": "wmt14", "metric": "bleu" },
+                    { "criterion": "latency", "hardware": "a100" }
+                ],
             }),
         ),
     ]
