@@ -311,6 +311,20 @@ async fn main() -> anyhow::Result<()> {
             "5 fields, versions=all, sort=parameters",
             "/v1/models?task=translation&language=de&min_context=1024&framework=transformers&fine_tunable=true&versions=all&sort=parameters",
         ),
+        // What the selective choice below cost before its near misses were one statement: the
+        // lookup once per dropped constraint, candidates + 20 rows each (run concurrently).
+        (
+            "near misses before (1 of 3): choice without task",
+            "/v1/models?min_context=65536&max_params=2000000000&sort=parameters&limit=81",
+        ),
+        (
+            "near misses before (2 of 3): choice without min_context",
+            "/v1/models?task=translation&max_params=2000000000&sort=parameters&limit=81",
+        ),
+        (
+            "near misses before (3 of 3): choice without max_params",
+            "/v1/models?task=translation&min_context=65536&sort=parameters&limit=81",
+        ),
     ];
     for (name, path) in queries {
         let (p50, p99, rows) = measure(&client, &format!("{base}{path}"), args.requests).await?;

@@ -1,7 +1,8 @@
 //! Choosing a model (`POST /v1/choose`): the lookup's matches for the hard constraints,
 //! bounded to [`MAX_CANDIDATES`] in the order of the heaviest preference, ranked by the
-//! weighted, normalised preferences (`rank`), with the Pareto front; and the near misses,
-//! found by running the lookup once per constraint with that constraint dropped (`near`).
+//! weighted, normalised preferences (`rank`, values read by `values`), with the Pareto
+//! front; and the near misses: the constraints split (`near`), the versions failing exactly
+//! one of them found in one statement, their reasons worded (`near`, `reasons`).
 //! Same visibility as the lookup. It must not know HTTP or SQL; values come from the lookup
 //! row or, for a criterion the row lacks, from `store::CriteriaStore`.
 
