@@ -12,6 +12,7 @@ mod reasons;
 mod values;
 
 use chrono::{DateTime, Utc};
+use futures_util::future::try_join_all;
 use modelreg_api::{
     Candidate, ChooseQuery, ChooseResponse, Criterion, CriterionScore, EvalKey, Facts, LookupQuery,
     MAX_CANDIDATES, MAX_NEAR_MISSES, Manifest, ModelName, NearMiss, Order, Preference, PreferenceDirection,
@@ -43,10 +44,21 @@ impl Registry {
         let truncated = hits.len() > MAX_CANDIDATES as usize;
         hits.truncate(MAX_CANDIDATES as usize);
 
+        // The criteria's reads and the near misses' statement at once: each its own
+        // connection, none waiting on another.
+        let reads = try_join_all(
+            query.preferences.iter().map(|p| self.criterion_values(&p.criterion, &hits, &q, now)),
+        );
+        let near = async {
+            match truncated {
+                true => Ok(Vec::new()),
+                false => self.near_misses(&q).await,
+            }
+        };
+        let (reads, near_misses) = futures_util::try_join!(reads, near)?;
         let mut columns = Vec::with_capacity(query.preferences.len());
         let mut missing = Vec::with_capacity(query.preferences.len());
-        for p in &query.preferences {
-            let read = self.criterion_values(&p.criterion, &hits, &q, now).await?;
+        for (p, read) in query.preferences.iter().zip(reads) {
             columns.push(Column { values: read.values, direction: p.direction(), weight: p.weight() });
             missing.push(read.missing);
         }
@@ -88,7 +100,6 @@ impl Registry {
                 criteria,
             });
         }
-        let near_misses = if truncated { Vec::new() } else { self.near_misses(&q).await? };
         Ok(ChooseResponse { query: echo, candidates, ranked: hits.len() as u64, truncated, near_misses })
     }
 
