@@ -311,18 +311,18 @@ async fn main() -> anyhow::Result<()> {
             "5 fields, versions=all, sort=parameters",
             "/v1/models?task=translation&language=de&min_context=1024&framework=transformers&fine_tunable=true&versions=all&sort=parameters",
         ),
-        // What the selective choice below cost before its near misses were one statement: the
-        // lookup once per dropped constraint, candidates + 20 rows each (run concurrently).
+        // The near misses of the selective choice below: the lookup once per dropped
+        // constraint, candidates + 20 rows each (run concurrently), for its cost breakdown.
         (
-            "near misses before (1 of 3): choice without task",
+            "choice's near misses (1 of 3): without task",
             "/v1/models?min_context=65536&max_params=2000000000&sort=parameters&limit=81",
         ),
         (
-            "near misses before (2 of 3): choice without min_context",
+            "choice's near misses (2 of 3): without min_context",
             "/v1/models?task=translation&max_params=2000000000&sort=parameters&limit=81",
         ),
         (
-            "near misses before (3 of 3): choice without max_params",
+            "choice's near misses (3 of 3): without max_params",
             "/v1/models?task=translation&min_context=65536&sort=parameters&limit=81",
         ),
     ];

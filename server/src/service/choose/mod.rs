@@ -1,8 +1,8 @@
 //! Choosing a model (`POST /v1/choose`): the lookup's matches for the hard constraints,
 //! bounded to [`MAX_CANDIDATES`] in the order of the heaviest preference, ranked by the
 //! weighted, normalised preferences (`rank`, values read by `values`), with the Pareto
-//! front; and the near misses: the constraints split (`near`), the versions failing exactly
-//! one of them found in one statement, their reasons worded (`near`, `reasons`).
+//! front; and the near misses, found by running the lookup once per constraint with that
+//! constraint dropped (`near`), their reasons worded (`near`, `reasons`).
 //! Same visibility as the lookup. It must not know HTTP or SQL; values come from the lookup
 //! row or, for a criterion the row lacks, from `store::CriteriaStore`.
 
@@ -10,6 +10,8 @@ mod near;
 mod rank;
 mod reasons;
 mod values;
+
+use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 use futures_util::future::try_join_all;
@@ -44,7 +46,7 @@ impl Registry {
         let truncated = hits.len() > MAX_CANDIDATES as usize;
         hits.truncate(MAX_CANDIDATES as usize);
 
-        // The criteria's reads and the near misses' statement at once: each its own
+        // The criteria's reads and the near misses' lookups at once: each its own
         // connection, none waiting on another.
         let reads = try_join_all(
             query.preferences.iter().map(|p| self.criterion_values(&p.criterion, &hits, &q, now)),
@@ -52,7 +54,7 @@ impl Registry {
         let near = async {
             match truncated {
                 true => Ok(Vec::new()),
-                false => self.near_misses(&q).await,
+                false => self.near_misses(&q, &hits).await,
             }
         };
         let (reads, near_misses) = futures_util::try_join!(reads, near)?;
@@ -103,32 +105,46 @@ impl Registry {
         Ok(ChooseResponse { query: echo, candidates, ranked: hits.len() as u64, truncated, near_misses })
     }
 
-    /// Versions failing exactly one constraint of `q`, beyond the models among the
-    /// candidates (complete: the caller asks only when no candidate was cut), found in one
-    /// statement (`CriteriaStore::near_misses`). At most [`MAX_NEAR_MISSES`], shared
-    /// round-robin between the constraints, each constraint's in the candidates' order.
-    async fn near_misses(&self, q: &LookupQuery) -> Result<Vec<NearMiss>, RegistryError> {
+    /// Versions failing exactly one constraint of `q`: for each constraint, the lookup without
+    /// it (concurrently), less the models already among `candidates` (complete: the caller
+    /// asks only when no candidate was cut). At most [`MAX_NEAR_MISSES`], shared round-robin
+    /// between the constraints, each constraint's in the candidates' order.
+    async fn near_misses(
+        &self,
+        q: &LookupQuery,
+        candidates: &[LookupHit],
+    ) -> Result<Vec<NearMiss>, RegistryError> {
         let constraints = near::constraints(q);
-        let queries = constraints
+        let taken: HashSet<(&str, &str)> =
+            candidates.iter().map(|h| (h.namespace.as_str(), h.name.as_str())).collect();
+        let limit = u32::try_from(candidates.len() + MAX_NEAR_MISSES).unwrap_or(u32::MAX);
+        let relaxed = constraints.iter().map(|c| async move {
+            let mut r =
+                near::relax(q, c).map_err(|e| RegistryError::internal(format!("relaxing a choice: {e}")))?;
+            r.limit = limit;
+            let hits = self.meta.lookup(&r, None, Strategy::Auto).await?;
+            Ok::<_, RegistryError>(hits)
+        });
+        let per_constraint: Vec<Vec<LookupHit>> = try_join_all(relaxed).await?;
+        let mut lists: Vec<(&Constraint, Vec<LookupHit>)> = constraints
             .iter()
-            .map(near::to_query)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| RegistryError::internal(format!("splitting a choice's constraints: {e}")))?;
-        let per_constraint = u32::try_from(MAX_NEAR_MISSES).unwrap_or(u32::MAX);
-        let rows = self.meta.near_misses(q, &queries, per_constraint).await?;
-        let mut lists: Vec<Vec<LookupHit>> = vec![Vec::new(); constraints.len()];
-        for (i, hit) in rows {
-            if let Some(list) = lists.get_mut(i) {
-                list.push(hit);
-            }
-        }
+            .zip(per_constraint)
+            .map(|(c, hits)| {
+                let misses = hits
+                    .into_iter()
+                    .filter(|h| !taken.contains(&(h.namespace.as_str(), h.name.as_str())))
+                    .take(MAX_NEAR_MISSES)
+                    .collect();
+                (c, misses)
+            })
+            .collect();
         let mut picked: Vec<(&Constraint, LookupHit)> = Vec::new();
         for i in 0..MAX_NEAR_MISSES {
-            for (c, misses) in constraints.iter().zip(&lists) {
+            for (c, misses) in &mut lists {
                 if picked.len() < MAX_NEAR_MISSES
                     && let Some(hit) = misses.get(i)
                 {
-                    picked.push((c, hit.clone()));
+                    picked.push((*c, hit.clone()));
                 }
             }
         }

@@ -50,12 +50,20 @@ pub(super) fn constraints(q: &LookupQuery) -> Vec<Constraint> {
     out
 }
 
-/// The constraint as a lookup query of its own (with its qualifiers), adding no clause
-/// beyond its own: yanked versions are the caller's to exclude.
-pub(super) fn to_query(c: &Constraint) -> Result<LookupQuery, LookupError> {
-    let mut q = LookupQuery::from_pairs(c.pairs.iter().map(|(k, v)| (*k, v.as_str())))?;
-    q.include_yanked = true;
-    Ok(q)
+/// `q` without `dropped`, keeping its page shape and visibility. A qualifier goes with the
+/// filter it qualifies, unless another such filter stays (a second `eval`).
+pub(super) fn relax(q: &LookupQuery, dropped: &Constraint) -> Result<LookupQuery, LookupError> {
+    let mut pairs = q.to_pairs();
+    pairs.retain(|p| !dropped.pairs.contains(p));
+    for (qualifier, target) in QUALIFIERS {
+        if pairs.iter().any(|(k, _)| k == target) {
+            pairs.extend(dropped.pairs.iter().filter(|(k, _)| k == qualifier).cloned());
+        }
+    }
+    let mut relaxed = LookupQuery::from_pairs(pairs.iter().map(|(k, v)| (*k, v.as_str())))?;
+    relaxed.visible_namespaces = q.visible_namespaces.clone();
+    relaxed.limit = q.limit;
+    Ok(relaxed)
 }
 
 /// Why `hit` fails `c`, in words: its value for the parameter, as far as the lookup row
@@ -227,24 +235,15 @@ mod tests {
     }
 
     #[test]
-    fn a_constraint_is_a_query_of_its_own_with_its_qualifiers() {
-        let q = query(
-            "language=fr&language=de&max_latency_ms=50&hardware=a100&eval=mmlu:accuracy>=60&eval=arc:accuracy>=50&eval_language=en",
-        );
+    fn relaxing_drops_one_constraint_with_its_qualifier_and_keeps_the_rest() {
+        let q = query("language=fr&language=de&max_latency_ms=50&hardware=a100&min_context=8192");
         let cs = constraints(&q);
-        let keys: Vec<&str> = cs.iter().map(|c| c.key).collect();
-        assert_eq!(keys, ["language", "language", "max_latency_ms", "eval", "eval"]);
-        let latency = to_query(&cs[2]).unwrap();
-        assert_eq!((latency.max_latency_ms, latency.hardware.as_deref()), (Some(50.0), Some("a100")));
-        assert!(latency.language.is_empty() && latency.include_yanked);
-        // Each evaluation bound carries the languages the bounds are read in.
-        let second = to_query(&cs[4]).unwrap();
-        assert_eq!(second.eval.iter().map(ToString::to_string).collect::<Vec<_>>(), ["arc:accuracy>=50"]);
-        assert_eq!(second.eval_language.iter().map(ToString::to_string).collect::<Vec<_>>(), ["en"]);
-        assert_eq!(
-            to_query(&cs[1]).unwrap().language.iter().map(|l| l.to_string()).collect::<Vec<_>>(),
-            ["de"]
-        );
+        let latency = cs.iter().find(|c| c.key == "max_latency_ms").unwrap();
+        let relaxed = relax(&q, latency).unwrap();
+        assert_eq!((relaxed.max_latency_ms, relaxed.hardware.as_deref()), (None, None));
+        assert_eq!((relaxed.language.len(), relaxed.min_context), (2, Some(8192)));
+        let fr = cs.iter().find(|c| c.key == "language").unwrap();
+        assert_eq!(relax(&q, fr).unwrap().language.iter().map(|l| l.to_string()).collect::<Vec<_>>(), ["de"]);
     }
 
     #[test]

@@ -3,15 +3,14 @@
 //! bounded set of version ids. Facts only; the ranking and its normalisation, and the
 //! memory estimate's arithmetic, are the service's (`service::choose`).
 
-pub(super) mod near;
 pub(super) mod sql;
 
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use modelreg_api::{EvalKey, KvCacheShape, LanguageTag, LookupQuery};
+use modelreg_api::{EvalKey, KvCacheShape, LanguageTag};
 
-use super::{LookupHit, StoreError};
+use super::StoreError;
 
 /// A version's memory facts as the lookup's `fits_memory` reads them (`version_memory`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,17 +38,4 @@ pub trait CriteriaStore: Send + Sync + 'static {
         key: &EvalKey,
         languages: &[LanguageTag],
     ) -> Result<HashMap<i64, f64>, StoreError>;
-
-    /// The near misses of a choice, in one statement: for each of `constraints` (the
-    /// filters of `q`, split, each parsed on its own with `include_yanked` set), the best
-    /// version of each model that meets all the others but not it, of the models with no
-    /// version meeting all; at most `per_constraint` each, in `q`'s order. Returned as
-    /// (index into `constraints`, hit), by constraint, each constraint's in that order.
-    /// `q` gives the order, the visibility and `include_yanked`.
-    async fn near_misses(
-        &self,
-        q: &LookupQuery,
-        constraints: &[LookupQuery],
-        per_constraint: u32,
-    ) -> Result<Vec<(usize, LookupHit)>, StoreError>;
 }

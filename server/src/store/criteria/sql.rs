@@ -140,33 +140,15 @@ pub(in crate::store) struct EvalRow {
     pub value: f64,
 }
 
-/// A near miss as read: the lookup's row and the constraint it fails (1-based).
-#[derive(sqlx::FromRow)]
-pub(in crate::store) struct NearRow {
-    #[sqlx(flatten)]
-    hit: crate::store::LookupHit,
-    failed: i64,
-}
-
-impl NearRow {
-    pub(in crate::store) fn into_pair(self) -> Option<(usize, crate::store::LookupHit)> {
-        let index = usize::try_from(self.failed).ok()?.checked_sub(1)?;
-        Some((index, self.hit))
-    }
-}
-
 macro_rules! impl_criteria_store {
     ($store:ty, $db:ty, $dialect:expr) => {
         // A const block scopes the imports to this expansion.
         const _: () = {
             use std::collections::HashMap;
 
-            use modelreg_api::{EvalKey, LanguageTag, LookupQuery};
-            use $crate::store::LookupHit;
+            use modelreg_api::{EvalKey, LanguageTag};
             use $crate::store::StoreError;
             use $crate::store::convert::db_err;
-            use $crate::store::criteria::near::near_query;
-            use $crate::store::criteria::sql::NearRow;
             use $crate::store::criteria::sql::{
                 CHUNK, EvalRow, LatencyRow, MemoryRow, eval_query, latency_query, memory_query,
             };
@@ -223,23 +205,6 @@ macro_rules! impl_criteria_store {
                         out.extend(rows.into_iter().map(|r| (r.version_id, r.value)));
                     }
                     Ok(out)
-                }
-
-                async fn near_misses(
-                    &self,
-                    q: &LookupQuery,
-                    constraints: &[LookupQuery],
-                    per_constraint: u32,
-                ) -> Result<Vec<(usize, LookupHit)>, StoreError> {
-                    if constraints.is_empty() {
-                        return Ok(Vec::new());
-                    }
-                    let rows = near_query::<$db>(q, constraints, per_constraint, $dialect)
-                        .build_query_as::<NearRow>()
-                        .fetch_all(&self.pool)
-                        .await
-                        .map_err(db_err)?;
-                    Ok(rows.into_iter().filter_map(NearRow::into_pair).collect())
                 }
             }
         };

@@ -32,7 +32,7 @@ fn value_key(q: &LookupQuery) -> Option<&EvalKey> {
 
 /// `, <expr> AS eval_value` for version `v`: its best value (by the metric's direction) on
 /// [`value_key`], NULL when it has none or the query names no evaluation.
-pub(in crate::store) fn push_eval_value<DB>(qb: &mut QueryBuilder<DB>, q: &LookupQuery, v: &str)
+pub(super) fn push_eval_value<DB>(qb: &mut QueryBuilder<DB>, q: &LookupQuery, v: &str)
 where
     DB: Database,
     for<'t> String: Encode<'t, DB> + Type<DB>,

@@ -8,7 +8,7 @@ use sqlx::{Database, Encode, QueryBuilder, Type};
 use crate::store::dialect::Dialect;
 use crate::store::search::{Facet, normalize_license_id};
 
-pub(in crate::store) fn push_visible<DB>(qb: &mut QueryBuilder<DB>, q: &LookupQuery, models: &str)
+pub(super) fn push_visible<DB>(qb: &mut QueryBuilder<DB>, q: &LookupQuery, models: &str)
 where
     DB: Database,
     for<'t> String: Encode<'t, DB> + Type<DB>,
@@ -103,12 +103,8 @@ where
 
 /// [`push_filters`] where version `a`'s model is not joined: the namespace filter reads it
 /// by primary key.
-pub(in crate::store) fn push_version_filters<DB>(
-    qb: &mut QueryBuilder<DB>,
-    q: &LookupQuery,
-    a: &str,
-    dialect: Dialect,
-) where
+pub(super) fn push_version_filters<DB>(qb: &mut QueryBuilder<DB>, q: &LookupQuery, a: &str, dialect: Dialect)
+where
     DB: Database,
     for<'t> String: Encode<'t, DB> + Type<DB>,
     for<'t> i64: Encode<'t, DB> + Type<DB>,

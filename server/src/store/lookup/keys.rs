@@ -105,7 +105,7 @@ pub(in crate::store) fn sort_column(sort: SortKey) -> Option<SortColumn> {
 }
 
 /// `ORDER BY` terms for a sort column: the indexes of migration 0007 have this order.
-pub(in crate::store) fn order_terms(column: &SortColumn, prefix: &str, order: Order) -> String {
+pub(super) fn order_terms(column: &SortColumn, prefix: &str, order: Order) -> String {
     let dir = if order == Order::Asc { "ASC" } else { "DESC" };
     let nulls = if column.nullable { " NULLS LAST" } else { "" };
     format!("{prefix}{} {dir}{nulls}, {prefix}id {dir}", column.name)

@@ -17,14 +17,10 @@ use std::collections::HashSet;
 use modelreg_api::{LookupQuery, Order, SortKey, VersionsMode};
 use sqlx::{Database, Encode, QueryBuilder, Type};
 
-use self::filters::push_filters;
-// The near misses of a choice (`store::criteria::near`) build on the lookup's own parts.
-pub(in crate::store) use self::evals::push_eval_value;
-pub(in crate::store) use self::filters::{push_version_filters, push_visible};
-pub(in crate::store) use self::keys::order_terms;
+use self::filters::{push_filters, push_version_filters, push_visible};
 pub(super) use self::keys::sort_column;
 pub use self::keys::{Cursor, SortValue};
-use self::keys::{SortColumn, push_after};
+use self::keys::{SortColumn, order_terms, push_after};
 use self::window::{SEEK_WINDOW, WALK_WINDOW, push_models, push_versions};
 pub(super) use self::window::{SHORT_WINDOW_DIVISOR, Window};
 use super::dialect::Dialect;
@@ -77,7 +73,7 @@ impl Cursor {
     }
 }
 
-pub(in crate::store) const COLUMNS: &str = "v.id, m.namespace, m.name, v.version, v.digest, v.license, v.license_class, v.commercial_use, \
+const COLUMNS: &str = "v.id, m.namespace, m.name, v.version, v.digest, v.license, v.license_class, v.commercial_use, \
      v.task, v.modalities_json, v.languages_json, v.context_length, v.parameters, v.size_bytes, v.format, \
      v.description, v.published_ms, m.created_ms, v.min_latency_ms, v.effective_license_class, \
      v.effective_commercial_use, v.license_conflicts";

@@ -298,12 +298,4 @@ impl modelreg_server::store::CriteriaStore for FailingStore {
     ) -> Result<std::collections::HashMap<i64, f64>, StoreError> {
         Err(boom())
     }
-    async fn near_misses(
-        &self,
-        _: &modelreg_api::LookupQuery,
-        _: &[modelreg_api::LookupQuery],
-        _: u32,
-    ) -> Result<Vec<(usize, modelreg_server::store::LookupHit)>, StoreError> {
-        Err(boom())
-    }
 }
