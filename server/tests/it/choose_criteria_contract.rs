@@ -335,8 +335,8 @@ async fn near_misses_of_an_evaluation_bound_give_the_value_in_the_asked_language
 async fn many_constraints_find_the_same_near_misses_as_few(store: Arc<dyn MetadataStore>) {
     let (registry, _backing) = registry(store).await;
     let few = choose(&registry, None, permissive_long_context(json!([{ "criterion": "parameters" }]))).await;
-    // Four more constraints that every text model of the catalogue meets: seven are
-    // counted per version rather than written as alternatives (store::criteria::near).
+    // Four more constraints that every text model of the catalogue meets: seven relaxed
+    // lookups instead of three, the same misses.
     let mut many = permissive_long_context(json!([{ "criterion": "parameters" }]));
     let constraints = many["constraints"].as_object_mut().unwrap();
     constraints.insert("max_params".into(), json!(100_000_000_000u64));
