@@ -15,25 +15,25 @@ use super::present::{
     badge, class_badge, class_words, commercial_badge, fact_value, grouped, human_size, provenance,
     version_marks,
 };
-use super::{Caller, Page, respond};
+use super::{Caller, Page, Viewer};
 use crate::service::{Registry, RegistryError, ResolvedVersion};
 
 pub async fn latest(
     registry: web::Data<Registry>,
-    caller: Caller,
+    viewer: Viewer,
     path: web::Path<(String, String)>,
 ) -> HttpResponse {
     let (ns, name) = path.into_inner();
-    respond(model_page(&registry, caller, &ns, &name, None).await)
+    viewer.shell.respond(model_page(&registry, viewer.auth, &ns, &name, None).await)
 }
 
 pub async fn version(
     registry: web::Data<Registry>,
-    caller: Caller,
+    viewer: Viewer,
     path: web::Path<(String, String, String)>,
 ) -> HttpResponse {
     let (ns, name, version) = path.into_inner();
-    respond(model_page(&registry, caller, &ns, &name, Some(&version)).await)
+    viewer.shell.respond(model_page(&registry, viewer.auth, &ns, &name, Some(&version)).await)
 }
 
 async fn model_page(
