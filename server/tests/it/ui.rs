@@ -4,6 +4,7 @@
 
 mod compare;
 mod model;
+mod model_facts;
 mod search;
 mod security;
 mod session;

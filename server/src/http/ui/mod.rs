@@ -11,6 +11,7 @@ mod layout;
 mod login;
 mod markdown;
 mod model;
+mod model_facts;
 mod model_sections;
 mod present;
 mod search;
