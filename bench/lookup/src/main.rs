@@ -3,10 +3,12 @@
 //! loopback port, and measures p50/p99 of lookups over HTTP, single-field filters and
 //! five-field combinations alike, and `POST /v1/choose` with three constraints and three
 //! preferences (selective, so near misses are computed; and broad, so the candidates are
-//! capped). The baseline measured in the same run is `GET /healthz`
+//! capped); then the web UI's render timings (`ui`). The baseline measured in the same run is `GET /healthz`
 //! (the HTTP floor on this machine), so figures can be read as ratios.
 //!
 //!   cargo run --release -p modelreg-bench -- [--models 20000] [--versions 100000] [--requests 200] [--sqlite]
+
+mod ui;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -247,11 +249,12 @@ async fn main() -> anyhow::Result<()> {
         .await?;
     if existing.is_empty() {
         eprintln!("seeding {} models / {} versions ...", args.models, args.versions);
-        let took = seed(store, &args).await?;
+        let took = seed(store.clone(), &args).await?;
         eprintln!("seeded in {:.1} s", took.as_secs_f64());
     } else {
         eprintln!("reusing the seeded database");
     }
+    ui::ensure_big_model(store.as_ref()).await?;
 
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let base = format!("http://{}", listener.local_addr()?);
@@ -299,7 +302,7 @@ async fn main() -> anyhow::Result<()> {
             "/v1/models?task=translation&language=de&min_context=1024&framework=transformers&fine_tunable=true&versions=all&sort=parameters",
         ),
     ];
-    for (name, path) in queries {
+    for (name, path) in &queries {
         let (p50, p99, rows) = measure(&client, &format!("{base}{path}"), args.requests).await?;
         println!("| {name} `{path}` | {p50:.2} | {p99:.2} | {rows} | {:.1}x |", p99 / floor);
     }
@@ -308,6 +311,7 @@ async fn main() -> anyhow::Result<()> {
             measure_post(&client, &format!("{base}/v1/choose"), &body, args.requests).await?;
         println!("| {name} `{body}` | {p50:.2} | {p99:.2} | {rows} | {:.1}x |", p99 / floor);
     }
+    ui::print_tables(&client, &base, &queries, args.requests).await?;
     handle.stop(true).await;
     Ok(())
 }
