@@ -7,10 +7,10 @@
 
 mod compare;
 mod model;
-mod phone;
 mod search;
 mod security;
 mod seed;
+mod widths;
 
 use std::time::{Duration, Instant};
 

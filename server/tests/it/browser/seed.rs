@@ -126,7 +126,7 @@ fn hostile() -> Value {
         "task": "text-classification",
         "languages": ["en"],
         "risks": { "limitations": "<img src=x onerror=\"document.body.setAttribute('data-pwned','risk');alert('risk')\">" },
-        "tags": ["<b onmouseover=alert('tag')>tag</b>"],
+        "tags": ["<img/src=x/onerror=alert('tag')>"],
         "readme": HOSTILE_README
     })
 }
