@@ -118,17 +118,36 @@ impl Driver {
     }
 }
 
-/// `DELETE path` on the driver over a plain socket, waiting for the answer.
+/// `DELETE path` on the driver over a plain socket, waiting for the whole answer (the driver
+/// keeps the connection open, so the end of the answer is found by its `Content-Length`).
 fn delete(port: u16, path: &str) -> std::io::Result<()> {
     let mut stream = TcpStream::connect(("127.0.0.1", port))?;
     stream.set_read_timeout(Some(QUIT_TIMEOUT))?;
-    write!(
-        stream,
-        "DELETE {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-    )?;
+    write!(stream, "DELETE {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\n\r\n")?;
     let mut answer = Vec::new();
-    stream.read_to_end(&mut answer)?;
-    Ok(())
+    let mut chunk = [0u8; 4096];
+    loop {
+        let n = stream.read(&mut chunk)?;
+        if n == 0 {
+            return Ok(());
+        }
+        answer.extend_from_slice(&chunk[..n]);
+        if answer_complete(&answer) {
+            return Ok(());
+        }
+    }
+}
+
+/// Whether `bytes` hold an HTTP answer's head and as much body as its `Content-Length` says.
+fn answer_complete(bytes: &[u8]) -> bool {
+    let Some(head_end) = bytes.windows(4).position(|w| w == b"\r\n\r\n") else { return false };
+    let head = String::from_utf8_lossy(&bytes[..head_end]).to_ascii_lowercase();
+    let length = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .unwrap_or(0);
+    bytes.len() >= head_end + 4 + length
 }
 
 fn required_path(var: &str) -> PathBuf {
@@ -150,6 +169,15 @@ fn started_port(line: &str) -> Option<u16> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_answer_is_complete_once_its_content_length_has_arrived() {
+        let head = b"HTTP/1.1 200 OK\r\nContent-Length: 14\r\nContent-Type: application/json\r\n\r\n";
+        assert!(!answer_complete(&head[..20]));
+        assert!(!answer_complete(&[&head[..], b"{\"value\""].concat()));
+        assert!(answer_complete(&[&head[..], b"{\"value\":null}"].concat()));
+        assert!(answer_complete(b"HTTP/1.1 204 No Content\r\n\r\n"));
+    }
 
     #[test]
     fn the_port_is_read_from_the_started_line() {

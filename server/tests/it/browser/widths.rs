@@ -39,7 +39,10 @@ async fn on_a_390_px_phone_and_a_1280_px_desktop_no_page_scrolls_sideways() {
                 )
                 .await;
             let [viewport, document, body] = [0, 1, 2].map(|i| widths[i].as_i64().unwrap());
-            assert!(viewport <= width && viewport > width - 20, "the {screen} viewport is in effect: {viewport} px");
+            assert!(
+                viewport <= width && viewport > width - 20,
+                "the {screen} viewport is in effect: {viewport} px"
+            );
             assert!(
                 document <= viewport + TOLERANCE_PX && body <= viewport + TOLERANCE_PX,
                 "{path} is {document} px wide (body {body} px) on a {viewport} px {screen}; too wide: {}",
