@@ -12,8 +12,8 @@ use anyhow::Context;
 
 use crate::blob::{self, S3Options};
 use crate::config::Config;
-use crate::http::{self, BodyTimeout, JsonLimit};
-use crate::service::{Policy, Registry, UploadSettings};
+use crate::http::{self, BodyTimeout, JsonLimit, UiSettings};
+use crate::service::{Policy, Registry, SessionSettings, UploadSettings};
 use crate::store;
 
 /// How long a publish holds its blobs against garbage collection: far longer than any
@@ -48,7 +48,9 @@ pub async fn build_registry(config: &Config) -> anyhow::Result<Registry> {
         session_ttl: std::time::Duration::from_secs(config.uploads.session_ttl_secs),
         max_open_per_token: config.uploads.max_open_sessions_per_token,
     };
-    Ok(Registry::new(meta, blobs, policy).with_upload_settings(uploads))
+    let sessions =
+        SessionSettings { lifetime: std::time::Duration::from_secs(config.ui.session_lifetime_secs) };
+    Ok(Registry::new(meta, blobs, policy).with_upload_settings(uploads).with_session_settings(sessions))
 }
 
 /// Opens the metadata store and brings its schema up to date.
@@ -64,11 +66,15 @@ pub fn serve(listener: TcpListener, registry: Registry, config: &Config) -> std:
     let registry = web::Data::new(registry);
     let limit = web::Data::new(JsonLimit(config.limits.max_json_bytes));
     let body_timeout = web::Data::new(BodyTimeout(config.body_idle_timeout()));
+    let ui = UiSettings::from_public_url(config.ui.public_url.as_deref())
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("ui.public_url: {e}")))?;
+    let ui = web::Data::new(ui);
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(registry.clone())
             .app_data(limit.clone())
             .app_data(body_timeout.clone())
+            .app_data(ui.clone())
             .configure(http::configure)
     })
     // Small responses (blob existence, manifests, many small blobs) must not wait on Nagle.

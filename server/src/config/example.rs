@@ -71,6 +71,16 @@ session_ttl_secs = {session_ttl_secs}
 # Open upload sessions one token may hold; past it, opening another answers 429 with
 # Retry-After. Env MODELREG_MAX_OPEN_SESSIONS_PER_TOKEN.
 max_open_sessions_per_token = {max_open_sessions_per_token}
+
+[ui]
+# How long a web UI sign-in lasts, in seconds (60 to 2592000, 30 days); a session never
+# outlives its token and ends at once when the token is revoked.
+# Env MODELREG_UI_SESSION_LIFETIME_SECS.
+session_lifetime_secs = {session_lifetime_secs}
+# The address browsers use to reach the server, when a proxy in front changes it. Sign-in
+# and sign-out must come from this origin; an https URL marks the session cookie Secure.
+# Unset: the origin the request arrived on. Env MODELREG_PUBLIC_URL.
+# public_url = "https://models.example.com"
 "#,
         bind = d.server.bind,
         data_dir = d.server.data_dir.display(),
@@ -85,5 +95,6 @@ max_open_sessions_per_token = {max_open_sessions_per_token}
         part_size = d.uploads.part_size,
         session_ttl_secs = d.uploads.session_ttl_secs,
         max_open_sessions_per_token = d.uploads.max_open_sessions_per_token,
+        session_lifetime_secs = d.ui.session_lifetime_secs,
     )
 }

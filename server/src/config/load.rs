@@ -65,6 +65,12 @@ impl Config {
         if let Some((key, v)) = get(&["MODELREG_MAX_OPEN_SESSIONS_PER_TOKEN"]) {
             self.uploads.max_open_sessions_per_token = parse_value(key, &v)?;
         }
+        if let Some((key, v)) = get(&["MODELREG_UI_SESSION_LIFETIME_SECS"]) {
+            self.ui.session_lifetime_secs = parse_value(key, &v)?;
+        }
+        if let Some((_, v)) = get(&["MODELREG_PUBLIC_URL"]) {
+            self.ui.public_url = Some(v);
+        }
         let s3 = &mut self.blobs.s3;
         if let Some((_, v)) = get(&["MODELREG_S3_ENDPOINT", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"]) {
             s3.endpoint = Some(v);

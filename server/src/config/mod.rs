@@ -24,6 +24,7 @@ pub struct Config {
     pub auth: AuthSection,
     pub limits: LimitsSection,
     pub uploads: UploadsSection,
+    pub ui: UiSection,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -102,6 +103,25 @@ pub struct S3Section {
 pub struct AuthSection {
     /// Let requests without a token read (never write).
     pub anonymous_read: bool,
+}
+
+/// The web UI's browser sessions (issue 13).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct UiSection {
+    /// How long a browser session lasts after sign-in, in seconds; never longer than the
+    /// token it was exchanged for.
+    pub session_lifetime_secs: u64,
+    /// The address browsers use to reach the server (`https://models.example.com`), when a
+    /// proxy in front changes it. Sign-in and sign-out must come from this origin, and an
+    /// `https` URL marks the session cookie `Secure`. Unset: the request's own origin.
+    pub public_url: Option<String>,
+}
+
+impl Default for UiSection {
+    fn default() -> Self {
+        Self { session_lifetime_secs: 12 * 60 * 60, public_url: None }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

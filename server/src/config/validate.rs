@@ -10,6 +10,8 @@ use super::{Config, ConfigError};
 const MAX_PRESIGN_TTL_SECS: u64 = 7 * 24 * 60 * 60;
 /// An upload session may stand idle at most a year (expiry dates stay representable).
 const MAX_SESSION_TTL_SECS: u64 = 365 * 24 * 60 * 60;
+/// Longest web UI session: a stolen cookie must not be good for months.
+const MAX_UI_SESSION_SECS: u64 = 30 * 24 * 60 * 60;
 /// Longest body idle timeout: beyond an hour a stalled client holds its connection (and on
 /// S3 its share of the part buffer) for no good reason.
 const MAX_BODY_IDLE_TIMEOUT_SECS: u64 = 60 * 60;
@@ -32,7 +34,27 @@ impl Config {
             });
         }
         self.validate_transfers()?;
+        self.validate_ui()?;
         self.validate_counts()
+    }
+
+    fn validate_ui(&self) -> Result<(), ConfigError> {
+        let invalid = |key: &str, message: String| Err(ConfigError::Value { key: key.into(), message });
+        if !(60..=MAX_UI_SESSION_SECS).contains(&self.ui.session_lifetime_secs) {
+            return invalid(
+                "ui.session_lifetime_secs",
+                format!("must be between 60 and {MAX_UI_SESSION_SECS} (30 days)"),
+            );
+        }
+        if let Some(raw) = &self.ui.public_url {
+            let parsed = url::Url::parse(raw).ok().filter(|u| {
+                matches!(u.scheme(), "http" | "https") && u.host().is_some() && u.username().is_empty()
+            });
+            if parsed.is_none() {
+                return invalid("ui.public_url", format!("expected an http:// or https:// URL, got '{raw}'"));
+            }
+        }
+        Ok(())
     }
 
     /// Counts from outside stay in ranges the server can honour (a huge worker count or

@@ -24,6 +24,7 @@ use actix_web::web;
 
 pub use auth::{Admin, Auth, Read, Write};
 pub use body::{Body, BodyTimeout, JsonLimit};
+pub use ui::UiSettings;
 
 /// Registers every route. Unknown routes and wrong methods answer with the JSON envelope.
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -3,8 +3,8 @@
 //! `upload_parts`), atomic publish with facts derived from the files (`publish`, `derive`),
 //! the model summary and version resolution (here), lookup and lineage (`lookup`), choosing
 //! by ranked preferences with near misses (`choose`), aliases,
-//! yanks, deletion, the audit log and garbage collection (`lifecycle`), and tokens, scopes
-//! and namespaces (`auth`). It owns the invariants of DESIGN.md §4 and every rule about who
+//! yanks, deletion, the audit log and garbage collection (`lifecycle`), tokens, scopes
+//! and namespaces (`auth`), and the web UI's browser sessions (`sessions`). It owns the invariants of DESIGN.md §4 and every rule about who
 //! sees what; callers only parse requests and shape answers, and import the records they
 //! render from here. It must not know HTTP, SQL or object-store APIs: it reaches the
 //! database only through `store` and the bytes only through `blob` (the `layering` test
@@ -18,6 +18,7 @@ mod lifecycle;
 mod lookup;
 pub mod memory;
 mod publish;
+mod sessions;
 mod ui_queries;
 mod upload_parts;
 mod uploads;
@@ -34,6 +35,7 @@ pub use derive::{
 pub use error::{BodyError, RegistryError};
 pub use lifecycle::{AuditPage, AuditQuery, GcReport};
 pub use lookup::LookupResult;
+pub use sessions::{DEFAULT_SESSION_LIFETIME, SessionSettings, SessionStarted};
 pub use ui_queries::{LineageStep, MAX_LINEAGE_DEPTH};
 pub use upload_parts::PartAccepted;
 pub use uploads::{DEFAULT_MAX_OPEN_SESSIONS, UploadCompleted, UploadOpened, UploadSettings};
@@ -70,6 +72,7 @@ pub struct Registry {
     blobs: BlobStore,
     policy: Policy,
     uploads: UploadSettings,
+    sessions: SessionSettings,
 }
 
 /// A model and what its summary reports about its versions.
@@ -94,7 +97,7 @@ pub struct ResolvedVersion {
 
 impl Registry {
     pub fn new(meta: Arc<dyn MetadataStore>, blobs: BlobStore, policy: Policy) -> Self {
-        Self { meta, blobs, policy, uploads: UploadSettings::default() }
+        Self { meta, blobs, policy, uploads: UploadSettings::default(), sessions: SessionSettings::default() }
     }
 
     /// Replaces the default upload-session settings.

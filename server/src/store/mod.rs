@@ -1,6 +1,6 @@
 //! The metadata store: models, versions, their files, tokens, upload sessions and the facts
 //! of blob visibility. One trait per concern, each in its own folder with its SQL beside it
-//! (`catalog`, `access`, `criteria`, `locks`, `uploads`, `visibility`; `lookup` and `search` build the
+//! (`catalog`, `access`, `criteria`, `locks`, `sessions`, `uploads`, `visibility`; `lookup` and `search` build the
 //! statements of the lookup and of a version's search rows), and [`MetadataStore`] over all
 //! of them. Every method is one transaction. This module must not know about HTTP or the
 //! blob store, and `sqlx` must not leak out of it.
@@ -21,6 +21,7 @@ mod locks;
 mod lookup;
 mod postgres;
 mod search;
+mod sessions;
 mod sqlite;
 mod uploads;
 mod visibility;
@@ -44,6 +45,7 @@ pub use lookup::{Cursor, LookupHit, Strategy};
 pub use modelreg_api::Scope;
 pub use postgres::PostgresStore;
 pub use search::{SearchDoc, normalize_license_id};
+pub use sessions::{NewSession, SessionStore};
 pub use sqlite::SqliteStore;
 pub use uploads::{
     ExpiredUpload, HashedPart, NewUpload, PrefixMoved, TooManyUploads, UploadPartRecord, UploadPhase,
@@ -69,6 +71,7 @@ pub trait MetadataStore:
     + BlobVisibilityStore
     + LineageStore
     + CriteriaStore
+    + SessionStore
     + Send
     + Sync
     + 'static

@@ -41,6 +41,7 @@ mod memory_contract;
 mod memory_derive;
 mod presign;
 mod service_rules;
+mod session_contract;
 mod store_contract;
 mod support;
 mod ui;

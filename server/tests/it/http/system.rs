@@ -285,3 +285,19 @@ impl modelreg_server::store::CriteriaStore for FailingStore {
         Err(boom())
     }
 }
+
+#[async_trait]
+impl modelreg_server::store::SessionStore for FailingStore {
+    async fn create_session(&self, _: &modelreg_server::store::NewSession) -> Result<bool, StoreError> {
+        Err(boom())
+    }
+    async fn find_session(&self, _: &str, _: DateTime<Utc>) -> Result<Option<TokenRecord>, StoreError> {
+        Err(boom())
+    }
+    async fn delete_session(&self, _: &str) -> Result<bool, StoreError> {
+        Err(boom())
+    }
+    async fn delete_dead_sessions(&self, _: DateTime<Utc>, _: u32) -> Result<u64, StoreError> {
+        Err(boom())
+    }
+}
