@@ -104,6 +104,15 @@ impl Browser {
         string(self.must(Method::GET, "/title", None).await)
     }
 
+    /// The cookies the browser holds for the current page, as WebDriver describes them
+    /// (`name`, `value`, `httpOnly`, `sameSite`, `secure`, `expiry`, ...).
+    pub async fn cookies(&self) -> Vec<Value> {
+        match self.must(Method::GET, "/cookie", None).await {
+            Value::Array(all) => all,
+            other => panic!("WebDriver listed cookies as {other}"),
+        }
+    }
+
     /// Goes back one page in the history.
     pub async fn back(&self) {
         self.must(Method::POST, "/back", Some(json!({}))).await;

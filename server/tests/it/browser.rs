@@ -1,7 +1,7 @@
 //! The web UI in real headless Chromium, driven through WebDriver (`modelreg_testkit::Browser`)
 //! against the real `modelreg-server` binary seeded with real-shaped model cards: searching,
-//! paging, following lineage, comparing, keyboard use, a phone-width layout, and hostile
-//! Markdown that must stay inert. Each page visited is saved as a full-page PNG under
+//! paging, following lineage, comparing, keyboard use, phone and desktop widths, signing in
+//! and out, and hostile Markdown that must stay inert. Each page visited is saved as a full-page PNG under
 //! `target/screenshots/`. Needs `MODELREG_TEST_CHROMIUM` and `MODELREG_TEST_CHROMEDRIVER`
 //! (set by `scripts/test`); without them these tests fail, they never skip.
 
@@ -10,6 +10,7 @@ mod model;
 mod search;
 mod security;
 mod seed;
+mod session;
 mod widths;
 
 use std::time::{Duration, Instant};
@@ -42,7 +43,8 @@ impl Site {
         Site::start(ServerSetup::embedded().with_env("MODELREG_ANONYMOUS_READ", "true")).await
     }
 
-    async fn start(setup: ServerSetup) -> Site {
+    /// The seeded registry served with `setup` (whose own tokens are made before it starts).
+    pub async fn start(setup: ServerSetup) -> Site {
         let turn = ONE_BROWSER.lock().await;
         let token = setup.create_token("seed", "write");
         let server = ServerProcess::start(&setup).await;
