@@ -178,6 +178,12 @@ impl Browser {
         self.must(Method::POST, "/goog/cdp/execute", Some(json!({ "cmd": cmd, "params": params }))).await
     }
 
+    /// Saves a PNG of what the viewport shows to `path`, creating its folder.
+    pub async fn screenshot(&self, path: &Path) {
+        let data = self.must(Method::GET, "/screenshot", None).await;
+        write_png(path, data.as_str().expect("a screenshot is base64 text"));
+    }
+
     /// Saves a PNG of the whole page (beyond the viewport) to `path`, creating its folder.
     pub async fn screenshot_full_page(&self, path: &Path) {
         let metrics = self.cdp("Page.getLayoutMetrics", json!({})).await;
@@ -193,13 +199,7 @@ impl Browser {
                 }),
             )
             .await;
-        let png = base64::engine::general_purpose::STANDARD
-            .decode(shot["data"].as_str().expect("a screenshot carries its data"))
-            .expect("the screenshot is base64");
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("creating {}: {e}", dir.display()));
-        }
-        std::fs::write(path, png).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+        write_png(path, shot["data"].as_str().expect("a screenshot carries its data"));
     }
 
     /// Ends the session (the browser quits) and stops the driver.
@@ -305,6 +305,14 @@ impl<'b> Element<'b> {
 pub fn screenshot_dir() -> PathBuf {
     let bin = crate::binary::bin_dir_of_running_test();
     bin.parent().map_or_else(|| bin.join("screenshots"), |target| target.join("screenshots"))
+}
+
+fn write_png(path: &Path, base64_png: &str) {
+    let png = base64::engine::general_purpose::STANDARD.decode(base64_png).expect("the screenshot is base64");
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("creating {}: {e}", dir.display()));
+    }
+    std::fs::write(path, png).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
 }
 
 fn by_css(css: &str) -> Value {

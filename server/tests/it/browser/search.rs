@@ -3,6 +3,7 @@
 
 use std::collections::BTreeSet;
 
+use modelreg_testkit::screenshot_dir;
 use modelreg_testkit::webdriver::keys;
 
 use super::Site;
@@ -72,6 +73,8 @@ async fn three_filters_set_in_the_form_show_exactly_the_matching_rows_and_stay_i
     assert!(site.browser.find("#license_class-permissive").await.is_selected().await);
     assert_eq!(site.browser.find("#language-0").await.property("value").await, "fr");
     site.shot("search-filtered").await;
+    // What a visitor sees first, for the README.
+    site.browser.screenshot(&screenshot_dir().join("search-filtered-top.png")).await;
 }
 
 #[tokio::test]
