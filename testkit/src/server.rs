@@ -101,9 +101,15 @@ impl ServerSetup {
     /// Runs `modelreg-server token create --name <name> --scope <scope>` and returns the
     /// token it prints. Panics with the server's stderr when that fails.
     pub fn create_token(&self, name: &str, scope: &str) -> String {
+        self.create_token_in(name, scope, &[])
+    }
+
+    /// As [`ServerSetup::create_token`], limited to `namespaces` (none: every namespace).
+    pub fn create_token_in(&self, name: &str, scope: &str, namespaces: &[&str]) -> String {
         let output = self
             .command(&bin_path(SERVER_BIN))
             .args(["token", "create", "--name", name, "--scope", scope])
+            .args(namespaces.iter().flat_map(|ns| ["--namespace", ns]))
             .output()
             .expect("running modelreg-server token create");
         assert!(

@@ -1,5 +1,6 @@
 //! The server's one integration-test binary: store and blob contract suites (every backend),
-//! HTTP behaviour through the real route table, and generated-contract drift checks.
+//! HTTP behaviour through the real route table, the web UI in headless Chromium, and
+//! generated-contract drift checks.
 
 /// Instantiates each named `async fn(Arc<dyn MetadataStore>)` of the calling module once on
 /// SQLite and once on PostgreSQL.
@@ -25,6 +26,7 @@ macro_rules! store_contract {
 mod binary;
 mod blob_contract;
 mod body_timeout;
+mod browser;
 mod choose_contract;
 mod contracts;
 mod derive;
