@@ -3,14 +3,13 @@
 //! registry logic lives here.
 
 use std::io::IsTerminal;
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use anyhow::Context;
 use clap::{Parser, Subcommand};
 use modelreg_api::{MAX_TOKEN_LIFETIME_DAYS, NamespacePattern, Scope};
 use modelreg_server::app;
-use modelreg_server::config::{Config, Overrides};
+use modelreg_server::config::{Config, LogFormat, Overrides};
 use modelreg_server::service::SERVER_ACTOR;
 use modelreg_server::store::AuditFilter;
 
@@ -32,6 +31,15 @@ struct Cli {
     /// Blob store: file:///PATH or s3://BUCKET[/PREFIX]
     #[arg(long, global = true)]
     blobs_url: Option<String>,
+    /// Serve /metrics on this address of its own (without a token) instead of the main one.
+    #[arg(long, global = true)]
+    metrics_bind: Option<SocketAddr>,
+    /// Log lines as `text` or `json` (one object per line).
+    #[arg(long, global = true)]
+    log_format: Option<LogFormat>,
+    /// On SIGTERM/SIGINT, seconds that requests in flight get to finish.
+    #[arg(long, global = true)]
+    shutdown_grace_secs: Option<u64>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -101,14 +109,17 @@ enum TokenCommand {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    init_tracing();
     let overrides = Overrides {
         bind: cli.bind,
         data_dir: cli.data_dir.clone(),
         database_url: cli.database_url.clone(),
         blobs_url: cli.blobs_url.clone(),
+        metrics_bind: cli.metrics_bind,
+        log_format: cli.log_format,
+        shutdown_grace_secs: cli.shutdown_grace_secs,
     };
     let config = Config::load(cli.config.as_deref(), |k| std::env::var(k).ok(), &overrides)?;
+    init_tracing(config.log.format);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => runtime.block_on(serve(config)),
@@ -200,23 +211,22 @@ fn parse_grace(s: &str) -> Result<std::time::Duration, String> {
 
 async fn serve(config: Config) -> anyhow::Result<()> {
     let registry = app::build_registry(&config).await?;
-    let listener =
-        TcpListener::bind(config.server.bind).with_context(|| format!("binding {}", config.server.bind))?;
-    let addr = listener.local_addr()?;
-    let server = app::serve(listener, registry, &config)?;
-    tracing::info!("listening on http://{addr}");
-    server.await?;
-    Ok(())
+    app::run(registry, &config).await
 }
 
-fn init_tracing() {
+/// Log lines go to stderr, filtered by `MODELREG_LOG` (default `info`). In JSON each line is
+/// one object: the event's fields at the top level, and the request's span (its id, method
+/// and route) under `span`.
+fn init_tracing(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("MODELREG_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
+        LogFormat::Json => {
+            builder.json().flatten_event(true).with_current_span(true).with_span_list(false).init()
+        }
+    }
 }
 
 #[cfg(test)]
