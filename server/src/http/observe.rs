@@ -54,11 +54,9 @@ pub async fn observe(
         req.set_payload(Payload::Stream { payload: Box::pin(counted) });
     }
 
-    let request = req.request().clone();
-    let mut res = match next.call(req).instrument(span.clone()).await {
-        Ok(res) => res.map_into_boxed_body(),
-        Err(e) => ServiceResponse::new(request, e.error_response()),
-    };
+    // Handlers and extractors turn their errors into responses, so an `Err` here is rare
+    // (and the request cannot be kept for it: a clone taken before routing breaks routing).
+    let mut res = next.call(req).instrument(span.clone()).await?.map_into_boxed_body();
     let value = HeaderValue::from_str(&id).expect("request ids are visible ASCII");
     res.headers_mut().insert(REQUEST_ID, value);
     let registry = res.request().app_data::<web::Data<Registry>>().cloned();
