@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 use modelreg_api::{MAX_TOKEN_LIFETIME_DAYS, NamespacePattern, Scope};
 use modelreg_server::app;
 use modelreg_server::config::{Config, LogFormat, Overrides};
+use modelreg_server::metrics::{GcRunSample, render_gc_run};
 use modelreg_server::service::SERVER_ACTOR;
 use modelreg_server::store::AuditFilter;
 
@@ -65,6 +66,10 @@ enum Command {
         /// Leave blobs younger than this alone (e.g. 30m, 24h, 7d).
         #[arg(long, default_value = "24h", value_parser = parse_grace)]
         grace: std::time::Duration,
+        /// After a run (not a dry run), write its figures as Prometheus gauges to this file
+        /// (replaced atomically), for node_exporter's textfile collector.
+        #[arg(long)]
+        metrics_file: Option<PathBuf>,
     },
     /// Print the audit log, oldest first, as JSON lines.
     Audit {
@@ -168,7 +173,8 @@ fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }),
-        Command::Gc { dry_run, grace } => runtime.block_on(async {
+        Command::Gc { dry_run, grace, metrics_file } => runtime.block_on(async {
+            let started = std::time::Instant::now();
             let registry = app::build_registry(&config).await?;
             // Stale upload sessions first: aborting them turns nothing into garbage (their
             // parts never reached a content-addressed key), but frees staging space.
@@ -177,6 +183,17 @@ fn main() -> anyhow::Result<()> {
             let mut json = serde_json::to_value(&report)?;
             json["uploads_aborted"] = serde_json::json!(aborted);
             println!("{json}");
+            if let Some(path) = metrics_file.filter(|_| !dry_run) {
+                let run = GcRunSample {
+                    finished_at_unix: chrono::Utc::now().timestamp_millis() as f64 / 1000.0,
+                    duration: started.elapsed(),
+                    blobs_scanned: report.blobs_scanned,
+                    blobs_deleted: report.blobs_deleted,
+                    bytes_freed: report.bytes_freed,
+                    uploads_aborted: aborted as u64,
+                };
+                write_replacing(&path, &render_gc_run(&run))?;
+            }
             Ok(())
         }),
         Command::Audit { model, actor, since, limit } => runtime.block_on(async {
@@ -193,6 +210,17 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }),
     }
+}
+
+/// Writes `text` to `path` through a temporary file beside it and a rename, so that a reader
+/// (a textfile collector reads `*.prom`) never sees half of it.
+fn write_replacing(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    std::fs::write(&tmp, text).with_context(|| format!("writing {}", PathBuf::from(&tmp).display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("replacing {}", path.display()))?;
+    Ok(())
 }
 
 /// The longest `--grace`: a hundred years reaches before any blob was written.

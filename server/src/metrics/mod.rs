@@ -2,6 +2,10 @@
 //! and rendering them in the Prometheus text format. The layers record into it (requests
 //! from `http`, domain events from `service`, backend operations from `blob`); it imports
 //! none of them, and labels are only ever bounded sets (route templates, never raw paths).
+//! Garbage collection runs in a process of its own (`modelreg-server gc`): `gc` renders
+//! what one run did for a textfile collector instead.
+
+mod gc;
 
 use std::time::Duration;
 
@@ -11,6 +15,8 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
+
+pub use gc::{GcRunSample, render_gc_run};
 
 /// The `Content-Type` of a scrape (Prometheus text format 0.0.4).
 pub const CONTENT_TYPE: &str = prometheus_client::encoding::prometheus_text::CONTENT_TYPE;
@@ -96,9 +102,6 @@ pub struct Metrics {
     yanks: Family<OutcomeLabels, Counter>,
     deletes: Family<OutcomeLabels, Counter>,
     upload_sessions_open: Gauge,
-    gc_runs: Counter,
-    gc_blobs_deleted: Counter,
-    gc_bytes_freed: Counter,
     db_pool_connections: Family<StateLabels, Gauge>,
     db_pool_max: Gauge,
     db_pool_acquire: Gauge<f64, std::sync::atomic::AtomicU64>,
@@ -138,9 +141,6 @@ impl Metrics {
             yanks,
             deletes,
             upload_sessions_open: Gauge::default(),
-            gc_runs: Counter::default(),
-            gc_blobs_deleted: Counter::default(),
-            gc_bytes_freed: Counter::default(),
             db_pool_connections,
             db_pool_max: Gauge::default(),
             db_pool_acquire: Gauge::default(),
@@ -182,13 +182,6 @@ impl Metrics {
             "Upload sessions open (sampled at scrape time)",
             m.upload_sessions_open.clone(),
         );
-        r.register("modelreg_gc_runs", "Garbage collection runs", m.gc_runs.clone());
-        r.register(
-            "modelreg_gc_blobs_deleted",
-            "Blobs deleted by garbage collection",
-            m.gc_blobs_deleted.clone(),
-        );
-        r.register("modelreg_gc_freed_bytes", "Bytes freed by garbage collection", m.gc_bytes_freed.clone());
         r.register(
             "modelreg_db_pool_connections",
             "Database pool connections by state (in_use, idle), sampled at scrape time",
@@ -260,13 +253,6 @@ impl Metrics {
     pub fn deleted(&self, model: bool) {
         let outcome = if model { "model" } else { "version" };
         self.deletes.get_or_create(&OutcomeLabels { outcome }).inc();
-    }
-
-    /// A garbage collection run that deleted `blobs` blobs of `bytes` bytes in all.
-    pub fn gc_ran(&self, blobs: u64, bytes: u64) {
-        self.gc_runs.inc();
-        self.gc_blobs_deleted.inc_by(blobs);
-        self.gc_bytes_freed.inc_by(bytes);
     }
 
     /// Sets what a scrape samples from the database.

@@ -277,9 +277,6 @@ impl Registry {
                 }
             }
         }
-        if !dry_run {
-            self.metrics.gc_ran(report.blobs_deleted, report.bytes_freed);
-        }
         Ok(report)
     }
 }

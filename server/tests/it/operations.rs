@@ -313,3 +313,32 @@ async fn sigterm_lets_requests_in_flight_finish_within_the_grace_then_exits_0_an
     let r = c.get(format!("{url}/v1/blobs/{small_digest}")).bearer_auth(&writer).send().await.unwrap();
     assert!(r.bytes().await.unwrap() == small, "the blob finished during the grace period is whole");
 }
+
+#[test]
+fn gc_writes_what_its_run_did_as_gauges_for_a_textfile_collector() {
+    let setup = ServerSetup::embedded();
+    let out = setup.command(&modelreg_testkit::bin_path("modelreg-server")).arg("migrate").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // An unreferenced blob, as an upload that was never published leaves.
+    let garbage = bytes(1234, 5);
+    let hex = digest_of(&garbage).hex();
+    let dir = setup.data_dir().join(format!("blobs/sha256/{}/{}", &hex[0..2], &hex[2..4]));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(&hex), &garbage).unwrap();
+
+    let prom = setup.data_dir().join("modelreg_gc.prom");
+    let out = setup
+        .command(&modelreg_testkit::bin_path("modelreg-server"))
+        .args(["gc", "--grace", "0s", "--metrics-file"])
+        .arg(&prom)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = std::fs::read_to_string(&prom).unwrap();
+    assert_eq!(sample(&text, "modelreg_gc_last_blobs_deleted"), Some(1.0), "{text}");
+    assert_eq!(sample(&text, "modelreg_gc_last_freed_bytes"), Some(1234.0), "{text}");
+    let finished = sample(&text, "modelreg_gc_last_success_timestamp_seconds").unwrap();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64();
+    assert!((now - 300.0..=now + 1.0).contains(&finished), "{finished} vs {now}");
+    assert!(!setup.data_dir().join("modelreg_gc.prom.tmp").exists());
+}
