@@ -50,6 +50,16 @@ struct OutcomeLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ActionLabels {
+    action: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct KindLabels {
+    kind: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct StateLabels {
     state: &'static str,
 }
@@ -99,8 +109,8 @@ pub struct Metrics {
     blob_duration: HistogramFamily<BlobLabels>,
     blob_errors: Family<BlobLabels, Counter>,
     publishes: Family<OutcomeLabels, Counter>,
-    yanks: Family<OutcomeLabels, Counter>,
-    deletes: Family<OutcomeLabels, Counter>,
+    yanks: Family<ActionLabels, Counter>,
+    deletes: Family<KindLabels, Counter>,
     upload_sessions_open: Gauge,
     db_pool_connections: Family<StateLabels, Gauge>,
     db_pool_max: Gauge,
@@ -124,8 +134,8 @@ impl Metrics {
         let blob_duration = HistogramFamily::<BlobLabels>::new_with_constructor(latency_histogram);
         let blob_errors = Family::<BlobLabels, Counter>::default();
         let publishes = Family::<OutcomeLabels, Counter>::default();
-        let yanks = Family::<OutcomeLabels, Counter>::default();
-        let deletes = Family::<OutcomeLabels, Counter>::default();
+        let yanks = Family::<ActionLabels, Counter>::default();
+        let deletes = Family::<KindLabels, Counter>::default();
         let db_pool_connections = Family::<StateLabels, Gauge>::default();
         let build_info = Family::<BuildLabels, Gauge>::default();
         build_info.get_or_create(&BuildLabels { version: env!("CARGO_PKG_VERSION") }).set(1);
@@ -176,7 +186,7 @@ impl Metrics {
             m.publishes.clone(),
         );
         r.register("modelreg_yanks", "Yank changes by action (yank, unyank)", m.yanks.clone());
-        r.register("modelreg_deletes", "Deletions by what was deleted (version, model)", m.deletes.clone());
+        r.register("modelreg_deletes", "Deletions by kind (version, model)", m.deletes.clone());
         r.register(
             "modelreg_upload_sessions_open",
             "Upload sessions open (sampled at scrape time)",
@@ -197,11 +207,11 @@ impl Metrics {
         for outcome in ["created", "unchanged"] {
             drop(m.publishes.get_or_create(&OutcomeLabels { outcome }));
         }
-        for outcome in ["yank", "unyank"] {
-            drop(m.yanks.get_or_create(&OutcomeLabels { outcome }));
+        for action in ["yank", "unyank"] {
+            drop(m.yanks.get_or_create(&ActionLabels { action }));
         }
-        for outcome in ["version", "model"] {
-            drop(m.deletes.get_or_create(&OutcomeLabels { outcome }));
+        for kind in ["version", "model"] {
+            drop(m.deletes.get_or_create(&KindLabels { kind }));
         }
         Self { registry, ..m }
     }
@@ -245,14 +255,14 @@ impl Metrics {
 
     /// A version yanked (`true`) or un-yanked.
     pub fn yank_changed(&self, yanked: bool) {
-        let outcome = if yanked { "yank" } else { "unyank" };
-        self.yanks.get_or_create(&OutcomeLabels { outcome }).inc();
+        let action = if yanked { "yank" } else { "unyank" };
+        self.yanks.get_or_create(&ActionLabels { action }).inc();
     }
 
     /// A version deleted, or (`model`) a whole model.
     pub fn deleted(&self, model: bool) {
-        let outcome = if model { "model" } else { "version" };
-        self.deletes.get_or_create(&OutcomeLabels { outcome }).inc();
+        let kind = if model { "model" } else { "version" };
+        self.deletes.get_or_create(&KindLabels { kind }).inc();
     }
 
     /// Sets what a scrape samples from the database.

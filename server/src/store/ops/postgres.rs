@@ -14,6 +14,8 @@ use crate::store::postgres::PostgresStore;
 #[async_trait]
 impl OpsStore for PostgresStore {
     async fn ops_sample(&self) -> Result<OpsSample, StoreError> {
+        // The pool as the scrape found it, before it takes a connection of its own.
+        let (open_connections, idle) = (self.pool.size(), self.pool.num_idle());
         let start = Instant::now();
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         let acquire_wait = start.elapsed();
@@ -24,8 +26,8 @@ impl OpsStore for PostgresStore {
         drop(conn);
         Ok(OpsSample {
             max_connections: self.pool.options().get_max_connections(),
-            open_connections: self.pool.size(),
-            idle_connections: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
+            open_connections,
+            idle_connections: u32::try_from(idle).unwrap_or(u32::MAX),
             acquire_wait,
             open_upload_sessions: to_u64("open upload sessions", open)?,
         })
