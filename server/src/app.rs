@@ -163,7 +163,11 @@ pub fn serve_shared(
 pub fn serve_metrics(listener: TcpListener, registry: web::Data<Registry>) -> std::io::Result<Server> {
     let access = web::Data::new(MetricsAccess::Anonymous);
     let server = HttpServer::new(move || {
-        App::new().app_data(registry.clone()).app_data(access.clone()).configure(http::configure_metrics)
+        App::new()
+            .app_data(registry.clone())
+            .app_data(access.clone())
+            .configure(http::configure_metrics)
+            .wrap(from_fn(http::observe))
     })
     .workers(1)
     .shutdown_timeout(5)

@@ -116,8 +116,9 @@ async fn a_metrics_bind_serves_metrics_without_a_token_and_only_there() {
     assert!(metrics_url.ends_with("/metrics") && !metrics_url.contains(":0/"), "{metrics_url}");
 
     let c = client();
-    let r = c.get(&metrics_url).send().await.unwrap();
+    let r = c.get(&metrics_url).header("x-request-id", "scrape-1").send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["x-request-id"], "scrape-1");
     assert!(r.text().await.unwrap().contains("# TYPE modelreg_http_requests_total counter"));
     let r = c.get(format!("{}/metrics", server.url())).bearer_auth(&admin).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND, "not on the main listener, even for an admin");
