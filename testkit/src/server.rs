@@ -182,6 +182,24 @@ impl ServerProcess {
         self.logs.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
+    /// Sends SIGTERM (the orchestrator's stop) and waits up to `limit` for the process to
+    /// exit; returns its status and how long it took, or `None` if it is still running.
+    pub async fn terminate(&mut self, limit: Duration) -> Option<(std::process::ExitStatus, Duration)> {
+        let sent = Instant::now();
+        let kill = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("running kill -TERM");
+        assert!(kill.success(), "kill -TERM {} failed", self.child.id());
+        while sent.elapsed() < limit {
+            if let Some(status) = self.child.try_wait().expect("polling modelreg-server") {
+                return Some((status, sent.elapsed()));
+            }
+            tokio::time::sleep(POLL_INTERVAL).await;
+        }
+        None
+    }
+
     async fn wait_healthy(&mut self, deadline: Instant) {
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(5))

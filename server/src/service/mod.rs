@@ -43,12 +43,14 @@ pub use uploads::{DEFAULT_MAX_OPEN_SESSIONS, UploadCompleted, UploadOpened, Uplo
 // The records the service hands to its callers, as the store and the blob store keep them: the
 // http layer renders these and imports them from here, never from `store` or `blob`.
 pub use crate::blob::RangeRequest;
+pub use crate::metrics::{CONTENT_TYPE as METRICS_CONTENT_TYPE, Metrics, RequestSample};
 pub use crate::store::{
     AliasMoveRecord, AliasRecord, AuditFilter, AuditRecord, DerivativeRecord, LookupHit, ModelRecord,
     TokenRecord, UploadPhase, UploadRecord, VersionRecord, YankRecord,
 };
 
 use crate::blob::BlobStore;
+use crate::metrics::PoolSample;
 use crate::store::MetadataStore;
 
 /// Bodies up to this size are drained when a request is refused before its body is used.
@@ -73,6 +75,7 @@ pub struct Registry {
     policy: Policy,
     uploads: UploadSettings,
     sessions: SessionSettings,
+    metrics: Arc<Metrics>,
 }
 
 /// A model and what its summary reports about its versions.
@@ -97,7 +100,40 @@ pub struct ResolvedVersion {
 
 impl Registry {
     pub fn new(meta: Arc<dyn MetadataStore>, blobs: BlobStore, policy: Policy) -> Self {
-        Self { meta, blobs, policy, uploads: UploadSettings::default(), sessions: SessionSettings::default() }
+        // One set of series per server: the blob store's, which records its operations.
+        let metrics = blobs.metrics();
+        Self {
+            meta,
+            blobs,
+            policy,
+            uploads: UploadSettings::default(),
+            sessions: SessionSettings::default(),
+            metrics,
+        }
+    }
+
+    /// Where requests and events are counted.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// Every metric in the Prometheus text format, with the database sampled now. A
+    /// database that does not answer leaves its last sample in place: the scrape still
+    /// answers, and the blob and request series show what is failing.
+    pub async fn render_metrics(&self) -> String {
+        match self.meta.ops_sample().await {
+            Ok(s) => {
+                let pool = PoolSample {
+                    max: s.max_connections,
+                    open: s.open_connections,
+                    idle: s.idle_connections,
+                    acquire_wait: s.acquire_wait,
+                };
+                self.metrics.set_database_sample(pool, s.open_upload_sessions);
+            }
+            Err(e) => tracing::warn!(error = %e, "metrics: could not sample the database"),
+        }
+        self.metrics.render()
     }
 
     /// Replaces the default upload-session settings.

@@ -301,3 +301,23 @@ impl modelreg_server::store::SessionStore for FailingStore {
         Err(boom())
     }
 }
+
+#[async_trait]
+impl modelreg_server::store::OpsStore for FailingStore {
+    async fn ops_sample(&self) -> Result<modelreg_server::store::OpsSample, StoreError> {
+        Err(boom())
+    }
+    async fn ensure_statistics(&self) -> Result<Vec<modelreg_server::store::AnalysedTable>, StoreError> {
+        Err(boom())
+    }
+}
+
+#[actix_web::test]
+async fn metrics_on_the_main_listener_refuse_requests_without_a_token() {
+    let (blobs, _backing) = local_blobs();
+    let registry = web::Data::new(Registry::new(Arc::new(FailingStore), blobs, default_policy()));
+    let app = app_for(registry, 1024).await;
+    // Without a token: refused (the main listener's default).
+    let (status, e) = error_of(&app, test::TestRequest::get().uri("/metrics")).await;
+    assert_eq!((status, e.error.code.as_str()), (401, "unauthorized"));
+}
