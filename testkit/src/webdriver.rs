@@ -1,6 +1,7 @@
 //! A small W3C WebDriver client for the browser tests of the web UI: one headless Chromium
 //! driven through `chromedriver`, with just the commands those tests use (navigate, find by CSS,
-//! click, type, read, run a script, full-page screenshot, alerts). Panics on any refusal, naming
+//! click, type, press keys, read, run a script, DevTools commands, cookies, screenshots,
+//! alerts). Panics on any refusal, naming
 //! the command: a test helper has no caller that could recover. No browser means a panic that
 //! says how to install one, never a skip.
 
@@ -25,23 +26,23 @@ pub mod keys {
     pub const TAB: &str = "\u{E004}";
     pub const ENTER: &str = "\u{E007}";
     pub const SPACE: &str = "\u{E00D}";
-    pub const SHIFT: &str = "\u{E008}";
 }
 
 /// A refusal from the driver: WebDriver's `error` code and its message.
 #[derive(Debug)]
-pub struct WebDriverError {
-    pub error: String,
-    pub message: String,
+struct WebDriverError {
+    error: String,
+    #[expect(dead_code, reason = "shown by Debug in panic messages")]
+    message: String,
 }
 
 /// One headless Chromium session with its own `chromedriver` and a fresh profile; the session
-/// is closed and the driver stopped when this is dropped (or by [`Browser::close`]).
+/// is ended and the driver stopped when this is dropped.
 #[derive(Debug)]
 pub struct Browser {
     http: reqwest::Client,
-    /// `/session/<id>`, until the session is closed.
-    session: Option<String>,
+    /// `/session/<id>`.
+    session: String,
     driver: Driver,
 }
 
@@ -68,18 +69,17 @@ impl Browser {
             Err(e) => panic!("chromedriver refused a new session: {e:?}\n{}", driver.log()),
         };
         let id = value["sessionId"].as_str().expect("a new session has an id").to_owned();
-        Browser { http, session: Some(format!("/session/{id}")), driver }
+        Browser { http, session: format!("/session/{id}"), driver }
     }
 
     /// Sends one command; `body` is required by WebDriver for every POST.
-    pub async fn command(
+    async fn command(
         &self,
         method: Method,
         path: &str,
         body: Option<Value>,
     ) -> Result<Value, WebDriverError> {
-        let session = self.session.as_deref().expect("the session is open");
-        let mut request = self.http.request(method, format!("{}{session}{path}", self.driver.url()));
+        let mut request = self.http.request(method, format!("{}{}{path}", self.driver.url(), self.session));
         if let Some(body) = body {
             request = request.json(&body);
         }
@@ -100,10 +100,6 @@ impl Browser {
         string(self.must(Method::GET, "/url", None).await)
     }
 
-    pub async fn title(&self) -> String {
-        string(self.must(Method::GET, "/title", None).await)
-    }
-
     /// The cookies the browser holds for the current page, as WebDriver describes them
     /// (`name`, `value`, `httpOnly`, `sameSite`, `secure`, `expiry`, ...).
     pub async fn cookies(&self) -> Vec<Value> {
@@ -111,11 +107,6 @@ impl Browser {
             Value::Array(all) => all,
             other => panic!("WebDriver listed cookies as {other}"),
         }
-    }
-
-    /// Goes back one page in the history.
-    pub async fn back(&self) {
-        self.must(Method::POST, "/back", Some(json!({}))).await;
     }
 
     /// The first element matching `css`; panics (with the page's URL) when there is none.
@@ -168,11 +159,6 @@ impl Browser {
         self.must(Method::POST, "/alert/dismiss", Some(json!({}))).await;
     }
 
-    /// Resizes the window (the viewport is a little smaller: the window has no chrome headless).
-    pub async fn set_window_size(&self, width: u32, height: u32) {
-        self.must(Method::POST, "/window/rect", Some(json!({ "width": width, "height": height }))).await;
-    }
-
     /// Sends a Chrome DevTools Protocol command through chromedriver.
     pub async fn cdp(&self, cmd: &str, params: Value) -> Value {
         self.must(Method::POST, "/goog/cdp/execute", Some(json!({ "cmd": cmd, "params": params }))).await
@@ -201,19 +187,13 @@ impl Browser {
             .await;
         write_png(path, shot["data"].as_str().expect("a screenshot carries its data"));
     }
-
-    /// Ends the session (the browser quits) and stops the driver.
-    pub async fn close(mut self) {
-        let _ = self.command(Method::DELETE, "", None).await;
-        self.session = None;
-    }
 }
 
 impl Drop for Browser {
     fn drop(&mut self) {
-        // After `close` only the driver is left; otherwise (a test that panicked) the session
-        // is ended first, so that the browser quits rather than outliving its driver.
-        self.driver.stop(self.session.as_deref());
+        // The session is ended first (also when a test panicked), so that the browser quits
+        // rather than outliving its driver.
+        self.driver.stop(&self.session);
     }
 }
 
@@ -244,11 +224,6 @@ impl<'b> Element<'b> {
         self.must(Method::POST, "/value", Some(json!({ "text": text }))).await;
     }
 
-    /// Empties a text input.
-    pub async fn clear(&self) {
-        self.must(Method::POST, "/clear", Some(json!({}))).await;
-    }
-
     /// The rendered text, as a reader sees it.
     pub async fn text(&self) -> String {
         string(self.must(Method::GET, "/text", None).await)
@@ -271,33 +246,6 @@ impl<'b> Element<'b> {
 
     pub async fn is_selected(&self) -> bool {
         self.must(Method::GET, "/selected", None).await.as_bool().unwrap_or(false)
-    }
-
-    /// The first element inside this one matching `css`.
-    pub async fn find(&self, css: &str) -> Element<'b> {
-        let v = self.must(Method::POST, "/element", Some(by_css(css))).await;
-        Element::from_json(self.browser, &v)
-    }
-
-    /// Every element inside this one matching `css`.
-    pub async fn find_all(&self, css: &str) -> Vec<Element<'b>> {
-        let found = self.must(Method::POST, "/elements", Some(by_css(css))).await;
-        found
-            .as_array()
-            .expect("a list of elements")
-            .iter()
-            .map(|v| Element::from_json(self.browser, v))
-            .collect()
-    }
-
-    /// This element as a script argument for [`Browser::execute`].
-    pub fn as_arg(&self) -> Value {
-        json!({ ELEMENT_KEY: self.id })
-    }
-
-    /// Whether two references are the same element.
-    pub fn same_as(&self, other: &Element<'_>) -> bool {
-        self.id == other.id
     }
 }
 

@@ -107,12 +107,10 @@ impl Driver {
         tail.into_iter().rev().collect::<Vec<_>>().join("\n")
     }
 
-    /// Ends `session` (the browser quits) when given, then kills the driver and reaps it.
-    pub(super) fn stop(&mut self, session: Option<&str>) {
-        if let Some(path) = session {
-            // Blocking on purpose: this runs from `Drop`, possibly while a test unwinds.
-            let _ = delete(self.port, path);
-        }
+    /// Ends `session` (the browser quits), then kills the driver and reaps it.
+    pub(super) fn stop(&mut self, session: &str) {
+        // Blocking on purpose: this runs from `Drop`, possibly while a test unwinds.
+        let _ = delete(self.port, session);
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
