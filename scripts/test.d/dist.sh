@@ -14,7 +14,9 @@ shopt -u nullglob
 ((${#dist_wheels[@]} == 1 && ${#dist_static[@]} == 1)) || die "scripts/dist left no single wheel and static binary in $dist_out"
 export MODELREG_TEST_DIST_WHEEL="${dist_wheels[0]}"
 export MODELREG_TEST_DIST_STATIC="${dist_static[0]}"
-MODELREG_TEST_DIST_PYTHON=$(command -v python3) || die "python3 is needed to install the wheel in the tests"
+# The interpreter itself, not a shim (pyenv): the tests run it with a runner's bare environment.
+MODELREG_TEST_DIST_PYTHON=$(python3 -c 'import sys; print(sys.executable)') ||
+    die "python3 is needed to install the wheel in the tests"
 export MODELREG_TEST_DIST_PYTHON
 say "CLI wheel and static binary ready in $((SECONDS - dist_started)) s: $(basename "$MODELREG_TEST_DIST_WHEEL")"
 unset dist_started dist_out dist_wheels dist_static
