@@ -30,7 +30,10 @@ struct Runner {
 impl Runner {
     fn new(dist: &Dist) -> Self {
         let python_dir = dist.python.parent().expect("python3 lives in a folder");
-        Self { temp: TempDir::new().unwrap(), path: format!("{}:/usr/local/bin:/usr/bin:/bin", python_dir.display()) }
+        Self {
+            temp: TempDir::new().unwrap(),
+            path: format!("{}:/usr/local/bin:/usr/bin:/bin", python_dir.display()),
+        }
     }
 
     fn dir(&self) -> &Path {
@@ -96,7 +99,8 @@ fn run_action(runner: &Runner, workspace: &Path, inputs: &[(&str, &str)]) -> Act
         let env = step["env"].as_object().map(|env| {
             env.iter().map(|(k, v)| (k.as_str(), expand(v.as_str().unwrap(), &values))).collect::<Vec<_>>()
         });
-        let mut cmd = runner.sh(&expand(step["run"].as_str().unwrap(), &values), workspace, env.unwrap_or_default());
+        let mut cmd =
+            runner.sh(&expand(step["run"].as_str().unwrap(), &values), workspace, env.unwrap_or_default());
         cmd.env("PATH", path)
             .env("RUNNER_TEMP", runner.dir())
             .env("GITHUB_ACTION_PATH", &action_dir)
@@ -203,20 +207,31 @@ async fn the_github_action_installs_the_wheel_pushes_sets_aliases_and_reports_th
     assert!(first.stderr.contains("logged in to") && first.stderr.contains("as 'ci'"), "{}", first.stderr);
     assert_eq!(first.path_added.len(), 1, "the install step puts the CLI on PATH for later steps");
     assert!(Path::new(&first.path_added[0]).join("modelreg").is_file());
-    for needle in ["modelreg push: `acme/sentiment@1.4.0`", "| result | published |", &digest, "staging production"] {
+    for needle in
+        ["modelreg push: `acme/sentiment@1.4.0`", "| result | published |", &digest, "staging production"]
+    {
         assert!(first.summary.contains(needle), "{needle} in {}", first.summary);
     }
 
     // The registry holds what the outputs say, under both aliases, without the excluded logs.
     let pulled = pull(server.url(), &token, workspace.path(), "acme/sentiment@production");
-    assert_eq!((pulled["version"].as_str(), pulled["digest"].as_str()), (Some("1.4.0"), Some(digest.as_str())));
-    assert_eq!(pull(server.url(), &token, workspace.path(), "acme/sentiment@staging")["digest"], digest.as_str());
+    assert_eq!(
+        (pulled["version"].as_str(), pulled["digest"].as_str()),
+        (Some("1.4.0"), Some(digest.as_str()))
+    );
+    assert_eq!(
+        pull(server.url(), &token, workspace.path(), "acme/sentiment@staging")["digest"],
+        digest.as_str()
+    );
     assert_eq!(pulled["files"], 2, "logs/ and *.tmp are excluded: {pulled}");
 
     // A re-run of the job is a no-op with the same digest; the token is nowhere to be read.
     let again = run_action(&runner, workspace.path(), &inputs);
     assert_eq!(again.status, 0, "{}", again.stderr);
-    assert_eq!((again.outputs["digest"].as_str(), again.outputs["created"].as_str()), (digest.as_str(), "false"));
+    assert_eq!(
+        (again.outputs["digest"].as_str(), again.outputs["created"].as_str()),
+        (digest.as_str(), "false")
+    );
     assert!(again.summary.contains("already published"), "{}", again.summary);
     for text in [&first.stderr, &first.summary, &again.stderr, &server.logs()] {
         assert!(!text.contains(&token), "the token leaked");
@@ -252,7 +267,10 @@ async fn the_github_action_runs_the_static_binary_only_once_its_sha256_matches()
     let refused = action(&runner, &"0".repeat(64));
     assert_eq!(refused.status, 1);
     assert!(refused.stderr.contains("not MODELREG_CLI_STATIC_SHA256"), "{}", refused.stderr);
-    assert!(refused.outputs.is_empty() && refused.path_added.is_empty(), "nothing ran after the install step");
+    assert!(
+        refused.outputs.is_empty() && refused.path_added.is_empty(),
+        "nothing ran after the install step"
+    );
     assert!(!runner.dir().join("modelreg-cli/bin/modelreg").exists(), "the unverified download is removed");
 
     let runner = Runner::new(&dist);
@@ -318,7 +336,10 @@ async fn the_gitlab_template_job_pushes_and_leaves_its_digest_in_a_dotenv_report
         .into_iter()
         .filter_map(|l| l.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())))
         .collect();
-    assert_eq!((report["MODELREG_MODEL"].as_str(), report["MODELREG_VERSION"].as_str()), ("acme/gitlab", "0.3.0"));
+    assert_eq!(
+        (report["MODELREG_MODEL"].as_str(), report["MODELREG_VERSION"].as_str()),
+        ("acme/gitlab", "0.3.0")
+    );
     assert_eq!(report["MODELREG_CREATED"], "true");
     let pulled = pull(server.url(), &token, project.path(), "acme/gitlab@candidate");
     assert_eq!(pulled["digest"].as_str(), Some(report["MODELREG_DIGEST"].as_str()));
@@ -334,7 +355,12 @@ fn assert_no_saved_login(dir: &Path) {
     while let Some(dir) = stack.pop() {
         for entry in std::fs::read_dir(&dir).unwrap().flatten() {
             let path = entry.path();
-            assert_ne!(path.file_name().unwrap(), "credentials.toml", "a saved login was left at {}", path.display());
+            assert_ne!(
+                path.file_name().unwrap(),
+                "credentials.toml",
+                "a saved login was left at {}",
+                path.display()
+            );
             if entry.file_type().unwrap().is_dir() {
                 stack.push(path);
             }

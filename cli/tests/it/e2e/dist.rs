@@ -96,7 +96,11 @@ async fn the_pip_installed_wheel_and_the_static_binary_push_and_pull_against_the
     let version_line = format!("modelreg {}\n", env!("CARGO_PKG_VERSION"));
 
     let static_bin = &dist.static_bin;
-    assert!(has_no_interpreter(&std::fs::read(static_bin).unwrap()), "{} is not static", static_bin.display());
+    assert!(
+        has_no_interpreter(&std::fs::read(static_bin).unwrap()),
+        "{} is not static",
+        static_bin.display()
+    );
     assert_eq!(stdout(&ok(Command::new(static_bin).arg("--version").output().unwrap())), version_line);
 
     // pip puts the native CLI and the CI script on the virtualenv's PATH.
