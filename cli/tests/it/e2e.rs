@@ -12,6 +12,8 @@ use crate::support::{code, digest_of, stderr, stdout};
 
 mod choose;
 mod ci;
+mod ci_steps;
+mod dist;
 mod evals;
 mod memory;
 mod transfer;
