@@ -38,7 +38,7 @@ pub use facts::{Contradiction, ContradictionDetails, Fact, FactSource, Facts};
 pub use license::{
     BaseVerdict, CommercialUse, EffectiveLicense, LicenseAssessment, LicenseClass, LicenseConflict,
     LicenseError, LicenseExpr, LicenseTermError, LicenseTerms, LicenseVerdict, MAX_LINEAGE_DEPTH, assess,
-    effective_license, from_hf_license, known_licenses, license_terms, permits,
+    OTHER_LICENSE_REF, canonical_license_id, effective_license, from_hf_license, known_licenses, license_terms, permits,
 };
 pub use lookup::{
     DEFAULT_LIMIT, Derivative, DerivativeList, Direction, EvalFilter, EvalKey, EvalOp, LOOKUP_KEYS,
