@@ -5,6 +5,7 @@
 //! envelope. This crate parses, validates and serialises; it must never do I/O.
 
 mod access;
+pub mod card;
 mod choose;
 mod digest;
 mod error;
@@ -37,8 +38,9 @@ pub use error::{ErrorBody, ErrorEnvelope, InvalidQueryDetails};
 pub use facts::{Contradiction, ContradictionDetails, Fact, FactSource, Facts};
 pub use license::{
     BaseVerdict, CommercialUse, EffectiveLicense, LicenseAssessment, LicenseClass, LicenseConflict,
-    LicenseError, LicenseExpr, LicenseTermError, LicenseTerms, LicenseVerdict, MAX_LINEAGE_DEPTH, assess,
-    OTHER_LICENSE_REF, canonical_license_id, effective_license, from_hf_license, known_licenses, license_terms, permits,
+    LicenseError, LicenseExpr, LicenseTermError, LicenseTerms, LicenseVerdict, MAX_LINEAGE_DEPTH,
+    OTHER_LICENSE_REF, assess, canonical_license_id, effective_license, from_hf_license, known_licenses,
+    license_terms, permits,
 };
 pub use lookup::{
     DEFAULT_LIMIT, Derivative, DerivativeList, Direction, EvalFilter, EvalKey, EvalOp, LOOKUP_KEYS,

@@ -70,7 +70,9 @@ pub fn canonical_license_id(id: &str) -> Option<String> {
         Some(p)
             if p.eq_ignore_ascii_case(prefix)
                 && base.len() > prefix.len()
-                && base[prefix.len()..].chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-') =>
+                && base[prefix.len()..]
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-') =>
         {
             Some(format!("{prefix}{}{plus}", &base[prefix.len()..]))
         }

@@ -13,6 +13,7 @@ use crate::support::{code, digest_of, stderr, stdout};
 mod choose;
 mod ci;
 mod evals;
+mod licence_ids;
 mod memory;
 mod transfer;
 
