@@ -6,6 +6,7 @@
 
 mod access;
 mod choose;
+mod commit;
 mod digest;
 mod error;
 mod facts;
@@ -32,6 +33,7 @@ pub use choose::{
     MAX_CANDIDATES, MAX_CHOOSE_LIMIT, MAX_NEAR_MISSES, MAX_PREFERENCES, NOT_CONSTRAINTS, NearMiss,
     Preference, PreferenceDirection, QUALIFIERS,
 };
+pub use commit::{CommitId, CommitIdError};
 pub use digest::{Digest, DigestError};
 pub use error::{ErrorBody, ErrorEnvelope, InvalidQueryDetails};
 pub use facts::{Contradiction, ContradictionDetails, Fact, FactSource, Facts};
