@@ -7,6 +7,7 @@
 mod access;
 pub mod card;
 mod choose;
+mod commit;
 mod digest;
 mod error;
 mod facts;
@@ -33,6 +34,7 @@ pub use choose::{
     MAX_CANDIDATES, MAX_CHOOSE_LIMIT, MAX_NEAR_MISSES, MAX_PREFERENCES, NOT_CONSTRAINTS, NearMiss,
     Preference, PreferenceDirection, QUALIFIERS,
 };
+pub use commit::{CommitId, CommitIdError};
 pub use digest::{Digest, DigestError};
 pub use error::{ErrorBody, ErrorEnvelope, InvalidQueryDetails};
 pub use facts::{Contradiction, ContradictionDetails, Fact, FactSource, Facts};

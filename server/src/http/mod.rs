@@ -9,6 +9,7 @@ mod blobs;
 mod body;
 mod choose;
 mod error;
+pub mod hf;
 mod lifecycle;
 mod lookup;
 mod models;
@@ -82,6 +83,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::get().to(models::resolve))
                 .route(web::delete().to(lifecycle::delete_version)),
         )
+        .configure(hf::configure)
         .configure(ui::configure)
         .default_service(web::to(error::route_not_found));
 }

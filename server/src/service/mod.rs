@@ -14,6 +14,7 @@ mod auth;
 mod choose;
 mod derive;
 mod error;
+pub mod hf;
 mod lifecycle;
 mod lookup;
 pub mod memory;
