@@ -11,6 +11,7 @@ mod commit;
 mod digest;
 mod error;
 mod facts;
+mod hf_upload;
 mod license;
 mod lookup;
 mod manifest;
@@ -35,6 +36,10 @@ pub use choose::{
     Preference, PreferenceDirection, QUALIFIERS,
 };
 pub use commit::{CommitId, CommitIdError};
+pub use hf_upload::{
+    HfCommit, HfCommitOperation, LfsBatchRequest, LfsObject, MAX_COMMIT_OPERATIONS, PreuploadAnswer, PreuploadFile,
+    PreuploadRequest, PreuploadResponse, lfs_oid, parse_hf_commit,
+};
 pub use digest::{Digest, DigestError};
 pub use error::{ErrorBody, ErrorEnvelope, InvalidQueryDetails};
 pub use facts::{Contradiction, ContradictionDetails, Fact, FactSource, Facts};

@@ -15,6 +15,7 @@ mod choose;
 mod derive;
 mod error;
 pub mod hf;
+pub mod hf_upload;
 mod lifecycle;
 mod lookup;
 pub mod memory;

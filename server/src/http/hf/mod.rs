@@ -9,12 +9,14 @@
 mod auth;
 pub mod errors;
 mod info;
+mod lfs;
 mod list;
 mod refs;
 pub mod request_id;
 mod resolve;
 mod revisions;
 mod tree;
+mod upload;
 
 use actix_web::middleware::from_fn;
 use actix_web::{Scope, web};
@@ -28,7 +30,7 @@ pub const PREFIX: &str = "/hf";
 
 /// Registers the `/hf` scope.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    let scope = download_routes(web::scope(PREFIX)).default_service(web::to(errors::not_found));
+    let scope = upload::routes(download_routes(web::scope(PREFIX))).default_service(web::to(errors::not_found));
     cfg.service(scope.wrap(from_fn(request_id::stamp)));
 }
 

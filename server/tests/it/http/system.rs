@@ -136,6 +136,9 @@ impl AccessStore for FailingStore {
     async fn find_token(&self, _: &str) -> Result<Option<TokenRecord>, StoreError> {
         Err(boom())
     }
+    async fn token_hash_of(&self, _: &str) -> Result<Option<String>, StoreError> {
+        Err(boom())
+    }
     async fn list_tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
         Err(boom())
     }
