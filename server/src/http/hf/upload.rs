@@ -8,13 +8,14 @@ use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 use bytes::BytesMut;
 use futures_util::StreamExt;
+use modelreg_api::card::import_card;
 use modelreg_api::{ModelName, PreuploadAnswer, PreuploadRequest, PreuploadResponse, parse_hf_commit};
 use serde::Deserialize;
 use serde_json::json;
 
 use super::auth::HfAuth;
 use super::errors::{HfError, X_ERROR_MESSAGE};
-use crate::http::auth::Write;
+use crate::http::auth::{Read, Write};
 use crate::http::body::{Body, JsonLimit, read_request};
 use crate::service::{Registry, RegistryError};
 
@@ -31,9 +32,11 @@ pub const XET_REFUSAL_PATH: &str = "/xet-uploads-are-not-supported-here:set-HF_H
 pub const XET_MESSAGE: &str = "this registry takes uploads through Git LFS, not Xet: set HF_HUB_DISABLE_XET=1 \
      (or uninstall hf_xet) and upload again";
 
+/// The repository's URL as the clients parse it. `models/` is explicit: with a path prefix
+/// in the endpoint (`/hf`), 0.36 would otherwise read the prefix as the repository type.
 fn url_of(req: &HttpRequest, model: &ModelName) -> String {
     let info = req.connection_info();
-    format!("{}://{}{}/{model}", info.scheme(), info.host(), super::PREFIX)
+    format!("{}://{}{}/models/{model}", info.scheme(), info.host(), super::PREFIX)
 }
 
 #[derive(Deserialize)]
@@ -123,6 +126,25 @@ pub async fn commit(
     })))
 }
 
+#[derive(Deserialize)]
+pub struct ValidateYaml {
+    content: String,
+}
+
+/// `POST /api/validate-yaml` (the client asks before committing a `README.md`): the card's
+/// front matter read as a commit will read it; what would be skipped comes back as
+/// warnings, which the client prints. Never an error: a commit decides what it needs.
+pub async fn validate_yaml(
+    _auth: HfAuth<Read>,
+    limit: web::Data<JsonLimit>,
+    body: Body,
+) -> Result<HttpResponse, HfError> {
+    let request: ValidateYaml = read_request(body, limit.0).await?;
+    let card = import_card(&request.content);
+    let warnings: Vec<_> = card.warnings.iter().map(|(_, message)| json!({ "message": message })).collect();
+    Ok(HttpResponse::Ok().json(json!({ "errors": [], "warnings": warnings })))
+}
+
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateBranch {
@@ -194,6 +216,7 @@ pub fn routes(scope: actix_web::Scope) -> actix_web::Scope {
     let repo = "/api/models/{namespace}/{name}";
     let scope = scope
         .route("/api/repos/create", web::post().to(create_repo))
+        .route("/api/validate-yaml", web::post().to(validate_yaml))
         .route(&format!("{repo}/preupload/{{revision}}"), web::post().to(preupload))
         .route(&format!("{repo}/commit/{{revision}}"), web::post().to(commit))
         .route(&format!("{repo}/branch/{{branch}}"), web::post().to(create_branch))

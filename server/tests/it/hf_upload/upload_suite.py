@@ -38,7 +38,7 @@ def main():
     out = {}
     if step == "publish":
         url = api.create_repo(repo, exist_ok=True)
-        assert str(url).endswith("/hf/" + repo), url
+        assert url.repo_id == repo and str(url).endswith("/hf/models/" + repo), url
         api.create_repo(repo, exist_ok=True)
         first = api.upload_file(path_or_fileobj=CARD.encode(), path_in_repo="README.md", repo_id=repo)
         out["first"] = first.oid
