@@ -89,7 +89,8 @@ pub fn parse_hf_commit(body: &str) -> Result<HfCommit, String> {
         if commit.operations.len() >= MAX_COMMIT_OPERATIONS {
             return Err(format!("a commit may have at most {MAX_COMMIT_OPERATIONS} operations"));
         }
-        let line: Line = serde_json::from_str(text).map_err(|e| format!("line {n}: not a commit line: {e}"))?;
+        let line: Line =
+            serde_json::from_str(text).map_err(|e| format!("line {n}: not a commit line: {e}"))?;
         let value = |v: serde_json::Value| v;
         let op = match line.key.as_str() {
             "header" => {
@@ -205,14 +206,17 @@ mod tests {
 
     #[test]
     fn a_commit_with_every_kind_of_line_is_parsed() {
-        let body = format!(
-            "{}\n{}\n{}\n{}\n{}\n",
+        let lfs = format!(
+            r#"{{"key":"lfsFile","value":{{"path":"model.safetensors","algo":"sha256","oid":"{OID}","size":3}}}}"#
+        );
+        let body = [
             r#"{"key":"header","value":{"summary":"Upload","description":"","parentCommit":"0123456789abcdef0123456789abcdef01234567"}}"#,
             r#"{"key":"file","value":{"path":"config.json","content":"e30=","encoding":"base64"}}"#,
-            format!(r#"{{"key":"lfsFile","value":{{"path":"model.safetensors","algo":"sha256","oid":"{OID}","size":3}}}}"#),
+            &lfs,
             r#"{"key":"deletedFile","value":{"path":"old.bin"}}"#,
             r#"{"key":"deletedFolder","value":{"path":"logs/"}}"#,
-        );
+        ]
+        .join("\n");
         let commit = parse_hf_commit(&body).unwrap();
         assert_eq!(commit.summary, "Upload");
         assert_eq!(commit.parent_commit.unwrap().to_string(), "0123456789abcdef0123456789abcdef01234567");
@@ -244,7 +248,9 @@ mod tests {
             let err = parse_hf_commit(&format!("{header}\n{line}\n")).unwrap_err();
             assert!(err.starts_with(wanted), "{line}: {err}");
         }
-        assert!(parse_hf_commit(r#"{"key":"deletedFile","value":{"path":"a"}}"#).unwrap_err().contains("header"));
+        assert!(
+            parse_hf_commit(r#"{"key":"deletedFile","value":{"path":"a"}}"#).unwrap_err().contains("header")
+        );
         let stale = r#"{"key":"header","value":{"summary":"x","parentCommit":"main"}}"#;
         assert!(parse_hf_commit(stale).unwrap_err().contains("parentCommit"));
     }

@@ -36,13 +36,13 @@ pub use choose::{
     Preference, PreferenceDirection, QUALIFIERS,
 };
 pub use commit::{CommitId, CommitIdError};
-pub use hf_upload::{
-    HfCommit, HfCommitOperation, LfsBatchRequest, LfsObject, MAX_COMMIT_OPERATIONS, PreuploadAnswer, PreuploadFile,
-    PreuploadRequest, PreuploadResponse, lfs_oid, parse_hf_commit,
-};
 pub use digest::{Digest, DigestError};
 pub use error::{ErrorBody, ErrorEnvelope, InvalidQueryDetails};
 pub use facts::{Contradiction, ContradictionDetails, Fact, FactSource, Facts};
+pub use hf_upload::{
+    HfCommit, HfCommitOperation, LfsBatchRequest, LfsObject, MAX_COMMIT_OPERATIONS, PreuploadAnswer,
+    PreuploadFile, PreuploadRequest, PreuploadResponse, lfs_oid, parse_hf_commit,
+};
 pub use license::{
     BaseVerdict, CommercialUse, EffectiveLicense, LicenseAssessment, LicenseClass, LicenseConflict,
     LicenseError, LicenseExpr, LicenseTermError, LicenseTerms, LicenseVerdict, MAX_LINEAGE_DEPTH,

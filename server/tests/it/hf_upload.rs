@@ -20,7 +20,9 @@ const BIG: usize = (64 << 20) + 12_345;
 /// The Python of one client venv, from `scripts/test` (never skipped).
 fn python(var: &str) -> String {
     std::env::var(var).unwrap_or_else(|_| {
-        panic!("{var} is not set: run the tests through ./scripts/test, which installs the Hugging Face clients")
+        panic!(
+            "{var} is not set: run the tests through ./scripts/test, which installs the Hugging Face clients"
+        )
     })
 }
 
@@ -46,7 +48,8 @@ fn step(py: &str, url: &str, token: &str, xet: bool, step: &str, repo: &str, wor
         "{step} with {py} failed:\nstdout: {stdout}\nstderr: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    serde_json::from_str(stdout.lines().last().unwrap_or("")).unwrap_or_else(|e| panic!("{step}: {e}: {stdout}"))
+    serde_json::from_str(stdout.lines().last().unwrap_or(""))
+        .unwrap_or_else(|e| panic!("{step}: {e}: {stdout}"))
 }
 
 fn namespace_token(setup: &ServerSetup, name: &str, namespace: &str) -> String {
@@ -64,7 +67,9 @@ async fn uploads(setup: &ServerSetup) {
     let url = server.url();
     let token = setup.create_token("ci", "write");
     let team = namespace_token(setup, "team-bot", "team");
-    for (var, tag, xet) in [("MODELREG_TEST_HF_PYTHON_2", "v2", true), ("MODELREG_TEST_HF_PYTHON_036", "v036", false)] {
+    for (var, tag, xet) in
+        [("MODELREG_TEST_HF_PYTHON_2", "v2", true), ("MODELREG_TEST_HF_PYTHON_036", "v036", false)]
+    {
         let py = python(var);
         let work = TempDir::new().unwrap();
         let repo = format!("acme/pushed-{tag}");
@@ -95,7 +100,10 @@ async fn uploads(setup: &ServerSetup) {
             assert!(sent == got, "{file} differs after the round trip");
         }
         assert_eq!(std::fs::read(pulled.join("notes.txt")).unwrap(), b"hello");
-        assert!(!pulled.join("config.json").exists() && !pulled.join("logs").exists(), "deleted in the third commit");
+        assert!(
+            !pulled.join("config.json").exists() && !pulled.join("logs").exists(),
+            "deleted in the third commit"
+        );
         let shown = Command::new(bin_path("modelreg"))
             .args(["show", &format!("{repo}@0.1.2"), "--json"])
             .env("MODELREG_URL", url)

@@ -54,7 +54,9 @@ fn content_length(req: &HttpRequest) -> Option<u64> {
 }
 
 fn lfs_json(value: Value) -> HttpResponse {
-    HttpResponse::Ok().insert_header((header::CONTENT_TYPE, HeaderValue::from_static(LFS_JSON))).body(value.to_string())
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, HeaderValue::from_static(LFS_JSON)))
+        .body(value.to_string())
 }
 
 /// `POST /{ns}/{name}.git/info/lfs/objects/batch`.

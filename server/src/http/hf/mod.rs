@@ -30,7 +30,8 @@ pub const PREFIX: &str = "/hf";
 
 /// Registers the `/hf` scope.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    let scope = upload::routes(download_routes(web::scope(PREFIX))).default_service(web::to(errors::not_found));
+    let scope =
+        upload::routes(download_routes(web::scope(PREFIX))).default_service(web::to(errors::not_found));
     cfg.service(scope.wrap(from_fn(request_id::stamp)));
 }
 

@@ -27,7 +27,8 @@ pub const MAX_COMMIT_BODY: usize = 64 << 20;
 
 /// Where a Xet client is sent: the clients show only the status and the URL of a failed
 /// token request, so the URL itself says what to do.
-pub const XET_REFUSAL_PATH: &str = "/xet-uploads-are-not-supported-here:set-HF_HUB_DISABLE_XET=1-and-upload-again";
+pub const XET_REFUSAL_PATH: &str =
+    "/xet-uploads-are-not-supported-here:set-HF_HUB_DISABLE_XET=1-and-upload-again";
 /// What a Xet client is told.
 pub const XET_MESSAGE: &str = "this registry takes uploads through Git LFS, not Xet: set HF_HUB_DISABLE_XET=1 \
      (or uninstall hf_xet) and upload again";
@@ -112,9 +113,12 @@ pub async fn commit(
         }
         buf.extend_from_slice(&chunk);
     }
-    let text = std::str::from_utf8(&buf)
-        .map_err(|_| RegistryError::Invalid { code: "invalid_commit", message: "the commit is not UTF-8".into() })?;
-    let parsed = parse_hf_commit(text).map_err(|message| RegistryError::Invalid { code: "invalid_commit", message })?;
+    let text = std::str::from_utf8(&buf).map_err(|_| RegistryError::Invalid {
+        code: "invalid_commit",
+        message: "the commit is not UTF-8".into(),
+    })?;
+    let parsed = parse_hf_commit(text)
+        .map_err(|message| RegistryError::Invalid { code: "invalid_commit", message })?;
     let done = registry.hf_commit(caller, &model, &path.2, parsed).await?;
     let url = url_of(&req, &model);
     Ok(HttpResponse::Ok().json(json!({

@@ -71,15 +71,17 @@ impl Registry {
                 let parent = if versions.iter().any(|r| r.version == v) { Some(v.clone()) } else { latest() };
                 (Target::Exact(v), parent)
             }
-            Revision::Selector(VersionSelector::Alias(alias)) => match self.meta.get_alias(model, &alias).await? {
-                Some(v) => (Target::Next(Some(alias)), Some(v)),
-                None => {
-                    return Err(RegistryError::VersionNotFound {
-                        model: model.clone(),
-                        selector: alias.to_string(),
-                    });
+            Revision::Selector(VersionSelector::Alias(alias)) => {
+                match self.meta.get_alias(model, &alias).await? {
+                    Some(v) => (Target::Next(Some(alias)), Some(v)),
+                    None => {
+                        return Err(RegistryError::VersionNotFound {
+                            model: model.clone(),
+                            selector: alias.to_string(),
+                        });
+                    }
                 }
-            },
+            }
             _ => {
                 return Err(RegistryError::Invalid {
                     code: "invalid_revision",
@@ -142,7 +144,8 @@ impl Registry {
                     hasher.update(&content);
                     let digest = hasher.finish();
                     let size = content.len() as u64;
-                    let body = futures_util::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from(content))]);
+                    let body =
+                        futures_util::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from(content))]);
                     self.upload_blob(caller, digest, size, body).await?;
                     put_file(&mut files, FileEntry { path, digest, size });
                 }
@@ -158,7 +161,9 @@ impl Registry {
                 }
                 HfCommitOperation::DeleteFile { path } => files.retain(|f| f.path != path),
                 HfCommitOperation::DeleteFolder { prefix } => {
-                    files.retain(|f| !(prefix.is_empty() || f.path.as_str().starts_with(&format!("{prefix}/"))));
+                    files.retain(|f| {
+                        !(prefix.is_empty() || f.path.as_str().starts_with(&format!("{prefix}/")))
+                    });
                 }
             }
         }
@@ -183,7 +188,9 @@ impl Registry {
                 .map_err(|_| RegistryError::InvalidManifest(format!("{name}: not UTF-8 text")))
         };
         let table = match text(METADATA_FILE, MAX_METADATA_FILE).await? {
-            Some(t) => Some(parse_metadata_file(&t).map_err(|e| RegistryError::InvalidManifest(e.to_string()))?),
+            Some(t) => {
+                Some(parse_metadata_file(&t).map_err(|e| RegistryError::InvalidManifest(e.to_string()))?)
+            }
             None => None,
         };
         let card = text(README_FILE, MAX_CARD_FILE).await?.map(|t| import_card(&t));

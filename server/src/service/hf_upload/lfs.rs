@@ -58,7 +58,10 @@ impl Registry {
                 }
             };
             if size > self.policy.max_blob_bytes {
-                let message = format!("{size} bytes is over the registry's limit of {} bytes", self.policy.max_blob_bytes);
+                let message = format!(
+                    "{size} bytes is over the registry's limit of {} bytes",
+                    self.policy.max_blob_bytes
+                );
                 answers.push(LfsAnswer::Error { oid, size, code: 422, message });
                 continue;
             }
@@ -76,9 +79,16 @@ impl Registry {
                             let target = LfsTarget::Part { session: session.id.clone(), part };
                             parts.push(self.sign_lfs(caller, grant(target)).await?);
                         }
-                        let complete =
-                            self.sign_lfs(caller, grant(LfsTarget::Complete { session: session.id.clone() })).await?;
-                        answers.push(LfsAnswer::Multipart { oid, size, part_size: session.part_size, parts, complete });
+                        let complete = self
+                            .sign_lfs(caller, grant(LfsTarget::Complete { session: session.id.clone() }))
+                            .await?;
+                        answers.push(LfsAnswer::Multipart {
+                            oid,
+                            size,
+                            part_size: session.part_size,
+                            parts,
+                            complete,
+                        });
                     }
                 }
             } else {
@@ -136,7 +146,10 @@ impl Registry {
                 let s = self.live_upload(&caller, session, Some(*part)).await?;
                 s.layout().part_len(*part).ok_or_else(|| RegistryError::Invalid {
                     code: "invalid_part",
-                    message: format!("part {part} does not exist: this upload has parts 1 to {}", s.part_count),
+                    message: format!(
+                        "part {part} does not exist: this upload has parts 1 to {}",
+                        s.part_count
+                    ),
                 })?
             }
         };

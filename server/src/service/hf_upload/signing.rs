@@ -77,12 +77,18 @@ impl LfsGrant {
 
 /// The refusal for every bad signed URL: which check failed is not said.
 fn refused() -> RegistryError {
-    RegistryError::Forbidden("this upload URL is not valid (expired, altered, or its token was revoked)".into())
+    RegistryError::Forbidden(
+        "this upload URL is not valid (expired, altered, or its token was revoked)".into(),
+    )
 }
 
 impl Registry {
     /// Signs `grant` (issued now for `caller`, expiring after [`LFS_URL_TTL_SECS`]).
-    pub(crate) async fn sign_lfs(&self, caller: &Principal, mut grant: LfsGrant) -> Result<(LfsGrant, String), RegistryError> {
+    pub(crate) async fn sign_lfs(
+        &self,
+        caller: &Principal,
+        mut grant: LfsGrant,
+    ) -> Result<(LfsGrant, String), RegistryError> {
         grant.token.clone_from(&caller.token_name);
         grant.expires = Utc::now().timestamp() + LFS_URL_TTL_SECS;
         let key = self
@@ -96,7 +102,12 @@ impl Registry {
 
     /// The caller a signed URL acts for, if its signature holds, it has not expired and its
     /// token is live. Every failure is the same 403.
-    pub(crate) async fn lfs_caller(&self, grant: &LfsGrant, signature: &str, now: DateTime<Utc>) -> Result<Principal, RegistryError> {
+    pub(crate) async fn lfs_caller(
+        &self,
+        grant: &LfsGrant,
+        signature: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Principal, RegistryError> {
         if grant.expires < now.timestamp() {
             return Err(refused());
         }
