@@ -73,7 +73,10 @@ async fn uploads(setup: &ServerSetup) {
         let py = python(var);
         let work = TempDir::new().unwrap();
         let repo = format!("acme/pushed-{tag}");
+        let sessions = || server.logs().matches("upload session opened").count();
+        let before = sessions();
         let facts = step(&py, url, &token, false, "publish", &repo, work.path());
+        assert_eq!(sessions(), before + 1, "the big file went through LFS multipart, once");
         for key in ["first", "second", "third", "exact", "staged"] {
             assert_eq!(facts[key].as_str().map(str::len), Some(40), "{key}: {facts}");
         }

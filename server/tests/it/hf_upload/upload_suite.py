@@ -12,6 +12,7 @@ import sys
 
 from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi
 from huggingface_hub.errors import HfHubHTTPError
+from huggingface_hub.lfs import UploadInfo, post_lfs_batch_info
 
 CARD = "---\nlicense: apache-2.0\nlanguage: [en]\npipeline_tag: text-classification\ntags: [demo]\n---\n# Tiny\n"
 
@@ -53,6 +54,16 @@ def main():
         write(folder, "logs/run.txt", b"step 1\n")
         second = api.upload_folder(folder_path=folder, repo_id=repo, commit_message="folder")
         out["second"] = second.oid
+        # Objects the token can already see come back without actions: nothing is sent again.
+        known = [UploadInfo.from_path(os.path.join(folder, "tokenizer.json"))]
+        if big:
+            known.append(UploadInfo.from_path(os.path.join(folder, "weights/big.bin")))
+        actions, errors, _ = post_lfs_batch_info(
+            upload_infos=known, token=os.environ["HF_TOKEN"], repo_type="model", repo_id=repo,
+            transfers=["basic", "multipart"],
+        )
+        assert not errors and len(actions) == len(known), (actions, errors)
+        assert all("actions" not in a for a in actions), actions
         files = sorted(api.list_repo_files(repo, revision=second.oid))
         expected = ["README.md", "config.json", "logs/run.txt", "tokenizer.json"] + (["weights/big.bin"] if big else [])
         assert files == sorted(expected), files
