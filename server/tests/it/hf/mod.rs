@@ -3,5 +3,6 @@
 //! against the real `modelreg-server` binary, on the embedded default and on PostgreSQL + S3.
 //! `support` fills a registry and runs one Python process per scenario set.
 
+mod commits_contract;
 mod download;
 mod support;

@@ -48,19 +48,25 @@ pub fn sha256_hex(data: &[u8]) -> String {
 }
 
 /// A client of the `/v1` API with a token, to fill the registry.
-pub struct Filler {
+pub struct Filler<'a> {
     http: reqwest::Client,
+    server: &'a ServerProcess,
     url: String,
     token: String,
 }
 
-impl Filler {
-    pub fn new(server: &ServerProcess, token: &str) -> Self {
-        Self { http: reqwest::Client::new(), url: server.url().to_owned(), token: token.to_owned() }
+impl<'a> Filler<'a> {
+    pub fn new(server: &'a ServerProcess, token: &str) -> Self {
+        // A connection per request: no reuse of one the server is closing at that moment.
+        let http = reqwest::Client::builder().pool_max_idle_per_host(0).build().expect("an HTTP client");
+        Self { http, server, url: server.url().to_owned(), token: token.to_owned() }
     }
 
     async fn send(&self, req: reqwest::RequestBuilder) -> Value {
-        let resp = req.bearer_auth(&self.token).send().await.expect("the registry answers");
+        let resp = match req.bearer_auth(&self.token).send().await {
+            Ok(resp) => resp,
+            Err(e) => panic!("the registry did not answer: {e:?}\nserver log:\n{}", self.server.logs()),
+        };
         let status = resp.status();
         let body = resp.text().await.unwrap_or_default();
         assert!(status.is_success(), "{status}: {body}");
