@@ -23,7 +23,7 @@ fn noise(len: usize, seed: u64) -> Vec<u8> {
 /// A safetensors file holding one 2x2 F32 tensor named `w`.
 fn safetensors() -> Vec<u8> {
     let mut header = br#"{"w":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]}}"#.to_vec();
-    while header.len() % 8 != 0 {
+    while !header.len().is_multiple_of(8) {
         header.push(b' ');
     }
     let mut out = (header.len() as u64).to_le_bytes().to_vec();
