@@ -5,4 +5,5 @@
 
 mod commits_contract;
 mod download;
+mod routes;
 mod support;
