@@ -76,6 +76,14 @@ async fn each_way_a_read_misses_answers_with_the_hub_error_code() {
     let info = hub_answer(&app, get(&h.read, "/hf/api/models/acme/tiny")).await.3;
     assert_eq!(commit.as_deref(), info["sha"].as_str(), "the miss names the commit it looked in");
 
+    // Revisions arrive URL-quoted, slashes included: each is one path segment.
+    for quoted in ["refs%2Ftags%2Fv1.0.0", "%5E1.0", "~1.0.0", "v1.0.0", "latest", commit.as_deref().unwrap()]
+    {
+        let (status, _, _, body) =
+            hub_answer(&app, get(&h.read, &format!("/hf/api/models/acme/tiny/revision/{quoted}"))).await;
+        assert_eq!((status, body["sha"].as_str()), (200, commit.as_deref()), "{quoted}: {body}");
+    }
+
     let anonymous = test::TestRequest::get().uri("/hf/api/models/acme/tiny");
     let (status, code, _, body) = hub_answer(&app, anonymous).await;
     assert_eq!((status, code), (401, None), "{body}");
