@@ -31,7 +31,7 @@ mod derive;
 mod eval_contract;
 mod gc;
 mod header_limits;
-mod hf_upload;
+mod hf;
 mod http;
 mod lifecycle_contract;
 mod lineage_contract;

@@ -1,5 +1,5 @@
 //! The Hugging Face upload path with the real clients (issue 11): `huggingface_hub` 2.4.0
-//! and 0.36 (the venvs `scripts/test.d/hf.sh` makes) drive `hf_upload/upload_suite.py`
+//! and 0.36 (the venvs `scripts/test.d/hf.sh` makes) drive `server/tests/hf/upload.py`
 //! against the real server on the embedded default and on PostgreSQL + S3: create_repo,
 //! upload_file, upload_folder (a file over 64 MiB through LFS multipart), create_commit with
 //! adds and deletes, a stale parentCommit, version numbers, branches and tags, a missing
@@ -13,22 +13,20 @@ use modelreg_testkit::{ServerProcess, ServerSetup, bin_path, postgres_db, s3_set
 use serde_json::Value;
 use tempfile::TempDir;
 
-const SUITE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/hf_upload/upload_suite.py");
+use super::support::{Client, limited_token};
+
+const SUITE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/hf/upload.py");
 /// Over 64 MiB, so that it travels as several LFS multipart parts.
 const BIG: usize = (64 << 20) + 12_345;
 
-/// The Python of one client venv, from `scripts/test` (never skipped).
-fn python(var: &str) -> String {
-    std::env::var(var).unwrap_or_else(|_| {
-        panic!(
-            "{var} is not set: run the tests through ./scripts/test, which installs the Hugging Face clients"
-        )
-    })
-}
-
 /// Runs one step of the suite and returns the JSON line it printed.
-fn step(py: &str, url: &str, token: &str, xet: bool, step: &str, repo: &str, work: &Path) -> Value {
+fn step(py: &Path, url: &str, token: &str, xet: bool, step: &str, repo: &str, work: &Path) -> Value {
     let mut cmd = Command::new(py);
+    for (key, _) in std::env::vars_os() {
+        if key.to_str().is_some_and(|k| k.starts_with("HF_") || k.starts_with("HUGGINGFACE_")) {
+            cmd.env_remove(key);
+        }
+    }
     cmd.args([SUITE, step, repo, work.to_str().unwrap()])
         .env("HF_ENDPOINT", format!("{url}/hf"))
         .env("HF_TOKEN", token)
@@ -45,32 +43,21 @@ fn step(py: &str, url: &str, token: &str, xet: bool, step: &str, repo: &str, wor
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
-        "{step} with {py} failed:\nstdout: {stdout}\nstderr: {}",
+        "{step} with {} failed:\nstdout: {stdout}\nstderr: {}",
+        py.display(),
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_str(stdout.lines().last().unwrap_or(""))
         .unwrap_or_else(|e| panic!("{step}: {e}: {stdout}"))
 }
 
-fn namespace_token(setup: &ServerSetup, name: &str, namespace: &str) -> String {
-    let out = setup
-        .command(&bin_path("modelreg-server"))
-        .args(["token", "create", "--name", name, "--scope", "write", "--namespace", namespace])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
-}
-
 async fn uploads(setup: &ServerSetup) {
     let server = ServerProcess::start(setup).await;
     let url = server.url();
     let token = setup.create_token("ci", "write");
-    let team = namespace_token(setup, "team-bot", "team");
-    for (var, tag, xet) in
-        [("MODELREG_TEST_HF_PYTHON_2", "v2", true), ("MODELREG_TEST_HF_PYTHON_036", "v036", false)]
-    {
-        let py = python(var);
+    let team = limited_token(setup, "team-bot", "write", &["team"]);
+    for (client, tag, xet) in [(Client::V2, "v2", true), (Client::V036, "v036", false)] {
+        let py = client.python();
         let work = TempDir::new().unwrap();
         let repo = format!("acme/pushed-{tag}");
         let sessions = || server.logs().matches("upload session opened").count();

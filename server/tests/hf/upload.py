@@ -1,6 +1,6 @@
 """The Hugging Face upload path as a user of huggingface_hub drives it (issue 11).
 
-Run by server/tests/it/hf_upload.rs with HF_ENDPOINT=<server>/hf, HF_TOKEN, and
+Run by server/tests/it/hf/upload.rs with HF_ENDPOINT=<server>/hf, HF_TOKEN, and
 HF_HUB_DISABLE_XET=1 (unset for the `xet` step). argv: the step, the repository, and a work
 directory. Each step asserts what the client sees and prints one JSON line of facts for the
 Rust test; any failed call raises, which exits non-zero and fails the test.
