@@ -8,3 +8,4 @@ mod download;
 mod routes;
 mod support;
 mod upload;
+mod upload_routes;
