@@ -15,6 +15,7 @@ mod ci;
 mod ci_steps;
 mod dist;
 mod evals;
+mod licence_ids;
 mod memory;
 mod transfer;
 

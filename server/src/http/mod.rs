@@ -9,10 +9,11 @@ mod blobs;
 mod body;
 mod choose;
 mod error;
+pub mod hf;
 mod lifecycle;
 mod lookup;
 mod models;
-mod observe;
+pub(crate) mod observe;
 pub mod openapi;
 mod openapi_lifecycle;
 mod openapi_uploads;
@@ -87,6 +88,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::get().to(models::resolve))
                 .route(web::delete().to(lifecycle::delete_version)),
         )
+        .configure(hf::configure)
         .configure(ui::configure)
         .default_service(web::to(error::route_not_found));
 }

@@ -36,6 +36,7 @@ pub async fn observe(
 ) -> Result<ServiceResponse<Observed>, Error> {
     let start = Instant::now();
     let id = request_id(req.headers().get(&REQUEST_ID));
+    req.extensions_mut().insert(RequestId(id.clone()));
     let route = req.match_pattern().unwrap_or_else(|| "unmatched".to_owned());
     let method = method_label(req.method());
     let span = tracing::info_span!("request", request.id = %id, http.method = method, http.route = %route);
@@ -74,8 +75,12 @@ pub async fn observe(
     }))
 }
 
+/// The id [`observe`] gave a request, in its extensions, for scopes that echo it themselves.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
 /// The client's id when it is 1-128 characters of `[A-Za-z0-9._-]`, else a fresh one.
-fn request_id(header: Option<&HeaderValue>) -> String {
+pub fn request_id(header: Option<&HeaderValue>) -> String {
     header.and_then(|v| v.to_str().ok()).filter(|s| is_sane(s)).map_or_else(generate_id, str::to_owned)
 }
 

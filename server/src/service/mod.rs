@@ -14,6 +14,8 @@ mod auth;
 mod choose;
 mod derive;
 mod error;
+pub mod hf;
+pub mod hf_upload;
 mod lifecycle;
 mod lookup;
 pub mod memory;

@@ -1,6 +1,7 @@
 //! The metadata store: models, versions, their files, tokens, upload sessions and the facts
 //! of blob visibility. One trait per concern, each in its own folder with its SQL beside it
-//! (`catalog`, `access`, `criteria`, `locks`, `sessions`, `uploads`, `visibility`, `ops`; `lookup` and `search` build the
+//! (`catalog`, `access`, `commits`, `criteria`, `locks`, `sessions`, `uploads`, `visibility`, `ops`; `lookup` and
+//! `search` build the
 //! statements of the lookup and of a version's search rows), and [`MetadataStore`] over all
 //! of them. Every method is one transaction. This module must not know about HTTP or the
 //! blob store, and `sqlx` must not leak out of it.
@@ -13,6 +14,7 @@
 
 mod access;
 mod catalog;
+mod commits;
 mod convert;
 mod criteria;
 mod dialect;
@@ -39,6 +41,7 @@ pub use catalog::{
     CatalogStore, DerivativeRecord, ModelRecord, NewFile, NewVersion, PublishOutcome, VersionDetail,
     VersionRecord,
 };
+pub use commits::CommitStore;
 pub use criteria::CriteriaStore;
 pub use lineage::LineageStore;
 pub use locks::{BlobLockStore, GcClaim};
@@ -75,6 +78,7 @@ pub trait MetadataStore:
     + CriteriaStore
     + SessionStore
     + OpsStore
+    + CommitStore
     + Send
     + Sync
     + 'static
@@ -94,6 +98,11 @@ pub async fn open(url: &str, max_connections: Option<u32>) -> Result<Arc<dyn Met
     let refreshed = store.refresh_stale_effective_licenses().await?;
     if refreshed > 0 {
         tracing::info!(versions = refreshed, "computed effective licences of older versions");
+    }
+    // Versions published before migration 0016 get their commit id now.
+    let filled = store.fill_missing_commit_ids().await?;
+    if filled > 0 {
+        tracing::info!(versions = filled, "recorded commit ids of older versions");
     }
     ensure_statistics(store.as_ref()).await;
     Ok(store)

@@ -33,6 +33,7 @@ mod derive;
 mod eval_contract;
 mod gc;
 mod header_limits;
+mod hf;
 mod http;
 mod lifecycle_contract;
 mod lineage_contract;

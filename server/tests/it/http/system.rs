@@ -72,6 +72,20 @@ impl modelreg_server::store::LineageStore for FailingStore {
 }
 
 #[async_trait]
+impl modelreg_server::store::CommitStore for FailingStore {
+    async fn version_for_commit(
+        &self,
+        _: &ModelName,
+        _: &modelreg_api::CommitId,
+    ) -> Result<Option<Version>, StoreError> {
+        Err(boom())
+    }
+    async fn fill_missing_commit_ids(&self) -> Result<u64, StoreError> {
+        Err(boom())
+    }
+}
+
+#[async_trait]
 impl CatalogStore for FailingStore {
     async fn publish_version(&self, _: &NewVersion) -> Result<PublishOutcome, StoreError> {
         Err(boom())
@@ -120,6 +134,9 @@ impl AccessStore for FailingStore {
         Err(boom())
     }
     async fn find_token(&self, _: &str) -> Result<Option<TokenRecord>, StoreError> {
+        Err(boom())
+    }
+    async fn token_hash_of(&self, _: &str) -> Result<Option<String>, StoreError> {
         Err(boom())
     }
     async fn list_tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
