@@ -5,10 +5,13 @@
 //! envelope. This crate parses, validates and serialises; it must never do I/O.
 
 mod access;
+pub mod card;
 mod choose;
+mod commit;
 mod digest;
 mod error;
 mod facts;
+mod hf_upload;
 mod license;
 mod lookup;
 mod manifest;
@@ -32,13 +35,19 @@ pub use choose::{
     MAX_CANDIDATES, MAX_CHOOSE_LIMIT, MAX_NEAR_MISSES, MAX_PREFERENCES, NOT_CONSTRAINTS, NearMiss,
     Preference, PreferenceDirection, QUALIFIERS,
 };
+pub use commit::{CommitId, CommitIdError};
 pub use digest::{Digest, DigestError};
 pub use error::{ErrorBody, ErrorEnvelope, InvalidQueryDetails};
 pub use facts::{Contradiction, ContradictionDetails, Fact, FactSource, Facts};
+pub use hf_upload::{
+    HfCommit, HfCommitOperation, LfsBatchRequest, LfsObject, MAX_COMMIT_OPERATIONS, PreuploadAnswer,
+    PreuploadFile, PreuploadRequest, PreuploadResponse, lfs_oid, parse_hf_commit,
+};
 pub use license::{
     BaseVerdict, CommercialUse, EffectiveLicense, LicenseAssessment, LicenseClass, LicenseConflict,
-    LicenseError, LicenseExpr, LicenseTermError, LicenseTerms, LicenseVerdict, MAX_LINEAGE_DEPTH, assess,
-    effective_license, from_hf_license, known_licenses, license_terms, permits,
+    LicenseError, LicenseExpr, LicenseTermError, LicenseTerms, LicenseVerdict, MAX_LINEAGE_DEPTH,
+    OTHER_LICENSE_REF, assess, canonical_license_id, effective_license, from_hf_license, known_licenses,
+    license_terms, permits,
 };
 pub use lookup::{
     DEFAULT_LIMIT, Derivative, DerivativeList, Direction, EvalFilter, EvalKey, EvalOp, LOOKUP_KEYS,

@@ -11,7 +11,7 @@ use modelreg_api::FilePath;
 use crate::error::ClientError;
 
 /// The metadata file at the top of a push directory; never one of the version's files.
-pub const METADATA_FILE: &str = "modelreg.toml";
+pub use modelreg_api::card::METADATA_FILE;
 
 /// One file found by the scan.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -30,6 +30,11 @@ const RULES: &[Rule] = &[
         crates: &["actix", "sqlx"],
     },
     Rule {
+        folder: "metrics",
+        modules: &["http", "service", "store", "blob", "facts", "app", "config"],
+        crates: &["actix", "sqlx", "object_store"],
+    },
+    Rule {
         folder: "facts",
         modules: &["http", "service", "store", "blob", "app"],
         crates: &["actix", "sqlx", "object_store"],

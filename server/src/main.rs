@@ -3,14 +3,14 @@
 //! registry logic lives here.
 
 use std::io::IsTerminal;
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use anyhow::Context;
 use clap::{Parser, Subcommand};
 use modelreg_api::{MAX_TOKEN_LIFETIME_DAYS, NamespacePattern, Scope};
 use modelreg_server::app;
-use modelreg_server::config::{Config, Overrides};
+use modelreg_server::config::{Config, LogFormat, Overrides};
+use modelreg_server::metrics::{GcRunSample, render_gc_run};
 use modelreg_server::service::SERVER_ACTOR;
 use modelreg_server::store::AuditFilter;
 
@@ -32,6 +32,15 @@ struct Cli {
     /// Blob store: file:///PATH or s3://BUCKET[/PREFIX]
     #[arg(long, global = true)]
     blobs_url: Option<String>,
+    /// Serve /metrics on this address of its own (without a token) instead of the main one.
+    #[arg(long, global = true)]
+    metrics_bind: Option<SocketAddr>,
+    /// Log lines as `text` or `json` (one object per line).
+    #[arg(long, global = true)]
+    log_format: Option<LogFormat>,
+    /// On SIGTERM/SIGINT, seconds that requests in flight get to finish.
+    #[arg(long, global = true)]
+    shutdown_grace_secs: Option<u64>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -57,6 +66,10 @@ enum Command {
         /// Leave blobs younger than this alone (e.g. 30m, 24h, 7d).
         #[arg(long, default_value = "24h", value_parser = parse_grace)]
         grace: std::time::Duration,
+        /// After a run (not a dry run), write its figures as Prometheus gauges to this file
+        /// (replaced atomically), for node_exporter's textfile collector.
+        #[arg(long)]
+        metrics_file: Option<PathBuf>,
     },
     /// Print the audit log, oldest first, as JSON lines.
     Audit {
@@ -101,14 +114,17 @@ enum TokenCommand {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    init_tracing();
     let overrides = Overrides {
         bind: cli.bind,
         data_dir: cli.data_dir.clone(),
         database_url: cli.database_url.clone(),
         blobs_url: cli.blobs_url.clone(),
+        metrics_bind: cli.metrics_bind,
+        log_format: cli.log_format,
+        shutdown_grace_secs: cli.shutdown_grace_secs,
     };
     let config = Config::load(cli.config.as_deref(), |k| std::env::var(k).ok(), &overrides)?;
+    init_tracing(config.log.format);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => runtime.block_on(serve(config)),
@@ -157,7 +173,8 @@ fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }),
-        Command::Gc { dry_run, grace } => runtime.block_on(async {
+        Command::Gc { dry_run, grace, metrics_file } => runtime.block_on(async {
+            let started = std::time::Instant::now();
             let registry = app::build_registry(&config).await?;
             // Stale upload sessions first: aborting them turns nothing into garbage (their
             // parts never reached a content-addressed key), but frees staging space.
@@ -166,6 +183,17 @@ fn main() -> anyhow::Result<()> {
             let mut json = serde_json::to_value(&report)?;
             json["uploads_aborted"] = serde_json::json!(aborted);
             println!("{json}");
+            if let Some(path) = metrics_file.filter(|_| !dry_run) {
+                let run = GcRunSample {
+                    finished_at_unix: chrono::Utc::now().timestamp_millis() as f64 / 1000.0,
+                    duration: started.elapsed(),
+                    blobs_scanned: report.blobs_scanned,
+                    blobs_deleted: report.blobs_deleted,
+                    bytes_freed: report.bytes_freed,
+                    uploads_aborted: aborted as u64,
+                };
+                write_replacing(&path, &render_gc_run(&run))?;
+            }
             Ok(())
         }),
         Command::Audit { model, actor, since, limit } => runtime.block_on(async {
@@ -184,6 +212,17 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
+/// Writes `text` to `path` through a temporary file beside it and a rename, so that a reader
+/// (a textfile collector reads `*.prom`) never sees half of it.
+fn write_replacing(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    std::fs::write(&tmp, text).with_context(|| format!("writing {}", PathBuf::from(&tmp).display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("replacing {}", path.display()))?;
+    Ok(())
+}
+
 /// The longest `--grace`: a hundred years reaches before any blob was written.
 const MAX_GRACE: std::time::Duration = std::time::Duration::from_secs(36_500 * 86_400);
 
@@ -200,23 +239,22 @@ fn parse_grace(s: &str) -> Result<std::time::Duration, String> {
 
 async fn serve(config: Config) -> anyhow::Result<()> {
     let registry = app::build_registry(&config).await?;
-    let listener =
-        TcpListener::bind(config.server.bind).with_context(|| format!("binding {}", config.server.bind))?;
-    let addr = listener.local_addr()?;
-    let server = app::serve(listener, registry, &config)?;
-    tracing::info!("listening on http://{addr}");
-    server.await?;
-    Ok(())
+    app::run(registry, &config).await
 }
 
-fn init_tracing() {
+/// Log lines go to stderr, filtered by `MODELREG_LOG` (default `info`). In JSON each line is
+/// one object: the event's fields at the top level, and the request's span (its id, method
+/// and route) under `span`.
+fn init_tracing(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("MODELREG_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
+        LogFormat::Json => {
+            builder.json().flatten_event(true).with_current_span(true).with_span_list(false).init()
+        }
+    }
 }
 
 #[cfg(test)]

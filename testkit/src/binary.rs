@@ -8,8 +8,7 @@ use std::path::{Path, PathBuf};
 /// Panics when the binary is not there: `cargo test -p <crate>` builds only that crate's
 /// binaries, so tests that spawn another crate's binary need a workspace build.
 pub fn bin_path(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("the path of the running test executable");
-    let path = bin_dir(&exe).join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    let path = bin_dir_of_running_test().join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
     assert!(
         path.is_file(),
         "the binary `{name}` is missing at {}; build it with `cargo test --workspace` \
@@ -17,6 +16,11 @@ pub fn bin_path(name: &str) -> PathBuf {
         path.display()
     );
     path
+}
+
+/// `target/<profile>/` of the running test executable.
+pub(crate) fn bin_dir_of_running_test() -> PathBuf {
+    bin_dir(&std::env::current_exe().expect("the path of the running test executable"))
 }
 
 /// The directory cargo puts binaries in, given the path of a test executable.

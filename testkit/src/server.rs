@@ -101,9 +101,15 @@ impl ServerSetup {
     /// Runs `modelreg-server token create --name <name> --scope <scope>` and returns the
     /// token it prints. Panics with the server's stderr when that fails.
     pub fn create_token(&self, name: &str, scope: &str) -> String {
+        self.create_token_in(name, scope, &[])
+    }
+
+    /// As [`ServerSetup::create_token`], limited to `namespaces` (none: every namespace).
+    pub fn create_token_in(&self, name: &str, scope: &str, namespaces: &[&str]) -> String {
         let output = self
             .command(&bin_path(SERVER_BIN))
             .args(["token", "create", "--name", name, "--scope", scope])
+            .args(namespaces.iter().flat_map(|ns| ["--namespace", ns]))
             .output()
             .expect("running modelreg-server token create");
         assert!(
@@ -174,6 +180,24 @@ impl ServerProcess {
     /// Everything the server printed so far.
     pub fn logs(&self) -> String {
         self.logs.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Sends SIGTERM (the orchestrator's stop) and waits up to `limit` for the process to
+    /// exit; returns its status and how long it took, or `None` if it is still running.
+    pub async fn terminate(&mut self, limit: Duration) -> Option<(std::process::ExitStatus, Duration)> {
+        let sent = Instant::now();
+        let kill = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("running kill -TERM");
+        assert!(kill.success(), "kill -TERM {} failed", self.child.id());
+        while sent.elapsed() < limit {
+            if let Some(status) = self.child.try_wait().expect("polling modelreg-server") {
+                return Some((status, sent.elapsed()));
+            }
+            tokio::time::sleep(POLL_INTERVAL).await;
+        }
+        None
     }
 
     async fn wait_healthy(&mut self, deadline: Instant) {

@@ -19,8 +19,11 @@
 //! published for anything, but may not share fine-tunes, quantisations or merges of it.
 //! RAIL/OpenRAIL, Llama, Gemma and the other model licences are not on the SPDX list, so
 //! they are written `LicenseRef-openrail-m`, `LicenseRef-llama3.1`, ... (matched ignoring case).
-//! SPDX deprecates the bare GNU ids (`GPL-3.0`), so `LicenseExpr` refuses them: write
-//! `GPL-3.0-only` or `GPL-3.0-or-later`.
+//! Ids are matched ignoring case and stored in canonical case. The Hugging Face Hub's
+//! licence ids are accepted wherever a licence is (`apache-2.0` is `Apache-2.0`,
+//! `creativeml-openrail-m` is `LicenseRef-creativeml-openrail-m`, `other` is
+//! `LicenseRef-other`); the Hub's bare GNU ids (`gpl-3.0`) read as `-only`, as SPDX reads
+//! its deprecated bare ids.
 //!
 //! # Rules for expressions
 //!
@@ -47,6 +50,7 @@
 //! alternative a user can comply with.
 
 mod assess;
+mod canonical;
 mod class;
 mod hf;
 mod lineage;
@@ -58,6 +62,7 @@ use std::str::FromStr;
 use crate::schema::string_newtype_serde;
 
 pub use assess::{LicenseAssessment, assess, permits};
+pub use canonical::{OTHER_LICENSE_REF, canonical_license_id};
 pub use class::{CommercialUse, LicenseClass, LicenseTermError};
 pub use hf::from_hf_license;
 pub use lineage::{
@@ -65,7 +70,8 @@ pub use lineage::{
 };
 pub use terms::{LicenseTerms, known_licenses, license_terms};
 
-/// A syntactically valid SPDX expression, stored as written (trimmed).
+/// A syntactically valid SPDX expression, stored canonical: SPDX ids in the list's case,
+/// Hugging Face Hub ids as their SPDX or `LicenseRef-` id, operators upper-case.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct LicenseExpr(String);
 
@@ -94,8 +100,15 @@ impl FromStr for LicenseExpr {
         if trimmed.len() > 1024 {
             return Err(err("is longer than 1024 bytes".into()));
         }
-        spdx::Expression::parse(trimmed).map_err(|e| err(e.reason.to_string()))?;
-        Ok(Self(trimmed.to_owned()))
+        let canonical = canonical::canonical_expression(trimmed);
+        spdx::Expression::parse(&canonical).map_err(|e| {
+            err(format!(
+                "{} (use SPDX ids such as MIT or Apache-2.0, Hugging Face ids such as llama3 or \
+                 creativeml-openrail-m, or LicenseRef-...)",
+                e.reason
+            ))
+        })?;
+        Ok(Self(canonical))
     }
 }
 
@@ -126,6 +139,19 @@ mod tests {
             "Apache-2.0 WITH LLVM-exception",
         ] {
             assert!(s.parse::<LicenseExpr>().is_ok(), "{s} should parse");
+        }
+    }
+
+    #[test]
+    fn ids_in_any_case_and_hub_ids_are_stored_canonical() {
+        for (given, stored) in [
+            ("apache-2.0", "Apache-2.0"),
+            ("CreativeML-OpenRAIL-M", "LicenseRef-creativeml-openrail-m"),
+            ("mit or Apache-2.0", "MIT OR Apache-2.0"),
+            ("llama3", "LicenseRef-llama3"),
+            ("other", "LicenseRef-other"),
+        ] {
+            assert_eq!(given.parse::<LicenseExpr>().unwrap().as_str(), stored, "{given}");
         }
     }
 

@@ -36,28 +36,23 @@ impl<'a> ParamBudget<'a> {
     }
 }
 
-/// A `license` filter value: one licence id an expression can name. Taken are ids of the
-/// SPDX list (any case, with `+`, `-only` or `-or-later`), `LicenseRef-` ids, and the
-/// Hugging Face ids that translate to one (`llama3` is `LicenseRef-llama3`). Expressions
-/// and anything else are refused: they would match nothing.
+/// A `license` filter value: one licence id an expression can name, in the canonical form
+/// `LicenseExpr` stores (`crate::canonical_license_id`). Taken are ids of the SPDX list (any
+/// case, with `+`, `-only` or `-or-later`), `LicenseRef-` ids, and the Hugging Face ids that
+/// translate to one (`llama3` is `LicenseRef-llama3`, `other` is `LicenseRef-other`).
+/// Expressions and anything else are refused: they would match nothing.
 pub(super) fn license_filter_id(param: &str, value: &str) -> Result<String, LookupError> {
     let value = value.trim();
-    if let Some(spdx) = crate::from_hf_license(value)
-        && !spdx.contains(' ')
-    {
-        return Ok(spdx);
-    }
-    let base = value.strip_suffix('+').unwrap_or(value);
-    let is_ref = base.get(..11).is_some_and(|p| p.eq_ignore_ascii_case("LicenseRef-"))
-        && base.len() > 11
-        && base[11..].chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
-    if is_ref || spdx::identifiers::LICENSES.iter().any(|l| l.name.eq_ignore_ascii_case(base)) {
-        return Ok(value.to_owned());
+    if let Some(id) = crate::canonical_license_id(value) {
+        return Ok(id);
     }
     let shown: String = value.chars().take(80).collect();
     Err(bad(
         param,
-        format!("'{shown}' is not a licence id (an SPDX id such as MIT or Apache-2.0, or LicenseRef-...)"),
+        format!(
+            "'{shown}' is not a licence id (an SPDX id such as MIT or Apache-2.0, a Hugging Face id such as \
+             llama3, or LicenseRef-...)"
+        ),
     ))
 }
 
@@ -71,9 +66,10 @@ mod tests {
             ("MIT", "MIT"),
             ("apache-2.0", "Apache-2.0"),
             ("GPL-3.0-or-later", "GPL-3.0-or-later"),
-            ("gpl-3.0+", "gpl-3.0+"),
+            ("gpl-3.0+", "GPL-3.0+"),
             ("LicenseRef-my.licence-2", "LicenseRef-my.licence-2"),
-            ("licenseref-openrail-m", "licenseref-openrail-m"),
+            ("licenseref-openrail-m", "LicenseRef-openrail-m"),
+            ("other", "LicenseRef-other"),
             ("llama3.1", "LicenseRef-llama3.1"),
             (" CC-BY-NC-4.0 ", "CC-BY-NC-4.0"),
         ] {

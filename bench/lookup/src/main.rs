@@ -3,10 +3,14 @@
 //! loopback port, and measures p50/p99 of lookups over HTTP, single-field filters and
 //! five-field combinations alike, and `POST /v1/choose` with three constraints and three
 //! preferences (selective, so near misses are computed; and broad, so the candidates are
-//! capped). The baseline measured in the same run is `GET /healthz`
-//! (the HTTP floor on this machine), so figures can be read as ratios.
+//! capped); then the web UI's render timings (`ui`). The baseline measured in the same run is
+//! `GET /healthz` (the HTTP floor on this machine), so figures can be read as ratios. On a
+//! freshly seeded database it measures the lookups twice: as seeded (planner statistics only
+//! where autovacuum happened to get), then after the server's start-up statistics pass.
 //!
 //!   cargo run --release -p modelreg-bench -- [--models 20000] [--versions 100000] [--requests 200] [--sqlite]
+
+mod ui;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -258,13 +262,15 @@ async fn main() -> anyhow::Result<()> {
     let existing = store
         .lookup(&modelreg_api::LookupQuery::default(), None, modelreg_server::store::Strategy::Auto)
         .await?;
-    if existing.is_empty() {
+    let fresh = existing.is_empty();
+    if fresh {
         eprintln!("seeding {} models / {} versions ...", args.models, args.versions);
-        let took = seed(store, &args).await?;
+        let took = seed(store.clone(), &args).await?;
         eprintln!("seeded in {:.1} s", took.as_secs_f64());
     } else {
         eprintln!("reusing the seeded database");
     }
+    ui::ensure_big_model(store.as_ref()).await?;
 
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let base = format!("http://{}", listener.local_addr()?);
@@ -274,13 +280,31 @@ async fn main() -> anyhow::Result<()> {
 
     let client = reqwest::Client::new();
     let backend = if args.sqlite { "SQLite" } else { "PostgreSQL" };
-    println!(
-        "lookup latency over HTTP, {backend}, {} models / {} versions, {} requests each",
+    let setting = format!(
+        "{backend}, {} models / {} versions, {} requests each",
         args.models, args.versions, args.requests
     );
+    if fresh {
+        // As a bulk load or a restore leaves it: statistics only where autovacuum got to.
+        println!("lookup latency over HTTP, {setting}, as seeded (before the start-up statistics pass)");
+        run_queries(&client, &base, args.requests, false).await?;
+        let analysed = store.ensure_statistics().await?;
+        let names: Vec<&str> = analysed.iter().map(|t| t.table.as_str()).collect();
+        let ms: u128 = analysed.iter().map(|t| t.duration.as_millis()).sum();
+        println!("\nthe start-up statistics pass analysed {} tables in {ms} ms: {names:?}\n", names.len());
+    }
+    println!("lookup latency over HTTP, {setting}");
+    run_queries(&client, &base, args.requests, true).await?;
+    handle.stop(true).await;
+    Ok(())
+}
+
+/// Prints the table of lookup latencies, `GET /healthz` first as the in-run floor.
+/// With `with_ui`, the web UI's render timings follow (see `ui`).
+async fn run_queries(client: &reqwest::Client, base: &str, requests: usize, with_ui: bool) -> anyhow::Result<()> {
     println!("| query | p50 ms | p99 ms | rows | p99 vs /healthz |");
     println!("|---|---|---|---|---|");
-    let (floor50, floor, _) = measure(&client, &format!("{base}/healthz"), args.requests).await?;
+    let (floor50, floor, _) = measure(client, &format!("{base}/healthz"), requests).await?;
     println!("| baseline: GET /healthz | {floor50:.2} | {floor:.2} | | 1.0x |");
     let queries = [
         ("license", "/v1/models?license=MIT"),
@@ -326,15 +350,16 @@ async fn main() -> anyhow::Result<()> {
             "/v1/models?task=translation&min_context=65536&sort=parameters&limit=81",
         ),
     ];
-    for (name, path) in queries {
-        let (p50, p99, rows) = measure(&client, &format!("{base}{path}"), args.requests).await?;
+    for (name, path) in &queries {
+        let (p50, p99, rows) = measure(client, &format!("{base}{path}"), requests).await?;
         println!("| {name} `{path}` | {p50:.2} | {p99:.2} | {rows} | {:.1}x |", p99 / floor);
     }
     for (name, body) in choose_queries() {
-        let (p50, p99, rows) =
-            measure_post(&client, &format!("{base}/v1/choose"), &body, args.requests).await?;
+        let (p50, p99, rows) = measure_post(client, &format!("{base}/v1/choose"), &body, requests).await?;
         println!("| {name} `{body}` | {p50:.2} | {p99:.2} | {rows} | {:.1}x |", p99 / floor);
     }
-    handle.stop(true).await;
+    if with_ui {
+        ui::print_tables(client, base, &queries, requests).await?;
+    }
     Ok(())
 }

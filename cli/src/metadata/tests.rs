@@ -2,6 +2,8 @@
 
 use serde_json::json;
 
+use modelreg_api::Metadata;
+
 use super::*;
 
 fn table(text: &str) -> Option<toml::Table> {

@@ -12,7 +12,10 @@ use crate::support::{code, digest_of, stderr, stdout};
 
 mod choose;
 mod ci;
+mod ci_steps;
+mod dist;
 mod evals;
+mod licence_ids;
 mod memory;
 mod transfer;
 

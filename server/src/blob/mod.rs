@@ -12,7 +12,9 @@ mod part_buffer;
 mod pieces;
 mod verify;
 
+use std::future::Future;
 use std::sync::Arc;
+use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
 use futures_util::stream::{BoxStream, Stream, StreamExt, TryStreamExt};
@@ -25,6 +27,8 @@ pub use local::UploadLock;
 pub use multipart::{ReceivedPart, UploadTarget, session_log_id};
 pub use open::{S3Options, open};
 pub use verify::{Sha256Hasher, VerifyingStream};
+
+use crate::metrics::Metrics;
 
 /// Blobs up to this size are buffered (bounded) and written with one PUT; larger ones go
 /// through a multipart upload of the final key.
@@ -60,6 +64,14 @@ pub enum BlobError {
     TooSlow { received: u64, elapsed: std::time::Duration },
     #[error("blob folder i/o: {0}")]
     Io(#[from] std::io::Error),
+}
+
+impl BlobError {
+    /// Whether the backend failed (as opposed to the client's bytes or request being wrong):
+    /// what the blob error metrics count.
+    pub fn is_backend_failure(&self) -> bool {
+        matches!(self, Self::Store(_) | Self::Io(_) | Self::Corrupt { .. })
+    }
 }
 
 /// A byte range already resolved against the blob's size: `start..end`, end exclusive.
@@ -114,6 +126,9 @@ pub struct BlobStore {
     /// How upload sessions reach the backend (see `multipart`); `None` over an object store
     /// that is neither a local folder nor S3, which takes no upload sessions.
     uploads: Option<multipart::UploadBackend>,
+    /// Where operation latencies and backend failures are recorded, labelled `backend`.
+    metrics: Arc<Metrics>,
+    backend: &'static str,
 }
 
 /// The object key of a digest: `blobs/sha256/ab/cd/<64 hex>`.
@@ -126,24 +141,49 @@ impl BlobStore {
     /// A store over any object store: reads and whole-blob writes, but no upload sessions
     /// (those need [`open`] on a `file://` or `s3://` URL). Tests use it to watch reads.
     pub fn new(store: Arc<dyn ObjectStore>) -> Self {
-        Self { store, uploads: None }
+        Self { store, uploads: None, metrics: Arc::default(), backend: "other" }
+    }
+
+    /// The series this store records its operations into; the rest of the server records
+    /// into the same set.
+    pub fn metrics(&self) -> Arc<Metrics> {
+        Arc::clone(&self.metrics)
+    }
+
+    /// Times one backend operation and counts it as failed when the backend failed.
+    async fn observed<T>(
+        &self,
+        operation: &'static str,
+        op: impl Future<Output = Result<T, BlobError>>,
+    ) -> Result<T, BlobError> {
+        let start = Instant::now();
+        let out = op.await;
+        let failed = out.as_ref().is_err_and(BlobError::is_backend_failure);
+        self.metrics.observe_blob(operation, self.backend, start.elapsed(), failed);
+        out
     }
 
     /// Reachability check for readiness: a HEAD of a key that need not exist.
     pub async fn ping(&self) -> Result<(), BlobError> {
-        match self.store.head(&Path::from("blobs/.readyz")).await {
-            Ok(_) | Err(object_store::Error::NotFound { .. }) => Ok(()),
-            Err(e) => Err(e.into()),
-        }
+        self.observed("head", async {
+            match self.store.head(&Path::from("blobs/.readyz")).await {
+                Ok(_) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+                Err(e) => Err(e.into()),
+            }
+        })
+        .await
     }
 
     /// The stored size of a blob, or `None` if it is absent.
     pub async fn size_of(&self, digest: &Digest) -> Result<Option<u64>, BlobError> {
-        match self.store.head(&key_for(digest)).await {
-            Ok(meta) => Ok(Some(meta.size)),
-            Err(object_store::Error::NotFound { .. }) => Ok(None),
-            Err(e) => Err(e.into()),
-        }
+        self.observed("head", async {
+            match self.store.head(&key_for(digest)).await {
+                Ok(meta) => Ok(Some(meta.size)),
+                Err(object_store::Error::NotFound { .. }) => Ok(None),
+                Err(e) => Err(e.into()),
+            }
+        })
+        .await
     }
 
     /// Streams `body` into the store under `digest`, hashing every byte. The blob becomes
@@ -155,13 +195,16 @@ impl BlobStore {
         E: std::error::Error + Send + Sync + 'static,
     {
         let body = body.map_err(|e| BlobError::Body(Box::new(e)));
-        if size <= SINGLE_PUT_MAX {
-            self.put_small(digest, size, body).await
-        } else if let Some(multipart::UploadBackend::Local(local)) = &self.uploads {
-            local.put(digest, size, body).await
-        } else {
-            self.put_multipart(digest, size, body).await
-        }
+        self.observed("put", async {
+            if size <= SINGLE_PUT_MAX {
+                self.put_small(digest, size, body).await
+            } else if let Some(multipart::UploadBackend::Local(local)) = &self.uploads {
+                local.put(digest, size, body).await
+            } else {
+                self.put_multipart(digest, size, body).await
+            }
+        })
+        .await
     }
 
     async fn put_small(
@@ -206,6 +249,10 @@ impl BlobStore {
     /// Opens a blob for reading, whole or a range. A whole read is verified as it streams:
     /// if the stored bytes do not hash to the digest, the stream ends in an error.
     pub async fn get(&self, digest: &Digest, range: Option<RangeRequest>) -> Result<BlobRead, BlobError> {
+        self.observed("get", self.open_read(digest, range)).await
+    }
+
+    async fn open_read(&self, digest: &Digest, range: Option<RangeRequest>) -> Result<BlobRead, BlobError> {
         let key = key_for(digest);
         let not_found = |e: object_store::Error| match e {
             object_store::Error::NotFound { .. } => BlobError::NotFound(*digest),
@@ -232,6 +279,10 @@ impl BlobStore {
     /// (none for an empty blob or `max_len` 0). A prefix cannot be checked against the
     /// digest, so callers treat it as untrusted input; `max_len` bounds the memory used.
     pub async fn read_prefix(&self, digest: &Digest, max_len: u64) -> Result<Bytes, BlobError> {
+        self.observed("read_prefix", self.read_prefix_unobserved(digest, max_len)).await
+    }
+
+    async fn read_prefix_unobserved(&self, digest: &Digest, max_len: u64) -> Result<Bytes, BlobError> {
         let key = key_for(digest);
         let not_found = |e: object_store::Error| match e {
             object_store::Error::NotFound { .. } => BlobError::NotFound(*digest),
@@ -264,10 +315,13 @@ impl BlobStore {
 
     /// Removes a blob (tests and, later, garbage collection).
     pub async fn delete(&self, digest: &Digest) -> Result<(), BlobError> {
-        match self.store.delete(&key_for(digest)).await {
-            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
-            Err(e) => Err(e.into()),
-        }
+        self.observed("delete", async {
+            match self.store.delete(&key_for(digest)).await {
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+                Err(e) => Err(e.into()),
+            }
+        })
+        .await
     }
 }
 

@@ -130,6 +130,7 @@ impl BlobStore {
         };
         let mut blobs = Self::new(store);
         blobs.uploads = Some(UploadBackend::S3(Arc::new(uploads)));
+        blobs.backend = "s3";
         blobs
     }
 
@@ -137,6 +138,7 @@ impl BlobStore {
     pub(super) fn on_local(local: LocalFileSystem, root: std::path::PathBuf) -> Self {
         let mut blobs = Self::new(Arc::new(local));
         blobs.uploads = Some(UploadBackend::Local(Arc::new(LocalUploads::new(root))));
+        blobs.backend = "local";
         blobs
     }
 
@@ -200,10 +202,13 @@ impl BlobStore {
     /// Starts the backend side of a session for `digest`: on S3 a multipart upload of the
     /// final key, whose id is returned to be kept with the session; on a local folder nothing.
     pub async fn begin_upload(&self, digest: &Digest) -> Result<Option<String>, BlobError> {
-        match self.sessions()? {
-            UploadBackend::S3(s3) => Ok(Some(s3.multipart.create_multipart(&key_for(digest)).await?)),
-            UploadBackend::Local(_) => Ok(None),
-        }
+        self.observed("begin_upload", async {
+            match self.sessions()? {
+                UploadBackend::S3(s3) => Ok(Some(s3.multipart.create_multipart(&key_for(digest)).await?)),
+                UploadBackend::Local(_) => Ok(None),
+            }
+        })
+        .await
     }
 
     /// Receives part `number` of exactly `len` bytes, hashing it as the continuation of
@@ -280,6 +285,10 @@ impl BlobStore {
     /// Makes a received part durable in the backend and returns its content id (the S3
     /// part's ETag), to be passed back to [`BlobStore::complete_upload`].
     pub async fn store_part(&self, target: &UploadTarget, part: ReceivedPart) -> Result<String, BlobError> {
+        self.observed("store_part", Self::store_received(target, part)).await
+    }
+
+    async fn store_received(target: &UploadTarget, part: ReceivedPart) -> Result<String, BlobError> {
         match part.held {
             Held::Memory { s3, pieces, _room } => {
                 let id = s3_upload_id(target)?;
@@ -301,6 +310,15 @@ impl BlobStore {
         size: u64,
         content_ids: Vec<String>,
     ) -> Result<(), BlobError> {
+        self.observed("complete_upload", self.complete_parts(target, size, content_ids)).await
+    }
+
+    async fn complete_parts(
+        &self,
+        target: &UploadTarget,
+        size: u64,
+        content_ids: Vec<String>,
+    ) -> Result<(), BlobError> {
         match self.sessions()? {
             UploadBackend::S3(s3) => {
                 let parts = content_ids.into_iter().map(|content_id| PartId { content_id }).collect();
@@ -315,15 +333,19 @@ impl BlobStore {
 
     /// Discards whatever the backend holds of a session. Idempotent.
     pub async fn abort_upload(&self, target: &UploadTarget) -> Result<(), BlobError> {
-        match self.sessions()? {
-            UploadBackend::S3(s3) => {
-                match s3.multipart.abort_multipart(&key_for(&target.digest), s3_upload_id(target)?).await {
-                    Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
-                    Err(e) => Err(e.into()),
+        self.observed("abort_upload", async {
+            match self.sessions()? {
+                UploadBackend::S3(s3) => {
+                    let key = key_for(&target.digest);
+                    match s3.multipart.abort_multipart(&key, s3_upload_id(target)?).await {
+                        Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+                        Err(e) => Err(e.into()),
+                    }
                 }
+                UploadBackend::Local(local) => local.discard(&target.session).await,
             }
-            UploadBackend::Local(local) => local.discard(&target.session).await,
-        }
+        })
+        .await
     }
 
     /// Ids of the sessions that have a folder of staged parts (none on S3, whose parts

@@ -18,6 +18,10 @@ bind = "{bind}"
 data_dir = "{data_dir}"
 # HTTP worker threads; 0 = one per CPU. Env MODELREG_WORKERS.
 workers = {workers}
+# On SIGTERM or SIGINT the server stops accepting connections and gives requests in flight
+# this long to finish, in seconds (0 to 3600), then closes what is left and exits 0.
+# Env MODELREG_SHUTDOWN_GRACE_SECS, flag --shutdown-grace-secs.
+shutdown_grace_secs = {shutdown_grace_secs}
 
 [database]
 # sqlite://PATH or postgres://USER:PASSWORD@HOST/DB. Unset: sqlite://<data_dir>/modelreg.db.
@@ -71,10 +75,38 @@ session_ttl_secs = {session_ttl_secs}
 # Open upload sessions one token may hold; past it, opening another answers 429 with
 # Retry-After. Env MODELREG_MAX_OPEN_SESSIONS_PER_TOKEN.
 max_open_sessions_per_token = {max_open_sessions_per_token}
+
+[ui]
+# How long a web UI sign-in lasts, in seconds (60 to 2592000, 30 days); a session never
+# outlives its token and ends at once when the token is revoked.
+# Env MODELREG_UI_SESSION_LIFETIME_SECS.
+session_lifetime_secs = {session_lifetime_secs}
+# The address browsers use to reach the server, when a proxy in front changes it. Sign-in
+# and sign-out must come from this origin; an https URL marks the session cookie Secure.
+# Unset: the origin the request arrived on. Env MODELREG_PUBLIC_URL.
+# public_url = "https://models.example.com"
+
+[metrics]
+# Serve GET /metrics (Prometheus text format) on this address of its own, without a token,
+# and not on the main listener. Keep it on a private network.
+# Env MODELREG_METRICS_BIND, flag --metrics-bind.
+# bind = "127.0.0.1:9100"
+# Without metrics.bind, /metrics on the main listener needs an admin token unless this is
+# true. Env MODELREG_METRICS_ANONYMOUS.
+anonymous = {metrics_anonymous}
+
+[log]
+# text (for people) or json (one object per line, for log shippers); lines go to stderr.
+# The filter is MODELREG_LOG (e.g. info, or modelreg_server=debug).
+# Env MODELREG_LOG_FORMAT, flag --log-format.
+format = "{log_format}"
 "#,
         bind = d.server.bind,
         data_dir = d.server.data_dir.display(),
         workers = d.server.workers,
+        shutdown_grace_secs = d.server.shutdown_grace_secs,
+        metrics_anonymous = d.metrics.anonymous,
+        log_format = d.log.format,
         allow_http = d.blobs.s3.allow_http,
         anonymous_read = d.auth.anonymous_read,
         max_blob_bytes = d.limits.max_blob_bytes,
@@ -85,5 +117,6 @@ max_open_sessions_per_token = {max_open_sessions_per_token}
         part_size = d.uploads.part_size,
         session_ttl_secs = d.uploads.session_ttl_secs,
         max_open_sessions_per_token = d.uploads.max_open_sessions_per_token,
+        session_lifetime_secs = d.ui.session_lifetime_secs,
     )
 }

@@ -62,8 +62,26 @@ impl Config {
         if let Some((key, v)) = get(&["MODELREG_BODY_IDLE_TIMEOUT_SECS"]) {
             self.limits.body_idle_timeout_secs = parse_value(key, &v)?;
         }
+        if let Some((key, v)) = get(&["MODELREG_SHUTDOWN_GRACE_SECS"]) {
+            self.server.shutdown_grace_secs = parse_value(key, &v)?;
+        }
+        if let Some((key, v)) = get(&["MODELREG_METRICS_BIND"]) {
+            self.metrics.bind = Some(parse_value(key, &v)?);
+        }
+        if let Some((key, v)) = get(&["MODELREG_METRICS_ANONYMOUS"]) {
+            self.metrics.anonymous = parse_bool(key, &v)?;
+        }
+        if let Some((key, v)) = get(&["MODELREG_LOG_FORMAT"]) {
+            self.log.format = parse_value(key, &v)?;
+        }
         if let Some((key, v)) = get(&["MODELREG_MAX_OPEN_SESSIONS_PER_TOKEN"]) {
             self.uploads.max_open_sessions_per_token = parse_value(key, &v)?;
+        }
+        if let Some((key, v)) = get(&["MODELREG_UI_SESSION_LIFETIME_SECS"]) {
+            self.ui.session_lifetime_secs = parse_value(key, &v)?;
+        }
+        if let Some((_, v)) = get(&["MODELREG_PUBLIC_URL"]) {
+            self.ui.public_url = Some(v);
         }
         let s3 = &mut self.blobs.s3;
         if let Some((_, v)) = get(&["MODELREG_S3_ENDPOINT", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"]) {
@@ -96,6 +114,15 @@ impl Config {
         }
         if let Some(url) = &o.blobs_url {
             self.blobs.url = Some(url.clone());
+        }
+        if let Some(bind) = o.metrics_bind {
+            self.metrics.bind = Some(bind);
+        }
+        if let Some(format) = o.log_format {
+            self.log.format = format;
+        }
+        if let Some(secs) = o.shutdown_grace_secs {
+            self.server.shutdown_grace_secs = secs;
         }
     }
 }

@@ -24,6 +24,9 @@ pub struct Config {
     pub auth: AuthSection,
     pub limits: LimitsSection,
     pub uploads: UploadsSection,
+    pub ui: UiSection,
+    pub metrics: MetricsSection,
+    pub log: LogSection,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -35,6 +38,57 @@ pub struct ServerSection {
     pub data_dir: PathBuf,
     /// HTTP worker threads; 0 = one per CPU.
     pub workers: usize,
+    /// On SIGTERM or SIGINT, how long requests in flight may take to finish before their
+    /// connections are closed, in seconds.
+    pub shutdown_grace_secs: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsSection {
+    /// Serve `/metrics` on this address of its own (without a token) instead of on the
+    /// main listener.
+    pub bind: Option<SocketAddr>,
+    /// Let `/metrics` on the main listener answer without a token (else it needs an admin
+    /// token).
+    pub anonymous: bool,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogSection {
+    /// `text` for people, `json` (one object per line) for log shippers.
+    pub format: LogFormat,
+}
+
+/// How log lines are written (to stderr).
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+impl std::str::FromStr for LogFormat {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "text" => Ok(Self::Text),
+            "json" => Ok(Self::Json),
+            _ => Err(format!("expected text or json, got '{s}'")),
+        }
+    }
+}
+
+impl fmt::Display for LogFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Text => "text",
+            Self::Json => "json",
+        })
+    }
 }
 
 #[derive(Clone, Serialize, Deserialize, PartialEq, Default)]
@@ -104,6 +158,25 @@ pub struct AuthSection {
     pub anonymous_read: bool,
 }
 
+/// The web UI's browser sessions (issue 13).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct UiSection {
+    /// How long a browser session lasts after sign-in, in seconds; never longer than the
+    /// token it was exchanged for.
+    pub session_lifetime_secs: u64,
+    /// The address browsers use to reach the server (`https://models.example.com`), when a
+    /// proxy in front changes it. Sign-in and sign-out must come from this origin, and an
+    /// `https` URL marks the session cookie `Secure`. Unset: the request's own origin.
+    pub public_url: Option<String>,
+}
+
+impl Default for UiSection {
+    fn default() -> Self {
+        Self { session_lifetime_secs: 12 * 60 * 60, public_url: None }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct LimitsSection {
@@ -121,6 +194,7 @@ impl Default for ServerSection {
             bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: PathBuf::from("./modelreg-data"),
             workers: 0,
+            shutdown_grace_secs: 30,
         }
     }
 }
@@ -138,6 +212,9 @@ pub struct Overrides {
     pub data_dir: Option<PathBuf>,
     pub database_url: Option<String>,
     pub blobs_url: Option<String>,
+    pub metrics_bind: Option<SocketAddr>,
+    pub log_format: Option<LogFormat>,
+    pub shutdown_grace_secs: Option<u64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -167,6 +244,11 @@ impl Config {
     /// How long a request waits for the next bytes of its body (`limits.body_idle_timeout_secs`).
     pub fn body_idle_timeout(&self) -> std::time::Duration {
         std::time::Duration::from_secs(self.limits.body_idle_timeout_secs)
+    }
+
+    /// How long requests in flight may take to finish on shutdown.
+    pub fn shutdown_grace(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.server.shutdown_grace_secs)
     }
 
     /// The effective configuration as TOML, secrets replaced by `<redacted>`.

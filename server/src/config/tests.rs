@@ -77,6 +77,25 @@ fn the_open_session_cap_per_token_is_set_by_its_variable_and_checked() {
 }
 
 #[test]
+fn the_ui_section_is_set_by_its_variables_and_checked() {
+    let vars =
+        [("MODELREG_UI_SESSION_LIFETIME_SECS", "3600"), ("MODELREG_PUBLIC_URL", "https://models.example")];
+    let c = Config::load(None, env(&vars), &Overrides::default()).unwrap();
+    assert_eq!(c.ui.session_lifetime_secs, 3600);
+    assert_eq!(c.ui.public_url.as_deref(), Some("https://models.example"));
+    for (var, value, key) in [
+        ("MODELREG_UI_SESSION_LIFETIME_SECS", "59", "ui.session_lifetime_secs"),
+        ("MODELREG_UI_SESSION_LIFETIME_SECS", "2592001", "ui.session_lifetime_secs"),
+        ("MODELREG_UI_SESSION_LIFETIME_SECS", "soon", "MODELREG_UI_SESSION_LIFETIME_SECS"),
+        ("MODELREG_PUBLIC_URL", "models.example", "ui.public_url"),
+        ("MODELREG_PUBLIC_URL", "ftp://models.example", "ui.public_url"),
+    ] {
+        let err = Config::load(None, env(&[(var, value)]), &Overrides::default()).unwrap_err().to_string();
+        assert!(err.contains(key), "{var}={value}: {err}");
+    }
+}
+
+#[test]
 fn aws_variables_fill_the_s3_section() {
     let e = env(&[
         ("AWS_ENDPOINT_URL", "http://127.0.0.1:8333"),

@@ -10,9 +10,13 @@ use super::{Config, ConfigError};
 const MAX_PRESIGN_TTL_SECS: u64 = 7 * 24 * 60 * 60;
 /// An upload session may stand idle at most a year (expiry dates stay representable).
 const MAX_SESSION_TTL_SECS: u64 = 365 * 24 * 60 * 60;
+/// Longest web UI session: a stolen cookie must not be good for months.
+const MAX_UI_SESSION_SECS: u64 = 30 * 24 * 60 * 60;
 /// Longest body idle timeout: beyond an hour a stalled client holds its connection (and on
 /// S3 its share of the part buffer) for no good reason.
 const MAX_BODY_IDLE_TIMEOUT_SECS: u64 = 60 * 60;
+/// Longest shutdown grace period: orchestrators kill long before an hour is up.
+const MAX_SHUTDOWN_GRACE_SECS: u64 = 60 * 60;
 
 impl Config {
     pub(super) fn validate(&self) -> Result<(), ConfigError> {
@@ -32,7 +36,27 @@ impl Config {
             });
         }
         self.validate_transfers()?;
+        self.validate_ui()?;
         self.validate_counts()
+    }
+
+    fn validate_ui(&self) -> Result<(), ConfigError> {
+        let invalid = |key: &str, message: String| Err(ConfigError::Value { key: key.into(), message });
+        if !(60..=MAX_UI_SESSION_SECS).contains(&self.ui.session_lifetime_secs) {
+            return invalid(
+                "ui.session_lifetime_secs",
+                format!("must be between 60 and {MAX_UI_SESSION_SECS} (30 days)"),
+            );
+        }
+        if let Some(raw) = &self.ui.public_url {
+            let parsed = url::Url::parse(raw).ok().filter(|u| {
+                matches!(u.scheme(), "http" | "https") && u.host().is_some() && u.username().is_empty()
+            });
+            if parsed.is_none() {
+                return invalid("ui.public_url", format!("expected an http:// or https:// URL, got '{raw}'"));
+            }
+        }
+        Ok(())
     }
 
     /// Counts from outside stay in ranges the server can honour (a huge worker count or
@@ -52,6 +76,18 @@ impl Config {
         }
         if self.limits.max_blob_bytes == 0 {
             return out_of("limits.max_blob_bytes", "1 and 18446744073709551615");
+        }
+        if self.server.shutdown_grace_secs > MAX_SHUTDOWN_GRACE_SECS {
+            return out_of("server.shutdown_grace_secs", "0 and 3600 (one hour)");
+        }
+        if let Some(bind) = self.metrics.bind
+            && bind.port() != 0
+            && bind == self.server.bind
+        {
+            return Err(ConfigError::Value {
+                key: "metrics.bind".into(),
+                message: format!("must differ from server.bind ({bind})"),
+            });
         }
         Ok(())
     }
@@ -108,6 +144,25 @@ mod tests {
         let map: HashMap<String, String> =
             pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         Config::load(None, |k| map.get(k).cloned(), &Overrides::default()).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn operations_settings_layer_from_env_and_are_checked() {
+        let c = load(&[
+            ("MODELREG_METRICS_BIND", "127.0.0.1:9100"),
+            ("MODELREG_LOG_FORMAT", "json"),
+            ("MODELREG_SHUTDOWN_GRACE_SECS", "5"),
+        ])
+        .unwrap();
+        assert_eq!(c.metrics.bind, Some("127.0.0.1:9100".parse().unwrap()));
+        assert_eq!(c.log.format, crate::config::LogFormat::Json);
+        assert_eq!(c.shutdown_grace(), std::time::Duration::from_secs(5));
+        let err = load(&[("MODELREG_LOG_FORMAT", "yaml")]).unwrap_err();
+        assert!(err.contains("MODELREG_LOG_FORMAT") && err.contains("yaml"), "{err}");
+        let err = load(&[("MODELREG_SHUTDOWN_GRACE_SECS", "3601")]).unwrap_err();
+        assert!(err.contains("server.shutdown_grace_secs"), "{err}");
+        let err = load(&[("MODELREG_METRICS_BIND", "127.0.0.1:8080")]).unwrap_err();
+        assert!(err.contains("metrics.bind"), "{err}");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The auth extractor: `Auth<Read>` / `Auth<Write>` / `Auth<Admin>` on a handler reads the
 //! bearer token (if any) and has the service authenticate it and check its scope before the
 //! handler runs; `Auth::model` has it check the route's namespace. No token is hashed,
-//! looked up or logged here.
+//! looked up or logged here, and no cookie is read (the web UI's sessions are `ui::session`'s).
 
 use std::future::Future;
 use std::marker::PhantomData;
@@ -76,29 +76,47 @@ impl Auth<Write> {
     }
 }
 
+impl<N: Need> Auth<N> {
+    /// Authorises an authenticated caller (None = anonymous) for the route's scope: the one
+    /// decision behind this extractor and the web UI's session extractor.
+    pub(super) fn authorized(
+        registry: &Registry,
+        authenticated: Option<(Principal, TokenRecord)>,
+    ) -> Result<Self, RegistryError> {
+        let (principal, token) = authenticated.unzip();
+        registry.authorize(principal.as_ref(), N::SCOPE)?;
+        Ok(Self { principal, token, _need: PhantomData })
+    }
+}
+
+/// The secret of the request's `Authorization: Bearer` header: None without the header, a
+/// 401 when it is unreadable or not a bearer token.
+pub(super) fn bearer_of(req: &HttpRequest) -> Option<Result<String, RegistryError>> {
+    let raw = req.headers().get(header::AUTHORIZATION)?;
+    Some(match raw.to_str() {
+        Err(_) => Err(RegistryError::Unauthorized("malformed Authorization header")),
+        Ok(raw) => bearer_secret(raw)
+            .map(str::to_owned)
+            .ok_or(RegistryError::Unauthorized("Authorization header must be 'Bearer <token>'")),
+    })
+}
+
 impl<N: Need> FromRequest for Auth<N> {
     type Error = RegistryError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, RegistryError>>>>;
 
+    /// Only the `Authorization` header counts here: the web UI's session cookie never
+    /// authenticates the API (a browser would attach it to a forged cross-site request).
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let registry = req.app_data::<web::Data<Registry>>().cloned();
-        let header = req.headers().get(header::AUTHORIZATION).map(|v| v.to_str().map(str::to_owned));
+        let bearer = bearer_of(req);
         Box::pin(async move {
             let registry = registry.ok_or_else(|| RegistryError::internal("registry is not configured"))?;
-            let authenticated = match header {
+            let authenticated = match bearer {
                 None => None,
-                Some(raw) => {
-                    let raw =
-                        raw.map_err(|_| RegistryError::Unauthorized("malformed Authorization header"))?;
-                    let secret = bearer_secret(&raw).ok_or(RegistryError::Unauthorized(
-                        "Authorization header must be 'Bearer <token>'",
-                    ))?;
-                    Some(registry.authenticate(secret).await?)
-                }
+                Some(secret) => Some(registry.authenticate(&secret?).await?),
             };
-            let (principal, token) = authenticated.unzip();
-            registry.authorize(principal.as_ref(), N::SCOPE)?;
-            Ok(Self { principal, token, _need: PhantomData })
+            Self::authorized(&registry, authenticated)
         })
     }
 }

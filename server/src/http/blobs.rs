@@ -114,7 +114,7 @@ pub(super) fn content_length(req: &HttpRequest) -> Result<u64, RegistryError> {
 
 /// Parses a single-range `Range` header. Anything else (several ranges, other units, bad
 /// syntax) is ignored, which per RFC 9110 means serving the whole blob.
-fn parse_range(raw: &str) -> Option<RangeRequest> {
+pub(super) fn parse_range(raw: &str) -> Option<RangeRequest> {
     let spec = raw.trim().strip_prefix("bytes=")?.trim();
     if spec.contains(',') {
         return None;

@@ -103,10 +103,21 @@ impl Stream for Body {
 /// Reads at most `limit` bytes and deserialises them; errors name the JSON path.
 /// `invalid` builds the error for a body that does not parse or validate.
 pub async fn read_json<T: DeserializeOwned>(
-    mut body: Body,
+    body: Body,
     limit: usize,
     invalid: impl FnOnce(String) -> RegistryError,
 ) -> Result<T, RegistryError> {
+    let buf = read_bytes(body, limit).await?;
+    let de = &mut serde_json::Deserializer::from_slice(&buf);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        invalid(if path == "." { inner.to_string() } else { format!("{path}: {inner}") })
+    })
+}
+
+/// Reads a whole body of at most `limit` bytes (a form, NDJSON, ...).
+pub async fn read_bytes(mut body: Body, limit: usize) -> Result<Bytes, RegistryError> {
     let mut buf = BytesMut::new();
     while let Some(chunk) = body.next().await {
         let chunk = chunk.map_err(|e| RegistryError::body(&e))?;
@@ -115,12 +126,7 @@ pub async fn read_json<T: DeserializeOwned>(
         }
         buf.extend_from_slice(&chunk);
     }
-    let de = &mut serde_json::Deserializer::from_slice(&buf);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        invalid(if path == "." { inner.to_string() } else { format!("{path}: {inner}") })
-    })
+    Ok(buf.freeze())
 }
 
 /// Reads a JSON request body other than a manifest: a body that does not parse is a 400

@@ -41,6 +41,8 @@ impl RegistryError {
             Self::VersionConflict { .. } => (StatusCode::CONFLICT, "version_conflict"),
             Self::VersionYanked { .. } => (StatusCode::CONFLICT, "version_yanked"),
             Self::VersionDeleted { .. } => (StatusCode::CONFLICT, "version_deleted"),
+            Self::StaleParent { .. } => (StatusCode::PRECONDITION_FAILED, "stale_parent"),
+            Self::RefExists { .. } => (StatusCode::CONFLICT, "already_exists"),
             Self::AliasNotFound { .. } => (StatusCode::NOT_FOUND, "alias_not_found"),
             Self::TokenNotFound(_) => (StatusCode::NOT_FOUND, "token_not_found"),
             Self::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),

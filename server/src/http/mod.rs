@@ -9,9 +9,11 @@ mod blobs;
 mod body;
 mod choose;
 mod error;
+pub mod hf;
 mod lifecycle;
 mod lookup;
 mod models;
+pub(crate) mod observe;
 pub mod openapi;
 mod openapi_lifecycle;
 mod openapi_uploads;
@@ -24,12 +26,16 @@ use actix_web::web;
 
 pub use auth::{Admin, Auth, Read, Write};
 pub use body::{Body, BodyTimeout, JsonLimit};
+pub use ui::UiSettings;
+pub use observe::{Observed, REQUEST_ID, observe};
+pub use system::MetricsAccess;
 
 /// Registers every route. Unknown routes and wrong methods answer with the JSON envelope.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     let resource = |path: &str| web::resource(path).default_service(web::to(error::method_not_allowed));
     cfg.service(resource("/healthz").route(web::get().to(system::healthz)))
         .service(resource("/readyz").route(web::get().to(system::readyz)))
+        .service(resource("/metrics").route(web::get().to(system::metrics)))
         .service(resource("/openapi.json").route(web::get().to(system::openapi)))
         .service(resource("/v1/blobs/missing").route(web::post().to(blobs::missing)))
         .service(
@@ -82,6 +88,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::get().to(models::resolve))
                 .route(web::delete().to(lifecycle::delete_version)),
         )
+        .configure(hf::configure)
         .configure(ui::configure)
         .default_service(web::to(error::route_not_found));
+}
+
+/// The route table of a listener of its own for `/metrics` (`metrics.bind`): nothing else.
+pub fn configure_metrics(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/metrics")
+            .route(web::get().to(system::metrics))
+            .default_service(web::to(error::method_not_allowed)),
+    )
+    .default_service(web::to(error::route_not_found));
 }

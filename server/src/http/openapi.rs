@@ -104,6 +104,10 @@ pub fn document() -> Value {
                 "responses": { "200": { "description": "Up." } } } },
             "/readyz": { "get": { "summary": "The database and the blob store answer.", "security": [],
                 "responses": { "200": { "description": "Ready." }, "503": err("A backend is unreachable.") } } },
+            "/metrics": { "get": {
+                "summary": "Prometheus metrics (text format 0.0.4). Needs an admin token unless metrics.anonymous is on; not served here (404) when metrics.bind gives it a listener of its own, where it needs no token.",
+                "responses": { "200": { "description": "Every series.", "content": { "text/plain": { "schema": { "type": "string" } } } },
+                    "401": err("No valid token."), "403": err("Token lacks admin scope."), "404": err("Served on metrics.bind instead.") } } },
             "/openapi.json": { "get": { "summary": "This document.", "security": [],
                 "responses": { "200": { "description": "OpenAPI 3.1 document." } } } },
             "/v1/blobs/missing": { "post": {

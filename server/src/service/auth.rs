@@ -230,9 +230,18 @@ impl Registry {
         }
         let record =
             self.meta.find_token(&hash_token(secret)).await?.ok_or(RegistryError::Unauthorized(REJECTED))?;
-        let now = Utc::now();
+        self.live_caller(record, Utc::now()).await.ok_or(RegistryError::Unauthorized(REJECTED))
+    }
+
+    /// The principal of a stored token that is neither revoked nor expired at `now` (recording
+    /// its use, throttled), or None: the one check behind bearer tokens and browser sessions.
+    pub(super) async fn live_caller(
+        &self,
+        record: TokenRecord,
+        now: DateTime<Utc>,
+    ) -> Option<(Principal, TokenRecord)> {
         if record.revoked_at.is_some() || record.expires_at.is_some_and(|t| t <= now) {
-            return Err(RegistryError::Unauthorized(REJECTED));
+            return None;
         }
         if record.last_used_at.is_none_or(|t| (now - t).num_seconds() >= TOUCH_EVERY_SECS)
             && let Err(e) = self.meta.touch_token(&record.name, now).await
@@ -244,7 +253,7 @@ impl Registry {
             scope: record.scope,
             namespaces: record.namespaces.clone(),
         };
-        Ok((principal, record))
+        Some((principal, record))
     }
 
     /// Checks that a caller (None = anonymous) may act with `needed` scope at all.

@@ -80,6 +80,14 @@ pub enum RegistryError {
     VersionYanked { model: ModelName, version: Version },
     #[error("{model}@{version} was deleted; its number can never be published again")]
     VersionDeleted { model: ModelName, version: Version },
+    /// A Hugging Face commit whose `parentCommit` is no longer what its revision points at.
+    #[error(
+        "{model}: revision '{revision}' has moved since parentCommit; fetch it again and redo the commit"
+    )]
+    StaleParent { model: ModelName, revision: String },
+    /// `create_repo`, `create_branch` or `create_tag` of something that exists.
+    #[error("{model}{} already exists", .name.as_ref().map(|n| format!(": '{n}'")).unwrap_or_default())]
+    RefExists { model: ModelName, name: Option<String> },
     #[error("model '{model}' has no alias '{alias}'")]
     AliasNotFound { model: ModelName, alias: String },
     #[error("no live token named '{0}'")]

@@ -129,6 +129,7 @@ impl Registry {
         }
         if self.meta.set_yank(model, version, reason, actor, Utc::now()).await? {
             tracing::info!(model.name = %model, model.version = %version, yanked = reason.is_some(), actor, "yank changed");
+            self.metrics.yank_changed(reason.is_some());
             Ok(())
         } else {
             Err(RegistryError::VersionNotFound { model: model.clone(), selector: version.to_string() })
@@ -143,6 +144,7 @@ impl Registry {
     ) -> Result<(), RegistryError> {
         if self.meta.delete_version(model, version, actor, Utc::now()).await? {
             tracing::info!(model.name = %model, model.version = %version, actor, "version deleted");
+            self.metrics.deleted(false);
             Ok(())
         } else {
             Err(RegistryError::VersionNotFound { model: model.clone(), selector: version.to_string() })
@@ -157,6 +159,7 @@ impl Registry {
             .await?
             .ok_or_else(|| RegistryError::ModelNotFound(model.clone()))?;
         tracing::info!(model.name = %model, versions = count, actor, "model deleted");
+        self.metrics.deleted(true);
         Ok(count)
     }
 

@@ -3,8 +3,8 @@
 //! `upload_parts`), atomic publish with facts derived from the files (`publish`, `derive`),
 //! the model summary and version resolution (here), lookup and lineage (`lookup`), choosing
 //! by ranked preferences with near misses (`choose`), aliases,
-//! yanks, deletion, the audit log and garbage collection (`lifecycle`), and tokens, scopes
-//! and namespaces (`auth`). It owns the invariants of DESIGN.md §4 and every rule about who
+//! yanks, deletion, the audit log and garbage collection (`lifecycle`), tokens, scopes
+//! and namespaces (`auth`), and the web UI's browser sessions (`sessions`). It owns the invariants of DESIGN.md §4 and every rule about who
 //! sees what; callers only parse requests and shape answers, and import the records they
 //! render from here. It must not know HTTP, SQL or object-store APIs: it reaches the
 //! database only through `store` and the bytes only through `blob` (the `layering` test
@@ -14,10 +14,13 @@ mod auth;
 mod choose;
 mod derive;
 mod error;
+pub mod hf;
+pub mod hf_upload;
 mod lifecycle;
 mod lookup;
 pub mod memory;
 mod publish;
+mod sessions;
 mod ui_queries;
 mod upload_parts;
 mod uploads;
@@ -34,6 +37,7 @@ pub use derive::{
 pub use error::{BodyError, RegistryError};
 pub use lifecycle::{AuditPage, AuditQuery, GcReport};
 pub use lookup::LookupResult;
+pub use sessions::{DEFAULT_SESSION_LIFETIME, SessionSettings, SessionStarted};
 pub use ui_queries::{LineageStep, MAX_LINEAGE_DEPTH};
 pub use upload_parts::PartAccepted;
 pub use uploads::{DEFAULT_MAX_OPEN_SESSIONS, UploadCompleted, UploadOpened, UploadSettings};
@@ -41,12 +45,14 @@ pub use uploads::{DEFAULT_MAX_OPEN_SESSIONS, UploadCompleted, UploadOpened, Uplo
 // The records the service hands to its callers, as the store and the blob store keep them: the
 // http layer renders these and imports them from here, never from `store` or `blob`.
 pub use crate::blob::RangeRequest;
+pub use crate::metrics::{CONTENT_TYPE as METRICS_CONTENT_TYPE, Metrics, RequestSample};
 pub use crate::store::{
     AliasMoveRecord, AliasRecord, AuditFilter, AuditRecord, DerivativeRecord, LookupHit, ModelRecord,
     TokenRecord, UploadPhase, UploadRecord, VersionRecord, YankRecord,
 };
 
 use crate::blob::BlobStore;
+use crate::metrics::PoolSample;
 use crate::store::MetadataStore;
 
 /// Bodies up to this size are drained when a request is refused before its body is used.
@@ -70,6 +76,8 @@ pub struct Registry {
     blobs: BlobStore,
     policy: Policy,
     uploads: UploadSettings,
+    sessions: SessionSettings,
+    metrics: Arc<Metrics>,
 }
 
 /// A model and what its summary reports about its versions.
@@ -94,7 +102,40 @@ pub struct ResolvedVersion {
 
 impl Registry {
     pub fn new(meta: Arc<dyn MetadataStore>, blobs: BlobStore, policy: Policy) -> Self {
-        Self { meta, blobs, policy, uploads: UploadSettings::default() }
+        // One set of series per server: the blob store's, which records its operations.
+        let metrics = blobs.metrics();
+        Self {
+            meta,
+            blobs,
+            policy,
+            uploads: UploadSettings::default(),
+            sessions: SessionSettings::default(),
+            metrics,
+        }
+    }
+
+    /// Where requests and events are counted.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// Every metric in the Prometheus text format, with the database sampled now. A
+    /// database that does not answer leaves its last sample in place: the scrape still
+    /// answers, and the blob and request series show what is failing.
+    pub async fn render_metrics(&self) -> String {
+        match self.meta.ops_sample().await {
+            Ok(s) => {
+                let pool = PoolSample {
+                    max: s.max_connections,
+                    open: s.open_connections,
+                    idle: s.idle_connections,
+                    acquire_wait: s.acquire_wait,
+                };
+                self.metrics.set_database_sample(pool, s.open_upload_sessions);
+            }
+            Err(e) => tracing::warn!(error = %e, "metrics: could not sample the database"),
+        }
+        self.metrics.render()
     }
 
     /// Replaces the default upload-session settings.

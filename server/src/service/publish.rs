@@ -74,9 +74,13 @@ impl Registry {
         match self.meta.publish_version(&new).await? {
             PublishOutcome::Created => {
                 tracing::info!(model.name = %model, model.version = %version, version.digest = %digest, "version published");
+                self.metrics.published(true);
                 Ok(Published { digest, created: true })
             }
-            PublishOutcome::Identical => Ok(Published { digest, created: false }),
+            PublishOutcome::Identical => {
+                self.metrics.published(false);
+                Ok(Published { digest, created: false })
+            }
             PublishOutcome::Tombstoned => {
                 Err(RegistryError::VersionDeleted { model: model.clone(), version: version.clone() })
             }

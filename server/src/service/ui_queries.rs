@@ -5,7 +5,10 @@
 
 use std::collections::HashSet;
 
-use modelreg_api::{BaseRelation, Metadata, ModelName, Version, VersionSelector};
+use modelreg_api::{
+    BaseRelation, EffectiveLicense, LicenseConflict, LicenseExpr, Metadata, ModelName, Version,
+    VersionSelector,
+};
 
 use super::{Principal, Registry, RegistryError, ResolvedVersion};
 use modelreg_api::Scope;
@@ -23,6 +26,9 @@ pub struct LineageStep {
     pub relation: Option<BaseRelation>,
     /// Whether the base exists in this registry (a base may name a model never published here).
     pub present: bool,
+    /// The base version's declared licence and its licence through its own bases, when it is
+    /// in this registry.
+    pub license: Option<(LicenseExpr, EffectiveLicense)>,
 }
 
 impl Registry {
@@ -66,6 +72,20 @@ impl Registry {
         }
     }
 
+    /// The licence conflicts of a version that name a base the caller may read; one naming a
+    /// base it may not read is left out (its verdict still counts in the effective licence).
+    pub fn visible_conflicts(
+        &self,
+        caller: Option<&Principal>,
+        effective: &EffectiveLicense,
+    ) -> Vec<LicenseConflict> {
+        let readable = |base: &str| {
+            let name = base.split_once('@').map_or(base, |(name, _)| name);
+            name.parse::<ModelName>().is_ok_and(|m| self.authorize_model(caller, &m, Scope::Read).is_ok())
+        };
+        effective.conflicts.iter().filter(|c| readable(&c.base)).cloned().collect()
+    }
+
     /// The base chain of a version, nearest base first. It stops at a base the caller may not
     /// read (never shown, so its existence is not revealed), at one not in this registry, at a
     /// cycle and after [`MAX_LINEAGE_DEPTH`] steps.
@@ -93,7 +113,9 @@ impl Registry {
             };
             let present = resolved.is_some();
             let version = b.version.or_else(|| resolved.as_ref().map(|r| r.record.version.clone()));
-            chain.push(LineageStep { model: b.model, version, relation, present });
+            let license =
+                resolved.as_ref().map(|r| (r.manifest.metadata.license.clone(), r.effective_license.clone()));
+            chain.push(LineageStep { model: b.model, version, relation, present, license });
             if let Some(r) = resolved {
                 base = r.manifest.metadata.base_model;
                 relation = r.manifest.metadata.base_relation;

@@ -77,6 +77,8 @@ macro_rules! impl_sql_stores {
         $crate::store::uploads::sql::impl_upload_store!($store, $db, $dialect);
         $crate::store::visibility::sql::impl_blob_visibility_store!($store, $db, $dialect);
         $crate::store::criteria::sql::impl_criteria_store!($store, $db, $dialect);
+        $crate::store::sessions::sql::impl_session_store!($store, $db, $dialect);
+        $crate::store::commits::sql::impl_commit_store!($store, $db, $dialect);
 
         #[async_trait::async_trait]
         impl $crate::store::MetadataStore for $store {

@@ -1,6 +1,7 @@
 //! The metadata store: models, versions, their files, tokens, upload sessions and the facts
 //! of blob visibility. One trait per concern, each in its own folder with its SQL beside it
-//! (`catalog`, `access`, `criteria`, `locks`, `uploads`, `visibility`; `lookup` and `search` build the
+//! (`catalog`, `access`, `commits`, `criteria`, `locks`, `sessions`, `uploads`, `visibility`, `ops`; `lookup` and
+//! `search` build the
 //! statements of the lookup and of a version's search rows), and [`MetadataStore`] over all
 //! of them. Every method is one transaction. This module must not know about HTTP or the
 //! blob store, and `sqlx` must not leak out of it.
@@ -13,14 +14,17 @@
 
 mod access;
 mod catalog;
+mod commits;
 mod convert;
 mod criteria;
 mod dialect;
 mod lineage;
 mod locks;
 mod lookup;
+mod ops;
 mod postgres;
 mod search;
+mod sessions;
 mod sqlite;
 mod uploads;
 mod visibility;
@@ -37,13 +41,16 @@ pub use catalog::{
     CatalogStore, DerivativeRecord, ModelRecord, NewFile, NewVersion, PublishOutcome, VersionDetail,
     VersionRecord,
 };
+pub use commits::CommitStore;
 pub use criteria::{CriteriaStore, VersionMemory};
 pub use lineage::LineageStore;
 pub use locks::{BlobLockStore, GcClaim};
 pub use lookup::{Cursor, LookupHit, Strategy};
 pub use modelreg_api::Scope;
+pub use ops::{AnalysedTable, OpsSample, OpsStore};
 pub use postgres::PostgresStore;
 pub use search::{SearchDoc, normalize_license_id};
+pub use sessions::{NewSession, SessionStore};
 pub use sqlite::SqliteStore;
 pub use uploads::{
     ExpiredUpload, HashedPart, NewUpload, PrefixMoved, TooManyUploads, UploadPartRecord, UploadPhase,
@@ -69,6 +76,9 @@ pub trait MetadataStore:
     + BlobVisibilityStore
     + LineageStore
     + CriteriaStore
+    + SessionStore
+    + OpsStore
+    + CommitStore
     + Send
     + Sync
     + 'static
@@ -89,5 +99,31 @@ pub async fn open(url: &str, max_connections: Option<u32>) -> Result<Arc<dyn Met
     if refreshed > 0 {
         tracing::info!(versions = refreshed, "computed effective licences of older versions");
     }
+    // Versions published before migration 0016 get their commit id now.
+    let filled = store.fill_missing_commit_ids().await?;
+    if filled > 0 {
+        tracing::info!(versions = filled, "recorded commit ids of older versions");
+    }
+    ensure_statistics(store.as_ref()).await;
     Ok(store)
+}
+
+/// Gives planner statistics to tables that have rows but were never analysed (after a bulk
+/// load or a restore the planner would otherwise guess, and lookups run 100-500x slower
+/// until autovacuum gets to them). A failure is logged, never fatal: the server still serves.
+pub async fn ensure_statistics(store: &dyn MetadataStore) {
+    let start = std::time::Instant::now();
+    match store.ensure_statistics().await {
+        Ok(analysed) => {
+            for t in &analysed {
+                let duration_ms = t.duration.as_millis();
+                tracing::info!(table = %t.table, duration_ms, "analysed a table that had no planner statistics");
+            }
+            if !analysed.is_empty() {
+                let duration_ms = start.elapsed().as_millis();
+                tracing::info!(tables = analysed.len(), duration_ms, "planner statistics are in place");
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "could not check planner statistics; run ANALYZE by hand"),
+    }
 }

@@ -44,6 +44,11 @@ impl Harness {
 
     pub async fn with_policy(policy: Policy) -> Self {
         let (registry, dir) = embedded_registry(policy).await;
+        Self::with_registry(registry, dir).await
+    }
+
+    /// A harness over `registry` (kept in `dir`), with the three tokens created in it.
+    pub async fn with_registry(registry: Registry, dir: TempDir) -> Self {
         let write = registry.create_token("writer", Scope::Write, Vec::new(), None, "test").await.unwrap().0;
         let read = registry.create_token("reader", Scope::Read, Vec::new(), None, "test").await.unwrap().0;
         let admin = registry.create_token("admin", Scope::Admin, Vec::new(), None, "test").await.unwrap().0;

@@ -1,5 +1,6 @@
 //! The server's one integration-test binary: store and blob contract suites (every backend),
-//! HTTP behaviour through the real route table, and generated-contract drift checks.
+//! HTTP behaviour through the real route table, the web UI in headless Chromium, and
+//! generated-contract drift checks.
 
 /// Instantiates each named `async fn(Arc<dyn MetadataStore>)` of the calling module once on
 /// SQLite and once on PostgreSQL.
@@ -25,6 +26,7 @@ macro_rules! store_contract {
 mod binary;
 mod blob_contract;
 mod body_timeout;
+mod browser;
 mod choose_contract;
 mod choose_criteria_contract;
 mod contracts;
@@ -32,14 +34,18 @@ mod derive;
 mod eval_contract;
 mod gc;
 mod header_limits;
+mod hf;
 mod http;
 mod lifecycle_contract;
 mod lineage_contract;
 mod lookup_contract;
 mod memory_contract;
 mod memory_derive;
+mod operations;
 mod presign;
 mod service_rules;
+mod session_contract;
+mod statistics_contract;
 mod store_contract;
 mod support;
 mod ui;

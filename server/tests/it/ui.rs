@@ -1,11 +1,14 @@
 //! The web UI through the real route table, in process: each page's status and the facts it
-//! shows, visibility for namespace-limited tokens, inert hostile content, security headers,
-//! error pages and the hashed static assets.
+//! shows, visibility for namespace-limited tokens and sessions, inert hostile content, security
+//! headers, error pages, the hashed static assets, and sign-in/out with browser sessions.
 
 mod compare;
 mod model;
+mod model_facts;
 mod search;
 mod security;
+mod session;
+mod session_visibility;
 mod visibility;
 
 use actix_web::dev::{Service, ServiceResponse};
@@ -57,6 +60,14 @@ pub async fn fetch(
     if let Some(t) = token {
         req = req.insert_header(bearer(t));
     }
+    send(app, req).await
+}
+
+/// Sends any request and reads the answer.
+pub async fn send(
+    app: &impl Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error>,
+    req: test::TestRequest,
+) -> Fetched {
     let resp = test::call_service(app, req.to_request()).await;
     let status = resp.status().as_u16();
     let headers = resp.headers().clone();

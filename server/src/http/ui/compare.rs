@@ -12,14 +12,14 @@ use super::model::derivable;
 use super::present::{
     badge, class_badge, commercial_badge, date, grouped, human_count, human_size, version_marks,
 };
-use super::{Caller, Page, respond};
+use super::{Caller, Page, Viewer};
 use crate::service::{Registry, RegistryError, ResolvedVersion};
 
 pub const MIN_MODELS: usize = 2;
 pub const MAX_MODELS: usize = 6;
 
-pub async fn page(registry: web::Data<Registry>, caller: Caller, req: HttpRequest) -> HttpResponse {
-    respond(compare(&registry, caller, &req).await)
+pub async fn page(registry: web::Data<Registry>, viewer: Viewer, req: HttpRequest) -> HttpResponse {
+    viewer.shell.respond(compare(&registry, viewer.auth, &req).await)
 }
 
 fn bad(reason: impl Into<String>) -> RegistryError {

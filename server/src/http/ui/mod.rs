@@ -1,27 +1,35 @@
 //! The web UI (issue 13): read-only, server-rendered pages for people choosing a model —
 //! search (`/`), model (`/m/{ns}/{name}[/v/{version}]`) and compare (`/compare`) — plus their
-//! static assets. Pages resolve the caller with the same `Auth` extractor as the JSON API and
-//! call the same service methods, so they see exactly what the caller's lookups see. No SQL,
-//! no visibility rules of their own, no writes.
+//! static assets, and sign-in/out (`/login`, `/logout`) with browser sessions. Pages resolve the
+//! caller (bearer token or session cookie) into the same `Auth` the JSON API uses and call the
+//! same service methods, so they see exactly what the caller's lookups see. No SQL, no
+//! visibility rules of their own, no writes but a session's start and end.
 
 mod assets;
 mod compare;
 mod layout;
+mod login;
 mod markdown;
 mod model;
+mod model_facts;
 mod model_sections;
 mod present;
 mod search;
 mod search_form;
+mod session;
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, ResponseError, web};
+use actix_web::{ResponseError, web};
 use maud::{Markup, html};
+
+pub use session::UiSettings;
+use session::Viewer;
 
 use super::auth::{Auth, Read};
 use crate::service::RegistryError;
 
-/// The caller of a page: the API's extractor, but its refusal becomes an HTML page.
+/// The caller of a page, as the page's body sees it: refused or not (a refusal becomes the
+/// page's error, or a redirect to sign in).
 type Caller = Result<Auth<Read>, RegistryError>;
 
 /// A rendered page and its status.
@@ -45,13 +53,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/compare").route(web::get().to(compare::page)))
         .service(resource("/m/{namespace}/{name}").route(web::get().to(model::latest)))
         .service(resource("/m/{namespace}/{name}/v/{version}").route(web::get().to(model::version)))
+        .service(resource("/login").route(web::get().to(login::form)).route(web::post().to(login::sign_in)))
+        .service(resource("/logout").route(web::post().to(login::sign_out)))
         .service(resource("/ui/assets/{file}").route(web::get().to(assets::serve)));
-}
-
-/// Turns a page or a service error into an HTML response; errors never show as JSON here.
-fn respond(result: Result<Page, RegistryError>) -> HttpResponse {
-    let page = result.unwrap_or_else(|e| error_page(&e));
-    layout::respond(page.status, layout::page(&page.title, page.body))
 }
 
 fn error_page(err: &RegistryError) -> Page {
@@ -74,8 +78,7 @@ fn error_page(err: &RegistryError) -> Page {
         h1 { (title) }
         p.error role="alert" { (message) }
         @if status == StatusCode::UNAUTHORIZED {
-            p { "This registry does not allow anonymous reads. Browser sign-in is not available yet; "
-                "the JSON API and the CLI accept a token." }
+            p { "This registry does not allow anonymous reads. " a href="/login" { "Sign in with a token" } "." }
         }
         p { a href="/" { "Back to search" } }
     };

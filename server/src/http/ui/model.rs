@@ -1,39 +1,41 @@
 //! The model page (`/m/{ns}/{name}` for the latest version, `/m/{ns}/{name}/v/{version}` for
 //! any): the card with every metadata field and where each value came from, licence terms in
-//! words, risk notes, commands to fetch it; the tables are in `model_sections`. Reads go
+//! words, risk notes; the tables are in `model_sections`, the memory estimate, the licence
+//! through the lineage and the commands to fetch it in `model_facts`. Reads go
 //! through the same service calls and visibility check as the JSON model routes.
 
 use actix_web::{HttpResponse, web};
 use maud::{Markup, html};
 use modelreg_api::{
-    DerivedField, LicenseExpr, Metadata, ModelName, Version, VersionSelector, assess, license_terms,
+    DerivedField, LicenseConflict, LicenseExpr, Metadata, VersionSelector, assess, license_terms,
 };
 
 use super::markdown::{is_safe_link, render};
+use super::model_facts::{commands, effective_licence, memory};
 use super::model_sections::{Sections, sections};
 use super::present::{
     badge, class_badge, class_words, commercial_badge, fact_value, grouped, human_size, provenance,
     version_marks,
 };
-use super::{Caller, Page, respond};
+use super::{Caller, Page, Viewer};
 use crate::service::{Registry, RegistryError, ResolvedVersion};
 
 pub async fn latest(
     registry: web::Data<Registry>,
-    caller: Caller,
+    viewer: Viewer,
     path: web::Path<(String, String)>,
 ) -> HttpResponse {
     let (ns, name) = path.into_inner();
-    respond(model_page(&registry, caller, &ns, &name, None).await)
+    viewer.shell.respond(model_page(&registry, viewer.auth, &ns, &name, None).await)
 }
 
 pub async fn version(
     registry: web::Data<Registry>,
-    caller: Caller,
+    viewer: Viewer,
     path: web::Path<(String, String, String)>,
 ) -> HttpResponse {
     let (ns, name, version) = path.into_inner();
-    respond(model_page(&registry, caller, &ns, &name, Some(&version)).await)
+    viewer.shell.respond(model_page(&registry, viewer.auth, &ns, &name, Some(&version)).await)
 }
 
 async fn model_page(
@@ -56,6 +58,7 @@ async fn model_page(
     let (aliases, alias_history) = registry.list_aliases(&model, true).await?;
     let bases = registry.base_chain(auth.caller(), &model, &shown.manifest.metadata).await?;
     let derivatives = registry.derivatives(auth.caller(), &model).await?;
+    let conflicts = registry.visible_conflicts(auth.caller(), &shown.effective_license);
     let title = format!("{model} {}", shown.record.version);
     let tables = Sections {
         model: &model,
@@ -66,10 +69,10 @@ async fn model_page(
         bases: &bases,
         derivatives: &derivatives,
     };
-    Ok(Page::ok(title, body(&shown, &tables)))
+    Ok(Page::ok(title, body(&shown, &tables, &conflicts)))
 }
 
-fn body(shown: &ResolvedVersion, tables: &Sections<'_>) -> Markup {
+fn body(shown: &ResolvedVersion, tables: &Sections<'_>, conflicts: &[LicenseConflict]) -> Markup {
     let (model, record, meta) = (&shown.model, &shown.record, &shown.manifest.metadata);
     html! {
         h1 { (model) " " span { (record.version) } (version_marks(&record.version, record.yanked.is_some())) }
@@ -79,7 +82,9 @@ fn body(shown: &ResolvedVersion, tables: &Sections<'_>) -> Markup {
         @if let Some(d) = &meta.description { p { (d) } }
         (commands(model, &record.version))
         (licence(&meta.license, meta))
+        (effective_licence(shown, conflicts, tables.bases))
         (card(shown))
+        (memory(shown))
         (risks(meta))
         (sections(tables))
         @if let Some(readme) = &meta.readme {
@@ -87,20 +92,6 @@ fn body(shown: &ResolvedVersion, tables: &Sections<'_>) -> Markup {
                 h2 #readme { "README" }
                 div.readme { (render(readme)) }
             }
-        }
-    }
-}
-
-fn commands(model: &ModelName, version: &Version) -> Markup {
-    let api = format!(
-        "curl -H \"Authorization: Bearer $MODELREG_TOKEN\" \"$MODELREG_URL/v1/models/{model}/versions/{version}\""
-    );
-    html! {
-        section aria-labelledby="get" {
-            h2 #get { "Get it" }
-            div.copy-row { pre data-copy { "modelreg pull " (model) "@" (version) } }
-            p.src { "The manifest through the JSON API:" }
-            div.copy-row { pre data-copy { (api) } }
         }
     }
 }
@@ -212,7 +203,7 @@ fn field_label(field: DerivedField) -> &'static str {
 
 /// A field the registry can also read from files: its effective value and provenance.
 pub(super) fn derivable(shown: &ResolvedVersion, field: DerivedField) -> Option<(String, String)> {
-    // The memory facts (issue 14 part 1) are not single values; this page does not show them yet.
+    // The memory facts are not single values: `model_facts::memory` shows them.
     if matches!(field, DerivedField::WeightBytes | DerivedField::KvCache) {
         return None;
     }

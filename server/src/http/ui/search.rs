@@ -11,11 +11,11 @@ use modelreg_api::{LookupQuery, LookupRow, ModelName, Version};
 
 use super::present::{class_badge, commercial_badge, grouped, human_count, human_size, version_marks};
 use super::search_form::{Raw, form};
-use super::{Caller, Page, respond};
+use super::{Caller, Page, Viewer};
 use crate::service::{Principal, Registry, RegistryError};
 
-pub async fn page(registry: web::Data<Registry>, caller: Caller, req: HttpRequest) -> HttpResponse {
-    respond(search(&registry, caller, &req).await)
+pub async fn page(registry: web::Data<Registry>, viewer: Viewer, req: HttpRequest) -> HttpResponse {
+    viewer.shell.respond(search(&registry, viewer.auth, &req).await)
 }
 
 async fn search(registry: &Registry, caller: Caller, req: &HttpRequest) -> Result<Page, RegistryError> {

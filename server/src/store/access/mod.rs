@@ -104,6 +104,9 @@ pub struct AuditFilter {
 pub trait AccessStore: Send + Sync {
     async fn create_token(&self, token: &NewToken) -> Result<Result<(), NameTaken>, StoreError>;
     async fn find_token(&self, token_hash: &str) -> Result<Option<TokenRecord>, StoreError>;
+    /// The stored hash of the token called `name` (revoked or not): the key that signs the
+    /// token's Hugging Face upload URLs.
+    async fn token_hash_of(&self, name: &str) -> Result<Option<String>, StoreError>;
     async fn list_tokens(&self) -> Result<Vec<TokenRecord>, StoreError>;
     /// Revokes a live token; false when there is none by that name.
     async fn revoke_token(&self, name: &str, actor: &str, at: DateTime<Utc>) -> Result<bool, StoreError>;

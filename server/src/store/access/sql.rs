@@ -69,6 +69,14 @@ macro_rules! impl_access_store {
                 row.map(TokenRow::into_record).transpose()
             }
 
+            async fn token_hash_of(&self, name: &str) -> Result<Option<String>, StoreError> {
+                sqlx::query_scalar::<$db, String>("SELECT token_hash FROM tokens WHERE name = $1")
+                    .bind(name)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(db_err)
+            }
+
             async fn list_tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
                 let rows: Vec<TokenRow> = sqlx::query_as::<$db, TokenRow>(
                     "SELECT name, scope, namespaces, created_by, created_at, expires_at, last_used_at, revoked_at

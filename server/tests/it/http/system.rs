@@ -72,6 +72,20 @@ impl modelreg_server::store::LineageStore for FailingStore {
 }
 
 #[async_trait]
+impl modelreg_server::store::CommitStore for FailingStore {
+    async fn version_for_commit(
+        &self,
+        _: &ModelName,
+        _: &modelreg_api::CommitId,
+    ) -> Result<Option<Version>, StoreError> {
+        Err(boom())
+    }
+    async fn fill_missing_commit_ids(&self) -> Result<u64, StoreError> {
+        Err(boom())
+    }
+}
+
+#[async_trait]
 impl CatalogStore for FailingStore {
     async fn publish_version(&self, _: &NewVersion) -> Result<PublishOutcome, StoreError> {
         Err(boom())
@@ -120,6 +134,9 @@ impl AccessStore for FailingStore {
         Err(boom())
     }
     async fn find_token(&self, _: &str) -> Result<Option<TokenRecord>, StoreError> {
+        Err(boom())
+    }
+    async fn token_hash_of(&self, _: &str) -> Result<Option<String>, StoreError> {
         Err(boom())
     }
     async fn list_tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
@@ -298,4 +315,40 @@ impl modelreg_server::store::CriteriaStore for FailingStore {
     ) -> Result<std::collections::HashMap<i64, f64>, StoreError> {
         Err(boom())
     }
+}
+
+#[async_trait]
+impl modelreg_server::store::SessionStore for FailingStore {
+    async fn create_session(&self, _: &modelreg_server::store::NewSession) -> Result<bool, StoreError> {
+        Err(boom())
+    }
+    async fn find_session(&self, _: &str, _: DateTime<Utc>) -> Result<Option<TokenRecord>, StoreError> {
+        Err(boom())
+    }
+    async fn delete_session(&self, _: &str) -> Result<bool, StoreError> {
+        Err(boom())
+    }
+    async fn delete_dead_sessions(&self, _: DateTime<Utc>, _: u32) -> Result<u64, StoreError> {
+        Err(boom())
+    }
+}
+
+#[async_trait]
+impl modelreg_server::store::OpsStore for FailingStore {
+    async fn ops_sample(&self) -> Result<modelreg_server::store::OpsSample, StoreError> {
+        Err(boom())
+    }
+    async fn ensure_statistics(&self) -> Result<Vec<modelreg_server::store::AnalysedTable>, StoreError> {
+        Err(boom())
+    }
+}
+
+#[actix_web::test]
+async fn metrics_on_the_main_listener_refuse_requests_without_a_token() {
+    let (blobs, _backing) = local_blobs();
+    let registry = web::Data::new(Registry::new(Arc::new(FailingStore), blobs, default_policy()));
+    let app = app_for(registry, 1024).await;
+    // Without a token: refused (the main listener's default).
+    let (status, e) = error_of(&app, test::TestRequest::get().uri("/metrics")).await;
+    assert_eq!((status, e.error.code.as_str()), (401, "unauthorized"));
 }

@@ -84,7 +84,8 @@ async fn every_page_and_error_page_sends_the_security_headers() {
         ("/compare?m=acme/a&m=acme/b", Some(&h.read), 200),
         ("/?limit=0", Some(&h.read), 400),
         ("/m/acme/none", Some(&h.read), 404),
-        ("/", None, 401),
+        ("/login", None, 200),
+        ("/login?next=//evil", None, 200),
     ] {
         let page = fetch(&app, uri, token).await;
         assert_eq!(page.status, status, "{uri}");

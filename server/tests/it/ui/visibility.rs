@@ -75,10 +75,14 @@ async fn pages_need_a_token_unless_anonymous_reads_are_on() {
     let closed = Harness::new().await;
     let app = closed.app().await;
     publish(&closed, "acme/a", "1.0.0", json!({ "license": "MIT" })).await;
-    for uri in ["/", "/m/acme/a", "/compare?m=acme/a&m=acme/a"] {
+    for (uri, next) in [
+        ("/", "%2F"),
+        ("/m/acme/a", "%2Fm%2Facme%2Fa"),
+        ("/compare?m=acme/a&m=acme/a", "%2Fcompare%3Fm%3Dacme%2Fa%26m%3Dacme%2Fa"),
+    ] {
         let page = fetch(&app, uri, None).await;
-        assert_eq!(page.status, 401, "{uri}");
-        assert_eq!(page.header("content-type"), Some("text/html; charset=utf-8"), "{uri}");
+        assert_eq!(page.status, 303, "{uri}: an anonymous visitor is sent to sign in");
+        assert_eq!(page.header("location"), Some(format!("/login?next={next}").as_str()), "{uri}");
         assert!(!page.body.contains("/m/acme/a/v/"), "{uri}");
     }
     let bad = fetch(&app, "/", Some("not-a-token")).await;

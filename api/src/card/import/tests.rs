@@ -50,7 +50,7 @@ fn an_unmappable_licence_is_skipped_but_its_link_kept() {
     assert_eq!(warnings(&import), ["license"]);
     let message = &import.warnings[0].1;
     assert!(
-        message.contains("'other'") && message.contains("acme-research") && message.contains("--license")
+        message.contains("'other'") && message.contains("acme-research") && message.contains("modelreg.toml")
     );
 }
 

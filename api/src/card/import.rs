@@ -5,10 +5,11 @@
 
 use std::collections::BTreeMap;
 
-use modelreg_api::{BaseRelation, LanguageTag, MAX_BASES, ModelName, Task, from_hf_license};
 use serde_json::{Value as Json, json};
 
-use crate::front_matter::{self, FrontMatterError, YamlValue};
+use super::front_matter::{self, FrontMatterError, YamlValue};
+use crate::metadata::{MAX_README, MAX_SHORT};
+use crate::{BaseRelation, LanguageTag, MAX_BASES, ModelName, Task, from_hf_license};
 
 /// The model card file in a push directory; it stays one of the version's files.
 pub const README_FILE: &str = "README.md";
@@ -19,10 +20,6 @@ pub const HF_BASE_MODEL_LABEL: &str = "hf_base_model";
 /// The key of the warning about a front matter that is not YAML: no metadata key, so
 /// `modelreg.toml` never silences it.
 pub const FRONT_MATTER_WARNING: &str = "front matter";
-
-// The registry's limits (modelreg_api::metadata::{MAX_SHORT, MAX_README}, not exported).
-const MAX_SHORT: usize = 256;
-const MAX_README: usize = 1 << 20;
 
 /// What a model card contributes to the metadata.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -153,7 +150,10 @@ fn licence(value: Option<&YamlValue>, name: Option<String>, import: &mut CardImp
             let named = name.map(|n| format!(" (license_name '{n}')")).unwrap_or_default();
             import.warn(
                 "license",
-                format!("licence '{}'{named} has no SPDX equivalent; set license in modelreg.toml or pass --license", id.trim()),
+                format!(
+                    "licence '{}'{named} has no SPDX equivalent; set license in modelreg.toml",
+                    id.trim()
+                ),
             );
         }
     }
