@@ -6,7 +6,17 @@
 //! capped). The baseline measured in the same run is `GET /healthz`
 //! (the HTTP floor on this machine), so figures can be read as ratios.
 //!
+//! Seeding publishes 500 versions a transaction through the store's batch publish (the same
+//! rows a single publish writes), then runs `VACUUM ANALYZE` (`ANALYZE` on SQLite), so that
+//! the planner has statistics as it would in production.
+//!
 //!   cargo run --release -p modelreg-bench -- [--models 20000] [--versions 100000] [--requests 200] [--sqlite]
+//!   cargo run --release -p modelreg-bench -- --sizes 20000/100000,200000/1000000 \
+//!       [--database-prefix postgres://postgres@127.0.0.1:5432/lookupbench_]
+//!
+//! `--sizes` prints one table per size in one run, each with its own `/healthz` floor;
+//! `--database-prefix` keeps each size's PostgreSQL database (named prefix + models_versions,
+//! created if missing, seeded only if empty) for the next run.
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -17,7 +27,7 @@ use chrono::{TimeZone, Utc};
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use modelreg_api::{Digest, Facts, Manifest};
 use modelreg_server::config::Config;
-use modelreg_server::store::{MetadataStore, NewFile, NewVersion};
+use modelreg_server::store::{MetadataStore, NewFile, NewVersion, PublishOutcome};
 
 const LICENSES: &[&str] = &[
     "Apache-2.0",
@@ -43,33 +53,54 @@ const LANGS: &[&str] = &["en", "fr", "de", "es", "it", "pt-BR", "ja", "zh-Hans",
 const FORMATS: &[&str] = &["safetensors", "gguf", "onnx", "pytorch"];
 const MODALITIES: &[&str] = &["text", "image", "audio", "video", "tabular"];
 
+/// Versions per batch publish while seeding.
+const SEED_BATCH: usize = 500;
+
 struct Args {
     /// Reuse this PostgreSQL database (seeded only if empty) and keep it afterwards.
     database_url: Option<String>,
-    models: usize,
-    versions: usize,
+    /// Reuse (or create) one PostgreSQL database per size, named this plus `models_versions`.
+    database_prefix: Option<String>,
+    /// (models, versions) of each registry measured, in order.
+    sizes: Vec<(usize, usize)>,
     requests: usize,
     sqlite: bool,
 }
 
 fn parse_args() -> anyhow::Result<Args> {
     let mut args =
-        Args { database_url: None, models: 20_000, versions: 100_000, requests: 200, sqlite: false };
+        Args { database_url: None, database_prefix: None, sizes: Vec::new(), requests: 200, sqlite: false };
+    let (mut models, mut versions) = (20_000, 100_000);
     let mut it = std::env::args().skip(1);
+    let number = |v: &str| v.parse::<usize>().with_context(|| format!("{v:?} is not a number"));
     while let Some(flag) = it.next() {
-        let mut value = || {
-            it.next().context("a value after the flag").and_then(|v| v.parse::<usize>().context("a number"))
-        };
+        let mut value = || it.next().with_context(|| format!("a value after {flag}"));
         match flag.as_str() {
-            "--models" => args.models = value()?,
-            "--versions" => args.versions = value()?,
-            "--requests" => args.requests = value()?,
+            "--models" => models = number(&value()?)?,
+            "--versions" => versions = number(&value()?)?,
+            "--requests" => args.requests = number(&value()?)?,
+            "--sizes" => {
+                for size in value()?.split(',') {
+                    let (m, v) = size.split_once('/').context("--sizes takes MODELS/VERSIONS,...")?;
+                    args.sizes.push((number(m)?, number(v)?));
+                }
+            }
             "--sqlite" => args.sqlite = true,
-            "--database-url" => args.database_url = Some(it.next().context("a URL after --database-url")?),
+            "--database-url" => args.database_url = Some(value()?),
+            "--database-prefix" => args.database_prefix = Some(value()?),
             other => anyhow::bail!("unknown flag {other}"),
         }
     }
-    anyhow::ensure!(args.versions >= args.models && args.models > 0, "need versions >= models > 0");
+    if args.sizes.is_empty() {
+        args.sizes.push((models, versions));
+    }
+    for &(m, v) in &args.sizes {
+        anyhow::ensure!(v >= m && m > 0, "need versions >= models > 0");
+    }
+    anyhow::ensure!(
+        args.database_url.is_none() || args.sizes.len() == 1,
+        "--database-url names one database: use --database-prefix with --sizes"
+    );
     Ok(args)
 }
 
@@ -139,23 +170,77 @@ fn version(m: usize, v: usize, per_model: usize) -> anyhow::Result<NewVersion> {
     })
 }
 
-async fn seed(store: Arc<dyn MetadataStore>, args: &Args) -> anyhow::Result<Duration> {
+/// Publishes `versions / models` versions of each model, [`SEED_BATCH`] a transaction; the
+/// next batch is built while the store writes the previous one.
+async fn seed(store: Arc<dyn MetadataStore>, models: usize, versions: usize) -> anyhow::Result<Duration> {
     let started = Instant::now();
-    let per_model = args.versions / args.models;
-    let jobs = (0..args.models).flat_map(|m| (0..per_model).map(move |v| (m, v)));
-    stream::iter(jobs)
-        .map(|(m, v)| {
+    let per_model = versions / models;
+    let jobs: Vec<(usize, usize)> = (0..models).flat_map(|m| (0..per_model).map(move |v| (m, v))).collect();
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    stream::iter(jobs.chunks(SEED_BATCH))
+        .map(|chunk| {
             let store = store.clone();
+            let done = &done;
             async move {
-                let new = version(m, v, per_model)?;
-                store.publish_version(&new).await?;
+                let batch = chunk
+                    .iter()
+                    .map(|&(m, v)| version(m, v, per_model))
+                    .collect::<anyhow::Result<Vec<_>>>()?;
+                for outcome in store.publish_versions(&batch).await? {
+                    anyhow::ensure!(
+                        outcome == PublishOutcome::Created,
+                        "seeding a fresh registry: {outcome:?}"
+                    );
+                }
+                let n = done.fetch_add(batch.len(), std::sync::atomic::Ordering::Relaxed) + batch.len();
+                if n % 100_000 < SEED_BATCH {
+                    eprintln!("  {n} versions after {:.0} s", started.elapsed().as_secs_f64());
+                }
                 anyhow::Ok(())
             }
         })
-        .buffer_unordered(8)
+        .buffered(2)
         .try_collect::<Vec<()>>()
         .await?;
     Ok(started.elapsed())
+}
+
+/// Refreshes the planner's statistics (after reclaiming space, on PostgreSQL), as a
+/// production database has them.
+async fn analyze(url: &str, vacuum: bool) -> anyhow::Result<Duration> {
+    use sqlx::Connection;
+    let started = Instant::now();
+    if url.starts_with("sqlite:") {
+        let mut conn = sqlx::SqliteConnection::connect(url).await?;
+        sqlx::raw_sql("ANALYZE").execute(&mut conn).await?;
+        conn.close().await?;
+    } else {
+        let mut conn = sqlx::PgConnection::connect(url).await?;
+        sqlx::raw_sql(if vacuum { "VACUUM ANALYZE" } else { "ANALYZE" }).execute(&mut conn).await?;
+        conn.close().await?;
+    }
+    Ok(started.elapsed())
+}
+
+/// The database of one size under `prefix`, created if missing.
+async fn prefixed_database(prefix: &str, models: usize, versions: usize) -> anyhow::Result<String> {
+    use sqlx::Connection;
+    let url = format!("{prefix}{models}_{versions}");
+    let (server, name) = url.rsplit_once('/').context("a database URL prefix")?;
+    anyhow::ensure!(
+        name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
+        "database name {name:?}: lower-case letters, digits and '_' only"
+    );
+    let mut admin = sqlx::PgConnection::connect(&format!("{server}/postgres")).await?;
+    let exists: Option<(i32,)> = sqlx::query_as("SELECT 1 FROM pg_database WHERE datname = $1")
+        .bind(name)
+        .fetch_optional(&mut admin)
+        .await?;
+    if exists.is_none() {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut admin).await?;
+    }
+    admin.close().await?;
+    Ok(url)
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
@@ -230,27 +315,44 @@ fn choose_queries() -> [(&'static str, serde_json::Value); 2] {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = parse_args()?;
+    for &(models, versions) in &args.sizes {
+        run_size(&args, models, versions).await?;
+    }
+    Ok(())
+}
+
+/// Seeds (or reuses) a registry of one size and prints its table.
+async fn run_size(args: &Args, models: usize, versions: usize) -> anyhow::Result<()> {
     let data = tempfile::TempDir::new()?;
-    let pg = if args.sqlite || args.database_url.is_some() {
+    let pg = if args.sqlite || args.database_url.is_some() || args.database_prefix.is_some() {
         None
     } else {
         Some(modelreg_testkit::postgres_db().await)
     };
+    let url = match (&args.database_prefix, &args.database_url) {
+        _ if args.sqlite => None,
+        (Some(prefix), _) => Some(prefixed_database(prefix, models, versions).await?),
+        (None, Some(url)) => Some(url.clone()),
+        (None, None) => pg.as_ref().map(|db| db.url()),
+    };
     let mut config = Config::load(None, |_| None, &Default::default())?;
     config.server.data_dir = data.path().to_owned();
     config.auth.anonymous_read = true;
-    config.database.url = args.database_url.clone().or_else(|| pg.as_ref().map(|db| db.url()));
+    config.database.url = url;
     let registry = modelreg_server::app::build_registry(&config).await?;
     let store = modelreg_server::app::open_store(&config).await?;
     let existing = store
         .lookup(&modelreg_api::LookupQuery::default(), None, modelreg_server::store::Strategy::Auto)
         .await?;
     if existing.is_empty() {
-        eprintln!("seeding {} models / {} versions ...", args.models, args.versions);
-        let took = seed(store, &args).await?;
+        eprintln!("seeding {models} models / {versions} versions ...");
+        let took = seed(store, models, versions).await?;
         eprintln!("seeded in {:.1} s", took.as_secs_f64());
+        let took = analyze(&config.database_url(), true).await?;
+        eprintln!("analysed in {:.1} s", took.as_secs_f64());
     } else {
-        eprintln!("reusing the seeded database");
+        let took = analyze(&config.database_url(), false).await?;
+        eprintln!("reusing the seeded database (analysed in {:.1} s)", took.as_secs_f64());
     }
 
     let listener = TcpListener::bind("127.0.0.1:0")?;
@@ -262,8 +364,8 @@ async fn main() -> anyhow::Result<()> {
     let client = reqwest::Client::new();
     let backend = if args.sqlite { "SQLite" } else { "PostgreSQL" };
     println!(
-        "lookup latency over HTTP, {backend}, {} models / {} versions, {} requests each",
-        args.models, args.versions, args.requests
+        "lookup latency over HTTP, {backend}, {models} models / {versions} versions, {} requests each",
+        args.requests
     );
     println!("| query | p50 ms | p99 ms | rows | p99 vs /healthz |");
     println!("|---|---|---|---|---|");
@@ -308,6 +410,7 @@ async fn main() -> anyhow::Result<()> {
             measure_post(&client, &format!("{base}/v1/choose"), &body, args.requests).await?;
         println!("| {name} `{body}` | {p50:.2} | {p99:.2} | {rows} | {:.1}x |", p99 / floor);
     }
+    println!();
     handle.stop(true).await;
     Ok(())
 }

@@ -16,7 +16,8 @@ macro_rules! impl_catalog_store {
         use $crate::store::catalog::rows::{DerivativeRow, ModelRow, VersionDetailRow, VersionRow};
         use $crate::store::catalog::sql::FILES_PER_INSERT;
         use $crate::store::catalog::{
-            CatalogStore, DerivativeRecord, ModelRecord, NewVersion, PublishOutcome, VersionDetail, VersionRecord,
+            CatalogStore, DerivativeRecord, ModelRecord, NewFile, NewVersion, PublishOutcome, VersionDetail,
+            VersionRecord,
         };
         use $crate::store::convert::{db_err, parse_stored, to_i64};
         use $crate::store::lookup::{self, Cursor, LookupHit, Strategy};
@@ -26,6 +27,7 @@ macro_rules! impl_catalog_store {
 
         $crate::store::lineage::sql::lineage_helpers!($db);
         $crate::store::lineage::sql::lineage_write_bases!($db);
+        $crate::store::catalog::batch::catalog_publish_batch!($db, $dialect);
 
         #[async_trait::async_trait]
         impl CatalogStore for $store {
@@ -121,6 +123,14 @@ macro_rules! impl_catalog_store {
                 journal::audit::<$db>(entry).build().execute(&mut *tx).await.map_err(db_err)?;
                 tx.commit().await.map_err(db_err)?;
                 Ok(PublishOutcome::Created)
+            }
+
+            async fn publish_versions(&self, batch: &[NewVersion]) -> Result<Vec<PublishOutcome>, StoreError> {
+                let mut tx = self.pool.begin_with($dialect.begin_write()).await.map_err(db_err)?;
+                sqlx::query::<$db>($dialect.lock_lineage()).execute(&mut *tx).await.map_err(db_err)?;
+                let outcomes = publish_batch(&mut tx, batch).await?;
+                tx.commit().await.map_err(db_err)?;
+                Ok(outcomes)
             }
 
             async fn get_model(&self, name: &ModelName) -> Result<Option<ModelRecord>, StoreError> {
