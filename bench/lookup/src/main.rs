@@ -170,12 +170,19 @@ fn version(m: usize, v: usize, per_model: usize) -> anyhow::Result<NewVersion> {
     })
 }
 
-/// Publishes `versions / models` versions of each model, [`SEED_BATCH`] a transaction; the
-/// next batch is built while the store writes the previous one.
-async fn seed(store: Arc<dyn MetadataStore>, models: usize, versions: usize) -> anyhow::Result<Duration> {
+/// Publishes `versions / models` versions of each model from model `from` on, [`SEED_BATCH`]
+/// a transaction; the next batch is built while the store writes the previous one. A version
+/// already there (a seed interrupted and resumed) is identical.
+async fn seed(
+    store: Arc<dyn MetadataStore>,
+    models: usize,
+    versions: usize,
+    from: usize,
+) -> anyhow::Result<Duration> {
     let started = Instant::now();
     let per_model = versions / models;
-    let jobs: Vec<(usize, usize)> = (0..models).flat_map(|m| (0..per_model).map(move |v| (m, v))).collect();
+    let jobs: Vec<(usize, usize)> =
+        (from..models).flat_map(|m| (0..per_model).map(move |v| (m, v))).collect();
     let done = std::sync::atomic::AtomicUsize::new(0);
     stream::iter(jobs.chunks(SEED_BATCH))
         .map(|chunk| {
@@ -220,6 +227,19 @@ async fn analyze(url: &str, vacuum: bool) -> anyhow::Result<Duration> {
         conn.close().await?;
     }
     Ok(started.elapsed())
+}
+
+/// How many versions the registry at `url` holds.
+async fn count_versions(url: &str) -> anyhow::Result<usize> {
+    use sqlx::Connection;
+    let count: (i64,) = if url.starts_with("sqlite:") {
+        let mut conn = sqlx::SqliteConnection::connect(url).await?;
+        sqlx::query_as("SELECT COUNT(*) FROM versions").fetch_one(&mut conn).await?
+    } else {
+        let mut conn = sqlx::PgConnection::connect(url).await?;
+        sqlx::query_as("SELECT COUNT(*) FROM versions").fetch_one(&mut conn).await?
+    };
+    Ok(usize::try_from(count.0)?)
 }
 
 /// The database of one size under `prefix`, created if missing.
@@ -341,12 +361,14 @@ async fn run_size(args: &Args, models: usize, versions: usize) -> anyhow::Result
     config.database.url = url;
     let registry = modelreg_server::app::build_registry(&config).await?;
     let store = modelreg_server::app::open_store(&config).await?;
-    let existing = store
-        .lookup(&modelreg_api::LookupQuery::default(), None, modelreg_server::store::Strategy::Auto)
-        .await?;
-    if existing.is_empty() {
-        eprintln!("seeding {models} models / {versions} versions ...");
-        let took = seed(store, models, versions).await?;
+    let existing = count_versions(&config.database_url()).await?;
+    if existing < versions / models * models {
+        // Resuming: batches commit out of order, so the last two may be missing before the
+        // first model with no versions.
+        let per_model = versions / models;
+        let from = (existing / per_model).saturating_sub(2 * SEED_BATCH / per_model + 1);
+        eprintln!("seeding {models} models / {versions} versions from model {from} ...");
+        let took = seed(store, models, versions, from).await?;
         eprintln!("seeded in {:.1} s", took.as_secs_f64());
         let took = analyze(&config.database_url(), true).await?;
         eprintln!("analysed in {:.1} s", took.as_secs_f64());
