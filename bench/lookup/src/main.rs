@@ -195,8 +195,8 @@ async fn seed(
                     .collect::<anyhow::Result<Vec<_>>>()?;
                 for outcome in store.publish_versions(&batch).await? {
                     anyhow::ensure!(
-                        outcome == PublishOutcome::Created,
-                        "seeding a fresh registry: {outcome:?}"
+                        matches!(outcome, PublishOutcome::Created | PublishOutcome::Identical),
+                        "seeding: {outcome:?}"
                     );
                 }
                 let n = done.fetch_add(batch.len(), std::sync::atomic::Ordering::Relaxed) + batch.len();

@@ -198,13 +198,31 @@ where
                 qb.push(")");
             }
         }
-        (Strategy::Scan | Strategy::Auto, true) => {
-            qb.push(
-                ", ROW_NUMBER() OVER (PARTITION BY v.model_id ORDER BY v.major DESC, v.minor DESC, v.patch DESC) \
-                 AS best_rank FROM models m JOIN versions v ON v.model_id = m.id AND v.prerelease = ''",
-            );
-            push_filters(&mut qb, q, "v", dialect);
-        }
+        (Strategy::Scan | Strategy::Auto, true) => match dialect {
+            // The best matching version of each model ranked on ids alone, then only those
+            // rows read whole and their models joined by primary key (subqueries with OFFSET
+            // are never pulled up): at a million versions, hashing every model (200,000) cost
+            // more than the matches, and ranking whole rows spilled to disk.
+            Dialect::Postgres => {
+                qb.push(
+                    ", 1 AS best_rank FROM (SELECT r.id FROM (SELECT f.id, ROW_NUMBER() OVER (PARTITION BY f.model_id \
+                     ORDER BY f.major DESC, f.minor DESC, f.patch DESC) AS best FROM versions f WHERE f.prerelease = ''",
+                );
+                push_version_filters(&mut qb, q, "f", dialect);
+                qb.push(
+                    ") r WHERE r.best = 1 OFFSET 0) b \
+                     CROSS JOIN LATERAL (SELECT * FROM versions x WHERE x.id = b.id OFFSET 0) v \
+                     CROSS JOIN LATERAL (SELECT * FROM models n WHERE n.id = v.model_id OFFSET 0) m",
+                );
+            }
+            Dialect::Sqlite => {
+                qb.push(
+                    ", ROW_NUMBER() OVER (PARTITION BY v.model_id ORDER BY v.major DESC, v.minor DESC, v.patch DESC) \
+                     AS best_rank FROM models m JOIN versions v ON v.model_id = m.id AND v.prerelease = ''",
+                );
+                push_filters(&mut qb, q, "v", dialect);
+            }
+        },
         (Strategy::Scan | Strategy::Auto, false) => match dialect {
             // Every matching version first, then their models by primary key, then the page.
             // Without the fence (a subquery with OFFSET is never pulled up) PostgreSQL may
