@@ -224,7 +224,7 @@ where
             out.push(qb);
         }
     }
-    let rows = |pick: &dyn Fn(i64, &SearchDoc) -> Vec<(i64, Vec<Bound>)>| -> Vec<(i64, Vec<Bound>)> {
+    let rows = |pick: &dyn Fn(i64, &SearchDoc) -> Vec<JoinRow>| -> Vec<JoinRow> {
         versions.iter().flat_map(|(id, _, doc)| pick(*id, doc)).collect()
     };
     let licenses =
@@ -281,6 +281,9 @@ where
     }
     out
 }
+
+/// A join-table row: the version id and the other columns' values.
+type JoinRow = (i64, Vec<Bound>);
 
 /// A value of a join-table row.
 enum Bound {
