@@ -28,8 +28,8 @@ pub(super) const WALK_WINDOW: i64 = 100;
 pub(super) const SEEK_WINDOW: i64 = 400;
 
 /// What the scan reads per matching version (bitmap, heap row, ranking, its model), in
-/// rows a walk reads: measured at 200,000 models / 1,000,000 versions on PostgreSQL (see
-/// docs/benchmarks.md).
+/// rows a walk reads: an estimate from the plans at 550,000 versions on PostgreSQL
+/// (docs/benchmarks.md, issue 16), not yet calibrated on a quiet machine.
 const SCAN_ROW_COST: f64 = 3.0;
 
 /// What a seek reads per version it examines, in rows: the version and, for the best
