@@ -8,7 +8,17 @@
 //! freshly seeded database it measures the lookups twice: as seeded (planner statistics only
 //! where autovacuum happened to get), then after the server's start-up statistics pass.
 //!
+//! Seeding publishes 500 versions a transaction through the store's batch publish (the same
+//! rows a single publish writes), then runs `VACUUM ANALYZE` (`ANALYZE` on SQLite), so that
+//! the planner has statistics as it would in production.
+//!
 //!   cargo run --release -p modelreg-bench -- [--models 20000] [--versions 100000] [--requests 200] [--sqlite]
+//!   cargo run --release -p modelreg-bench -- --sizes 20000/100000,200000/1000000 \
+//!       [--database-prefix postgres://postgres@127.0.0.1:5432/lookupbench_]
+//!
+//! `--sizes` prints one table per size in one run, each with its own `/healthz` floor;
+//! `--database-prefix` keeps each size's PostgreSQL database (named prefix + models_versions,
+//! created if missing, seeded only if empty) for the next run.
 
 mod ui;
 
@@ -21,7 +31,7 @@ use chrono::{TimeZone, Utc};
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use modelreg_api::{Digest, Facts, Manifest};
 use modelreg_server::config::Config;
-use modelreg_server::store::{MetadataStore, NewFile, NewVersion};
+use modelreg_server::store::{MetadataStore, NewFile, NewVersion, PublishOutcome};
 
 const LICENSES: &[&str] = &[
     "Apache-2.0",
@@ -47,33 +57,54 @@ const LANGS: &[&str] = &["en", "fr", "de", "es", "it", "pt-BR", "ja", "zh-Hans",
 const FORMATS: &[&str] = &["safetensors", "gguf", "onnx", "pytorch"];
 const MODALITIES: &[&str] = &["text", "image", "audio", "video", "tabular"];
 
+/// Versions per batch publish while seeding.
+const SEED_BATCH: usize = 500;
+
 struct Args {
     /// Reuse this PostgreSQL database (seeded only if empty) and keep it afterwards.
     database_url: Option<String>,
-    models: usize,
-    versions: usize,
+    /// Reuse (or create) one PostgreSQL database per size, named this plus `models_versions`.
+    database_prefix: Option<String>,
+    /// (models, versions) of each registry measured, in order.
+    sizes: Vec<(usize, usize)>,
     requests: usize,
     sqlite: bool,
 }
 
 fn parse_args() -> anyhow::Result<Args> {
     let mut args =
-        Args { database_url: None, models: 20_000, versions: 100_000, requests: 200, sqlite: false };
+        Args { database_url: None, database_prefix: None, sizes: Vec::new(), requests: 200, sqlite: false };
+    let (mut models, mut versions) = (20_000, 100_000);
     let mut it = std::env::args().skip(1);
+    let number = |v: &str| v.parse::<usize>().with_context(|| format!("{v:?} is not a number"));
     while let Some(flag) = it.next() {
-        let mut value = || {
-            it.next().context("a value after the flag").and_then(|v| v.parse::<usize>().context("a number"))
-        };
+        let mut value = || it.next().with_context(|| format!("a value after {flag}"));
         match flag.as_str() {
-            "--models" => args.models = value()?,
-            "--versions" => args.versions = value()?,
-            "--requests" => args.requests = value()?,
+            "--models" => models = number(&value()?)?,
+            "--versions" => versions = number(&value()?)?,
+            "--requests" => args.requests = number(&value()?)?,
+            "--sizes" => {
+                for size in value()?.split(',') {
+                    let (m, v) = size.split_once('/').context("--sizes takes MODELS/VERSIONS,...")?;
+                    args.sizes.push((number(m)?, number(v)?));
+                }
+            }
             "--sqlite" => args.sqlite = true,
-            "--database-url" => args.database_url = Some(it.next().context("a URL after --database-url")?),
+            "--database-url" => args.database_url = Some(value()?),
+            "--database-prefix" => args.database_prefix = Some(value()?),
             other => anyhow::bail!("unknown flag {other}"),
         }
     }
-    anyhow::ensure!(args.versions >= args.models && args.models > 0, "need versions >= models > 0");
+    if args.sizes.is_empty() {
+        args.sizes.push((models, versions));
+    }
+    for &(m, v) in &args.sizes {
+        anyhow::ensure!(v >= m && m > 0, "need versions >= models > 0");
+    }
+    anyhow::ensure!(
+        args.database_url.is_none() || args.sizes.len() == 1,
+        "--database-url names one database: use --database-prefix with --sizes"
+    );
     Ok(args)
 }
 
@@ -143,23 +174,97 @@ fn version(m: usize, v: usize, per_model: usize) -> anyhow::Result<NewVersion> {
     })
 }
 
-async fn seed(store: Arc<dyn MetadataStore>, args: &Args) -> anyhow::Result<Duration> {
+/// Publishes `versions / models` versions of each model from model `from` on, [`SEED_BATCH`]
+/// a transaction; the next batch is built while the store writes the previous one. A version
+/// already there (a seed interrupted and resumed) is identical.
+async fn seed(
+    store: Arc<dyn MetadataStore>,
+    models: usize,
+    versions: usize,
+    from: usize,
+) -> anyhow::Result<Duration> {
     let started = Instant::now();
-    let per_model = args.versions / args.models;
-    let jobs = (0..args.models).flat_map(|m| (0..per_model).map(move |v| (m, v)));
-    stream::iter(jobs)
-        .map(|(m, v)| {
+    let per_model = versions / models;
+    let jobs: Vec<(usize, usize)> =
+        (from..models).flat_map(|m| (0..per_model).map(move |v| (m, v))).collect();
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    stream::iter(jobs.chunks(SEED_BATCH))
+        .map(|chunk| {
             let store = store.clone();
+            let done = &done;
             async move {
-                let new = version(m, v, per_model)?;
-                store.publish_version(&new).await?;
+                let batch = chunk
+                    .iter()
+                    .map(|&(m, v)| version(m, v, per_model))
+                    .collect::<anyhow::Result<Vec<_>>>()?;
+                for outcome in store.publish_versions(&batch).await? {
+                    anyhow::ensure!(
+                        matches!(outcome, PublishOutcome::Created | PublishOutcome::Identical),
+                        "seeding: {outcome:?}"
+                    );
+                }
+                let n = done.fetch_add(batch.len(), std::sync::atomic::Ordering::Relaxed) + batch.len();
+                if n % 100_000 < SEED_BATCH {
+                    eprintln!("  {n} versions after {:.0} s", started.elapsed().as_secs_f64());
+                }
                 anyhow::Ok(())
             }
         })
-        .buffer_unordered(8)
+        .buffered(2)
         .try_collect::<Vec<()>>()
         .await?;
     Ok(started.elapsed())
+}
+
+/// Refreshes the planner's statistics (after reclaiming space, on PostgreSQL), as a
+/// production database has them.
+async fn analyze(url: &str, vacuum: bool) -> anyhow::Result<Duration> {
+    use sqlx::Connection;
+    let started = Instant::now();
+    if url.starts_with("sqlite:") {
+        let mut conn = sqlx::SqliteConnection::connect(url).await?;
+        sqlx::raw_sql("ANALYZE").execute(&mut conn).await?;
+        conn.close().await?;
+    } else {
+        let mut conn = sqlx::PgConnection::connect(url).await?;
+        sqlx::raw_sql(if vacuum { "VACUUM ANALYZE" } else { "ANALYZE" }).execute(&mut conn).await?;
+        conn.close().await?;
+    }
+    Ok(started.elapsed())
+}
+
+/// How many versions the registry at `url` holds.
+async fn count_versions(url: &str) -> anyhow::Result<usize> {
+    use sqlx::Connection;
+    let count: (i64,) = if url.starts_with("sqlite:") {
+        let mut conn = sqlx::SqliteConnection::connect(url).await?;
+        sqlx::query_as("SELECT COUNT(*) FROM versions").fetch_one(&mut conn).await?
+    } else {
+        let mut conn = sqlx::PgConnection::connect(url).await?;
+        sqlx::query_as("SELECT COUNT(*) FROM versions").fetch_one(&mut conn).await?
+    };
+    Ok(usize::try_from(count.0)?)
+}
+
+/// The database of one size under `prefix`, created if missing.
+async fn prefixed_database(prefix: &str, models: usize, versions: usize) -> anyhow::Result<String> {
+    use sqlx::Connection;
+    let url = format!("{prefix}{models}_{versions}");
+    let (server, name) = url.rsplit_once('/').context("a database URL prefix")?;
+    anyhow::ensure!(
+        name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
+        "database name {name:?}: lower-case letters, digits and '_' only"
+    );
+    let mut admin = sqlx::PgConnection::connect(&format!("{server}/postgres")).await?;
+    let exists: Option<(i32,)> = sqlx::query_as("SELECT 1 FROM pg_database WHERE datname = $1")
+        .bind(name)
+        .fetch_optional(&mut admin)
+        .await?;
+    if exists.is_none() {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut admin).await?;
+    }
+    admin.close().await?;
+    Ok(url)
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
@@ -247,28 +352,42 @@ fn choose_queries() -> [(&'static str, serde_json::Value); 3] {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = parse_args()?;
+    for &(models, versions) in &args.sizes {
+        run_size(&args, models, versions).await?;
+    }
+    Ok(())
+}
+
+/// Seeds (or reuses) a registry of one size and prints its table.
+async fn run_size(args: &Args, models: usize, versions: usize) -> anyhow::Result<()> {
     let data = tempfile::TempDir::new()?;
-    let pg = if args.sqlite || args.database_url.is_some() {
+    let pg = if args.sqlite || args.database_url.is_some() || args.database_prefix.is_some() {
         None
     } else {
         Some(modelreg_testkit::postgres_db().await)
     };
+    let url = match (&args.database_prefix, &args.database_url) {
+        _ if args.sqlite => None,
+        (Some(prefix), _) => Some(prefixed_database(prefix, models, versions).await?),
+        (None, Some(url)) => Some(url.clone()),
+        (None, None) => pg.as_ref().map(|db| db.url()),
+    };
     let mut config = Config::load(None, |_| None, &Default::default())?;
     config.server.data_dir = data.path().to_owned();
     config.auth.anonymous_read = true;
-    config.database.url = args.database_url.clone().or_else(|| pg.as_ref().map(|db| db.url()));
+    config.database.url = url;
     let registry = modelreg_server::app::build_registry(&config).await?;
     let store = modelreg_server::app::open_store(&config).await?;
-    let existing = store
-        .lookup(&modelreg_api::LookupQuery::default(), None, modelreg_server::store::Strategy::Auto)
-        .await?;
-    let fresh = existing.is_empty();
+    let existing = count_versions(&config.database_url()).await?;
+    let fresh = existing < versions / models * models;
     if fresh {
-        eprintln!("seeding {} models / {} versions ...", args.models, args.versions);
-        let took = seed(store.clone(), &args).await?;
+        // Resuming: batches commit out of order, so the last two may be missing before the
+        // first model with no versions.
+        let per_model = versions / models;
+        let from = (existing / per_model).saturating_sub(2 * SEED_BATCH / per_model + 1);
+        eprintln!("seeding {models} models / {versions} versions from model {from} ...");
+        let took = seed(store.clone(), models, versions, from).await?;
         eprintln!("seeded in {:.1} s", took.as_secs_f64());
-    } else {
-        eprintln!("reusing the seeded database");
     }
     ui::ensure_big_model(store.as_ref()).await?;
 
@@ -280,10 +399,7 @@ async fn main() -> anyhow::Result<()> {
 
     let client = reqwest::Client::new();
     let backend = if args.sqlite { "SQLite" } else { "PostgreSQL" };
-    let setting = format!(
-        "{backend}, {} models / {} versions, {} requests each",
-        args.models, args.versions, args.requests
-    );
+    let setting = format!("{backend}, {models} models / {versions} versions, {} requests each", args.requests);
     if fresh {
         // As a bulk load or a restore leaves it: statistics only where autovacuum got to.
         println!("lookup latency over HTTP, {setting}, as seeded (before the start-up statistics pass)");
@@ -292,6 +408,11 @@ async fn main() -> anyhow::Result<()> {
         let names: Vec<&str> = analysed.iter().map(|t| t.table.as_str()).collect();
         let ms: u128 = analysed.iter().map(|t| t.duration.as_millis()).sum();
         println!("\nthe start-up statistics pass analysed {} tables in {ms} ms: {names:?}\n", names.len());
+        let took = analyze(&config.database_url(), true).await?;
+        eprintln!("vacuumed and analysed in {:.1} s", took.as_secs_f64());
+    } else {
+        let took = analyze(&config.database_url(), false).await?;
+        eprintln!("reusing the seeded database (analysed in {:.1} s)", took.as_secs_f64());
     }
     println!("lookup latency over HTTP, {setting}");
     run_queries(&client, &base, args.requests, true).await?;
@@ -361,5 +482,6 @@ async fn run_queries(client: &reqwest::Client, base: &str, requests: usize, with
     if with_ui {
         ui::print_tables(client, base, &queries, requests).await?;
     }
+    println!();
     Ok(())
 }

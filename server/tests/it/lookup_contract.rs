@@ -31,6 +31,12 @@ pub(crate) async fn publish(
     facts: Facts,
     at: u32,
 ) {
+    let new = new_version(model, version, metadata, facts, at);
+    assert_eq!(store.publish_version(&new).await.unwrap(), PublishOutcome::Created);
+}
+
+/// The version [`publish`] publishes.
+pub(crate) fn new_version(model: &str, version: &str, metadata: Value, facts: Facts, at: u32) -> NewVersion {
     let file = digest_of(format!("{model}{version}").as_bytes());
     let manifest: Manifest = serde_json::from_value(json!({
         "files": [{ "path": "weights", "digest": file, "size": 100 }],
@@ -39,7 +45,7 @@ pub(crate) async fn publish(
     .unwrap();
     manifest.validate().unwrap();
     let manifest = manifest.canonicalize();
-    let new = NewVersion {
+    NewVersion {
         actor: "test".into(),
         model: model.parse().unwrap(),
         version: version.parse().unwrap(),
@@ -51,8 +57,7 @@ pub(crate) async fn publish(
         published_at: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, at).unwrap(),
         manifest,
         facts,
-    };
-    assert_eq!(store.publish_version(&new).await.unwrap(), PublishOutcome::Created);
+    }
 }
 
 async fn seed(store: &Arc<dyn MetadataStore>) {

@@ -23,6 +23,7 @@ macro_rules! store_contract {
     };
 }
 
+mod batch_contract;
 mod binary;
 mod blob_contract;
 mod body_timeout;

@@ -56,12 +56,23 @@ where
     for<'t> Option<String>: Encode<'t, DB> + Type<DB>,
     for<'t> DateTime<Utc>: Encode<'t, DB> + Type<DB>,
 {
-    let mut details = entry.details;
-    if let (Some(t), Some(obj)) = (entry.token, details.as_object_mut()) {
-        obj.insert("token".into(), serde_json::Value::String(t.to_owned()));
-    }
+    audits([entry])
+}
+
+/// The statement that appends `entries` (at least one) to the audit log, in order.
+pub(in crate::store) fn audits<'a, DB>(entries: impl IntoIterator<Item = AuditEntry<'a>>) -> QueryBuilder<DB>
+where
+    DB: Database,
+    for<'t> String: Encode<'t, DB> + Type<DB>,
+    for<'t> Option<String>: Encode<'t, DB> + Type<DB>,
+    for<'t> DateTime<Utc>: Encode<'t, DB> + Type<DB>,
+{
     let mut qb = QueryBuilder::new("INSERT INTO audit_log (at, actor, action, model, version, details) ");
-    qb.push_values([()], |mut b, ()| {
+    qb.push_values(entries, |mut b, entry| {
+        let mut details = entry.details;
+        if let (Some(t), Some(obj)) = (entry.token, details.as_object_mut()) {
+            obj.insert("token".into(), serde_json::Value::String(t.to_owned()));
+        }
         b.push_bind(entry.at)
             .push_bind(entry.actor.to_owned())
             .push_bind(entry.action.to_owned())

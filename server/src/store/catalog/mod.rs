@@ -3,6 +3,7 @@
 //! lookup (whose SQL lives in `lookup`). It records; it does not decide what a publish may
 //! contain, nor order versions (callers sort by semver).
 
+pub(super) mod batch;
 pub(super) mod rows;
 pub(super) mod sql;
 
@@ -95,6 +96,11 @@ pub trait CatalogStore: Send + Sync + 'static {
     /// Writes the model (if new), the version and its files in one transaction. Of
     /// concurrent publishes of one version exactly one creates it.
     async fn publish_version(&self, new: &NewVersion) -> Result<PublishOutcome, StoreError>;
+
+    /// Publishes many versions in one transaction with multi-row inserts (an import; the
+    /// lookup bench seeds through it): the outcome of each, in order, is what
+    /// [`Self::publish_version`] would have returned for it, one after the other.
+    async fn publish_versions(&self, batch: &[NewVersion]) -> Result<Vec<PublishOutcome>, StoreError>;
 
     async fn get_model(&self, name: &ModelName) -> Result<Option<ModelRecord>, StoreError>;
 

@@ -16,7 +16,8 @@ macro_rules! impl_catalog_store {
         use $crate::store::catalog::rows::{DerivativeRow, ModelRow, VersionDetailRow, VersionRow};
         use $crate::store::catalog::sql::FILES_PER_INSERT;
         use $crate::store::catalog::{
-            CatalogStore, DerivativeRecord, ModelRecord, NewVersion, PublishOutcome, VersionDetail, VersionRecord,
+            CatalogStore, DerivativeRecord, ModelRecord, NewFile, NewVersion, PublishOutcome, VersionDetail,
+            VersionRecord,
         };
         use $crate::store::convert::{db_err, parse_stored, to_i64};
         use $crate::store::lookup::{self, Cursor, LookupHit, Strategy};
@@ -26,6 +27,7 @@ macro_rules! impl_catalog_store {
 
         $crate::store::lineage::sql::lineage_helpers!($db);
         $crate::store::lineage::sql::lineage_write_bases!($db);
+        $crate::store::catalog::batch::catalog_publish_batch!($db, $dialect);
 
         #[async_trait::async_trait]
         impl CatalogStore for $store {
@@ -129,6 +131,14 @@ macro_rules! impl_catalog_store {
                 Ok(PublishOutcome::Created)
             }
 
+            async fn publish_versions(&self, batch: &[NewVersion]) -> Result<Vec<PublishOutcome>, StoreError> {
+                let mut tx = self.pool.begin_with($dialect.begin_write()).await.map_err(db_err)?;
+                sqlx::query::<$db>($dialect.lock_lineage()).execute(&mut *tx).await.map_err(db_err)?;
+                let outcomes = publish_batch(&mut tx, batch).await?;
+                tx.commit().await.map_err(db_err)?;
+                Ok(outcomes)
+            }
+
             async fn get_model(&self, name: &ModelName) -> Result<Option<ModelRecord>, StoreError> {
                 let row: Option<ModelRow> = sqlx::query_as(
                     "SELECT namespace, name, created_at, updated_at FROM models
@@ -187,35 +197,55 @@ macro_rules! impl_catalog_store {
                     lookup::build::<$db>(q, cursor, $dialect, strategy, window)
                 };
                 let limit = usize::try_from(q.limit).unwrap_or(usize::MAX);
-                // A bounded walk that fills the page is the answer; otherwise few rows match,
-                // and a scan collects them. A short walk goes first, and the walk goes on
-                // through the rest of the window only if the short walk's rate of matching
-                // models (versions, for a seek) would fill the page there.
+                // A bounded walk that fills the page is the answer; otherwise it goes on, window
+                // after window, while the rate of matches it has seen says that walking on reads
+                // less than a scan of every match (`lookup::next_window`), and scans if not.
                 if strategy == Strategy::Auto
-                    && let Some((bounded, window)) = lookup::bounded_walk(lookup::sort_column(q.sort).as_ref())
+                    && let Some((bounded, first)) = lookup::bounded_walk(lookup::sort_column(q.sort).as_ref())
                 {
-                    let short = window / lookup::SHORT_WINDOW_DIVISOR;
-                    let mut walked: Vec<LookupHit> = run(bounded, Some(lookup::Window { skip: 0, take: short }))
-                        .build_query_as()
-                        .fetch_all(&self.pool)
-                        .await
-                        .map_err(db_err)?;
-                    let matched = lookup::matched_units(bounded, &walked);
-                    if walked.len() <= limit
-                        && matched.saturating_mul(lookup::SHORT_WINDOW_DIVISOR as usize) > limit
-                    {
-                        // Every hit of the rest comes after every hit of the short walk.
-                        let rest: Vec<LookupHit> =
-                            run(bounded, Some(lookup::Window { skip: short, take: window - short }))
-                                .build_query_as()
-                                .fetch_all(&self.pool)
+                    let mut walked: Vec<LookupHit> = Vec::new();
+                    let mut window = lookup::Window { skip: 0, take: first };
+                    let mut size = None;
+                    loop {
+                        // Every hit of a window comes after every hit of the windows before it.
+                        let hits: Vec<LookupHit> = run(bounded, Some(window))
+                            .build_query_as()
+                            .fetch_all(&self.pool)
+                            .await
+                            .map_err(db_err)?;
+                        walked.extend(hits);
+                        if walked.len() > limit {
+                            walked.truncate(limit + 1);
+                            return Ok(walked);
+                        }
+                        let progress = lookup::Progress {
+                            walked: window.skip + window.take,
+                            matched: lookup::matched_units(bounded, &walked) as i64,
+                            rows: walked.len() as i64,
+                        };
+                        if progress.matched == 0 {
+                            break;
+                        }
+                        let size = match size {
+                            Some(size) => size,
+                            None => {
+                                let (models, versions): (Option<i64>, Option<i64>) = sqlx::query_as(
+                                    "SELECT (SELECT MAX(id) FROM models), (SELECT MAX(id) FROM versions)",
+                                )
+                                .fetch_one(&self.pool)
                                 .await
                                 .map_err(db_err)?;
-                        walked.extend(rest);
-                    }
-                    if walked.len() > limit {
-                        walked.truncate(limit + 1);
-                        return Ok(walked);
+                                *size.insert(lookup::RegistrySize {
+                                    models: models.unwrap_or(0),
+                                    versions: versions.unwrap_or(0),
+                                })
+                            }
+                        };
+                        let wanted = i64::from(q.limit) + 1;
+                        match lookup::next_window(bounded, progress, wanted, size) {
+                            Some(take) => window = lookup::Window { skip: progress.walked, take },
+                            None => break,
+                        }
                     }
                 }
                 let strategy = if strategy == Strategy::Auto { Strategy::Scan } else { strategy };

@@ -80,6 +80,25 @@ fn push_any_facet<DB>(
     }
 }
 
+/// ` AND` version `a`'s single-valued `field` is one of `values`: on PostgreSQL its
+/// [`Facet::Field`] terms (migration 0015), so that the GIN index intersects them with the
+/// other facet filters instead of AND-ing one bitmap per btree; on SQLite the column.
+fn push_field_in<DB>(
+    qb: &mut QueryBuilder<DB>,
+    dialect: Dialect,
+    a: &str,
+    field: &'static str,
+    values: Vec<String>,
+) where
+    DB: Database,
+    for<'t> String: Encode<'t, DB> + Type<DB>,
+{
+    let facets: Vec<Facet<'_>> = values.iter().map(|v| Facet::Field(field, v)).collect();
+    push_any_facet(qb, dialect, a, &facets, |qb| {
+        push_in(qb, &format!("{a}.{field}"), values.iter().cloned())
+    });
+}
+
 /// `fr` matches fr, fr-CA, ...; `pt-BR` matches only pt-BR.
 fn language_facet(tag: &LanguageTag) -> Facet<'_> {
     if tag.as_str() == tag.primary() {
@@ -152,15 +171,14 @@ fn push_filters_with<DB>(
         });
     }
     if !q.license_class.is_empty() {
-        push_in(qb, &format!("{a}.license_class"), q.license_class.iter().map(|c| c.as_str().to_owned()));
+        let classes = q.license_class.iter().map(|c| c.as_str().to_owned()).collect();
+        push_field_in(qb, dialect, a, "license_class", classes);
     }
     match q.commercial_use {
         Some(true) => {
-            qb.push(format!(" AND {a}.commercial_use IN ('allowed', 'restricted')"));
+            push_field_in(qb, dialect, a, "commercial_use", vec!["allowed".into(), "restricted".into()])
         }
-        Some(false) => {
-            qb.push(format!(" AND {a}.commercial_use = 'forbidden'"));
-        }
+        Some(false) => push_field_in(qb, dialect, a, "commercial_use", vec!["forbidden".into()]),
         None => {}
     }
     for (direction, list) in
@@ -187,7 +205,7 @@ fn push_filters_with<DB>(
         });
     }
     if !q.task.is_empty() {
-        push_in(qb, &format!("{a}.task"), q.task.iter().map(|t| text(t)));
+        push_field_in(qb, dialect, a, "task", q.task.iter().map(|t| text(t)).collect());
     }
     let language_match = |qb: &mut QueryBuilder<DB>, tag: &LanguageTag| {
         match language_facet(tag) {
@@ -228,13 +246,13 @@ fn push_filters_with<DB>(
         }
     }
     if !q.format.is_empty() {
-        push_in(qb, &format!("{a}.format"), q.format.iter().map(|f| text(f)));
+        push_field_in(qb, dialect, a, "format", q.format.iter().map(|f| text(f)).collect());
     }
     if !q.framework.is_empty() {
-        push_in(qb, &format!("{a}.framework"), q.framework.iter().cloned());
+        push_field_in(qb, dialect, a, "framework", q.framework.clone());
     }
     if !q.precision.is_empty() {
-        push_in(qb, &format!("{a}.precision"), q.precision.iter().map(|p| text(p)));
+        push_field_in(qb, dialect, a, "precision", q.precision.iter().map(|p| text(p)).collect());
     }
     if !q.quantization.is_empty() {
         push_in(qb, &format!("{a}.quantization"), q.quantization.iter().cloned());

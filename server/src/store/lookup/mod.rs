@@ -21,8 +21,8 @@ use self::filters::{push_filters, push_version_filters, push_visible};
 pub(super) use self::keys::sort_column;
 pub use self::keys::{Cursor, SortValue};
 use self::keys::{SortColumn, order_terms, push_after};
+pub(super) use self::window::{Progress, RegistrySize, Window, next_window};
 use self::window::{SEEK_WINDOW, WALK_WINDOW, push_models, push_versions};
-pub(super) use self::window::{SHORT_WINDOW_DIVISOR, Window};
 use super::dialect::Dialect;
 
 /// One matching version, as read from the database.
@@ -99,7 +99,7 @@ pub enum Strategy {
     Scan,
 }
 
-/// The bounded strategy the automatic one tries first, with its whole window: a walk over
+/// The bounded strategy the automatic one tries first, with its first window: a walk over
 /// models for the name and creation-time sorts, a seek over versions for a sort on a version
 /// column. With `versions=all` the same windows hold every matching version of what they
 /// cover. None for a key computed per row (an evaluation): no index has its order, so the
@@ -112,8 +112,8 @@ pub(in crate::store) fn bounded_walk(sort: Option<&SortColumn>) -> Option<(Strat
     }
 }
 
-/// How many of a short window's units matched (models for a walk, versions for a seek): the
-/// rate by which the rest of the window is judged. With `versions=all` a model's matching
+/// How many of the walked units matched (models for a walk, versions for a seek): the
+/// rate by which the next window is judged. With `versions=all` a model's matching
 /// versions are one unit of a walk, so that a single model with several of them does not
 /// pass for frequent matches.
 pub(in crate::store) fn matched_units(strategy: Strategy, hits: &[LookupHit]) -> usize {
@@ -198,13 +198,31 @@ where
                 qb.push(")");
             }
         }
-        (Strategy::Scan | Strategy::Auto, true) => {
-            qb.push(
-                ", ROW_NUMBER() OVER (PARTITION BY v.model_id ORDER BY v.major DESC, v.minor DESC, v.patch DESC) \
-                 AS best_rank FROM models m JOIN versions v ON v.model_id = m.id AND v.prerelease = ''",
-            );
-            push_filters(&mut qb, q, "v", dialect);
-        }
+        (Strategy::Scan | Strategy::Auto, true) => match dialect {
+            // The best matching version of each model ranked on ids alone, then only those
+            // rows read whole and their models joined by primary key (subqueries with OFFSET
+            // are never pulled up): at a million versions, hashing every model (200,000) cost
+            // more than the matches, and ranking whole rows spilled to disk.
+            Dialect::Postgres => {
+                qb.push(
+                    ", 1 AS best_rank FROM (SELECT r.id FROM (SELECT f.id, ROW_NUMBER() OVER (PARTITION BY f.model_id \
+                     ORDER BY f.major DESC, f.minor DESC, f.patch DESC) AS best FROM versions f WHERE f.prerelease = ''",
+                );
+                push_version_filters(&mut qb, q, "f", dialect);
+                qb.push(
+                    ") r WHERE r.best = 1 OFFSET 0) b \
+                     CROSS JOIN LATERAL (SELECT * FROM versions x WHERE x.id = b.id OFFSET 0) v \
+                     CROSS JOIN LATERAL (SELECT * FROM models n WHERE n.id = v.model_id OFFSET 0) m",
+                );
+            }
+            Dialect::Sqlite => {
+                qb.push(
+                    ", ROW_NUMBER() OVER (PARTITION BY v.model_id ORDER BY v.major DESC, v.minor DESC, v.patch DESC) \
+                     AS best_rank FROM models m JOIN versions v ON v.model_id = m.id AND v.prerelease = ''",
+                );
+                push_filters(&mut qb, q, "v", dialect);
+            }
+        },
         (Strategy::Scan | Strategy::Auto, false) => match dialect {
             // Every matching version first, then their models by primary key, then the page.
             // Without the fence (a subquery with OFFSET is never pulled up) PostgreSQL may

@@ -4,6 +4,10 @@
 //! read; the strategy's joins, filters and ordering, and the choice of strategy,
 //! stay in `lookup`.
 //!
+//! After the first window the walk goes on only while the rate of matches it has seen says
+//! that walking on reads fewer rows than scanning (`next_window`), so that a common filter
+//! is walked and a rare one scanned, at any registry size.
+//!
 //! Window sizes are written into the SQL as literals, not bound: they are the registry's own
 //! constants, and a literal `LIMIT` gives PostgreSQL the true row count in every plan,
 //! including the generic plan of a statement sqlx has prepared before.
@@ -11,23 +15,77 @@
 use modelreg_api::{LookupQuery, Order, VersionsMode};
 use sqlx::{Database, Encode, QueryBuilder, Type};
 
+use super::Strategy;
 use super::filters::push_visible;
 use super::keys::{Cursor, SortColumn, SortValue, order_terms, push_after, push_value};
 
-/// How many models an automatic walk examines at most before it gives up and scans
-/// instead: a query matching at least about one model in 25 fills its page within this
-/// window, and one matching fewer has few enough matches to scan cheaply.
-pub(super) const WALK_WINDOW: i64 = 500;
+/// How many models an automatic walk examines first: a query matching at least about one
+/// model in 5 fills its page within it.
+pub(super) const WALK_WINDOW: i64 = 100;
 
-/// How many versions an automatic seek examines at most before it gives up and scans
-/// instead: about the same share of the registry as [`WALK_WINDOW`] at a few versions per
-/// model.
-pub(super) const SEEK_WINDOW: i64 = 2000;
+/// How many versions an automatic seek examines first: about the same share of the
+/// registry as [`WALK_WINDOW`] at a few versions per model.
+pub(super) const SEEK_WINDOW: i64 = 400;
 
-/// An automatic walk first examines this share of its window: a query whose matches are
-/// too rare there to fill the page within the whole window goes straight to the scan, so a
-/// selective query pays for a short walk only; otherwise the walk goes on with the rest.
-pub(in crate::store) const SHORT_WINDOW_DIVISOR: i64 = 5;
+/// What the scan reads per matching version (bitmap, heap row, ranking, its model), in
+/// rows a walk reads: an estimate from the plans at 550,000 versions on PostgreSQL
+/// (docs/benchmarks.md, issue 16), not yet calibrated on a quiet machine.
+const SCAN_ROW_COST: f64 = 3.0;
+
+/// What a seek reads per version it examines, in rows: the version and, for the best
+/// version of each model, the probe for a higher matching release.
+const SEEK_ROW_COST: f64 = 2.0;
+
+/// A further window covers this much more than the rate seen so far says it needs.
+const WINDOW_MARGIN: f64 = 1.5;
+
+/// No window is larger: a walk that would need more scans instead.
+const MAX_WINDOW: f64 = 20_000.0;
+
+/// How far an automatic walk got: units (models for a walk, versions for a seek) examined,
+/// units that matched, rows found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(in crate::store) struct Progress {
+    pub walked: i64,
+    pub matched: i64,
+    pub rows: i64,
+}
+
+/// The registry's size, from the largest ids (at least the number of rows).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(in crate::store) struct RegistrySize {
+    pub models: i64,
+    pub versions: i64,
+}
+
+/// The next window of an automatic walk that has not filled its page (`wanted` rows), or
+/// None when scanning costs less: the walk goes on for as many units as the rate of matches
+/// so far says the page needs (with a margin) if reading them costs fewer rows than the scan
+/// would read for every matching version (that rate's share of all versions). A walk that
+/// found nothing, or has walked the whole registry, scans.
+pub(in crate::store) fn next_window(
+    strategy: Strategy,
+    p: Progress,
+    wanted: i64,
+    size: RegistrySize,
+) -> Option<i64> {
+    if p.matched == 0 || p.rows >= wanted {
+        return None;
+    }
+    let (units, walked_row_cost) = match strategy {
+        Strategy::Seek => (size.versions, SEEK_ROW_COST),
+        _ => (size.models, size.versions as f64 / size.models.max(1) as f64),
+    };
+    if p.walked >= units {
+        return None;
+    }
+    let rate = p.matched as f64 / p.walked as f64;
+    let rows_per_unit = p.rows as f64 / p.matched as f64;
+    let window = ((wanted - p.rows) as f64 / rows_per_unit / rate * WINDOW_MARGIN).ceil();
+    let walk = window.min((units - p.walked) as f64) * walked_row_cost;
+    let scan = rate * size.versions as f64 * SCAN_ROW_COST;
+    (walk < scan && window <= MAX_WINDOW).then_some(window as i64)
+}
 
 /// Which rows after the cursor (models for `Walk`, versions for `Seek`) a bounded walk
 /// examines, in walk order.
@@ -174,4 +232,45 @@ pub(super) fn push_versions<DB>(
     }
     qb.push(format!(" ORDER BY {}", order_terms(c, "w.", q.order)));
     qb.push(format!(" LIMIT {} OFFSET {}) v", w.take, w.skip));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MILLION: RegistrySize = RegistrySize { models: 200_000, versions: 1_000_000 };
+    const SMALL: RegistrySize = RegistrySize { models: 20_000, versions: 100_000 };
+
+    fn walked(walked: i64, matched: i64) -> Progress {
+        Progress { walked, matched, rows: matched }
+    }
+
+    #[test]
+    fn a_common_filter_is_walked_on_and_a_rare_one_scanned() {
+        // One model in 25 matches: 17 more rows need about 425 models (638 with the margin),
+        // far less than scanning 40,000 matching versions.
+        assert_eq!(next_window(Strategy::Walk, walked(100, 4), 21, MILLION), Some(638));
+        // One in 100 at a million versions: still cheaper to walk on.
+        assert!(next_window(Strategy::Walk, walked(500, 5), 21, MILLION).is_some());
+        // The same rate at 100,000 versions: the scan reads a tenth as much.
+        assert_eq!(next_window(Strategy::Walk, walked(500, 5), 21, SMALL), None);
+        assert_eq!(next_window(Strategy::Walk, walked(100, 0), 21, MILLION), None);
+    }
+
+    #[test]
+    fn a_walk_never_goes_past_the_registry_nor_beyond_the_largest_window() {
+        assert_eq!(next_window(Strategy::Walk, walked(200_000, 3), 21, MILLION), None);
+        assert_eq!(next_window(Strategy::Seek, walked(400, 1), 21, MILLION), None, "a 12,000-version window");
+        assert_eq!(
+            next_window(Strategy::Walk, Progress { walked: 100, matched: 5, rows: 21 }, 21, MILLION),
+            None
+        );
+    }
+
+    #[test]
+    fn several_rows_of_one_model_count_toward_the_page() {
+        // versions=all: 2 models with 5 rows each; 11 more rows need about 2 more models.
+        let p = Progress { walked: 100, matched: 2, rows: 10 };
+        assert_eq!(next_window(Strategy::Walk, p, 21, MILLION), Some(165));
+    }
 }

@@ -69,6 +69,10 @@ pub enum Facet<'a> {
     Tag(&'a str),
     /// Key (which cannot contain ':') and value.
     Label(&'a str, &'a str),
+    /// A single-valued equality field (migration 0015): `task`, `format`, `framework`,
+    /// `precision`, `license_class` or `commercial_use`, and its value, so that the one GIN
+    /// index intersects every equality filter.
+    Field(&'static str, &'a str),
 }
 
 impl Facet<'_> {
@@ -81,6 +85,7 @@ impl Facet<'_> {
             Self::LanguageTag(tag) => format!("language_tag:{tag}"),
             Self::Tag(tag) => format!("tag:{tag}"),
             Self::Label(k, v) => format!("label:{k}:{v}"),
+            Self::Field(field, value) => format!("{field}:{value}"),
         }
     }
 }
@@ -104,22 +109,37 @@ fn fact_text(facts: &Facts, field: DerivedField) -> Option<String> {
 impl SearchDoc {
     /// The terms of [`Facet`] this version has, sorted and without duplicates.
     pub fn facets(&self) -> Vec<String> {
-        let mut terms: Vec<String> =
-            self.license_ids
-                .iter()
-                .map(|id| Facet::License(id).term())
-                .chain(self.modalities.iter().flat_map(|(direction, m)| {
-                    [Facet::Modality(m).term(), Facet::DirectedModality(direction, m).term()]
-                }))
-                .chain(self.languages.iter().flat_map(|(tag, primary)| {
+        let mut terms: Vec<String> = self
+            .license_ids
+            .iter()
+            .map(|id| Facet::License(id).term())
+            .chain(self.modalities.iter().flat_map(|(direction, m)| {
+                [Facet::Modality(m).term(), Facet::DirectedModality(direction, m).term()]
+            }))
+            .chain(
+                self.languages.iter().flat_map(|(tag, primary)| {
                     [Facet::Language(primary).term(), Facet::LanguageTag(tag).term()]
-                }))
-                .chain(self.tags.iter().map(|t| Facet::Tag(t).term()))
-                .chain(self.labels.iter().map(|(k, v)| Facet::Label(k, v).term()))
-                .collect();
+                }),
+            )
+            .chain(self.tags.iter().map(|t| Facet::Tag(t).term()))
+            .chain(self.labels.iter().map(|(k, v)| Facet::Label(k, v).term()))
+            .chain(self.field_values().into_iter().flat_map(|(f, v)| v.map(|v| Facet::Field(f, v).term())))
+            .collect();
         terms.sort();
         terms.dedup();
         terms
+    }
+
+    /// The values of the single-valued fields that are [`Facet::Field`] terms.
+    fn field_values(&self) -> [(&'static str, Option<&str>); 6] {
+        [
+            ("task", self.task.as_deref()),
+            ("format", self.format.as_deref()),
+            ("framework", self.framework.as_deref()),
+            ("precision", self.precision.as_deref()),
+            ("license_class", Some(self.license_class.as_str())),
+            ("commercial_use", Some(self.commercial_use.as_str())),
+        ]
     }
 
     pub fn build(model: &ModelName, manifest: &Manifest, facts: &Facts) -> Self {
@@ -225,6 +245,8 @@ mod tests {
         assert_eq!(
             doc.facets(),
             [
+                "commercial_use:allowed",
+                "framework:transformers",
                 "input:text",
                 "language:fr",
                 "language:pt",
@@ -232,11 +254,13 @@ mod tests {
                 "language_tag:pt-BR",
                 "license:apache-2.0",
                 "license:mit",
+                "license_class:permissive",
                 "modality:text",
                 "output:text",
                 "tag:mt",
+                "task:translation",
             ],
-            "the terms migration 0007 writes from the join tables"
+            "the terms migrations 0007 and 0015 write from the join tables and columns"
         );
     }
 }

@@ -90,6 +90,9 @@ impl CatalogStore for FailingStore {
     async fn publish_version(&self, _: &NewVersion) -> Result<PublishOutcome, StoreError> {
         Err(boom())
     }
+    async fn publish_versions(&self, _: &[NewVersion]) -> Result<Vec<PublishOutcome>, StoreError> {
+        Err(boom())
+    }
     async fn get_model(&self, _: &ModelName) -> Result<Option<ModelRecord>, StoreError> {
         Err(boom())
     }
