@@ -399,7 +399,8 @@ async fn run_size(args: &Args, models: usize, versions: usize) -> anyhow::Result
 
     let client = reqwest::Client::new();
     let backend = if args.sqlite { "SQLite" } else { "PostgreSQL" };
-    let setting = format!("{backend}, {models} models / {versions} versions, {} requests each", args.requests);
+    let setting =
+        format!("{backend}, {models} models / {versions} versions, {} requests each", args.requests);
     if fresh {
         // As a bulk load or a restore leaves it: statistics only where autovacuum got to.
         println!("lookup latency over HTTP, {setting}, as seeded (before the start-up statistics pass)");
@@ -422,7 +423,12 @@ async fn run_size(args: &Args, models: usize, versions: usize) -> anyhow::Result
 
 /// Prints the table of lookup latencies, `GET /healthz` first as the in-run floor.
 /// With `with_ui`, the web UI's render timings follow (see `ui`).
-async fn run_queries(client: &reqwest::Client, base: &str, requests: usize, with_ui: bool) -> anyhow::Result<()> {
+async fn run_queries(
+    client: &reqwest::Client,
+    base: &str,
+    requests: usize,
+    with_ui: bool,
+) -> anyhow::Result<()> {
     println!("| query | p50 ms | p99 ms | rows | p99 vs /healthz |");
     println!("|---|---|---|---|---|");
     let (floor50, floor, _) = measure(client, &format!("{base}/healthz"), requests).await?;

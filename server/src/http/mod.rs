@@ -26,9 +26,9 @@ use actix_web::web;
 
 pub use auth::{Admin, Auth, Read, Write};
 pub use body::{Body, BodyTimeout, JsonLimit};
-pub use ui::UiSettings;
 pub use observe::{Observed, REQUEST_ID, observe};
 pub use system::MetricsAccess;
+pub use ui::UiSettings;
 
 /// Registers every route. Unknown routes and wrong methods answer with the JSON envelope.
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -127,10 +127,15 @@ pub fn commands(model: &ModelName, version: &Version) -> Markup {
     let api = format!(
         "curl -H \"Authorization: Bearer $MODELREG_TOKEN\" \"$MODELREG_URL/v1/models/{model}/versions/{version}\""
     );
-    // One entry per client. TODO(issue 11): the Hugging Face client line
-    // (`HF_ENDPOINT=$MODELREG_URL/hf hf download ...`) goes here once the server serves `/hf`.
-    let clients: [(&str, String); 2] = [
+    // One entry per client; the Hugging Face clients read the version as a revision.
+    let clients: [(&str, String); 3] = [
         ("modelreg CLI", format!("modelreg pull {model}@{version}")),
+        (
+            "Hugging Face clients (huggingface_hub, transformers)",
+            format!(
+                "HF_ENDPOINT=\"$MODELREG_URL/hf\" HF_TOKEN=\"$MODELREG_TOKEN\" hf download {model} --revision {version}"
+            ),
+        ),
         ("The manifest through the JSON API", api),
     ];
     html! {

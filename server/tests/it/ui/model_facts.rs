@@ -128,4 +128,8 @@ async fn the_model_page_gives_a_copyable_command_per_client() {
     let get = section(&page.body, "get");
     assert!(get.contains("<pre data-copy>modelreg pull acme/a@1.2.3</pre>"), "{get}");
     assert!(get.contains("/v1/models/acme/a/versions/1.2.3"), "{get}");
+    assert!(
+        get.contains("$MODELREG_URL/hf&quot;") && get.contains("hf download acme/a --revision 1.2.3"),
+        "{get}"
+    );
 }
