@@ -11,6 +11,7 @@ use modelreg_api::{
 };
 
 use super::{Principal, Registry, RegistryError, ResolvedVersion};
+use crate::store::VersionRecord;
 use modelreg_api::Scope;
 
 /// How far up a base chain the UI follows (chains are short; this bounds a cycle or a
@@ -69,6 +70,32 @@ impl Registry {
                 self.resolve(model, &VersionSelector::Exact(highest.version.clone())).await
             }
             other => other,
+        }
+    }
+
+    /// [`Self::resolve_for_page`] for a page that has listed the model's versions already
+    /// (`list_versions`, oldest first): `latest` or a range is picked from that list rather
+    /// than by listing the versions a second time (200 of them cost the model page ~10 ms).
+    pub async fn resolve_for_page_listed(
+        &self,
+        model: &ModelName,
+        selector: &VersionSelector,
+        versions: &[VersionRecord],
+    ) -> Result<ResolvedVersion, RegistryError> {
+        if matches!(selector, VersionSelector::Exact(_) | VersionSelector::Alias(_)) {
+            return self.resolve_for_page(model, selector).await;
+        }
+        // A yanked version never matches `latest` or a range (as in `resolve`); `latest` with
+        // nothing live shows the highest version (as in `resolve_for_page`).
+        let live = versions.iter().filter(|r| r.yanked.is_none()).map(|r| &r.version);
+        let highest = || versions.last().map(|r| &r.version);
+        let picked = selector
+            .select(live)
+            .or_else(|| if *selector == VersionSelector::Latest { highest() } else { None });
+        match picked {
+            Some(version) => self.resolve(model, &VersionSelector::Exact(version.clone())).await,
+            // Nothing listed: the unlisted path words the error (no such model or version).
+            None => self.resolve_for_page(model, selector).await,
         }
     }
 

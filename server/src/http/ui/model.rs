@@ -53,11 +53,14 @@ async fn model_page(
             RegistryError::Invalid { code: "invalid_version", message: e.to_string() }
         })?),
     };
-    let shown = registry.resolve_for_page(&model, &selector).await?;
     let versions = registry.list_versions(&model).await?;
-    let (aliases, alias_history) = registry.list_aliases(&model, true).await?;
-    let bases = registry.base_chain(auth.caller(), &model, &shown.manifest.metadata).await?;
-    let derivatives = registry.derivatives(auth.caller(), &model).await?;
+    let shown = registry.resolve_for_page_listed(&model, &selector, &versions).await?;
+    // Independent reads, so they share the wait.
+    let ((aliases, alias_history), bases, derivatives) = tokio::try_join!(
+        registry.list_aliases(&model, true),
+        registry.base_chain(auth.caller(), &model, &shown.manifest.metadata),
+        registry.derivatives(auth.caller(), &model),
+    )?;
     let conflicts = registry.visible_conflicts(auth.caller(), &shown.effective_license);
     let title = format!("{model} {}", shown.record.version);
     let tables = Sections {

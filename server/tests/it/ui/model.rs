@@ -97,6 +97,20 @@ async fn a_model_with_only_pre_releases_shows_its_highest_version() {
 }
 
 #[actix_web::test]
+async fn the_model_page_of_latest_skips_a_yanked_highest_version() {
+    let h = Harness::new().await;
+    let app = h.app().await;
+    publish(&h, "acme/y", "1.0.0", json!({ "license": "MIT" })).await;
+    publish(&h, "acme/y", "1.1.0", json!({ "license": "MIT" })).await;
+    publish(&h, "acme/y", "2.0.0-rc.1", json!({ "license": "MIT" })).await;
+    let model = "acme/y".parse().unwrap();
+    h.registry.set_yank(&model, &"1.1.0".parse().unwrap(), Some("bad weights"), "t").await.unwrap();
+    let page = fetch(&app, "/m/acme/y", Some(&h.read)).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("modelreg pull acme/y@1.0.0"), "{}", page.body);
+}
+
+#[actix_web::test]
 async fn lineage_links_up_the_base_chain_and_down_to_derivatives() {
     let h = Harness::new().await;
     let app = h.app().await;
