@@ -3,13 +3,13 @@
 
 use actix_web::body::SizedStream;
 use actix_web::http::{StatusCode, header};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
 use futures_util::stream;
 use modelreg_api::{BlobUploaded, Digest, MAX_MISSING_QUERY, MissingBlobsRequest, MissingBlobsResponse};
 
 use super::auth::{Auth, Read, Write};
 use super::body::{Body, JsonLimit, read_request};
-use crate::service::{RangeRequest, Registry, RegistryError};
+use crate::service::{BlobRead, RangeRequest, Registry, RegistryError};
 
 fn parse_digest(raw: &str) -> Result<Digest, RegistryError> {
     raw.parse().map_err(|e: modelreg_api::DigestError| RegistryError::Invalid {
@@ -63,23 +63,8 @@ pub async fn download(
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .finish());
     }
-    let range = req.headers().get(header::RANGE).and_then(|v| v.to_str().ok()).and_then(parse_range);
-    let read = registry.read_blob(auth.caller(), &digest, range).await?;
-    let mut response = blob_response(
-        &digest,
-        if read.range.is_some() { StatusCode::PARTIAL_CONTENT } else { StatusCode::OK },
-    );
-    let len = match read.range {
-        Some(r) => {
-            response.insert_header((
-                header::CONTENT_RANGE,
-                format!("bytes {}-{}/{}", r.start, r.end - 1, read.size),
-            ));
-            r.end - r.start
-        }
-        None => read.size,
-    };
-    Ok(response.body(SizedStream::new(len, read.stream)))
+    let read = registry.read_blob(auth.caller(), &digest, requested_range(&req)).await?;
+    Ok(ranged_body(|status| blob_response(&digest, status), read))
 }
 
 pub async fn head(
@@ -93,7 +78,7 @@ pub async fn head(
     Ok(blob_response(&digest, StatusCode::OK).body(SizedStream::new(size, empty)))
 }
 
-fn blob_response(digest: &Digest, status: StatusCode) -> actix_web::HttpResponseBuilder {
+fn blob_response(digest: &Digest, status: StatusCode) -> HttpResponseBuilder {
     let mut response = HttpResponse::build(status);
     response
         .content_type("application/octet-stream")
@@ -114,7 +99,34 @@ pub(super) fn content_length(req: &HttpRequest) -> Result<u64, RegistryError> {
 
 /// Parses a single-range `Range` header. Anything else (several ranges, other units, bad
 /// syntax) is ignored, which per RFC 9110 means serving the whole blob.
-pub(super) fn parse_range(raw: &str) -> Option<RangeRequest> {
+/// The request's single `Range: bytes=...`, if it has one this server serves (else the whole
+/// blob is sent, as HTTP allows).
+pub(super) fn requested_range(req: &HttpRequest) -> Option<RangeRequest> {
+    req.headers().get(header::RANGE).and_then(|v| v.to_str().ok()).and_then(parse_range)
+}
+
+/// The response to an open blob read: `206` with `Content-Range` for a range, else `200`,
+/// the body sized to what is sent. `start` gives the builder its other headers per status.
+pub(super) fn ranged_body(
+    start: impl FnOnce(StatusCode) -> HttpResponseBuilder,
+    read: BlobRead,
+) -> HttpResponse {
+    let status = if read.range.is_some() { StatusCode::PARTIAL_CONTENT } else { StatusCode::OK };
+    let mut response = start(status);
+    let len = match read.range {
+        Some(r) => {
+            response.insert_header((
+                header::CONTENT_RANGE,
+                format!("bytes {}-{}/{}", r.start, r.end - 1, read.size),
+            ));
+            r.end - r.start
+        }
+        None => read.size,
+    };
+    response.body(SizedStream::new(len, read.stream))
+}
+
+fn parse_range(raw: &str) -> Option<RangeRequest> {
     let spec = raw.trim().strip_prefix("bytes=")?.trim();
     if spec.contains(',') {
         return None;

@@ -44,7 +44,7 @@ pub use uploads::{DEFAULT_MAX_OPEN_SESSIONS, UploadCompleted, UploadOpened, Uplo
 
 // The records the service hands to its callers, as the store and the blob store keep them: the
 // http layer renders these and imports them from here, never from `store` or `blob`.
-pub use crate::blob::RangeRequest;
+pub use crate::blob::{BlobRead, RangeRequest};
 pub use crate::metrics::{CONTENT_TYPE as METRICS_CONTENT_TYPE, Metrics, RequestSample};
 pub use crate::store::{
     AliasMoveRecord, AliasRecord, AuditFilter, AuditRecord, DerivativeRecord, LookupHit, ModelRecord,

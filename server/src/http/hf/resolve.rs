@@ -15,7 +15,7 @@ use super::auth::HfAuth;
 use super::errors::{HfError, X_REPO_COMMIT};
 use super::revisions::repo_version;
 use crate::http::auth::Read;
-use crate::http::blobs::parse_range;
+use crate::http::blobs::{ranged_body, requested_range};
 use crate::service::Registry;
 use crate::service::hf::Revision;
 
@@ -72,23 +72,16 @@ pub async fn resolve(
             .content_type("application/octet-stream")
             .body(SizedStream::new(entry.size, empty)));
     }
-    let range = req.headers().get(header::RANGE).and_then(|v| v.to_str().ok()).and_then(parse_range);
     let read = registry
-        .read_blob(caller, &entry.digest, range)
+        .read_blob(caller, &entry.digest, requested_range(&req))
         .await
         .map_err(|e| HfError::from(e).with_commit(commit))?;
-    let status = if read.range.is_some() { StatusCode::PARTIAL_CONTENT } else { StatusCode::OK };
-    let mut response = file_headers(status, &entry, commit, immutable);
-    response.content_type("application/octet-stream");
-    let len = match read.range {
-        Some(r) => {
-            response.insert_header((
-                header::CONTENT_RANGE,
-                format!("bytes {}-{}/{}", r.start, r.end - 1, read.size),
-            ));
-            r.end - r.start
-        }
-        None => read.size,
-    };
-    Ok(response.body(SizedStream::new(len, read.stream)))
+    Ok(ranged_body(
+        |status| {
+            let mut response = file_headers(status, &entry, commit, immutable);
+            response.content_type("application/octet-stream");
+            response
+        },
+        read,
+    ))
 }

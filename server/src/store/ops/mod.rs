@@ -53,6 +53,34 @@ pub trait OpsStore: Send + Sync + 'static {
 }
 
 /// `"name"`: a catalogue name as an SQL identifier, quotes doubled.
+/// The pool as a scrape finds it (before it takes a connection of its own), how long that
+/// connection took to get, and the open upload sessions: the same on both dialects.
+async fn sample_pool<DB>(pool: &sqlx::Pool<DB>) -> Result<OpsSample, StoreError>
+where
+    DB: sqlx::Database,
+    i64: sqlx::Type<DB> + for<'r> sqlx::Decode<'r, DB>,
+    usize: sqlx::ColumnIndex<DB::Row>,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+{
+    let (open_connections, idle) = (pool.size(), pool.num_idle());
+    let start = std::time::Instant::now();
+    let mut conn = pool.acquire().await.map_err(super::convert::db_err)?;
+    let acquire_wait = start.elapsed();
+    let open: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM upload_sessions WHERE state = 'open'")
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(super::convert::db_err)?;
+    drop(conn);
+    Ok(OpsSample {
+        max_connections: pool.options().get_max_connections(),
+        open_connections,
+        idle_connections: u32::try_from(idle).unwrap_or(u32::MAX),
+        acquire_wait,
+        open_upload_sessions: super::convert::to_u64("open upload sessions", open)?,
+    })
+}
+
 fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }

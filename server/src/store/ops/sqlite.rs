@@ -9,29 +9,13 @@ use sqlx::AssertSqlSafe;
 
 use super::{AnalysedTable, MAX_TABLES_PER_PASS, OpsSample, OpsStore, SQLITE_ANALYSIS_LIMIT, quote_ident};
 use crate::store::StoreError;
-use crate::store::convert::{db_err, to_u64};
+use crate::store::convert::db_err;
 use crate::store::sqlite::SqliteStore;
 
 #[async_trait]
 impl OpsStore for SqliteStore {
     async fn ops_sample(&self) -> Result<OpsSample, StoreError> {
-        // The pool as the scrape found it, before it takes a connection of its own.
-        let (open_connections, idle) = (self.pool.size(), self.pool.num_idle());
-        let start = Instant::now();
-        let mut conn = self.pool.acquire().await.map_err(db_err)?;
-        let acquire_wait = start.elapsed();
-        let open: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM upload_sessions WHERE state = 'open'")
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(db_err)?;
-        drop(conn);
-        Ok(OpsSample {
-            max_connections: self.pool.options().get_max_connections(),
-            open_connections,
-            idle_connections: u32::try_from(idle).unwrap_or(u32::MAX),
-            acquire_wait,
-            open_upload_sessions: to_u64("open upload sessions", open)?,
-        })
+        super::sample_pool(&self.pool).await
     }
 
     async fn ensure_statistics(&self) -> Result<Vec<AnalysedTable>, StoreError> {
