@@ -270,6 +270,7 @@ impl Registry {
             }
             Err(e) => return Err(self.failed_completion(&s, e.into()).await),
         }
+        self.meta.clear_blob_damage(&s.digest).await?;
         self.grant_upload(caller, &s.digest).await?;
         self.meta.mark_upload_complete(&s.id, now() + self.uploads.session_ttl).await?;
         tracing::info!(upload.id = log_id(&s.id), blob.digest = %s.digest, size_bytes = s.size, "upload completed");
