@@ -41,7 +41,11 @@ pub fn render_verify_run(run: &VerifyRunSample) -> String {
         g.set(i64::try_from(v).unwrap_or(i64::MAX));
         g
     };
-    registry.register("modelreg_verify_running", "1 while a verify run is in progress", int(u64::from(run.running)));
+    registry.register(
+        "modelreg_verify_running",
+        "1 while a verify run is in progress",
+        int(u64::from(run.running)),
+    );
     registry.register(
         "modelreg_verify_started_timestamp_seconds",
         "When the current or last verify run started",
@@ -65,7 +69,11 @@ pub fn render_verify_run(run: &VerifyRunSample) -> String {
         int(run.blobs_referenced),
     );
     registry.register("modelreg_verify_blobs_checked", "Blobs the run has read", int(run.blobs_checked));
-    registry.register("modelreg_verify_checked_bytes", "Bytes the run has read and hashed", int(run.bytes_checked));
+    registry.register(
+        "modelreg_verify_checked_bytes",
+        "Bytes the run has read and hashed",
+        int(run.bytes_checked),
+    );
     registry.register(
         "modelreg_verify_blobs_missing",
         "Referenced blobs the run found absent from the blob store",
@@ -85,9 +93,7 @@ pub fn render_verify_run(run: &VerifyRunSample) -> String {
 /// The last success recorded in an earlier run's file, so that a run in progress (or one
 /// that failed) keeps reporting it.
 pub fn last_verify_success(previous: &str) -> Option<f64> {
-    previous
-        .lines()
-        .find_map(|l| l.strip_prefix(VERIFY_LAST_SUCCESS)?.strip_prefix(' ')?.trim().parse().ok())
+    previous.lines().find_map(|l| l.strip_prefix(VERIFY_LAST_SUCCESS)?.strip_prefix(' ')?.trim().parse().ok())
 }
 
 #[cfg(test)]

@@ -133,8 +133,10 @@ impl Registry {
             let Some(last) = page.last() else { break };
             after = Some(last.digest);
             progress.blobs_referenced += page.len() as u64;
-            let chosen: Vec<&ReferencedBlob> =
-                page.iter().filter(|b| options.sample.is_none_or(|f| sampled(&b.digest, options.seed, f))).collect();
+            let chosen: Vec<&ReferencedBlob> = page
+                .iter()
+                .filter(|b| options.sample.is_none_or(|f| sampled(&b.digest, options.seed, f)))
+                .collect();
             let digests: Vec<Digest> = chosen.iter().map(|b| b.digest).collect();
             let damaged = self.meta.damaged_blobs(&digests).await?;
             for blob in chosen {
@@ -155,7 +157,9 @@ impl Registry {
                         } else {
                             progress.corrupt += 1;
                         }
-                        self.meta.mark_blob_damaged(&blob.digest, finding.problem.as_str(), Utc::now()).await?;
+                        self.meta
+                            .mark_blob_damaged(&blob.digest, finding.problem.as_str(), Utc::now())
+                            .await?;
                         tracing::warn!(
                             blob.digest = %blob.digest,
                             problem = finding.problem.as_str(),

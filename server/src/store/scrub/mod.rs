@@ -50,8 +50,12 @@ pub trait ScrubStore: Send + Sync + 'static {
 
     /// Records that a scrub found the stored copy of `digest` missing or damaged (again:
     /// the first finding's time is kept).
-    async fn mark_blob_damaged(&self, digest: &Digest, problem: &str, at: DateTime<Utc>)
-    -> Result<(), StoreError>;
+    async fn mark_blob_damaged(
+        &self,
+        digest: &Digest,
+        problem: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
 
     /// Forgets a damage record: verified bytes were stored again, or a scrub found them whole.
     async fn clear_blob_damage(&self, digest: &Digest) -> Result<(), StoreError>;

@@ -116,7 +116,8 @@ macro_rules! impl_scrub_store {
                     limit: u32,
                 ) -> Result<Vec<ReferencedBlob>, StoreError> {
                     let mut qb = page_query::<$db>(after, since, limit);
-                    let rows = qb.build_query_as::<ReferenceRow>().fetch_all(&self.pool).await.map_err(db_err)?;
+                    let rows =
+                        qb.build_query_as::<ReferenceRow>().fetch_all(&self.pool).await.map_err(db_err)?;
                     group(rows)
                 }
 
@@ -151,13 +152,16 @@ macro_rules! impl_scrub_store {
                 async fn damaged_blobs(&self, digests: &[Digest]) -> Result<BTreeSet<Digest>, StoreError> {
                     let mut out = BTreeSet::new();
                     for chunk in digests.chunks(CHUNK) {
-                        let mut qb = sqlx::QueryBuilder::<$db>::new("SELECT digest FROM damaged_blobs WHERE digest IN (");
+                        let mut qb = sqlx::QueryBuilder::<$db>::new(
+                            "SELECT digest FROM damaged_blobs WHERE digest IN (",
+                        );
                         let mut list = qb.separated(", ");
                         for d in chunk {
                             list.push_bind(d.to_string());
                         }
                         qb.push(")");
-                        let rows: Vec<(String,)> = qb.build_query_as().fetch_all(&self.pool).await.map_err(db_err)?;
+                        let rows: Vec<(String,)> =
+                            qb.build_query_as().fetch_all(&self.pool).await.map_err(db_err)?;
                         for (digest,) in rows {
                             out.insert(parse_stored("digest", &digest)?);
                         }
