@@ -10,11 +10,10 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use modelreg_api::{Digest, Version};
-use sha2::{Digest as _, Sha256};
 use tokio::time::Instant;
 
 use super::{Registry, RegistryError};
-use crate::blob::BlobError;
+use crate::blob::{BlobError, Sha256Hasher};
 use crate::store::ReferencedBlob;
 
 /// Referenced blobs fetched from the database per round trip.
@@ -37,7 +36,8 @@ pub struct VerifyOptions {
     pub max_blobs_per_sec: Option<f64>,
 }
 
-/// How far a run has got; handed to the caller after every blob (for progress metrics).
+/// How far a run has got; handed to the caller as bytes are read and after every blob (for
+/// progress metrics).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct VerifyProgress {
     /// Referenced blobs seen (within `since`), sampled or not.
@@ -116,7 +116,7 @@ pub struct VerifyReport {
 impl Registry {
     /// Checks every referenced blob (or the sample `options` asks for) and reports those
     /// not stored intact, recording each finding in the database and clearing the record of
-    /// a blob found intact again. `on_progress` is called after every blob. A backend or
+    /// a blob found intact again. `on_progress` is called as bytes are read and after every blob. A backend or
     /// database failure ends the run with an error (a blob that cannot be read is not a
     /// finding: the next run may read it).
     pub async fn verify_blobs(
@@ -141,7 +141,7 @@ impl Registry {
             let damaged = self.meta.damaged_blobs(&digests).await?;
             for blob in chosen {
                 pacer.open_blob().await;
-                let checked = self.check_blob(blob, &mut pacer, &mut progress).await?;
+                let checked = self.check_blob(blob, &mut pacer, &mut progress, &mut on_progress).await?;
                 progress.blobs_checked += 1;
                 match checked {
                     None => {
@@ -182,12 +182,14 @@ impl Registry {
         })
     }
 
-    /// Reads one blob whole, pacing the reads; `None` when it is intact.
+    /// Reads one blob whole, pacing the reads and reporting progress as bytes arrive;
+    /// `None` when it is intact.
     async fn check_blob(
         &self,
         blob: &ReferencedBlob,
         pacer: &mut Pacer,
         progress: &mut VerifyProgress,
+        on_progress: &mut impl FnMut(&VerifyProgress),
     ) -> Result<Option<VerifyFinding>, RegistryError> {
         let finding = |problem, stored_size, actual_digest| {
             Some(VerifyFinding {
@@ -216,6 +218,7 @@ impl Registry {
                 Ok(chunk) => {
                     received += chunk.len() as u64;
                     progress.bytes_checked += chunk.len() as u64;
+                    on_progress(progress);
                     pacer.read(chunk.len() as u64).await;
                 }
                 Err(BlobError::Corrupt { actual, .. }) => {
@@ -263,12 +266,11 @@ fn references_of(blob: &ReferencedBlob) -> Vec<FindingReference> {
 /// sha256(seed, digest) read as a fraction of 2^64, below `fraction`. Stable across runs and
 /// machines, uniform over digests, and independent of the order blobs are listed in.
 pub fn sampled(digest: &Digest, seed: u64, fraction: f64) -> bool {
-    let mut h = Sha256::new();
-    h.update(seed.to_le_bytes());
+    let mut h = Sha256Hasher::new();
+    h.update(&seed.to_le_bytes());
     h.update(digest.as_bytes());
-    let out = h.finalize();
     let mut first = [0u8; 8];
-    first.copy_from_slice(&out[..8]);
+    first.copy_from_slice(&h.finish().as_bytes()[..8]);
     (u64::from_be_bytes(first) as f64 / 2f64.powi(64)) < fraction
 }
 
