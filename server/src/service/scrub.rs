@@ -222,6 +222,8 @@ impl Registry {
                     pacer.read(chunk.len() as u64).await;
                 }
                 Err(BlobError::Corrupt { actual, .. }) => {
+                    // Every byte was hashed; the read holds back the last chunk of a bad blob.
+                    progress.bytes_checked += read.size.saturating_sub(received);
                     return Ok(finding(BlobProblem::DigestMismatch, Some(read.size), Some(actual)));
                 }
                 // Removed while being read.
