@@ -1,17 +1,20 @@
 //! The `modelreg-server` binary: serve (default), migrate, config show, token create, list and
-//! revoke, gc, and audit. Operator commands call the service (acting as the server itself); no
+//! revoke, gc, verify, and audit. Operator commands call the service (acting as the server itself); no
 //! registry logic lives here.
 
 use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use modelreg_api::{MAX_TOKEN_LIFETIME_DAYS, NamespacePattern, Scope};
 use modelreg_server::app;
 use modelreg_server::config::{Config, LogFormat, Overrides};
-use modelreg_server::metrics::{GcRunSample, render_gc_run};
-use modelreg_server::service::SERVER_ACTOR;
+use modelreg_server::metrics::{
+    GcRunSample, VerifyRunSample, last_verify_success, render_gc_run, render_verify_run,
+};
+use modelreg_server::service::{SERVER_ACTOR, VerifyOptions, VerifyProgress};
 use modelreg_server::store::AuditFilter;
 
 #[derive(Parser)]
@@ -71,6 +74,10 @@ enum Command {
         #[arg(long)]
         metrics_file: Option<PathBuf>,
     },
+    /// Re-read and re-hash the blobs that versions reference (all, or a sample) and report
+    /// those missing or not matching their digest, as one JSON object on stdout. Exit status:
+    /// 0 every checked blob is intact, 1 some are not, 2 the run failed.
+    Verify(VerifyArgs),
     /// Print the audit log, oldest first, as JSON lines.
     Audit {
         #[arg(long)]
@@ -83,6 +90,34 @@ enum Command {
         #[arg(long, default_value_t = 1000)]
         limit: i64,
     },
+}
+
+#[derive(clap::Args)]
+struct VerifyArgs {
+    /// Check only this fraction of the blobs (0 < F <= 1), picked by --seed.
+    #[arg(long, value_parser = parse_fraction)]
+    sample: Option<f64>,
+    /// Picks the sample: the same seed picks the same blobs. Random by default; the report
+    /// names the seed used.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Only blobs referenced by a version published since then: an RFC 3339 time
+    /// (2026-11-01T00:00:00Z) or an age (7d, 12h).
+    #[arg(long, value_parser = parse_since)]
+    since: Option<chrono::DateTime<chrono::Utc>>,
+    /// Read at most this many bytes per second (0: no limit).
+    #[arg(long, default_value_t = 100 << 20)]
+    max_bytes_per_sec: u64,
+    /// Open at most this many blobs per second (0: no limit).
+    #[arg(long, default_value_t = 0.0)]
+    max_blobs_per_sec: f64,
+    /// Write the run's progress and findings as Prometheus gauges to this file (replaced
+    /// atomically) during the run and at its end, for node_exporter's textfile collector.
+    #[arg(long)]
+    metrics_file: Option<PathBuf>,
+    /// How often the metrics file is rewritten during the run.
+    #[arg(long, default_value = "10s", value_parser = parse_grace)]
+    metrics_interval: std::time::Duration,
 }
 
 #[derive(Subcommand)]
@@ -112,8 +147,20 @@ enum TokenCommand {
     Revoke { name: String },
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> ExitCode {
     let cli = Cli::parse();
+    // verify tells its findings (1) from a failure to run (2); elsewhere a failure is 1.
+    let failure = if matches!(cli.command, Some(Command::Verify(_))) { 2 } else { 1 };
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("Error: {e:?}");
+            ExitCode::from(failure)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let overrides = Overrides {
         bind: cli.bind,
         data_dir: cli.data_dir.clone(),
@@ -126,7 +173,8 @@ fn main() -> anyhow::Result<()> {
     let config = Config::load(cli.config.as_deref(), |k| std::env::var(k).ok(), &overrides)?;
     init_tracing(config.log.format);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    match cli.command.unwrap_or(Command::Serve) {
+    let done = match cli.command.unwrap_or(Command::Serve) {
+        Command::Verify(args) => return runtime.block_on(verify(&config, args)),
         Command::Serve => runtime.block_on(serve(config)),
         Command::Migrate => runtime.block_on(async {
             app::open_store(&config).await?;
@@ -209,7 +257,97 @@ fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }),
+    };
+    done.map(|()| ExitCode::SUCCESS)
+}
+
+/// Runs `verify`: the report on stdout, the metrics file (if asked for) rewritten every
+/// `--metrics-interval` and at the end; exit 1 when anything was found.
+async fn verify(config: &Config, args: VerifyArgs) -> anyhow::Result<ExitCode> {
+    let started = std::time::Instant::now();
+    let started_at_unix = unix_now();
+    let registry = app::build_registry(config).await?;
+    let options = VerifyOptions {
+        sample: args.sample,
+        seed: args.seed.unwrap_or_else(random_seed),
+        since: args.since,
+        max_bytes_per_sec: Some(args.max_bytes_per_sec).filter(|r| *r > 0),
+        max_blobs_per_sec: Some(args.max_blobs_per_sec).filter(|r| *r > 0.0),
+    };
+    let previous_success = args
+        .metrics_file
+        .as_ref()
+        .and_then(|p| std::fs::read_to_string(p).ok())
+        .and_then(|text| last_verify_success(&text));
+    let write = |progress: &VerifyProgress, running: bool, last_success_unix: Option<f64>| {
+        let Some(path) = &args.metrics_file else { return Ok(()) };
+        let run = VerifyRunSample {
+            running,
+            started_at_unix,
+            last_success_unix,
+            duration: started.elapsed(),
+            blobs_referenced: progress.blobs_referenced,
+            blobs_checked: progress.blobs_checked,
+            bytes_checked: progress.bytes_checked,
+            blobs_missing: progress.missing,
+            blobs_corrupt: progress.corrupt,
+        };
+        write_replacing(path, &render_verify_run(&run))
+    };
+    write(&VerifyProgress::default(), true, previous_success)?;
+    let mut last_write = std::time::Instant::now();
+    let mut latest = VerifyProgress::default();
+    let outcome = registry
+        .verify_blobs(&options, |progress| {
+            latest = *progress;
+            if last_write.elapsed() >= args.metrics_interval {
+                last_write = std::time::Instant::now();
+                if let Err(e) = write(progress, true, previous_success) {
+                    tracing::warn!(error = %e, "verify: could not write the metrics file");
+                }
+            }
+        })
+        .await;
+    let report = match outcome {
+        Ok(report) => report,
+        Err(e) => {
+            write(&latest, false, previous_success)?;
+            return Err(e.into());
+        }
+    };
+    write(&report.counts, false, Some(unix_now()))?;
+    println!("{}", serde_json::to_string(&report)?);
+    Ok(if report.findings.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+fn unix_now() -> f64 {
+    chrono::Utc::now().timestamp_millis() as f64 / 1000.0
+}
+
+/// A seed for a sample nobody asked to reproduce: the clock and the process id.
+fn random_seed() -> u64 {
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
+    nanos ^ u64::from(std::process::id()).rotate_left(32)
+}
+
+/// Parses `--sample`: a fraction above 0 and at most 1.
+fn parse_fraction(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(f) if f > 0.0 && f <= 1.0 => Ok(f),
+        _ => Err(format!("'{s}' is not a fraction above 0 and at most 1 (write e.g. 0.1)")),
     }
+}
+
+/// Parses `--since`: an RFC 3339 time, or an age (humantime's syntax, e.g. 7d) before now.
+fn parse_since(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    if let Ok(at) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Ok(at.with_timezone(&chrono::Utc));
+    }
+    let age = parse_grace(s)
+        .map_err(|_| format!("'{s}' is neither an RFC 3339 time (2026-11-01T00:00:00Z) nor an age (7d)"))?;
+    let age = chrono::Duration::from_std(age).map_err(|e| format!("'{s}': {e}"))?;
+    Ok(chrono::Utc::now() - age)
 }
 
 /// Writes `text` to `path` through a temporary file beside it and a rename, so that a reader
@@ -272,6 +410,22 @@ mod tests {
             let err = parse_grace(bad).unwrap_err();
             assert!(err.contains(bad), "{bad}: {err}");
         }
+    }
+
+    #[test]
+    fn samples_are_fractions_and_since_takes_a_time_or_an_age() {
+        assert_eq!(parse_fraction("0.1"), Ok(0.1));
+        assert_eq!(parse_fraction("1"), Ok(1.0));
+        for bad in ["0", "-0.5", "1.5", "NaN", "a tenth"] {
+            assert!(parse_fraction(bad).unwrap_err().contains(bad), "{bad}");
+        }
+        assert_eq!(
+            parse_since("2026-11-01T01:00:00+01:00").unwrap().to_rfc3339(),
+            "2026-11-01T00:00:00+00:00"
+        );
+        let week = chrono::Utc::now() - parse_since("7d").unwrap();
+        assert!((week.num_seconds() - 7 * 86_400).abs() < 60, "{week}");
+        assert!(parse_since("last tuesday").unwrap_err().contains("RFC 3339"));
     }
 
     #[test]

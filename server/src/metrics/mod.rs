@@ -2,10 +2,11 @@
 //! and rendering them in the Prometheus text format. The layers record into it (requests
 //! from `http`, domain events from `service`, backend operations from `blob`); it imports
 //! none of them, and labels are only ever bounded sets (route templates, never raw paths).
-//! Garbage collection runs in a process of its own (`modelreg-server gc`): `gc` renders
-//! what one run did for a textfile collector instead.
+//! Garbage collection and scrubbing run in processes of their own (`modelreg-server gc`,
+//! `verify`): `gc` and `verify` render what one run did for a textfile collector instead.
 
 mod gc;
+mod verify;
 
 use std::time::Duration;
 
@@ -17,6 +18,7 @@ use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
 pub use gc::{GcRunSample, render_gc_run};
+pub use verify::{VerifyRunSample, last_verify_success, render_verify_run};
 
 /// The `Content-Type` of a scrape (Prometheus text format 0.0.4).
 pub const CONTENT_TYPE: &str = prometheus_client::encoding::prometheus_text::CONTENT_TYPE;

@@ -3,7 +3,8 @@
 //! `upload_parts`), atomic publish with facts derived from the files (`publish`, `derive`),
 //! the model summary and version resolution (here), lookup and lineage (`lookup`), choosing
 //! by ranked preferences with near misses (`choose`), aliases,
-//! yanks, deletion, the audit log and garbage collection (`lifecycle`), tokens, scopes
+//! yanks, deletion, the audit log and garbage collection (`lifecycle`), scrubbing stored blobs
+//! (`scrub`), tokens, scopes
 //! and namespaces (`auth`), and the web UI's browser sessions (`sessions`). It owns the invariants of DESIGN.md §4 and every rule about who
 //! sees what; callers only parse requests and shape answers, and import the records they
 //! render from here. It must not know HTTP, SQL or object-store APIs: it reaches the
@@ -20,6 +21,7 @@ mod lifecycle;
 mod lookup;
 pub mod memory;
 mod publish;
+mod scrub;
 mod sessions;
 mod ui_queries;
 mod upload_parts;
@@ -37,6 +39,9 @@ pub use derive::{
 pub use error::{BodyError, RegistryError};
 pub use lifecycle::{AuditPage, AuditQuery, GcReport};
 pub use lookup::LookupResult;
+pub use scrub::{
+    BlobProblem, FindingReference, VerifyFinding, VerifyOptions, VerifyProgress, VerifyReport, sampled,
+};
 pub use sessions::{DEFAULT_SESSION_LIFETIME, SessionSettings, SessionStarted};
 pub use ui_queries::{LineageStep, MAX_LINEAGE_DEPTH};
 pub use upload_parts::PartAccepted;

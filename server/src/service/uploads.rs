@@ -113,7 +113,8 @@ pub(super) fn target(s: &UploadRecord) -> UploadTarget {
 
 impl Registry {
     /// Opens a session owned by `caller` for a blob of `size` bytes hashing to `digest`,
-    /// unless the caller can already see a stored copy.
+    /// unless the caller can already see a stored copy (one a scrub found damaged does not
+    /// count: the session replaces it).
     pub async fn create_upload(
         &self,
         caller: &Principal,
@@ -130,7 +131,12 @@ impl Registry {
                     .into(),
             });
         }
-        match self.visible_size(Some(caller), &digest).await? {
+        let stored = self.visible_size(Some(caller), &digest).await?;
+        // A copy that a scrub found damaged is replaced like an absent one (the completion
+        // verifies the new bytes before they replace it).
+        let damaged =
+            stored.is_some() && !self.meta.damaged_blobs(std::slice::from_ref(&digest)).await?.is_empty();
+        match stored.filter(|_| !damaged) {
             Some(existing) if existing == size => return Ok(UploadOpened::Exists { digest, size }),
             Some(existing) => return Err(RegistryError::SizeMismatch { expected: existing, actual: size }),
             None => {}
@@ -270,6 +276,7 @@ impl Registry {
             }
             Err(e) => return Err(self.failed_completion(&s, e.into()).await),
         }
+        self.meta.clear_blob_damage(&s.digest).await?;
         self.grant_upload(caller, &s.digest).await?;
         self.meta.mark_upload_complete(&s.id, now() + self.uploads.session_ttl).await?;
         tracing::info!(upload.id = log_id(&s.id), blob.digest = %s.digest, size_bytes = s.size, "upload completed");

@@ -61,8 +61,9 @@ impl Registry {
         Ok(())
     }
 
-    /// The subset of `digests` the caller has to upload: those it may not see, and visible
-    /// ones the blob store does not hold. Sorted, without duplicates.
+    /// The subset of `digests` the caller has to upload: those it may not see, visible ones
+    /// the blob store does not hold, and visible ones a scrub found damaged (so that a push
+    /// sends their bytes again, which repairs them). Sorted, without duplicates.
     pub async fn missing_blobs(
         &self,
         caller: &Principal,
@@ -72,7 +73,9 @@ impl Registry {
         unique.sort();
         unique.dedup();
         let visible = self.visible_blobs(Some(caller), &unique).await?;
-        let absent: Vec<Digest> = stream::iter(visible.iter().copied())
+        let listed: Vec<Digest> = visible.iter().copied().collect();
+        let damaged = self.meta.damaged_blobs(&listed).await?;
+        let absent: Vec<Digest> = stream::iter(visible.iter().copied().filter(|d| !damaged.contains(d)))
             .map(|d| async move { Ok::<_, RegistryError>((d, self.blobs.size_of(&d).await?.is_none())) })
             .buffer_unordered(HEADS_IN_FLIGHT)
             .try_filter_map(|(d, absent)| async move { Ok(absent.then_some(d)) })
@@ -80,6 +83,7 @@ impl Registry {
             .await?;
         let mut missing: Vec<Digest> = unique.into_iter().filter(|d| !visible.contains(d)).collect();
         missing.extend(absent);
+        missing.extend(damaged);
         missing.sort();
         Ok(missing)
     }
@@ -87,7 +91,7 @@ impl Registry {
     /// Stores a blob from `body` (`declared_size` is the request's Content-Length) and grants
     /// it to the caller. Every byte is hashed, and a verified upload replaces whatever copy is
     /// stored (atomically: the blob store renames or completes onto the key), which is how a
-    /// corrupt copy gets repaired. Returns whether the blob is new to the caller (false only
+    /// corrupt copy gets repaired (a scrub's damage record is cleared). Returns whether the blob is new to the caller (false only
     /// when the caller could already see a stored copy).
     pub async fn upload_blob<S, E>(
         &self,
@@ -105,6 +109,7 @@ impl Registry {
         }
         let known = self.visible_size(Some(caller), &digest).await?.is_some();
         self.blobs.put_verified(&digest, declared_size, body).await?;
+        self.meta.clear_blob_damage(&digest).await?;
         self.grant_upload(caller, &digest).await?;
         tracing::info!(blob.digest = %digest, size_bytes = declared_size, "blob stored");
         Ok(!known)

@@ -79,6 +79,7 @@ macro_rules! impl_sql_stores {
         $crate::store::criteria::sql::impl_criteria_store!($store, $db, $dialect);
         $crate::store::sessions::sql::impl_session_store!($store, $db, $dialect);
         $crate::store::commits::sql::impl_commit_store!($store, $db, $dialect);
+        $crate::store::scrub::sql::impl_scrub_store!($store, $db, $dialect);
 
         #[async_trait::async_trait]
         impl $crate::store::MetadataStore for $store {

@@ -1,6 +1,6 @@
 //! The metadata store: models, versions, their files, tokens, upload sessions and the facts
 //! of blob visibility. One trait per concern, each in its own folder with its SQL beside it
-//! (`catalog`, `access`, `commits`, `criteria`, `locks`, `sessions`, `uploads`, `visibility`, `ops`; `lookup` and
+//! (`catalog`, `access`, `commits`, `criteria`, `locks`, `scrub`, `sessions`, `uploads`, `visibility`, `ops`; `lookup` and
 //! `search` build the
 //! statements of the lookup and of a version's search rows), and [`MetadataStore`] over all
 //! of them. Every method is one transaction. This module must not know about HTTP or the
@@ -23,6 +23,7 @@ mod locks;
 mod lookup;
 mod ops;
 mod postgres;
+mod scrub;
 mod search;
 mod sessions;
 mod sqlite;
@@ -49,6 +50,7 @@ pub use lookup::{Cursor, LookupHit, Strategy};
 pub use modelreg_api::Scope;
 pub use ops::{AnalysedTable, OpsSample, OpsStore};
 pub use postgres::PostgresStore;
+pub use scrub::{BlobReference, ReferencedBlob, ScrubStore};
 pub use search::{SearchDoc, normalize_license_id};
 pub use sessions::{NewSession, SessionStore};
 pub use sqlite::SqliteStore;
@@ -79,6 +81,7 @@ pub trait MetadataStore:
     + SessionStore
     + OpsStore
     + CommitStore
+    + ScrubStore
     + Send
     + Sync
     + 'static

@@ -52,4 +52,5 @@ mod support;
 mod ui;
 mod upload_contract;
 mod upload_store_contract;
+mod verify;
 mod visibility_contract;

@@ -337,6 +337,27 @@ impl modelreg_server::store::SessionStore for FailingStore {
 }
 
 #[async_trait]
+impl modelreg_server::store::ScrubStore for FailingStore {
+    async fn referenced_blobs(
+        &self,
+        _: Option<&Digest>,
+        _: Option<DateTime<Utc>>,
+        _: u32,
+    ) -> Result<Vec<modelreg_server::store::ReferencedBlob>, StoreError> {
+        Err(boom())
+    }
+    async fn mark_blob_damaged(&self, _: &Digest, _: &str, _: DateTime<Utc>) -> Result<(), StoreError> {
+        Err(boom())
+    }
+    async fn clear_blob_damage(&self, _: &Digest) -> Result<(), StoreError> {
+        Err(boom())
+    }
+    async fn damaged_blobs(&self, _: &[Digest]) -> Result<std::collections::BTreeSet<Digest>, StoreError> {
+        Err(boom())
+    }
+}
+
+#[async_trait]
 impl modelreg_server::store::OpsStore for FailingStore {
     async fn ops_sample(&self) -> Result<modelreg_server::store::OpsSample, StoreError> {
         Err(boom())
