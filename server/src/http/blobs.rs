@@ -13,7 +13,7 @@ use crate::service::{BlobRead, RangeRequest, Registry, RegistryError};
 
 fn parse_digest(raw: &str) -> Result<Digest, RegistryError> {
     raw.parse().map_err(|e: modelreg_api::DigestError| RegistryError::Invalid {
-        code: "invalid_digest",
+        code: crate::service::InvalidCode::InvalidDigest,
         message: e.to_string(),
     })
 }
@@ -27,7 +27,7 @@ pub async fn missing(
     let request: MissingBlobsRequest = read_request(body, limit.0).await?;
     if request.digests.len() > MAX_MISSING_QUERY {
         return Err(RegistryError::Invalid {
-            code: "too_many_digests",
+            code: crate::service::InvalidCode::TooManyDigests,
             message: format!("digests: at most {MAX_MISSING_QUERY} per request"),
         });
     }
@@ -92,7 +92,7 @@ fn blob_response(digest: &Digest, status: StatusCode) -> HttpResponseBuilder {
 pub(super) fn content_length(req: &HttpRequest) -> Result<u64, RegistryError> {
     let raw = req.headers().get(header::CONTENT_LENGTH).ok_or(RegistryError::LengthRequired)?;
     raw.to_str().ok().and_then(|s| s.parse().ok()).ok_or(RegistryError::Invalid {
-        code: "invalid_content_length",
+        code: crate::service::InvalidCode::InvalidContentLength,
         message: "Content-Length must be a non-negative integer".into(),
     })
 }

@@ -10,12 +10,15 @@ use super::models::timestamp;
 use crate::service::{AliasRecord, Registry, RegistryError};
 
 fn alias_name(raw: &str) -> Result<AliasName, RegistryError> {
-    raw.parse().map_err(|message| RegistryError::Invalid { code: "invalid_alias", message })
+    raw.parse().map_err(|message| RegistryError::Invalid {
+        code: crate::service::InvalidCode::InvalidAlias,
+        message,
+    })
 }
 
 fn exact_version(raw: &str) -> Result<Version, RegistryError> {
     raw.parse().map_err(|e: modelreg_api::VersionError| RegistryError::Invalid {
-        code: "invalid_version",
+        code: crate::service::InvalidCode::InvalidVersion,
         message: e.to_string(),
     })
 }

@@ -42,7 +42,7 @@ pub async fn publish(
     let (namespace, name, version) = path.into_inner();
     let model = auth.model(&registry, &namespace, &name)?;
     let version: Version = version.parse().map_err(|e: modelreg_api::VersionError| {
-        RegistryError::Invalid { code: "invalid_version", message: e.to_string() }
+        RegistryError::Invalid { code: crate::service::InvalidCode::InvalidVersion, message: e.to_string() }
     })?;
     let manifest: Manifest = read_json(body, limit.0, RegistryError::InvalidManifest).await?;
     let published = registry.publish(auth.writer()?, &model, &version, manifest).await?;
@@ -89,7 +89,7 @@ pub async fn resolve(
     let (namespace, name, selector) = path.into_inner();
     let model = auth.model(&registry, &namespace, &name)?;
     let selector: VersionSelector = selector.parse().map_err(|e: modelreg_api::VersionError| {
-        RegistryError::Invalid { code: "invalid_selector", message: e.to_string() }
+        RegistryError::Invalid { code: crate::service::InvalidCode::InvalidSelector, message: e.to_string() }
     })?;
     let resolved = registry.resolve(&model, &selector).await?;
     let record = resolved.record;

@@ -64,7 +64,7 @@ pub async fn put_part(
 ) -> Result<HttpResponse, RegistryError> {
     let (id, part) = path.into_inner();
     let number: u32 = part.parse().map_err(|_| RegistryError::Invalid {
-        code: "invalid_part",
+        code: crate::service::InvalidCode::InvalidPart,
         message: format!(
             "part number '{}' is not a positive integer",
             part.chars().take(20).collect::<String>()
