@@ -9,6 +9,7 @@ use modelreg_api::{BlobUploaded, Digest, MAX_MISSING_QUERY, MissingBlobsRequest,
 
 use super::auth::{Auth, Read, Write};
 use super::body::{Body, JsonLimit, read_request};
+use super::paths::DigestPath;
 use crate::service::{BlobRead, RangeRequest, Registry, RegistryError};
 
 fn parse_digest(raw: &str) -> Result<Digest, RegistryError> {
@@ -38,11 +39,11 @@ pub async fn missing(
 pub async fn upload(
     registry: web::Data<Registry>,
     auth: Auth<Write>,
-    path: web::Path<String>,
+    path: web::Path<DigestPath>,
     req: HttpRequest,
     body: Body,
 ) -> Result<HttpResponse, RegistryError> {
-    let digest = parse_digest(&path)?;
+    let digest = parse_digest(&path.digest)?;
     let size = content_length(&req)?;
     let created = registry.upload_blob(auth.writer()?, digest, size, body).await?;
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
@@ -52,10 +53,10 @@ pub async fn upload(
 pub async fn download(
     registry: web::Data<Registry>,
     auth: Auth<Read>,
-    path: web::Path<String>,
+    path: web::Path<DigestPath>,
     req: HttpRequest,
 ) -> Result<HttpResponse, RegistryError> {
-    let digest = parse_digest(&path)?;
+    let digest = parse_digest(&path.digest)?;
     if let Some(url) = registry.blob_redirect(auth.caller(), &digest).await? {
         // S3 serves the bytes (and honours Range) from a short-lived presigned URL.
         return Ok(HttpResponse::Found()
@@ -70,9 +71,9 @@ pub async fn download(
 pub async fn head(
     registry: web::Data<Registry>,
     auth: Auth<Read>,
-    path: web::Path<String>,
+    path: web::Path<DigestPath>,
 ) -> Result<HttpResponse, RegistryError> {
-    let digest = parse_digest(&path)?;
+    let digest = parse_digest(&path.digest)?;
     let size = registry.blob_size(auth.caller(), &digest).await?;
     let empty = stream::empty::<Result<bytes::Bytes, std::convert::Infallible>>();
     Ok(blob_response(&digest, StatusCode::OK).body(SizedStream::new(size, empty)))
