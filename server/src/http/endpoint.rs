@@ -114,12 +114,18 @@ impl Endpoint {
         self.step(move |op, _| op.scope = Some(scope))
     }
 
-    /// A required JSON request body of type `T`.
+    /// A required JSON request body of type `T` (malformed: `invalid_json`).
     pub fn json_body<T: JsonSchema>(self) -> Self {
-        self.step(|op, g| {
+        self.json_body_refused_as::<T>(ErrorCode::InvalidJson)
+    }
+
+    /// A required JSON request body of type `T` whose parse failures answer with `malformed`.
+    pub fn json_body_refused_as<T: JsonSchema>(self, malformed: ErrorCode) -> Self {
+        self.step(move |op, g| {
             let schema = g.subschema_for::<T>().to_value();
-            op.request_body = Some(json!({ "required": true, "content": { "application/json": { "schema": schema } } }));
-            for code in [ErrorCode::InvalidJson, ErrorCode::BodyTooLarge, ErrorCode::BodyTimeout] {
+            op.request_body =
+                Some(json!({ "required": true, "content": { "application/json": { "schema": schema } } }));
+            for code in [malformed, ErrorCode::BodyTooLarge, ErrorCode::BodyTimeout] {
                 op.error(code, None);
             }
         })
@@ -182,6 +188,13 @@ impl Endpoint {
         for step in &self.steps {
             step(&mut op, generator);
         }
+        // Path parameters in the template's order (schemas list properties by name), then the rest.
+        let segments: Vec<&str> =
+            self.path.split('/').filter_map(|s| s.strip_prefix('{')?.strip_suffix('}')).collect();
+        op.parameters.sort_by_key(|p| match p["in"].as_str() {
+            Some("path") => segments.iter().position(|s| p["name"] == *s).unwrap_or(usize::MAX),
+            _ => usize::MAX,
+        });
         op
     }
 
@@ -227,7 +240,10 @@ impl<T: JsonSchema> Documented for web::Path<T> {
 impl<T: QueryParams> Documented for Query<T> {
     fn document(op: &mut Operation, generator: &mut SchemaGenerator) {
         op.parameters.extend(T::parameters(generator));
-        op.error(ErrorCode::InvalidQuery, Some("a query parameter is unknown or invalid (details.parameter)"));
+        op.error(
+            ErrorCode::InvalidQuery,
+            Some("a query parameter is unknown or invalid (details.parameter)"),
+        );
     }
 }
 

@@ -52,7 +52,8 @@ impl<T: SchemaQuery> QueryParams for T {
         properties::<T>(generator)
             .into_iter()
             .map(|(name, schema, description)| {
-                let mut p = json!({ "name": name, "in": "query", "required": false, "schema": without_null(schema) });
+                let mut p =
+                    json!({ "name": name, "in": "query", "required": false, "schema": without_null(schema) });
                 if let Some(d) = description {
                     p["description"] = d;
                 }
@@ -98,7 +99,11 @@ fn typed_value(key: &str, raw: &str, schema: &Value) -> Result<Value, RegistryEr
         let n: i64 = raw.parse().map_err(|_| RegistryError::invalid_query(key, "expected an integer"))?;
         let (min, max) = (schema["minimum"].as_i64(), schema["maximum"].as_i64());
         if min.is_some_and(|m| n < m) || max.is_some_and(|m| n > m) {
-            let range = format!("{}-{}", min.map_or("".into(), |m| m.to_string()), max.map_or("".into(), |m| m.to_string()));
+            let range = format!(
+                "{}-{}",
+                min.map_or("".into(), |m| m.to_string()),
+                max.map_or("".into(), |m| m.to_string())
+            );
             return Err(RegistryError::invalid_query(key, format!("must be {range}")));
         }
         return Ok(Value::Number(Number::from(n)));
@@ -154,9 +159,14 @@ mod tests {
         let ok = parse("flag=true&limit=10&name=a%20b").unwrap();
         assert_eq!((ok.flag, ok.limit, ok.name.as_deref()), (Some(true), Some(10), Some("a b")));
         assert!(parse("").unwrap().flag.is_none());
-        for (query, parameter) in
-            [("flag=yes", "flag"), ("limit=0", "limit"), ("limit=11", "limit"), ("limit=x", "limit"), ("other=1", "other"), ("name=a&name=b", "name")]
-        {
+        for (query, parameter) in [
+            ("flag=yes", "flag"),
+            ("limit=0", "limit"),
+            ("limit=11", "limit"),
+            ("limit=x", "limit"),
+            ("other=1", "other"),
+            ("name=a&name=b", "name"),
+        ] {
             assert_eq!(parse(query).unwrap_err(), parameter, "{query}");
         }
     }

@@ -4,9 +4,9 @@
 
 use modelreg_api::{
     AliasInfo, AliasList, AuditPage, BlobUploaded, ChooseRequest, ChooseResponse, CreateTokenRequest,
-    CreateUploadRequest, CreatedToken, DerivativeList, ErrorCode as E, LookupPage, Manifest, MissingBlobsRequest,
-    MissingBlobsResponse, ModelSummary, PartUploaded, PublishResponse, Scope, SetAliasRequest, TokenInfo,
-    TokenList, UploadSession, VersionList, VersionManifest, YankRequest,
+    CreateUploadRequest, CreatedToken, DerivativeList, ErrorCode as E, LookupPage, Manifest,
+    MissingBlobsRequest, MissingBlobsResponse, ModelSummary, PartUploaded, PublishResponse, Scope,
+    SetAliasRequest, TokenInfo, TokenList, UploadSession, VersionList, VersionManifest, YankRequest,
 };
 use serde_json::json;
 
@@ -223,7 +223,7 @@ fn model_endpoints() -> Vec<Endpoint> {
             .errors(&[E::InvalidModelName, E::ModelNotFound]),
         Endpoint::put(VERSION, models::publish)
             .summary("Publish a version atomically. The same manifest again is a no-op (200); a different one is 409.")
-            .json_body::<Manifest>()
+            .json_body_refused_as::<Manifest>(E::InvalidManifest)
             .ok::<PublishResponse>(201, "Published.")
             .ok::<PublishResponse>(200, "Already published with this manifest.")
             .errors(&[E::InvalidModelName, E::InvalidVersion])

@@ -41,7 +41,10 @@ fn the_document_lists_exactly_the_endpoints_of_the_route_table() {
     assert_eq!(operations(&openapi::document()), table);
     for (_, path) in &table {
         assert!(path == "/" || !EXCLUDED_PREFIXES.iter().any(|p| path.starts_with(p)), "{path}");
-        assert!(path.starts_with("/v1/") || ["/healthz", "/readyz", "/metrics", "/openapi.json"].contains(&path.as_str()));
+        assert!(
+            path.starts_with("/v1/")
+                || ["/healthz", "/readyz", "/metrics", "/openapi.json"].contains(&path.as_str())
+        );
     }
 }
 
@@ -53,7 +56,10 @@ fn path_parameters_are_the_segments_of_their_templates() {
         let documented: Vec<String> = op["parameters"]
             .as_array()
             .map(|ps| {
-                ps.iter().filter(|p| p["in"] == "path").map(|p| p["name"].as_str().unwrap().to_owned()).collect()
+                ps.iter()
+                    .filter(|p| p["in"] == "path")
+                    .map(|p| p["name"].as_str().unwrap().to_owned())
+                    .collect()
             })
             .unwrap_or_default();
         assert_eq!(documented, template_params(&path), "{method} {path}");
