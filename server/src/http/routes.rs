@@ -33,10 +33,10 @@ fn system_endpoints() -> Vec<Endpoint> {
     vec![
         Endpoint::get("/healthz", system::healthz)
             .summary("The process is up.")
-            .ok::<serde_json::Value>(200, "Up: {\"status\": \"ok\"}."),
+            .response(200, status_answer("Up.", "ok")),
         Endpoint::get("/readyz", system::readyz)
             .summary("The database and the blob store answer.")
-            .ok::<serde_json::Value>(200, "Ready: {\"status\": \"ready\"}.")
+            .response(200, status_answer("Ready.", "ready"))
             .fails(E::Unavailable, "a backend is unreachable"),
         Endpoint::get("/metrics", system::metrics)
             .summary(
@@ -52,8 +52,15 @@ fn system_endpoints() -> Vec<Endpoint> {
             .fails(E::NotFound, "served on metrics.bind instead"),
         Endpoint::get("/openapi.json", system::openapi)
             .summary("This document.")
-            .ok::<serde_json::Value>(200, "OpenAPI 3.1 document."),
+            .response(200, json!({ "description": "OpenAPI 3.1 document.",
+                "content": { "application/json": { "schema": { "type": "object" } } } })),
     ]
+}
+
+/// `{"status": "<status>"}`.
+fn status_answer(description: &str, status: &str) -> serde_json::Value {
+    json!({ "description": description, "content": { "application/json": { "schema": { "type": "object",
+        "required": ["status"], "properties": { "status": { "const": status } } } } } })
 }
 
 fn blob_body() -> serde_json::Value {
