@@ -37,7 +37,7 @@ pub use choose::{
 };
 pub use commit::{CommitId, CommitIdError};
 pub use digest::{Digest, DigestError};
-pub use error::{ErrorBody, ErrorEnvelope, InvalidQueryDetails};
+pub use error::{ErrorBody, ErrorCode, ErrorEnvelope, InvalidQueryDetails};
 pub use facts::{Contradiction, ContradictionDetails, Fact, FactSource, Facts};
 pub use hf_upload::{
     HfCommit, HfCommitOperation, LfsBatchRequest, LfsObject, MAX_COMMIT_OPERATIONS, PreuploadAnswer,

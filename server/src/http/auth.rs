@@ -62,8 +62,10 @@ impl<N: Need> Auth<N> {
         namespace: &str,
         name: &str,
     ) -> Result<ModelName, RegistryError> {
-        let model = ModelName::from_parts(namespace, name)
-            .map_err(|e| RegistryError::Invalid { code: "invalid_model_name", message: e.to_string() })?;
+        let model = ModelName::from_parts(namespace, name).map_err(|e| RegistryError::Invalid {
+            code: crate::service::InvalidCode::InvalidModelName,
+            message: e.to_string(),
+        })?;
         registry.authorize_model(self.caller(), &model, N::SCOPE)?;
         Ok(model)
     }

@@ -9,11 +9,12 @@ use modelreg_api::{BlobUploaded, Digest, MAX_MISSING_QUERY, MissingBlobsRequest,
 
 use super::auth::{Auth, Read, Write};
 use super::body::{Body, JsonLimit, read_request};
+use super::paths::DigestPath;
 use crate::service::{BlobRead, RangeRequest, Registry, RegistryError};
 
 fn parse_digest(raw: &str) -> Result<Digest, RegistryError> {
     raw.parse().map_err(|e: modelreg_api::DigestError| RegistryError::Invalid {
-        code: "invalid_digest",
+        code: crate::service::InvalidCode::InvalidDigest,
         message: e.to_string(),
     })
 }
@@ -27,7 +28,7 @@ pub async fn missing(
     let request: MissingBlobsRequest = read_request(body, limit.0).await?;
     if request.digests.len() > MAX_MISSING_QUERY {
         return Err(RegistryError::Invalid {
-            code: "too_many_digests",
+            code: crate::service::InvalidCode::TooManyDigests,
             message: format!("digests: at most {MAX_MISSING_QUERY} per request"),
         });
     }
@@ -38,11 +39,11 @@ pub async fn missing(
 pub async fn upload(
     registry: web::Data<Registry>,
     auth: Auth<Write>,
-    path: web::Path<String>,
+    path: web::Path<DigestPath>,
     req: HttpRequest,
     body: Body,
 ) -> Result<HttpResponse, RegistryError> {
-    let digest = parse_digest(&path)?;
+    let digest = parse_digest(&path.digest)?;
     let size = content_length(&req)?;
     let created = registry.upload_blob(auth.writer()?, digest, size, body).await?;
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
@@ -52,10 +53,10 @@ pub async fn upload(
 pub async fn download(
     registry: web::Data<Registry>,
     auth: Auth<Read>,
-    path: web::Path<String>,
+    path: web::Path<DigestPath>,
     req: HttpRequest,
 ) -> Result<HttpResponse, RegistryError> {
-    let digest = parse_digest(&path)?;
+    let digest = parse_digest(&path.digest)?;
     if let Some(url) = registry.blob_redirect(auth.caller(), &digest).await? {
         // S3 serves the bytes (and honours Range) from a short-lived presigned URL.
         return Ok(HttpResponse::Found()
@@ -70,9 +71,9 @@ pub async fn download(
 pub async fn head(
     registry: web::Data<Registry>,
     auth: Auth<Read>,
-    path: web::Path<String>,
+    path: web::Path<DigestPath>,
 ) -> Result<HttpResponse, RegistryError> {
-    let digest = parse_digest(&path)?;
+    let digest = parse_digest(&path.digest)?;
     let size = registry.blob_size(auth.caller(), &digest).await?;
     let empty = stream::empty::<Result<bytes::Bytes, std::convert::Infallible>>();
     Ok(blob_response(&digest, StatusCode::OK).body(SizedStream::new(size, empty)))
@@ -92,7 +93,7 @@ fn blob_response(digest: &Digest, status: StatusCode) -> HttpResponseBuilder {
 pub(super) fn content_length(req: &HttpRequest) -> Result<u64, RegistryError> {
     let raw = req.headers().get(header::CONTENT_LENGTH).ok_or(RegistryError::LengthRequired)?;
     raw.to_str().ok().and_then(|s| s.parse().ok()).ok_or(RegistryError::Invalid {
-        code: "invalid_content_length",
+        code: crate::service::InvalidCode::InvalidContentLength,
         message: "Content-Length must be a non-negative integer".into(),
     })
 }

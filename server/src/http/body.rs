@@ -132,5 +132,9 @@ pub async fn read_bytes(mut body: Body, limit: usize) -> Result<Bytes, RegistryE
 /// Reads a JSON request body other than a manifest: a body that does not parse is a 400
 /// `invalid_json` naming the JSON path.
 pub async fn read_request<T: DeserializeOwned>(body: Body, limit: usize) -> Result<T, RegistryError> {
-    read_json(body, limit, |message| RegistryError::Invalid { code: "invalid_json", message }).await
+    read_json(body, limit, |message| RegistryError::Invalid {
+        code: crate::service::InvalidCode::InvalidJson,
+        message,
+    })
+    .await
 }

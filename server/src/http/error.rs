@@ -1,54 +1,113 @@
-//! Maps `RegistryError` to HTTP: one exhaustive match gives each variant its status and
-//! stable code, and unknown routes and wrong methods answer in the same JSON envelope. 5xx
+//! Maps `RegistryError` to HTTP: one exhaustive match gives each variant its stable code,
+//! another each code its status (the OpenAPI document lists codes per status from it), and
+//! unknown routes and wrong methods answer in the same JSON envelope. 5xx
 //! bodies say only "internal server error"; the cause is logged here, once.
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
-use modelreg_api::{ContradictionDetails, ErrorEnvelope, InvalidQueryDetails};
+use modelreg_api::{ContradictionDetails, ErrorCode, ErrorEnvelope, InvalidQueryDetails};
 use serde_json::json;
 
 use crate::service::RegistryError;
 
+/// The status every response with this code has.
+pub(super) fn status_of(code: ErrorCode) -> StatusCode {
+    use ErrorCode as C;
+    match code {
+        C::InvalidQuery
+        | C::InvalidJson
+        | C::InvalidModelName
+        | C::InvalidVersion
+        | C::InvalidSelector
+        | C::InvalidAlias
+        | C::InvalidDigest
+        | C::InvalidContentLength
+        | C::InvalidSize
+        | C::InvalidPart
+        | C::InvalidReason
+        | C::InvalidTokenName
+        | C::InvalidNamespaces
+        | C::InvalidExpiry
+        | C::TokenNameTaken
+        | C::TooManyDigests
+        | C::InvalidOid
+        | C::InvalidCommit
+        | C::InvalidOperation
+        | C::InvalidBranch
+        | C::InvalidTag
+        | C::InvalidRepo
+        | C::InvalidRevision
+        | C::TooManyObjects
+        | C::DigestMismatch
+        | C::SizeMismatch
+        | C::BodyInterrupted => StatusCode::BAD_REQUEST,
+        C::Unauthorized => StatusCode::UNAUTHORIZED,
+        C::Forbidden => StatusCode::FORBIDDEN,
+        C::ModelNotFound
+        | C::VersionNotFound
+        | C::BlobNotFound
+        | C::UploadNotFound
+        | C::AliasNotFound
+        | C::TokenNotFound
+        | C::NotFound => StatusCode::NOT_FOUND,
+        C::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+        C::BodyTimeout | C::BodyTooSlow => StatusCode::REQUEST_TIMEOUT,
+        C::PartOutOfOrder
+        | C::PartConflict
+        | C::UploadIncomplete
+        | C::VersionConflict
+        | C::VersionYanked
+        | C::VersionDeleted
+        | C::AlreadyExists => StatusCode::CONFLICT,
+        C::LengthRequired => StatusCode::LENGTH_REQUIRED,
+        C::StaleParent => StatusCode::PRECONDITION_FAILED,
+        C::BlobTooLarge | C::BodyTooLarge | C::PartTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        C::RangeNotSatisfiable => StatusCode::RANGE_NOT_SATISFIABLE,
+        C::InvalidManifest | C::FileHeaderTooLarge | C::MissingBlobs => StatusCode::UNPROCESSABLE_ENTITY,
+        C::TooManyUploads => StatusCode::TOO_MANY_REQUESTS,
+        C::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        C::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+    }
+}
+
 impl RegistryError {
-    /// Status and stable snake_case code of each variant.
-    fn status_and_code(&self) -> (StatusCode, &'static str) {
+    /// The stable code of each variant.
+    pub(super) fn code(&self) -> ErrorCode {
         match self {
-            Self::Invalid { code, .. } => (StatusCode::BAD_REQUEST, code),
-            Self::InvalidQuery { .. } => (StatusCode::BAD_REQUEST, "invalid_query"),
-            Self::InvalidManifest(_) | Self::Contradicted(_) => {
-                (StatusCode::UNPROCESSABLE_ENTITY, "invalid_manifest")
-            }
-            Self::FileHeaderTooLarge { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "file_header_too_large"),
-            Self::MissingBlobs(_) => (StatusCode::UNPROCESSABLE_ENTITY, "missing_blobs"),
-            Self::DigestMismatch { .. } => (StatusCode::BAD_REQUEST, "digest_mismatch"),
-            Self::SizeMismatch { .. } => (StatusCode::BAD_REQUEST, "size_mismatch"),
-            Self::BodyInterrupted(_) => (StatusCode::BAD_REQUEST, "body_interrupted"),
-            Self::BodyTimeout { .. } => (StatusCode::REQUEST_TIMEOUT, "body_timeout"),
-            Self::BodyTooSlow { .. } => (StatusCode::REQUEST_TIMEOUT, "body_too_slow"),
-            Self::BlobTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "blob_too_large"),
-            Self::BodyTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"),
-            Self::LengthRequired => (StatusCode::LENGTH_REQUIRED, "length_required"),
-            Self::RangeNotSatisfiable { .. } => (StatusCode::RANGE_NOT_SATISFIABLE, "range_not_satisfiable"),
-            Self::ModelNotFound(_) => (StatusCode::NOT_FOUND, "model_not_found"),
-            Self::VersionNotFound { .. } => (StatusCode::NOT_FOUND, "version_not_found"),
-            Self::BlobNotFound(_) => (StatusCode::NOT_FOUND, "blob_not_found"),
-            Self::UploadNotFound(_) => (StatusCode::NOT_FOUND, "upload_not_found"),
-            Self::PartTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "part_too_large"),
-            Self::PartOutOfOrder { .. } => (StatusCode::CONFLICT, "part_out_of_order"),
-            Self::PartConflict { .. } => (StatusCode::CONFLICT, "part_conflict"),
-            Self::UploadIncomplete { .. } => (StatusCode::CONFLICT, "upload_incomplete"),
-            Self::TooManyUploads { .. } => (StatusCode::TOO_MANY_REQUESTS, "too_many_uploads"),
-            Self::VersionConflict { .. } => (StatusCode::CONFLICT, "version_conflict"),
-            Self::VersionYanked { .. } => (StatusCode::CONFLICT, "version_yanked"),
-            Self::VersionDeleted { .. } => (StatusCode::CONFLICT, "version_deleted"),
-            Self::StaleParent { .. } => (StatusCode::PRECONDITION_FAILED, "stale_parent"),
-            Self::RefExists { .. } => (StatusCode::CONFLICT, "already_exists"),
-            Self::AliasNotFound { .. } => (StatusCode::NOT_FOUND, "alias_not_found"),
-            Self::TokenNotFound(_) => (StatusCode::NOT_FOUND, "token_not_found"),
-            Self::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
-            Self::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
-            Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
-            Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+            Self::Invalid { code, .. } => code.error_code(),
+            Self::InvalidQuery { .. } => ErrorCode::InvalidQuery,
+            Self::InvalidManifest(_) | Self::Contradicted(_) => ErrorCode::InvalidManifest,
+            Self::FileHeaderTooLarge { .. } => ErrorCode::FileHeaderTooLarge,
+            Self::MissingBlobs(_) => ErrorCode::MissingBlobs,
+            Self::DigestMismatch { .. } => ErrorCode::DigestMismatch,
+            Self::SizeMismatch { .. } => ErrorCode::SizeMismatch,
+            Self::BodyInterrupted(_) => ErrorCode::BodyInterrupted,
+            Self::BodyTimeout { .. } => ErrorCode::BodyTimeout,
+            Self::BodyTooSlow { .. } => ErrorCode::BodyTooSlow,
+            Self::BlobTooLarge { .. } => ErrorCode::BlobTooLarge,
+            Self::BodyTooLarge { .. } => ErrorCode::BodyTooLarge,
+            Self::LengthRequired => ErrorCode::LengthRequired,
+            Self::RangeNotSatisfiable { .. } => ErrorCode::RangeNotSatisfiable,
+            Self::ModelNotFound(_) => ErrorCode::ModelNotFound,
+            Self::VersionNotFound { .. } => ErrorCode::VersionNotFound,
+            Self::BlobNotFound(_) => ErrorCode::BlobNotFound,
+            Self::UploadNotFound(_) => ErrorCode::UploadNotFound,
+            Self::PartTooLarge { .. } => ErrorCode::PartTooLarge,
+            Self::PartOutOfOrder { .. } => ErrorCode::PartOutOfOrder,
+            Self::PartConflict { .. } => ErrorCode::PartConflict,
+            Self::UploadIncomplete { .. } => ErrorCode::UploadIncomplete,
+            Self::TooManyUploads { .. } => ErrorCode::TooManyUploads,
+            Self::VersionConflict { .. } => ErrorCode::VersionConflict,
+            Self::VersionYanked { .. } => ErrorCode::VersionYanked,
+            Self::VersionDeleted { .. } => ErrorCode::VersionDeleted,
+            Self::StaleParent { .. } => ErrorCode::StaleParent,
+            Self::RefExists { .. } => ErrorCode::AlreadyExists,
+            Self::AliasNotFound { .. } => ErrorCode::AliasNotFound,
+            Self::TokenNotFound(_) => ErrorCode::TokenNotFound,
+            Self::Unauthorized(_) => ErrorCode::Unauthorized,
+            Self::Forbidden(_) => ErrorCode::Forbidden,
+            Self::Unavailable(_) => ErrorCode::Unavailable,
+            Self::Internal(_) => ErrorCode::Internal,
         }
     }
 
@@ -73,11 +132,12 @@ impl RegistryError {
 
 impl ResponseError for RegistryError {
     fn status_code(&self) -> StatusCode {
-        self.status_and_code().0
+        status_of(self.code())
     }
 
     fn error_response(&self) -> HttpResponse {
-        let (status, code) = self.status_and_code();
+        let code = self.code();
+        let status = status_of(code);
         let message = if status.is_server_error() {
             tracing::error!(error = %ErrorChain(self), http.status = status.as_u16(), "request failed");
             match self {
@@ -87,7 +147,7 @@ impl ResponseError for RegistryError {
         } else {
             self.to_string()
         };
-        let mut envelope = ErrorEnvelope::new(code, message);
+        let mut envelope = ErrorEnvelope::new(code.as_str(), message);
         envelope.error.details = self.details();
         let mut response = HttpResponse::build(status);
         if let Self::RangeNotSatisfiable { size } = self {
@@ -123,18 +183,14 @@ impl std::fmt::Display for ErrorChain<'_> {
     }
 }
 
-fn envelope(status: StatusCode, code: &str, message: String) -> HttpResponse {
-    HttpResponse::build(status).json(ErrorEnvelope::new(code, message))
+fn envelope(code: ErrorCode, message: String) -> HttpResponse {
+    HttpResponse::build(status_of(code)).json(ErrorEnvelope::new(code.as_str(), message))
 }
 
 pub async fn route_not_found(req: HttpRequest) -> HttpResponse {
-    envelope(StatusCode::NOT_FOUND, "not_found", format!("no route for {} {}", req.method(), req.path()))
+    envelope(ErrorCode::NotFound, format!("no route for {} {}", req.method(), req.path()))
 }
 
 pub async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
-    envelope(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
-        format!("method {} is not allowed on {}", req.method(), req.path()),
-    )
+    envelope(ErrorCode::MethodNotAllowed, format!("method {} is not allowed on {}", req.method(), req.path()))
 }

@@ -1,24 +1,40 @@
 //! Lifecycle routes: aliases (with history), yank and un-yank, and admin deletion.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use modelreg_api::{AliasInfo, AliasList, AliasMove, AliasName, SetAliasRequest, Version, YankRequest};
+use schemars::JsonSchema;
+use serde::Deserialize;
 use serde_json::json;
 
 use super::auth::{Admin, Auth, Read, Write};
 use super::body::{Body, JsonLimit, read_request};
 use super::models::timestamp;
+use super::paths::{AliasPath, ModelPath, VersionPath};
+use super::query::{Query, SchemaQuery};
 use crate::service::{AliasRecord, Registry, RegistryError};
 
 fn alias_name(raw: &str) -> Result<AliasName, RegistryError> {
-    raw.parse().map_err(|message| RegistryError::Invalid { code: "invalid_alias", message })
+    raw.parse().map_err(|message| RegistryError::Invalid {
+        code: crate::service::InvalidCode::InvalidAlias,
+        message,
+    })
 }
 
 fn exact_version(raw: &str) -> Result<Version, RegistryError> {
     raw.parse().map_err(|e: modelreg_api::VersionError| RegistryError::Invalid {
-        code: "invalid_version",
+        code: crate::service::InvalidCode::InvalidVersion,
         message: e.to_string(),
     })
 }
+
+/// `GET .../aliases?history=`.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct AliasQuery {
+    /// true: also every move of every alias (who, when, from, to), oldest first.
+    history: Option<bool>,
+}
+
+impl SchemaQuery for AliasQuery {}
 
 fn alias_info(a: AliasRecord) -> AliasInfo {
     AliasInfo {
@@ -32,17 +48,11 @@ fn alias_info(a: AliasRecord) -> AliasInfo {
 pub async fn list_aliases(
     registry: web::Data<Registry>,
     auth: Auth<Read>,
-    path: web::Path<(String, String)>,
-    req: HttpRequest,
+    path: web::Path<ModelPath>,
+    query: Query<AliasQuery>,
 ) -> Result<HttpResponse, RegistryError> {
-    let model = auth.model(&registry, &path.0, &path.1)?;
-    let with_history = match req.query_string() {
-        "" | "history=false" => false,
-        "history=true" => true,
-        _ => {
-            return Err(RegistryError::invalid_query("history", "expected history=true or history=false"));
-        }
-    };
+    let model = auth.model(&registry, &path.namespace, &path.name)?;
+    let with_history = query.0.history.unwrap_or(false);
     let (aliases, history) = registry.list_aliases(&model, with_history).await?;
     let history = history
         .into_iter()
@@ -59,10 +69,10 @@ pub async fn set_alias(
     registry: web::Data<Registry>,
     auth: Auth<Write>,
     limit: web::Data<JsonLimit>,
-    path: web::Path<(String, String, String)>,
+    path: web::Path<AliasPath>,
     body: Body,
 ) -> Result<HttpResponse, RegistryError> {
-    let (namespace, name, alias) = path.into_inner();
+    let AliasPath { namespace, name, alias } = path.into_inner();
     let model = auth.model(&registry, &namespace, &name)?;
     let alias = alias_name(&alias)?;
     let request: SetAliasRequest = read_request(body, limit.0).await?;
@@ -73,9 +83,9 @@ pub async fn set_alias(
 pub async fn remove_alias(
     registry: web::Data<Registry>,
     auth: Auth<Write>,
-    path: web::Path<(String, String, String)>,
+    path: web::Path<AliasPath>,
 ) -> Result<HttpResponse, RegistryError> {
-    let (namespace, name, alias) = path.into_inner();
+    let AliasPath { namespace, name, alias } = path.into_inner();
     let model = auth.model(&registry, &namespace, &name)?;
     registry.remove_alias(&model, &alias_name(&alias)?, auth.actor()).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -85,10 +95,10 @@ pub async fn yank(
     registry: web::Data<Registry>,
     auth: Auth<Write>,
     limit: web::Data<JsonLimit>,
-    path: web::Path<(String, String, String)>,
+    path: web::Path<VersionPath>,
     body: Body,
 ) -> Result<HttpResponse, RegistryError> {
-    let (namespace, name, version) = path.into_inner();
+    let VersionPath { namespace, name, version } = path.into_inner();
     let model = auth.model(&registry, &namespace, &name)?;
     let version = exact_version(&version)?;
     let request: YankRequest = read_request(body, limit.0).await?;
@@ -100,9 +110,9 @@ pub async fn yank(
 pub async fn unyank(
     registry: web::Data<Registry>,
     auth: Auth<Write>,
-    path: web::Path<(String, String, String)>,
+    path: web::Path<VersionPath>,
 ) -> Result<HttpResponse, RegistryError> {
-    let (namespace, name, version) = path.into_inner();
+    let VersionPath { namespace, name, version } = path.into_inner();
     let model = auth.model(&registry, &namespace, &name)?;
     let version = exact_version(&version)?;
     registry.set_yank(&model, &version, None, auth.actor()).await?;
@@ -112,9 +122,9 @@ pub async fn unyank(
 pub async fn delete_version(
     registry: web::Data<Registry>,
     auth: Auth<Admin>,
-    path: web::Path<(String, String, String)>,
+    path: web::Path<VersionPath>,
 ) -> Result<HttpResponse, RegistryError> {
-    let (namespace, name, version) = path.into_inner();
+    let VersionPath { namespace, name, version } = path.into_inner();
     let model = auth.model(&registry, &namespace, &name)?;
     registry.delete_version(&model, &exact_version(&version)?, auth.actor()).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -123,9 +133,9 @@ pub async fn delete_version(
 pub async fn delete_model(
     registry: web::Data<Registry>,
     auth: Auth<Admin>,
-    path: web::Path<(String, String)>,
+    path: web::Path<ModelPath>,
 ) -> Result<HttpResponse, RegistryError> {
-    let model = auth.model(&registry, &path.0, &path.1)?;
+    let model = auth.model(&registry, &path.namespace, &path.name)?;
     let deleted = registry.delete_model(&model, auth.actor()).await?;
     Ok(HttpResponse::Ok().json(json!({ "model": model, "deleted_versions": deleted })))
 }

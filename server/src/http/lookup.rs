@@ -1,24 +1,22 @@
 //! The lookup route (`GET /v1/models`) and lineage (`.../derivatives`): parse the query,
 //! shape the rows. Which namespaces a caller sees is the service's rule, not this module's.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use modelreg_api::{
     CommercialUse, Derivative, DerivativeList, LicenseClass, LookupPage, LookupQuery, LookupRow, ModelName,
 };
 
 use super::auth::{Auth, Read};
+use super::paths::ModelPath;
+use super::query::Query;
 use crate::service::{LookupHit, Registry, RegistryError};
 
 pub async fn lookup(
     registry: web::Data<Registry>,
     auth: Auth<Read>,
-    req: HttpRequest,
+    query: Query<LookupQuery>,
 ) -> Result<HttpResponse, RegistryError> {
-    let pairs: Vec<(String, String)> =
-        url::form_urlencoded::parse(req.query_string().as_bytes()).into_owned().collect();
-    let query = LookupQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .map_err(|e| RegistryError::InvalidQuery { parameter: e.param, reason: e.reason })?;
-    let result = registry.lookup(auth.caller(), query).await?;
+    let result = registry.lookup(auth.caller(), query.into_inner()).await?;
     let results = result.hits.into_iter().map(row).collect::<Result<Vec<_>, _>>()?;
     Ok(HttpResponse::Ok().json(LookupPage { results, next_cursor: result.next_cursor }))
 }
@@ -68,9 +66,9 @@ pub(super) fn row(hit: LookupHit) -> Result<LookupRow, RegistryError> {
 pub async fn derivatives(
     registry: web::Data<Registry>,
     auth: Auth<Read>,
-    path: web::Path<(String, String)>,
+    path: web::Path<ModelPath>,
 ) -> Result<HttpResponse, RegistryError> {
-    let model = auth.model(&registry, &path.0, &path.1)?;
+    let model = auth.model(&registry, &path.namespace, &path.name)?;
     let records = registry.derivatives(auth.caller(), &model).await?;
     let derivatives = records
         .into_iter()

@@ -8,15 +8,18 @@ mod auth;
 mod blobs;
 mod body;
 mod choose;
+pub mod endpoint;
 mod error;
 pub mod hf;
 mod lifecycle;
 mod lookup;
+mod lookup_params;
 mod models;
 pub(crate) mod observe;
 pub mod openapi;
-mod openapi_lifecycle;
-mod openapi_uploads;
+mod paths;
+mod query;
+pub mod routes;
 mod system;
 mod tokens;
 mod ui;
@@ -30,67 +33,28 @@ pub use observe::{Observed, REQUEST_ID, observe};
 pub use system::MetricsAccess;
 pub use ui::UiSettings;
 
-/// Registers every route. Unknown routes and wrong methods answer with the JSON envelope.
+/// Registers every route: the documented endpoints (`routes`), then the Hugging Face
+/// protocol and the web UI. Unknown routes and wrong methods answer with the JSON envelope.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    let resource = |path: &str| web::resource(path).default_service(web::to(error::method_not_allowed));
-    cfg.service(resource("/healthz").route(web::get().to(system::healthz)))
-        .service(resource("/readyz").route(web::get().to(system::readyz)))
-        .service(resource("/metrics").route(web::get().to(system::metrics)))
-        .service(resource("/openapi.json").route(web::get().to(system::openapi)))
-        .service(resource("/v1/blobs/missing").route(web::post().to(blobs::missing)))
-        .service(
-            resource("/v1/blobs/{digest}")
-                .route(web::put().to(blobs::upload))
-                .route(web::get().to(blobs::download))
-                .route(web::head().to(blobs::head)),
-        )
-        .service(resource("/v1/uploads").route(web::post().to(uploads::create)))
-        .service(
-            resource("/v1/uploads/{id}")
-                .route(web::get().to(uploads::status))
-                .route(web::delete().to(uploads::abort)),
-        )
-        .service(resource("/v1/uploads/{id}/parts/{part}").route(web::put().to(uploads::put_part)))
-        .service(resource("/v1/uploads/{id}/complete").route(web::post().to(uploads::complete)))
-        .service(resource("/v1/models").route(web::get().to(lookup::lookup)))
-        .service(resource("/v1/choose").route(web::post().to(choose::choose)))
-        .service(resource("/v1/whoami").route(web::get().to(tokens::whoami)))
-        .service(
-            resource("/v1/tokens").route(web::post().to(tokens::create)).route(web::get().to(tokens::list)),
-        )
-        .service(resource("/v1/tokens/{name}").route(web::delete().to(tokens::revoke)))
-        .service(resource("/v1/audit").route(web::get().to(tokens::audit)))
-        .service(
-            resource("/v1/models/{namespace}/{name}")
-                .route(web::get().to(models::summary_route))
-                .route(web::delete().to(lifecycle::delete_model)),
-        )
-        .service(
-            resource("/v1/models/{namespace}/{name}/aliases").route(web::get().to(lifecycle::list_aliases)),
-        )
-        .service(
-            resource("/v1/models/{namespace}/{name}/aliases/{alias}")
-                .route(web::put().to(lifecycle::set_alias))
-                .route(web::delete().to(lifecycle::remove_alias)),
-        )
-        .service(
-            resource("/v1/models/{namespace}/{name}/versions/{version}/yank")
-                .route(web::post().to(lifecycle::yank))
-                .route(web::delete().to(lifecycle::unyank)),
-        )
-        .service(
-            resource("/v1/models/{namespace}/{name}/derivatives").route(web::get().to(lookup::derivatives)),
-        )
-        .service(resource("/v1/models/{namespace}/{name}/versions").route(web::get().to(models::versions)))
-        .service(
-            resource("/v1/models/{namespace}/{name}/versions/{version}")
-                .route(web::put().to(models::publish))
-                .route(web::get().to(models::resolve))
-                .route(web::delete().to(lifecycle::delete_version)),
-        )
-        .configure(hf::configure)
-        .configure(ui::configure)
-        .default_service(web::to(error::route_not_found));
+    let mut resources: Vec<(&'static str, actix_web::Resource)> = Vec::new();
+    for endpoint in routes::endpoints() {
+        let path = endpoint.path;
+        let route = endpoint.into_route();
+        match resources.iter_mut().find(|(p, _)| *p == path) {
+            Some((_, resource)) => {
+                let taken = std::mem::replace(resource, web::resource(path));
+                *resource = taken.route(route);
+            }
+            None => resources.push((
+                path,
+                web::resource(path).default_service(web::to(error::method_not_allowed)).route(route),
+            )),
+        }
+    }
+    for (_, resource) in resources {
+        cfg.service(resource);
+    }
+    cfg.configure(hf::configure).configure(ui::configure).default_service(web::to(error::route_not_found));
 }
 
 /// The route table of a listener of its own for `/metrics` (`metrics.bind`): nothing else.

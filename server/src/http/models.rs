@@ -11,6 +11,7 @@ use modelreg_api::{
 
 use super::auth::{Auth, Read, Write};
 use super::body::{Body, JsonLimit, read_json};
+use super::paths::{ModelPath, SelectorPath, VersionPath};
 use crate::service::{Registry, RegistryError, VersionRecord, YankRecord};
 
 pub(super) fn timestamp(t: DateTime<Utc>) -> String {
@@ -36,13 +37,13 @@ pub async fn publish(
     registry: web::Data<Registry>,
     auth: Auth<Write>,
     limit: web::Data<JsonLimit>,
-    path: web::Path<(String, String, String)>,
+    path: web::Path<VersionPath>,
     body: Body,
 ) -> Result<HttpResponse, RegistryError> {
-    let (namespace, name, version) = path.into_inner();
+    let VersionPath { namespace, name, version } = path.into_inner();
     let model = auth.model(&registry, &namespace, &name)?;
     let version: Version = version.parse().map_err(|e: modelreg_api::VersionError| {
-        RegistryError::Invalid { code: "invalid_version", message: e.to_string() }
+        RegistryError::Invalid { code: crate::service::InvalidCode::InvalidVersion, message: e.to_string() }
     })?;
     let manifest: Manifest = read_json(body, limit.0, RegistryError::InvalidManifest).await?;
     let published = registry.publish(auth.writer()?, &model, &version, manifest).await?;
@@ -58,9 +59,9 @@ pub async fn publish(
 pub async fn summary_route(
     registry: web::Data<Registry>,
     auth: Auth<Read>,
-    path: web::Path<(String, String)>,
+    path: web::Path<ModelPath>,
 ) -> Result<HttpResponse, RegistryError> {
-    let name = auth.model(&registry, &path.0, &path.1)?;
+    let name = auth.model(&registry, &path.namespace, &path.name)?;
     let overview = registry.model_summary(&name).await?;
     Ok(HttpResponse::Ok().json(ModelSummary {
         name,
@@ -74,9 +75,9 @@ pub async fn summary_route(
 pub async fn versions(
     registry: web::Data<Registry>,
     auth: Auth<Read>,
-    path: web::Path<(String, String)>,
+    path: web::Path<ModelPath>,
 ) -> Result<HttpResponse, RegistryError> {
-    let model = auth.model(&registry, &path.0, &path.1)?;
+    let model = auth.model(&registry, &path.namespace, &path.name)?;
     let versions = registry.list_versions(&model).await?;
     Ok(HttpResponse::Ok().json(VersionList { model, versions: versions.iter().map(summary).collect() }))
 }
@@ -84,12 +85,12 @@ pub async fn versions(
 pub async fn resolve(
     registry: web::Data<Registry>,
     auth: Auth<Read>,
-    path: web::Path<(String, String, String)>,
+    path: web::Path<SelectorPath>,
 ) -> Result<HttpResponse, RegistryError> {
-    let (namespace, name, selector) = path.into_inner();
+    let SelectorPath { namespace, name, version: selector } = path.into_inner();
     let model = auth.model(&registry, &namespace, &name)?;
     let selector: VersionSelector = selector.parse().map_err(|e: modelreg_api::VersionError| {
-        RegistryError::Invalid { code: "invalid_selector", message: e.to_string() }
+        RegistryError::Invalid { code: crate::service::InvalidCode::InvalidSelector, message: e.to_string() }
     })?;
     let resolved = registry.resolve(&model, &selector).await?;
     let record = resolved.record;

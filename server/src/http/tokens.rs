@@ -1,15 +1,19 @@
-//! Token management (admin), `whoami`, and the audit log (admin): the audit query string is
-//! parsed here; which entries a caller sees and how pages continue is the service's.
+//! Token management (admin), `whoami`, and the audit log (admin): the audit query's types
+//! are here; which entries a caller sees and how pages continue is the service's.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use modelreg_api::{
-    AuditEntry, AuditPage, CreateTokenRequest, CreatedToken, ModelName, NameError, TokenInfo, TokenList,
+    AuditEntry, AuditPage, CreateTokenRequest, CreatedToken, ModelName, TokenInfo, TokenList,
 };
+use schemars::JsonSchema;
+use serde::Deserialize;
 
 use super::auth::{Admin, Auth, Read};
 use super::body::{Body, JsonLimit, read_request};
 use super::models::timestamp;
+use super::paths::TokenPath;
+use super::query::{Query, SchemaQuery};
 use crate::service::{AuditQuery, Principal, Registry, RegistryError, TokenRecord};
 
 fn info(t: TokenRecord) -> TokenInfo {
@@ -67,47 +71,60 @@ pub async fn list(registry: web::Data<Registry>, auth: Auth<Admin>) -> Result<Ht
 pub async fn revoke(
     registry: web::Data<Registry>,
     auth: Auth<Admin>,
-    path: web::Path<String>,
+    path: web::Path<TokenPath>,
 ) -> Result<HttpResponse, RegistryError> {
-    registry.revoke_token_as(admin(&auth)?, &path).await?;
+    registry.revoke_token_as(admin(&auth)?, &path.name).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// `GET /v1/audit?model=&actor=&since=&limit=&cursor=`
+/// `GET /v1/audit?model=&actor=&since=&limit=&cursor=`.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct AuditParams {
+    /// Only entries about this model.
+    model: Option<ModelName>,
+    /// Only entries by this actor (a token's name).
+    actor: Option<String>,
+    /// Only entries at or after this time (RFC 3339).
+    #[schemars(extend("format" = "date-time"))]
+    since: Option<String>,
+    /// Page size (default 100).
+    #[schemars(range(min = 1, max = 1000))]
+    limit: Option<u32>,
+    /// next_cursor of the previous page.
+    cursor: Option<String>,
+}
+
+impl SchemaQuery for AuditParams {}
+
 pub async fn audit(
     registry: web::Data<Registry>,
     auth: Auth<Admin>,
-    req: HttpRequest,
+    query: Query<AuditParams>,
 ) -> Result<HttpResponse, RegistryError> {
     let caller = admin(&auth)?;
-    let bad = |param: &str, why: &str| RegistryError::invalid_query(param, why);
-    let mut query = AuditQuery { model: None, actor: None, since: None, after_id: None, limit: 100 };
-    for (key, value) in url::form_urlencoded::parse(req.query_string().as_bytes()) {
-        match key.as_ref() {
-            "model" => {
-                let model: ModelName = value.parse().map_err(|e: NameError| bad("model", &e.to_string()))?;
-                query.model = Some(model);
-            }
-            "actor" => query.actor = Some(value.into_owned()),
-            "since" => {
-                let at = chrono::DateTime::parse_from_rfc3339(&value)
-                    .map_err(|_| bad("since", "expected an RFC 3339 time"))?;
-                query.since = Some(at.with_timezone(&chrono::Utc));
-            }
-            "limit" => {
-                query.limit = value
-                    .parse()
-                    .ok()
-                    .filter(|n| (1..=1000).contains(n))
-                    .ok_or_else(|| bad("limit", "must be 1-1000"))?;
-            }
-            "cursor" => {
-                query.after_id =
-                    Some(value.parse().map_err(|_| bad("cursor", "not a cursor this registry issued"))?)
-            }
-            other => return Err(bad(other, "unknown parameter")),
-        }
-    }
+    let params = query.into_inner();
+    let since = match params.since {
+        None => None,
+        Some(raw) => Some(
+            chrono::DateTime::parse_from_rfc3339(&raw)
+                .map_err(|_| RegistryError::invalid_query("since", "expected an RFC 3339 time"))?
+                .with_timezone(&chrono::Utc),
+        ),
+    };
+    let after_id = match params.cursor {
+        None => None,
+        Some(raw) => Some(
+            raw.parse()
+                .map_err(|_| RegistryError::invalid_query("cursor", "not a cursor this registry issued"))?,
+        ),
+    };
+    let query = AuditQuery {
+        model: params.model,
+        actor: params.actor,
+        since,
+        after_id,
+        limit: params.limit.unwrap_or(100),
+    };
     let page = registry.audit_page_as(caller, &query).await?;
     let entries = page
         .records

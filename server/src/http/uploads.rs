@@ -9,6 +9,7 @@ use modelreg_api::{BlobUploaded, CreateUploadRequest, PartUploaded, UploadSessio
 use super::auth::{Auth, Write};
 use super::blobs::content_length;
 use super::body::{Body, JsonLimit, read_request};
+use super::paths::{PartPath, UploadPath};
 use crate::service::{Registry, RegistryError, UploadOpened, UploadPhase, UploadRecord};
 
 fn timestamp(t: DateTime<Utc>) -> String {
@@ -58,13 +59,13 @@ pub async fn create(
 pub async fn put_part(
     registry: web::Data<Registry>,
     auth: Auth<Write>,
-    path: web::Path<(String, String)>,
+    path: web::Path<PartPath>,
     req: HttpRequest,
     body: Body,
 ) -> Result<HttpResponse, RegistryError> {
-    let (id, part) = path.into_inner();
+    let PartPath { id, part } = path.into_inner();
     let number: u32 = part.parse().map_err(|_| RegistryError::Invalid {
-        code: "invalid_part",
+        code: crate::service::InvalidCode::InvalidPart,
         message: format!(
             "part number '{}' is not a positive integer",
             part.chars().take(20).collect::<String>()
@@ -78,17 +79,17 @@ pub async fn put_part(
 pub async fn status(
     registry: web::Data<Registry>,
     auth: Auth<Write>,
-    path: web::Path<String>,
+    path: web::Path<UploadPath>,
 ) -> Result<HttpResponse, RegistryError> {
-    Ok(HttpResponse::Ok().json(session(&registry.upload_status(auth.writer()?, &path).await?)))
+    Ok(HttpResponse::Ok().json(session(&registry.upload_status(auth.writer()?, &path.id).await?)))
 }
 
 pub async fn complete(
     registry: web::Data<Registry>,
     auth: Auth<Write>,
-    path: web::Path<String>,
+    path: web::Path<UploadPath>,
 ) -> Result<HttpResponse, RegistryError> {
-    let done = registry.complete_upload(auth.writer()?, &path).await?;
+    let done = registry.complete_upload(auth.writer()?, &path.id).await?;
     let status = if done.created { StatusCode::CREATED } else { StatusCode::OK };
     Ok(HttpResponse::build(status).json(BlobUploaded {
         digest: done.digest,
@@ -100,8 +101,8 @@ pub async fn complete(
 pub async fn abort(
     registry: web::Data<Registry>,
     auth: Auth<Write>,
-    path: web::Path<String>,
+    path: web::Path<UploadPath>,
 ) -> Result<HttpResponse, RegistryError> {
-    registry.abort_upload(auth.writer()?, &path).await?;
+    registry.abort_upload(auth.writer()?, &path.id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

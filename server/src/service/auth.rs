@@ -97,7 +97,7 @@ pub fn hash_token(secret: &str) -> String {
 fn expiry(now: DateTime<Utc>, days: Option<u32>) -> Result<Option<DateTime<Utc>>, RegistryError> {
     let Some(days) = days else { return Ok(None) };
     let too_long = || RegistryError::Invalid {
-        code: "invalid_expiry",
+        code: crate::service::InvalidCode::InvalidExpiry,
         message: format!("expires_in_days: must be between 0 and {MAX_TOKEN_LIFETIME_DAYS}, got {days}"),
     };
     if days > MAX_TOKEN_LIFETIME_DAYS {
@@ -114,7 +114,7 @@ fn check_token_name(name: &str) -> Result<(), RegistryError> {
         Ok(())
     } else {
         Err(RegistryError::Invalid {
-            code: "invalid_token_name",
+            code: crate::service::InvalidCode::InvalidTokenName,
             message: format!(
                 "invalid token name '{name}': use 1-64 characters from a-z, A-Z, 0-9, '.', '_', '-'"
             ),
@@ -150,7 +150,7 @@ impl Registry {
         check_token_name(name)?;
         if namespaces.len() > MAX_TOKEN_NAMESPACES {
             return Err(RegistryError::Invalid {
-                code: "invalid_namespaces",
+                code: crate::service::InvalidCode::InvalidNamespaces,
                 message: format!(
                     "namespaces: at most {MAX_TOKEN_NAMESPACES} patterns, got {}",
                     namespaces.len()
@@ -185,7 +185,7 @@ impl Registry {
                 Ok((secret, record))
             }
             Err(_taken) => Err(RegistryError::Invalid {
-                code: "token_name_taken",
+                code: crate::service::InvalidCode::TokenNameTaken,
                 message: format!("a token named '{name}' already exists"),
             }),
         }

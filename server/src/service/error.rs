@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use modelreg_api::{Digest, ModelName, Version};
+use modelreg_api::{Digest, ErrorCode, ModelName, Version};
 
 use super::Contradictions;
 use crate::blob::BlobError;
@@ -11,9 +11,9 @@ use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
-    /// A request parameter or body field failed validation; `code` is stable.
+    /// A request parameter or body field failed validation (400); `code` says which check.
     #[error("{message}")]
-    Invalid { code: &'static str, message: String },
+    Invalid { code: InvalidCode, message: String },
     /// A query parameter was refused; `parameter` travels as structured details.
     #[error("query parameter '{parameter}': {reason}")]
     InvalidQuery { parameter: String, reason: String },
@@ -100,6 +100,65 @@ pub enum RegistryError {
     Unavailable(&'static str),
     #[error("internal error: {0}")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// Which validation a [`RegistryError::Invalid`] failed: each is a stable [`ErrorCode`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvalidCode {
+    InvalidAlias,
+    InvalidBranch,
+    InvalidCommit,
+    InvalidContentLength,
+    InvalidDigest,
+    InvalidExpiry,
+    InvalidJson,
+    InvalidModelName,
+    InvalidNamespaces,
+    InvalidOid,
+    InvalidOperation,
+    InvalidPart,
+    InvalidReason,
+    InvalidRepo,
+    InvalidRevision,
+    InvalidSelector,
+    InvalidSize,
+    InvalidTag,
+    InvalidTokenName,
+    InvalidVersion,
+    TokenNameTaken,
+    TooManyDigests,
+    TooManyObjects,
+}
+
+impl InvalidCode {
+    /// The wire code.
+    pub const fn error_code(self) -> ErrorCode {
+        match self {
+            Self::InvalidAlias => ErrorCode::InvalidAlias,
+            Self::InvalidBranch => ErrorCode::InvalidBranch,
+            Self::InvalidCommit => ErrorCode::InvalidCommit,
+            Self::InvalidContentLength => ErrorCode::InvalidContentLength,
+            Self::InvalidDigest => ErrorCode::InvalidDigest,
+            Self::InvalidExpiry => ErrorCode::InvalidExpiry,
+            Self::InvalidJson => ErrorCode::InvalidJson,
+            Self::InvalidModelName => ErrorCode::InvalidModelName,
+            Self::InvalidNamespaces => ErrorCode::InvalidNamespaces,
+            Self::InvalidOid => ErrorCode::InvalidOid,
+            Self::InvalidOperation => ErrorCode::InvalidOperation,
+            Self::InvalidPart => ErrorCode::InvalidPart,
+            Self::InvalidReason => ErrorCode::InvalidReason,
+            Self::InvalidRepo => ErrorCode::InvalidRepo,
+            Self::InvalidRevision => ErrorCode::InvalidRevision,
+            Self::InvalidSelector => ErrorCode::InvalidSelector,
+            Self::InvalidSize => ErrorCode::InvalidSize,
+            Self::InvalidTag => ErrorCode::InvalidTag,
+            Self::InvalidTokenName => ErrorCode::InvalidTokenName,
+            Self::InvalidVersion => ErrorCode::InvalidVersion,
+            Self::TokenNameTaken => ErrorCode::TokenNameTaken,
+            Self::TooManyDigests => ErrorCode::TooManyDigests,
+            Self::TooManyObjects => ErrorCode::TooManyObjects,
+        }
+    }
 }
 
 impl RegistryError {

@@ -123,7 +123,7 @@ impl Registry {
             && (r.trim().is_empty() || r.len() > 1024)
         {
             return Err(RegistryError::Invalid {
-                code: "invalid_reason",
+                code: crate::service::InvalidCode::InvalidReason,
                 message: "reason: give 1-1024 characters".into(),
             });
         }

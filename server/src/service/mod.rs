@@ -36,7 +36,7 @@ pub use auth::{Principal, SERVER_ACTOR, actor_of, generate_token_secret, hash_to
 pub use derive::{
     Contradictions, DERIVE_BUDGET, Derived, DerivedFacts, derive, derive_within, effective_facts,
 };
-pub use error::{BodyError, RegistryError};
+pub use error::{BodyError, InvalidCode, RegistryError};
 pub use lifecycle::{AuditPage, AuditQuery, GcReport};
 pub use lookup::LookupResult;
 pub use scrub::{

@@ -38,7 +38,7 @@ impl Registry {
         let (s, _lock) = self.locked_upload(caller, id, Some(number)).await?;
         let Some(len) = s.layout().part_len(number) else {
             return Err(RegistryError::Invalid {
-                code: "invalid_part",
+                code: crate::service::InvalidCode::InvalidPart,
                 message: format!("part {number} does not exist: this upload has parts 1 to {}", s.part_count),
             });
         };
@@ -47,7 +47,7 @@ impl Registry {
         }
         if content_length < len {
             return Err(RegistryError::Invalid {
-                code: "invalid_part",
+                code: crate::service::InvalidCode::InvalidPart,
                 message: format!(
                     "Content-Length: part {number} of this upload is exactly {len} bytes, not {content_length}"
                 ),

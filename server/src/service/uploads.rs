@@ -126,7 +126,7 @@ impl Registry {
         }
         if size == 0 {
             return Err(RegistryError::Invalid {
-                code: "invalid_size",
+                code: crate::service::InvalidCode::InvalidSize,
                 message: "size: an upload session needs at least 1 byte; send an empty blob with PUT /v1/blobs/{digest}"
                     .into(),
             });

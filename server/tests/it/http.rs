@@ -5,6 +5,7 @@ mod auth;
 mod blob_visibility;
 mod blobs;
 mod choose;
+mod document;
 mod eval_lookup;
 mod lifecycle;
 mod lineage;

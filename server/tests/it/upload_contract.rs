@@ -232,11 +232,23 @@ async fn wrong_part_numbers_and_lengths_are_refused(shared: Shared) {
     let part = part_of(&data, &s, 1);
     for n in [0, 4] {
         let err = r.upload_part(&root(), &s.id, n, 10, body(&part[..10], 10)).await.unwrap_err();
-        assert!(matches!(err, RegistryError::Invalid { code: "invalid_part", .. }), "{err}");
+        assert!(
+            matches!(
+                err,
+                RegistryError::Invalid { code: modelreg_server::service::InvalidCode::InvalidPart, .. }
+            ),
+            "{err}"
+        );
     }
     let err =
         r.upload_part(&root(), &s.id, 1, part.len() as u64 - 1, body(&part[1..], 4096)).await.unwrap_err();
-    assert!(matches!(err, RegistryError::Invalid { code: "invalid_part", .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            RegistryError::Invalid { code: modelreg_server::service::InvalidCode::InvalidPart, .. }
+        ),
+        "{err}"
+    );
     let err = r.upload_part(&root(), &s.id, 1, part.len() as u64 + 1, body(&part, 4096)).await.unwrap_err();
     assert!(matches!(err, RegistryError::PartTooLarge { part: 1, .. }), "{err}");
     // A body shorter than its declared length is an interrupted body, and nothing is taken.
@@ -341,7 +353,13 @@ async fn a_blob_the_caller_can_see_needs_no_session_and_a_hidden_one_gets_one(sh
     let err = r.create_upload(&root(), digest, 3001).await.unwrap_err();
     assert!(matches!(err, RegistryError::SizeMismatch { expected: 3000, actual: 3001 }), "{err}");
     let err = r.create_upload(&root(), digest_of(b""), 0).await.unwrap_err();
-    assert!(matches!(err, RegistryError::Invalid { code: "invalid_size", .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            RegistryError::Invalid { code: modelreg_server::service::InvalidCode::InvalidSize, .. }
+        ),
+        "{err}"
+    );
     let err = r.create_upload(&root(), digest_of(b"huge"), 2 << 30).await.unwrap_err();
     assert!(matches!(err, RegistryError::BlobTooLarge { .. }), "{err}");
 }

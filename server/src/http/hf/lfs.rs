@@ -45,7 +45,10 @@ fn href(base: &str, (grant, signature): &SignedGrant) -> String {
 }
 
 fn grant(oid: &str, q: &GrantQuery, target: LfsTarget) -> Result<LfsGrant, HfError> {
-    let oid = lfs_oid(oid).map_err(|message| RegistryError::Invalid { code: "invalid_oid", message })?;
+    let oid = lfs_oid(oid).map_err(|message| RegistryError::Invalid {
+        code: crate::service::InvalidCode::InvalidOid,
+        message,
+    })?;
     Ok(LfsGrant { token: q.t.clone(), oid, size: q.n, expires: q.e, target })
 }
 
@@ -72,7 +75,7 @@ pub async fn batch(
     let request: LfsBatchRequest = read_request(body, limit.0).await?;
     if request.operation != "upload" {
         return Err(RegistryError::Invalid {
-            code: "invalid_operation",
+            code: crate::service::InvalidCode::InvalidOperation,
             message: "operation: only 'upload' (downloads go through resolve)".into(),
         }
         .into());

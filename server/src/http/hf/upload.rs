@@ -61,7 +61,7 @@ pub async fn create_repo(
         (None, Some((ns, name))) => (ns.to_owned(), name.to_owned()),
         _ => {
             return Err(RegistryError::Invalid {
-                code: "invalid_repo",
+                code: crate::service::InvalidCode::InvalidRepo,
                 message: "name: give 'namespace/name' (models here always have a namespace)".into(),
             }
             .into());
@@ -114,11 +114,13 @@ pub async fn commit(
         buf.extend_from_slice(&chunk);
     }
     let text = std::str::from_utf8(&buf).map_err(|_| RegistryError::Invalid {
-        code: "invalid_commit",
+        code: crate::service::InvalidCode::InvalidCommit,
         message: "the commit is not UTF-8".into(),
     })?;
-    let parsed = parse_hf_commit(text)
-        .map_err(|message| RegistryError::Invalid { code: "invalid_commit", message })?;
+    let parsed = parse_hf_commit(text).map_err(|message| RegistryError::Invalid {
+        code: crate::service::InvalidCode::InvalidCommit,
+        message,
+    })?;
     let done = registry.hf_commit(caller, &model, &path.2, parsed).await?;
     let url = url_of(&req, &model);
     Ok(HttpResponse::Ok().json(json!({

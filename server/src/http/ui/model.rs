@@ -50,7 +50,10 @@ async fn model_page(
     let selector = match version {
         None => VersionSelector::Latest,
         Some(raw) => VersionSelector::Exact(raw.parse().map_err(|e: modelreg_api::VersionError| {
-            RegistryError::Invalid { code: "invalid_version", message: e.to_string() }
+            RegistryError::Invalid {
+                code: crate::service::InvalidCode::InvalidVersion,
+                message: e.to_string(),
+            }
         })?),
     };
     let versions = registry.list_versions(&model).await?;

@@ -84,7 +84,7 @@ impl Registry {
             }
             _ => {
                 return Err(RegistryError::Invalid {
-                    code: "invalid_revision",
+                    code: crate::service::InvalidCode::InvalidRevision,
                     message: format!(
                         "revision '{}': commit to main, a version number (1.4.0) or an alias",
                         revision.chars().take(100).collect::<String>()

@@ -44,7 +44,7 @@ impl Registry {
         self.authorize_model(Some(caller), model, Scope::Write)?;
         if objects.len() > MAX_BATCH_OBJECTS {
             return Err(RegistryError::Invalid {
-                code: "too_many_objects",
+                code: crate::service::InvalidCode::TooManyObjects,
                 message: format!("objects: at most {MAX_BATCH_OBJECTS} per batch"),
             });
         }
@@ -145,7 +145,7 @@ impl Registry {
             None => {
                 let s = self.live_upload(&caller, session, Some(*part)).await?;
                 s.layout().part_len(*part).ok_or_else(|| RegistryError::Invalid {
-                    code: "invalid_part",
+                    code: crate::service::InvalidCode::InvalidPart,
                     message: format!(
                         "part {part} does not exist: this upload has parts 1 to {}",
                         s.part_count

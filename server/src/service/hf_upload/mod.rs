@@ -63,7 +63,7 @@ impl Registry {
         self.authorize_model(Some(caller), model, Scope::Write)?;
         if branch == MAIN {
             return Err(RegistryError::Invalid {
-                code: "invalid_branch",
+                code: crate::service::InvalidCode::InvalidBranch,
                 message: "branch 'main' is the latest release and cannot be deleted".into(),
             });
         }
@@ -83,7 +83,7 @@ impl Registry {
         self.authorize_model(Some(caller), model, Scope::Write)?;
         let number = tag.strip_prefix('v').unwrap_or(tag);
         let version: Version = number.parse().map_err(|_| RegistryError::Invalid {
-            code: "invalid_tag",
+            code: crate::service::InvalidCode::InvalidTag,
             message: format!(
                 "tag '{}': tags are versions here; use a version number such as 1.2.0 (create_branch makes an alias)",
                 tag.chars().take(100).collect::<String>()
@@ -101,7 +101,7 @@ impl Registry {
 /// A branch name as an alias; a name that cannot be one is refused naming it.
 fn branch_alias(branch: &str) -> Result<AliasName, RegistryError> {
     branch.parse().map_err(|e| RegistryError::Invalid {
-        code: "invalid_branch",
+        code: crate::service::InvalidCode::InvalidBranch,
         message: format!("branch '{}': {e}", branch.chars().take(100).collect::<String>()),
     })
 }
