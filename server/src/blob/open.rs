@@ -4,9 +4,9 @@
 use std::time::Duration;
 
 use object_store::aws::AmazonS3Builder;
-use object_store::{BackoffConfig, ClientOptions, RetryConfig};
 use object_store::local::LocalFileSystem;
 use object_store::prefix::PrefixStore;
+use object_store::{BackoffConfig, ClientOptions, RetryConfig};
 
 use super::{BlobError, BlobStore};
 
@@ -78,10 +78,8 @@ pub fn open(url: &str, s3: &S3Options) -> Result<BlobStore, BlobError> {
         max_retries: s3.timeouts.max_retries,
         retry_timeout: s3.timeouts.retry_timeout,
     };
-    let mut builder = AmazonS3Builder::new()
-        .with_bucket_name(bucket)
-        .with_client_options(client)
-        .with_retry(retry);
+    let mut builder =
+        AmazonS3Builder::new().with_bucket_name(bucket).with_client_options(client).with_retry(retry);
     if let Some(endpoint) = &s3.endpoint {
         builder = builder.with_endpoint(endpoint);
     }

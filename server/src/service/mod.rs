@@ -14,13 +14,13 @@ mod auth;
 mod choose;
 mod derive;
 mod error;
-mod readiness;
 pub mod hf;
 pub mod hf_upload;
 mod lifecycle;
 mod lookup;
 pub mod memory;
 mod publish;
+mod readiness;
 mod sessions;
 mod ui_queries;
 mod upload_parts;
@@ -36,9 +36,9 @@ pub use derive::{
     Contradictions, DERIVE_BUDGET, Derived, DerivedFacts, derive, derive_within, effective_facts,
 };
 pub use error::{BLOBS_UNAVAILABLE, BodyError, DATABASE_UNAVAILABLE, RegistryError};
-pub use readiness::{READY_CHECK_TIMEOUT, Readiness};
 pub use lifecycle::{AuditPage, AuditQuery, GcReport};
 pub use lookup::LookupResult;
+pub use readiness::{READY_CHECK_TIMEOUT, Readiness};
 pub use sessions::{DEFAULT_SESSION_LIFETIME, SessionSettings, SessionStarted};
 pub use ui_queries::{LineageStep, MAX_LINEAGE_DEPTH};
 pub use upload_parts::PartAccepted;

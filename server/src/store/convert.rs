@@ -8,11 +8,7 @@ use super::StoreError;
 /// not be reached or did not answer in time, [`StoreError::Database`] otherwise.
 pub(super) fn db_err(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
     let boxed: Box<dyn std::error::Error + Send + Sync> = Box::new(e);
-    if is_unavailable(boxed.as_ref()) {
-        StoreError::Unavailable(boxed)
-    } else {
-        StoreError::Database(boxed)
-    }
+    if is_unavailable(boxed.as_ref()) { StoreError::Unavailable(boxed) } else { StoreError::Database(boxed) }
 }
 
 /// Whether a driver error (or a migration error wrapping one) means the database is out of
@@ -31,9 +27,7 @@ fn is_unavailable(e: &(dyn std::error::Error + 'static)) -> bool {
                 | sqlx::Error::Tls(_)
                 | sqlx::Error::WorkerCrashed
                 | sqlx::Error::BeginFailed => true,
-                sqlx::Error::Database(db) => {
-                    db.code().is_some_and(|code| unavailable_sqlstate(&code))
-                }
+                sqlx::Error::Database(db) => db.code().is_some_and(|code| unavailable_sqlstate(&code)),
                 sqlx::Error::Migrate(m) => is_unavailable(m.as_ref()),
                 _ => false,
             };

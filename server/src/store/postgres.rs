@@ -5,9 +5,9 @@
 use sqlx::Connection;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 
-use super::{DatabaseTimeouts, StoreError};
 use super::convert::db_err;
 use super::dialect::{Dialect, impl_sql_stores};
+use super::{DatabaseTimeouts, StoreError};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
 
