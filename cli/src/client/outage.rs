@@ -117,6 +117,48 @@ impl Client {
     }
 }
 
+impl Client {
+    /// Runs `attempt` again while the registry is unavailable (it answers 503, or the
+    /// connection fails), within the same budget as every other request. For idempotent
+    /// requests whose body is a stream that only the caller can make again, such as a
+    /// whole-file upload (same content, same address); any other failure ends it.
+    pub async fn repeat_while_unavailable<T, F, Fut>(&self, mut attempt: F) -> Result<T, ClientError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, ClientError>>,
+    {
+        let mut retries = 0u32;
+        loop {
+            let failure = match attempt().await {
+                Ok(value) => return Ok(value),
+                Err(e) if is_unavailable(&e) => e,
+                Err(e) => return Err(e),
+            };
+            let left = self.outage.failed();
+            if left.is_zero() {
+                return Err(gave_up(failure, retries, self.outage.budget));
+            }
+            retries += 1;
+            let retry_after = match &failure {
+                ClientError::Api { retry_after, .. } => *retry_after,
+                _ => None,
+            };
+            let wait = wait_before(retries, retry_after, fastrand::f64(), left);
+            notice(self.base_url(), &failure, wait);
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
+
+/// A failure that says the registry is unavailable rather than that the request is wrong.
+fn is_unavailable(e: &ClientError) -> bool {
+    match e {
+        ClientError::Api { status, .. } => *status == StatusCode::SERVICE_UNAVAILABLE,
+        ClientError::Unreachable { .. } | ClientError::Transport { .. } => true,
+        _ => false,
+    }
+}
+
 /// A note on stderr that the registry is unavailable and the request will be retried; only
 /// when stderr is a terminal, so that scripts and `--json` see nothing but the result.
 fn notice(url: &Url, failure: &ClientError, wait: Duration) {

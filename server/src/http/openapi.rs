@@ -83,6 +83,11 @@ pub fn document() -> Value {
         p.as_array_mut().expect("array").push(extra);
         p
     };
+    let check = json!({ "type": "string", "enum": ["ok", "down"] });
+    let readiness = json!({ "type": "object", "required": ["status", "checks"], "properties": {
+        "status": { "type": "string", "enum": ["ready", "unavailable"] },
+        "checks": { "type": "object", "required": ["database", "blobs"],
+            "properties": { "database": check.clone(), "blobs": check } } } });
     let blob_body = json!({ "description": "The blob's bytes.",
         "headers": { "ETag": { "schema": { "type": "string" } }, "Accept-Ranges": { "schema": { "type": "string" } } },
         "content": { "application/octet-stream": { "schema": { "type": "string", "format": "binary" } } } });
@@ -92,7 +97,7 @@ pub fn document() -> Value {
         "info": {
             "title": "modelreg",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Registry and artifact store for pretrained ML models. Every non-2xx response carries the ErrorEnvelope. Writes need a bearer token with write scope; reads need a read token unless anonymous read is on."
+            "description": "Registry and artifact store for pretrained ML models. Every non-2xx response carries the ErrorEnvelope (but /readyz, whose 503 body names the dependency that is down). Any request that needs the database or the blob store while it is unreachable answers 503 with code unavailable and Retry-After. Writes need a bearer token with write scope; reads need a read token unless anonymous read is on."
         },
         "components": {
             "schemas": components,
@@ -102,8 +107,12 @@ pub fn document() -> Value {
         "paths": {
             "/healthz": { "get": { "summary": "The process is up.", "security": [],
                 "responses": { "200": { "description": "Up." } } } },
-            "/readyz": { "get": { "summary": "The database and the blob store answer.", "security": [],
-                "responses": { "200": { "description": "Ready." }, "503": err("A backend is unreachable.") } } },
+            "/readyz": { "get": { "summary": "Whether the database and the blob store answer (each asked for at most 2 s); names the one that is down.", "security": [],
+                "responses": {
+                    "200": { "description": "Ready: both answer.", "content": { "application/json": { "schema": readiness.clone() } } },
+                    "503": { "description": "A dependency is down (checks names it); with Retry-After.",
+                        "headers": { "Retry-After": { "description": "Seconds to wait (server.retry_after_secs).", "schema": { "type": "integer" } } },
+                        "content": { "application/json": { "schema": readiness } } } } } },
             "/metrics": { "get": {
                 "summary": "Prometheus metrics (text format 0.0.4). Needs an admin token unless metrics.anonymous is on; not served here (404) when metrics.bind gives it a listener of its own, where it needs no token.",
                 "responses": { "200": { "description": "Every series.", "content": { "text/plain": { "schema": { "type": "string" } } } },
