@@ -114,6 +114,13 @@ impl Client {
         self
     }
 
+    /// Says on stderr, when it is a terminal, each time a request is retried because the
+    /// registry is unavailable (off by default; on unless `--json` or `-q`).
+    pub fn with_retry_notices(mut self, on: bool) -> Self {
+        self.outage.notices = on;
+        self
+    }
+
     /// The registry's base URL.
     pub fn base_url(&self) -> &Url {
         &self.base

@@ -37,11 +37,13 @@ pub(super) enum Repeat {
 pub(super) struct OutageClock {
     budget: Duration,
     since: Arc<Mutex<Option<Instant>>>,
+    /// Say on stderr (when it is a terminal) that a request will be retried.
+    pub(super) notices: bool,
 }
 
 impl OutageClock {
     pub(super) fn new(budget: Duration) -> Self {
-        Self { budget, since: Arc::default() }
+        Self { budget, since: Arc::default(), notices: false }
     }
 
     /// The registry answered: the outage, if any, is over.
@@ -110,7 +112,7 @@ impl Client {
             };
             retries += 1;
             let wait = wait_before(retries, retry_after, fastrand::f64(), left);
-            notice(url, &failure, wait);
+            self.notice(url, &failure, wait);
             tokio::time::sleep(wait).await;
             attempt = again;
         }
@@ -144,7 +146,7 @@ impl Client {
                 _ => None,
             };
             let wait = wait_before(retries, retry_after, fastrand::f64(), left);
-            notice(self.base_url(), &failure, wait);
+            self.notice(self.base_url(), &failure, wait);
             tokio::time::sleep(wait).await;
         }
     }
@@ -159,13 +161,15 @@ fn is_unavailable(e: &ClientError) -> bool {
     }
 }
 
-/// A note on stderr that the registry is unavailable and the request will be retried; only
-/// when stderr is a terminal, so that scripts and `--json` see nothing but the result.
-fn notice(url: &Url, failure: &ClientError, wait: Duration) {
-    use std::io::IsTerminal;
-    if std::io::stderr().is_terminal() {
-        let host = url.host_str().unwrap_or_default();
-        eprintln!("registry {host} unavailable ({failure}); retrying in {:.1} s", wait.as_secs_f64());
+impl Client {
+    /// A note on stderr that the registry is unavailable and the request will be retried:
+    /// only when notices are on (not `--json` or `-q`) and stderr is a terminal.
+    fn notice(&self, url: &Url, failure: &ClientError, wait: Duration) {
+        use std::io::IsTerminal;
+        if self.outage.notices && std::io::stderr().is_terminal() {
+            let host = url.host_str().unwrap_or_default();
+            eprintln!("registry {host} unavailable ({failure}); retrying in {:.1} s", wait.as_secs_f64());
+        }
     }
 }
 

@@ -91,7 +91,8 @@ impl GlobalArgs {
         let (token, origin) = pick_token(self.token.as_deref(), || stored_token(&self.registry))?;
         let client = Client::new(self.registry.clone(), token.as_deref())?
             .with_token_origin(origin)
-            .with_retry_for(std::time::Duration::from_secs(self.retry_for));
+            .with_retry_for(std::time::Duration::from_secs(self.retry_for))
+            .with_retry_notices(!self.json && !self.quiet);
         Ok((client, origin))
     }
 }

@@ -61,3 +61,33 @@ pub(super) fn to_i64(v: u64) -> Result<i64, StoreError> {
     i64::try_from(v)
         .map_err(|_| StoreError::Corrupt(format!("value {v} does not fit a signed 64-bit column")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unreachable_database_is_unavailable_and_a_bad_statement_is_not() {
+        for e in [
+            sqlx::Error::PoolTimedOut,
+            sqlx::Error::PoolClosed,
+            sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionRefused)),
+        ] {
+            assert!(db_err(e).is_unavailable());
+        }
+        let migrate = sqlx::migrate::MigrateError::Execute(sqlx::Error::PoolTimedOut);
+        assert!(db_err(migrate).is_unavailable(), "a migration that could not connect");
+        assert!(!db_err(sqlx::Error::RowNotFound).is_unavailable());
+        assert!(!db_err(std::io::Error::other("not a driver error")).is_unavailable());
+    }
+
+    #[test]
+    fn connection_shutdown_and_timeout_sqlstates_mean_unavailable() {
+        for code in ["08000", "08006", "57P01", "57P03", "53300", "57014"] {
+            assert!(unavailable_sqlstate(code), "{code}");
+        }
+        for code in ["23505", "40001", "42P01", "22P02"] {
+            assert!(!unavailable_sqlstate(code), "{code}");
+        }
+    }
+}
