@@ -43,6 +43,7 @@ mod lookup_contract;
 mod memory_contract;
 mod memory_derive;
 mod operations;
+mod outage;
 mod presign;
 mod service_rules;
 mod session_contract;
