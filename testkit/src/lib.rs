@@ -10,7 +10,7 @@ mod s3;
 mod server;
 pub mod webdriver;
 
-pub use binary::bin_path;
+pub use binary::{bin_path, release_server_bin};
 pub use postgres::{PgTestDb, postgres_db};
 pub use s3::{S3Settings, s3_settings, unique_prefix};
 pub use server::{ServerProcess, ServerSetup};

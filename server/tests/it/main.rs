@@ -44,6 +44,7 @@ mod memory_contract;
 mod memory_derive;
 mod operations;
 mod presign;
+mod replicas;
 mod service_rules;
 mod session_contract;
 mod statistics_contract;
