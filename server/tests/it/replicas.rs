@@ -36,17 +36,28 @@ struct Replicas {
     _db: PgTestDb,
 }
 
-/// Two setups of one deployment on a fresh database and a fresh bucket prefix.
-fn deployment(db: &PgTestDb, tag: &str) -> (ServerSetup, ServerSetup) {
-    let a = ServerSetup::postgres_s3(&db.url(), &s3_settings(), &unique_prefix(tag))
+/// Two setups of one deployment on a fresh database and a fresh bucket prefix, with `env`.
+fn deployment_with(db: &PgTestDb, tag: &str, env: &[(&str, &str)]) -> (ServerSetup, ServerSetup) {
+    let mut a = ServerSetup::postgres_s3(&db.url(), &s3_settings(), &unique_prefix(tag))
         .with_binary(release_server_bin());
+    for (key, value) in env {
+        a = a.with_env(key, value);
+    }
     let b = a.replica();
     (a, b)
 }
 
+fn deployment(db: &PgTestDb, tag: &str) -> (ServerSetup, ServerSetup) {
+    deployment_with(db, tag, &[])
+}
+
 async fn replicas(tag: &str) -> Replicas {
+    replicas_with(tag, &[]).await
+}
+
+async fn replicas_with(tag: &str, env: &[(&str, &str)]) -> Replicas {
     let db = postgres_db().await;
-    let (setup_a, setup_b) = deployment(&db, tag);
+    let (setup_a, setup_b) = deployment_with(&db, tag, env);
     let admin = setup_a.create_token("admin", "admin");
     let (a, b) = tokio::join!(ServerProcess::start(&setup_a), ServerProcess::start(&setup_b));
     Replicas { a, b, _setup_a: setup_a, setup_b, admin, _db: db }
@@ -215,6 +226,32 @@ async fn an_upload_session_opened_on_one_replica_is_continued_and_completed_on_t
         &["pull", "acme/big@1.0.0", "-o", pulled.to_str().unwrap()],
     );
     assert!(std::fs::read(pulled.join("weights.bin")).unwrap() == blob, "the pull through A differs");
+}
+
+#[tokio::test]
+async fn the_open_session_cap_of_a_token_holds_across_replicas() {
+    let r = replicas_with("replica-cap", &[("MODELREG_MAX_OPEN_SESSIONS_PER_TOKEN", "3")]).await;
+    let (c, admin, urls) = (&client(), r.admin.as_str(), [r.a.url(), r.b.url()]);
+    // Eight sessions for eight different blobs, four opened through each replica at once.
+    let opens = (0..8u8).map(|i| async move {
+        let digest = digest_of(&[i]).to_string();
+        let r = c
+            .post(format!("{}/v1/uploads", urls[usize::from(i) % 2]))
+            .bearer_auth(admin)
+            .json(&json!({"digest": digest, "size": 6 << 20}))
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        (status, r.json::<Value>().await.unwrap())
+    });
+    let results = join_all(opens).await;
+    let opened = results.iter().filter(|(s, _)| *s == StatusCode::CREATED).count();
+    assert_eq!(opened, 3, "exactly the cap opens, whichever replica is asked: {results:?}");
+    for (status, body) in results.iter().filter(|(s, _)| *s != StatusCode::CREATED) {
+        assert_eq!(*status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+        assert_eq!(body["error"]["code"], "too_many_uploads", "{body}");
+    }
 }
 
 #[tokio::test]
