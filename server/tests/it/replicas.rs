@@ -30,7 +30,7 @@ use crate::support::{bytes, digest_of, manifest};
 struct Replicas {
     a: ServerProcess,
     b: ServerProcess,
-    _setup_a: ServerSetup,
+    setup_a: ServerSetup,
     setup_b: ServerSetup,
     admin: String,
     _db: PgTestDb,
@@ -60,7 +60,7 @@ async fn replicas_with(tag: &str, env: &[(&str, &str)]) -> Replicas {
     let (setup_a, setup_b) = deployment_with(&db, tag, env);
     let admin = setup_a.create_token("admin", "admin");
     let (a, b) = tokio::join!(ServerProcess::start(&setup_a), ServerProcess::start(&setup_b));
-    Replicas { a, b, _setup_a: setup_a, setup_b, admin, _db: db }
+    Replicas { a, b, setup_a, setup_b, admin, _db: db }
 }
 
 fn client() -> Client {

@@ -1,6 +1,6 @@
 //! Garbage collection beside a replica that keeps publishing: `modelreg-server gc --grace 0s`
-//! runs again and again on the other replica's setup (same database, same bucket) while
-//! replica A uploads and publishes. A publish may lose a just-uploaded blob to the collector
+//! runs again and again on the other replica's setup (same database, same bucket), with a
+//! second collector beside it each time, while replica A uploads and publishes. A publish may lose a just-uploaded blob to the collector
 //! (it is unreferenced and older than no grace at all): it then answers `422 missing_blobs`
 //! and the client uploads again, as the CLI does. What must never happen is a published
 //! version whose blob is gone: every version is pulled afterwards and every file re-hashed.
@@ -72,9 +72,10 @@ async fn gc_on_one_replica_while_the_other_publishes_never_leaves_a_version_with
     let collector = async {
         let (mut runs, mut deleted) = (0u64, 0u64);
         while !done.load(Ordering::SeqCst) {
-            let report = collect(&r.setup_b).await;
-            runs += 1;
-            deleted += report["blobs_deleted"].as_u64().unwrap();
+            // Two collectors at once, too: B's, and a second one from A's setup.
+            let (one, two) = tokio::join!(collect(&r.setup_b), collect(&r.setup_a));
+            runs += 2;
+            deleted += one["blobs_deleted"].as_u64().unwrap() + two["blobs_deleted"].as_u64().unwrap();
         }
         (runs, deleted)
     };
