@@ -183,6 +183,9 @@ async fn an_upload_session_opened_on_one_replica_is_continued_and_completed_on_t
     // Three parts at the default 16 MiB: 16 + 16 + 1 MiB.
     let blob = bytes(33 << 20, 9);
     let digest = digest_of(&blob).to_string();
+    // Hashing 33 MiB in a debug build takes seconds: done before any connection is pooled,
+    // not while one idles past the server's keep-alive.
+    let publish_body = serde_json::to_vec(&manifest(&[("weights.bin", &blob)], "MIT")).unwrap();
     let created = c
         .post(format!("{a}/v1/uploads"))
         .bearer_auth(&r.admin)
@@ -215,7 +218,16 @@ async fn an_upload_session_opened_on_one_replica_is_continued_and_completed_on_t
     let status = get_json(&c, &format!("{a}/v1/uploads/{id}"), &r.admin).await;
     assert_eq!(status["state"], "complete", "A sees B's completion: {status}");
 
-    let (code, body) = publish(&c, b, &r.admin, "acme/big", "1.0.0", &[("weights.bin", &blob)]).await;
+    let sent = c
+        .put(format!("{b}/v1/models/acme/big/versions/1.0.0"))
+        .bearer_auth(&r.admin)
+        .header("content-type", "application/json")
+        .body(publish_body)
+        .send()
+        .await;
+    let sent = sent.unwrap_or_else(|e| panic!("publish on B: {e:?}\nB printed:\n{}", r.b.logs()));
+    let code = sent.status();
+    let body: Value = sent.json().await.unwrap_or(Value::Null);
     assert_eq!(code, StatusCode::CREATED, "{body}");
     let work = TempDir::new().unwrap();
     let pulled = work.path().join("pulled");
