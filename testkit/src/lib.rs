@@ -11,7 +11,7 @@ mod s3;
 mod server;
 pub mod webdriver;
 
-pub use binary::bin_path;
+pub use binary::{bin_path, release_server_bin};
 pub use postgres::{PgTestDb, postgres_db};
 pub use proxy::{ProxyMode, TcpProxy};
 pub use s3::{S3Settings, s3_settings, unique_prefix};

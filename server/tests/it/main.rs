@@ -45,6 +45,7 @@ mod memory_derive;
 mod operations;
 mod outage;
 mod presign;
+mod replicas;
 mod service_rules;
 mod session_contract;
 mod statistics_contract;
