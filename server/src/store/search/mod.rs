@@ -144,7 +144,11 @@ impl SearchDoc {
             .chain(self.tags.iter().map(|t| Facet::Tag(t).term()))
             .chain(self.labels.iter().map(|(k, v)| Facet::Label(k, v).term()))
             .chain(self.field_values().into_iter().flat_map(|(f, v)| v.map(|v| Facet::Field(f, v).term())))
-            .chain(self.bucket_values().into_iter().flat_map(|(f, v)| v.map(|v| Facet::Bits(f, bit_length(v)).term())))
+            .chain(
+                self.bucket_values()
+                    .into_iter()
+                    .flat_map(|(f, v)| v.map(|v| Facet::Bits(f, bit_length(v)).term())),
+            )
             .collect();
         terms.sort();
         terms.dedup();
@@ -247,7 +251,18 @@ mod tests {
 
     #[test]
     fn buckets_keep_the_order_of_values() {
-        let cases = [(i64::MIN, 0), (-1, 0), (0, 0), (1, 1), (2, 2), (3, 2), (4, 3), (1000, 10), (1024, 11), (i64::MAX, 63)];
+        let cases = [
+            (i64::MIN, 0),
+            (-1, 0),
+            (0, 0),
+            (1, 1),
+            (2, 2),
+            (3, 2),
+            (4, 3),
+            (1000, 10),
+            (1024, 11),
+            (i64::MAX, 63),
+        ];
         for (value, bits) in cases {
             assert_eq!(bit_length(value), bits, "{value}");
         }
