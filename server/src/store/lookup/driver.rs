@@ -64,10 +64,12 @@ where
             qb.push(format!("({i}, ")).push_bind(term).push(")");
         }
     }
+    // The terms' versions by primary key (CROSS JOIN keeps that order: with statistics,
+    // SQLite would otherwise scan every term for a join it thinks small).
     qb.push(
-        "), rarest AS (SELECT g.grp FROM g LEFT JOIN version_term_counts c ON c.term = g.term \
-         GROUP BY g.grp ORDER BY SUM(COALESCE(c.versions, 0)), g.grp LIMIT 1) \
-         SELECT t.version_id FROM rarest r JOIN g ON g.grp = r.grp JOIN version_terms t ON t.term = g.term)",
+        ") SELECT t.version_id FROM g CROSS JOIN version_terms t ON t.term = g.term WHERE g.grp = \
+         (SELECT h.grp FROM g h LEFT JOIN version_term_counts c ON c.term = h.term \
+         GROUP BY h.grp ORDER BY SUM(COALESCE(c.versions, 0)), h.grp LIMIT 1))",
     );
 }
 

@@ -200,9 +200,10 @@ fn push_filters_with<DB>(
             .collect();
         push_any_facet(qb, dialect, a, &facets, |qb| {
             exists(qb, "version_modalities", a);
-            if let Some(d) = direction {
-                qb.push(format!("x.direction = '{d}' AND "));
-            }
+            // Both directions spelled out, so that either index on the table is used to its
+            // version id (without statistics SQLite read all of a modality's rows per version).
+            let directions = direction.map_or("'input', 'output'".to_owned(), |d| format!("'{d}'"));
+            qb.push(format!("x.direction IN ({directions}) AND "));
             in_list(qb, "x.modality", modalities.iter().cloned());
             qb.push(")");
         });
