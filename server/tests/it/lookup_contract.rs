@@ -244,6 +244,14 @@ async fn each_filter_selects_the_expected_models(store: Arc<dyn MetadataStore>) 
         ("q=translator", &["acme/mt-fr-de"]),
         ("q=ACME%", &[]),
         ("q=acme", &["acme/base", "acme/chat", "acme/mt-fr-de"]),
+        // Every word, anywhere; words of three characters or more through SQLite's trigram
+        // index, shorter ones by LIKE alone.
+        ("q=acme translator", &["acme/mt-fr-de"]),
+        ("q=Beta VISION", &["beta/vision"]),
+        ("q=mt translator", &["acme/mt-fr-de"]),
+        ("q=ta", &["beta/llama-ft", "beta/vision"]),
+        ("q=translator\"", &[]),
+        ("q=\"", &[]),
         // Five filters at once.
         (
             "task=text-generation&commercial_use=true&max_params=7500000000&min_context=1&language=en",
