@@ -345,14 +345,22 @@ where
     DB: Database,
     for<'t> String: Encode<'t, DB> + Type<DB>,
 {
-    let edge = bit_length(bound);
-    let buckets = if at_most { 0..=edge } else { edge..=63 };
     qb.push(format!(" AND {a}.facets && ARRAY["));
     let mut list = qb.separated(", ");
-    for bits in buckets {
-        list.push_bind(Facet::Bits(field, bits).term());
+    for term in range_bucket_terms(field, at_most, bound) {
+        list.push_bind(term);
     }
     qb.push("]::text[]");
+}
+
+/// The [`Facet::Bits`] terms of `field` that a value on the `at_most` (else at least) side
+/// of `bound` can have: every bucket up to (else from) the bound's own, which holds values
+/// on both sides. A version in the range has one of them; not every version that has one
+/// is in the range.
+pub(super) fn range_bucket_terms(field: &'static str, at_most: bool, bound: i64) -> Vec<String> {
+    let edge = bit_length(bound);
+    let buckets = if at_most { 0..=edge } else { edge..=63 };
+    buckets.map(|bits| Facet::Bits(field, bits).term()).collect()
 }
 
 /// Effective licence through lineage (issue 14 part 2): typed columns of migration 0011.

@@ -217,14 +217,14 @@ where
                      CROSS JOIN LATERAL (SELECT * FROM models n WHERE n.id = v.model_id OFFSET 0) m",
                 );
             }
-            // From the versions of the rarest facet filter (`driver`), when there is one.
+            // From the versions of the rarest facet or range filter (`driver`), when there is one.
             Dialect::Sqlite => {
                 qb.push(
                     ", ROW_NUMBER() OVER (PARTITION BY v.model_id ORDER BY v.major DESC, v.minor DESC, v.patch DESC) \
                      AS best_rank FROM models m JOIN versions v ON v.model_id = m.id AND v.prerelease = ''",
                 );
                 push_filters(&mut qb, q, "v", dialect);
-                driver::push_rarest_facet(&mut qb, q, "v");
+                driver::push_rarest_group(&mut qb, q, "v");
             }
         },
         (Strategy::Scan | Strategy::Auto, false) => match dialect {
@@ -241,7 +241,7 @@ where
             Dialect::Sqlite => {
                 qb.push(", 1 AS best_rank FROM models m JOIN versions v ON v.model_id = m.id");
                 push_filters(&mut qb, q, "v", dialect);
-                driver::push_rarest_facet(&mut qb, q, "v");
+                driver::push_rarest_group(&mut qb, q, "v");
             }
         },
     }
