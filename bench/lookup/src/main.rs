@@ -12,13 +12,15 @@
 //! rows a single publish writes), then runs `VACUUM ANALYZE` (`ANALYZE` on SQLite), so that
 //! the planner has statistics as it would in production.
 //!
-//!   cargo run --release -p modelreg-bench -- [--models 20000] [--versions 100000] [--requests 200] [--sqlite]
+//!   cargo run --release -p modelreg-bench -- [--models 20000] [--versions 100000] [--requests 200] [--sqlite [--sqlite-file PATH]]
 //!   cargo run --release -p modelreg-bench -- --sizes 20000/100000,200000/1000000 \
 //!       [--database-prefix postgres://postgres@127.0.0.1:5432/lookupbench_]
 //!
 //! `--sizes` prints one table per size in one run, each with its own `/healthz` floor;
 //! `--database-prefix` keeps each size's PostgreSQL database (named prefix + models_versions,
-//! created if missing, seeded only if empty) for the next run.
+//! created if missing, seeded only if empty) for the next run; `--sqlite-file PATH` keeps the
+//! SQLite database in that file (created if missing, seeded only if short of the size) the
+//! same way.
 
 mod ui;
 
@@ -69,11 +71,19 @@ struct Args {
     sizes: Vec<(usize, usize)>,
     requests: usize,
     sqlite: bool,
+    /// Reuse this SQLite database file (seeded only if short of the size) and keep it.
+    sqlite_file: Option<std::path::PathBuf>,
 }
 
 fn parse_args() -> anyhow::Result<Args> {
-    let mut args =
-        Args { database_url: None, database_prefix: None, sizes: Vec::new(), requests: 200, sqlite: false };
+    let mut args = Args {
+        database_url: None,
+        database_prefix: None,
+        sizes: Vec::new(),
+        requests: 200,
+        sqlite: false,
+        sqlite_file: None,
+    };
     let (mut models, mut versions) = (20_000, 100_000);
     let mut it = std::env::args().skip(1);
     let number = |v: &str| v.parse::<usize>().with_context(|| format!("{v:?} is not a number"));
@@ -90,6 +100,10 @@ fn parse_args() -> anyhow::Result<Args> {
                 }
             }
             "--sqlite" => args.sqlite = true,
+            "--sqlite-file" => {
+                args.sqlite = true;
+                args.sqlite_file = Some(value()?.into());
+            }
             "--database-url" => args.database_url = Some(value()?),
             "--database-prefix" => args.database_prefix = Some(value()?),
             other => anyhow::bail!("unknown flag {other}"),
@@ -104,6 +118,10 @@ fn parse_args() -> anyhow::Result<Args> {
     anyhow::ensure!(
         args.database_url.is_none() || args.sizes.len() == 1,
         "--database-url names one database: use --database-prefix with --sizes"
+    );
+    anyhow::ensure!(
+        args.sqlite_file.is_none() || args.sizes.len() == 1,
+        "--sqlite-file names one database: one size only"
     );
     Ok(args)
 }
@@ -367,7 +385,7 @@ async fn run_size(args: &Args, models: usize, versions: usize) -> anyhow::Result
         Some(modelreg_testkit::postgres_db().await)
     };
     let url = match (&args.database_prefix, &args.database_url) {
-        _ if args.sqlite => None,
+        _ if args.sqlite => args.sqlite_file.as_ref().map(|f| format!("sqlite://{}", f.display())),
         (Some(prefix), _) => Some(prefixed_database(prefix, models, versions).await?),
         (None, Some(url)) => Some(url.clone()),
         (None, None) => pg.as_ref().map(|db| db.url()),

@@ -163,8 +163,8 @@ async fn names(store: &Arc<dyn MetadataStore>, s: &str) -> Vec<String> {
     all_pages(store, &query(s)).await.into_iter().map(|n| n.split('@').next().unwrap().to_owned()).collect()
 }
 
-/// Ranges find their candidates through power-of-two bucket terms on PostgreSQL's scan (the
-/// bound's own bucket holds values on both sides of it): values on and next to a power of
+/// Ranges find their candidates through power-of-two bucket terms (PostgreSQL's scan tests them, SQLite's
+/// may start from them; the bound's own bucket holds values on both sides of it): values on and next to a power of
 /// two, and fractional latencies, match exactly as the columns say, with every strategy.
 async fn range_filters_are_exact_at_the_edges_of_their_buckets(store: Arc<dyn MetadataStore>) {
     let values: [(&str, u64, u64, f64); 5] = [
@@ -244,6 +244,14 @@ async fn each_filter_selects_the_expected_models(store: Arc<dyn MetadataStore>) 
         ("q=translator", &["acme/mt-fr-de"]),
         ("q=ACME%", &[]),
         ("q=acme", &["acme/base", "acme/chat", "acme/mt-fr-de"]),
+        // Every word, anywhere; words of three characters or more through SQLite's trigram
+        // index, shorter ones by LIKE alone.
+        ("q=acme translator", &["acme/mt-fr-de"]),
+        ("q=Beta VISION", &["beta/vision"]),
+        ("q=mt translator", &["acme/mt-fr-de"]),
+        ("q=ta", &["beta/llama-ft", "beta/vision"]),
+        ("q=translator\"", &[]),
+        ("q=\"", &[]),
         // Five filters at once.
         (
             "task=text-generation&commercial_use=true&max_params=7500000000&min_context=1&language=en",

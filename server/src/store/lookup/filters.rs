@@ -100,7 +100,7 @@ fn push_field_in<DB>(
 }
 
 /// `fr` matches fr, fr-CA, ...; `pt-BR` matches only pt-BR.
-fn language_facet(tag: &LanguageTag) -> Facet<'_> {
+pub(super) fn language_facet(tag: &LanguageTag) -> Facet<'_> {
     if tag.as_str() == tag.primary() {
         Facet::Language(tag.primary())
     } else {
@@ -154,6 +154,9 @@ fn push_filters_with<DB>(
         qb.push(format!(" AND {a}.yanked_at IS NULL"));
     }
     if let Some(words) = &q.q {
+        if dialect == Dialect::Sqlite {
+            push_text_search(qb, &words.to_lowercase(), a);
+        }
         for word in words.to_lowercase().split_whitespace() {
             qb.push(format!(" AND {a}.search_text LIKE "))
                 .push_bind(format!("%{}%", escape_like(word)))
@@ -199,9 +202,10 @@ fn push_filters_with<DB>(
             .collect();
         push_any_facet(qb, dialect, a, &facets, |qb| {
             exists(qb, "version_modalities", a);
-            if let Some(d) = direction {
-                qb.push(format!("x.direction = '{d}' AND "));
-            }
+            // Both directions spelled out, so that either index on the table is used to its
+            // version id (without statistics SQLite read all of a modality's rows per version).
+            let directions = direction.map_or("'input', 'output'".to_owned(), |d| format!("'{d}'"));
+            qb.push(format!("x.direction IN ({directions}) AND "));
             in_list(qb, "x.modality", modalities.iter().cloned());
             qb.push(")");
         });
@@ -341,14 +345,22 @@ where
     DB: Database,
     for<'t> String: Encode<'t, DB> + Type<DB>,
 {
-    let edge = bit_length(bound);
-    let buckets = if at_most { 0..=edge } else { edge..=63 };
     qb.push(format!(" AND {a}.facets && ARRAY["));
     let mut list = qb.separated(", ");
-    for bits in buckets {
-        list.push_bind(Facet::Bits(field, bits).term());
+    for term in range_bucket_terms(field, at_most, bound) {
+        list.push_bind(term);
     }
     qb.push("]::text[]");
+}
+
+/// The [`Facet::Bits`] terms of `field` that a value on the `at_most` (else at least) side
+/// of `bound` can have: every bucket up to (else from) the bound's own, which holds values
+/// on both sides. A version in the range has one of them; not every version that has one
+/// is in the range.
+pub(super) fn range_bucket_terms(field: &'static str, at_most: bool, bound: i64) -> Vec<String> {
+    let edge = bit_length(bound);
+    let buckets = if at_most { 0..=edge } else { edge..=63 };
+    buckets.map(|bits| Facet::Bits(field, bits).term()).collect()
 }
 
 /// Effective licence through lineage (issue 14 part 2): typed columns of migration 0011.
@@ -369,6 +381,27 @@ where
     if let Some(conflicts) = q.license_conflicts {
         qb.push(format!(" AND {a}.has_license_conflicts = ")).push_bind(conflicts);
     }
+}
+
+/// ` AND` version `a` contains every word of `words` of three characters or more, by SQLite's
+/// trigram index (`version_search`, migration 0022): a superset of the LIKE tests, which
+/// stay the exact ones (the index folds case beyond ASCII; a shorter word has no trigram).
+fn push_text_search<DB>(qb: &mut QueryBuilder<DB>, words: &str, a: &str)
+where
+    DB: Database,
+    for<'t> String: Encode<'t, DB> + Type<DB>,
+{
+    let phrases: Vec<String> = words
+        .split_whitespace()
+        .filter(|w| w.chars().count() >= 3)
+        .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
+        .collect();
+    if phrases.is_empty() {
+        return;
+    }
+    qb.push(format!(" AND {a}.id IN (SELECT rowid FROM version_search WHERE version_search MATCH "))
+        .push_bind(phrases.join(" AND "))
+        .push(")");
 }
 
 fn escape_like(word: &str) -> String {

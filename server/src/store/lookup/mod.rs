@@ -2,10 +2,12 @@
 //! writes each dialect's placeholders): the best matching version per model (or every
 //! matching version) by one of three strategies, ordering with missing values last, keyset
 //! paging on (sort key, version id). The keys of ordering and paging live in `keys`, the
-//! filter clauses in `filters`, the bounded windows of the automatic strategy in `window`.
+//! filter clauses in `filters`, the bounded windows of the automatic strategy in `window`,
+//! where SQLite's scan starts in `driver`.
 //! `filters` and `window` import `keys` (and `window` the visibility filter), never this
 //! module. Statements only: running them is the catalog's.
 
+mod driver;
 mod evals;
 mod filters;
 mod keys;
@@ -215,12 +217,14 @@ where
                      CROSS JOIN LATERAL (SELECT * FROM models n WHERE n.id = v.model_id OFFSET 0) m",
                 );
             }
+            // From the versions of the rarest facet or range filter (`driver`), when there is one.
             Dialect::Sqlite => {
                 qb.push(
                     ", ROW_NUMBER() OVER (PARTITION BY v.model_id ORDER BY v.major DESC, v.minor DESC, v.patch DESC) \
                      AS best_rank FROM models m JOIN versions v ON v.model_id = m.id AND v.prerelease = ''",
                 );
                 push_filters(&mut qb, q, "v", dialect);
+                driver::push_rarest_group(&mut qb, q, "v");
             }
         },
         (Strategy::Scan | Strategy::Auto, false) => match dialect {
@@ -237,6 +241,7 @@ where
             Dialect::Sqlite => {
                 qb.push(", 1 AS best_rank FROM models m JOIN versions v ON v.model_id = m.id");
                 push_filters(&mut qb, q, "v", dialect);
+                driver::push_rarest_group(&mut qb, q, "v");
             }
         },
     }
