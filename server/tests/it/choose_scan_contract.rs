@@ -16,6 +16,10 @@ use crate::choose_contract::{choose, registry};
 
 store_contract!(a_choice_finds_what_the_lookups_with_and_without_each_constraint_find);
 
+/// Constraints as lookup pairs (each its own constraint), the choice's preference, and the
+/// lookup order that preference bounds the candidates by.
+type Shape = (&'static [(&'static str, &'static str)], serde_json::Value, [(&'static str, &'static str); 2]);
+
 /// `model@version` of each lookup hit, in the lookup's order.
 async fn lookup(registry: &Registry, pairs: &[(&str, &str)]) -> Vec<(String, String)> {
     let q = LookupQuery::from_pairs(pairs.iter().copied()).unwrap();
@@ -29,9 +33,7 @@ async fn a_choice_finds_what_the_lookups_with_and_without_each_constraint_find(
     store: Arc<dyn MetadataStore>,
 ) {
     let (registry, _backing) = registry(store).await;
-    // (constraints as lookup pairs, each its own constraint; the choice's preference; the
-    // lookup order that preference bounds the candidates by)
-    let shapes: [(&[(&str, &str)], serde_json::Value, [(&str, &str); 2]); 4] = [
+    let shapes: [Shape; 4] = [
         (
             &[("license_class", "permissive"), ("task", "text-generation"), ("min_context", "32768")],
             json!({ "criterion": "parameters", "direction": "min" }),
@@ -63,6 +65,7 @@ async fn a_choice_finds_what_the_lookups_with_and_without_each_constraint_find(
             [("sort", "latency"), ("order", "asc")],
         ),
     ];
+    let (mut candidates, mut near_misses) = (0, 0);
     for (pairs, preference, order) in shapes {
         let mut constraints = serde_json::Map::new();
         for (k, v) in pairs {
@@ -128,5 +131,7 @@ async fn a_choice_finds_what_the_lookups_with_and_without_each_constraint_find(
             total += misses.len();
         }
         assert_eq!(answer.near_misses.len(), total.min(20), "near misses of {shape}");
+        (candidates, near_misses) = (candidates + answer.candidates.len(), near_misses + total);
     }
+    assert!(candidates > 0 && near_misses > 0, "the shapes find something: {candidates}, {near_misses}");
 }

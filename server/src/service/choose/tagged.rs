@@ -25,10 +25,7 @@ pub(super) struct Picked {
 }
 
 /// The best release of each model among `rows` that `keep` accepts.
-fn best_per_model<'a>(
-    rows: &'a [TaggedVersion],
-    keep: impl Fn(&TaggedVersion) -> bool,
-) -> Vec<&'a TaggedVersion> {
+fn best_per_model(rows: &[TaggedVersion], keep: impl Fn(&TaggedVersion) -> bool) -> Vec<&TaggedVersion> {
     let mut best: HashMap<i64, &TaggedVersion> = HashMap::new();
     for row in rows.iter().filter(|r| keep(r)) {
         best.entry(row.model_id)
