@@ -199,8 +199,15 @@ macro_rules! impl_criteria_store {
                             return Ok(None);
                         }
                     }
-                    let rows: Vec<TaggedVersion> =
-                        tagged(false).build_query_as().fetch_all(&self.pool).await.map_err(db_err)?;
+                    // Not a prepared statement kept for reuse: after five runs PostgreSQL may
+                    // switch it to a generic plan, which knows no bound value and scans every
+                    // version; an unnamed one is planned for the values it runs with.
+                    let rows: Vec<TaggedVersion> = tagged(false)
+                        .build_query_as()
+                        .persistent(false)
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(db_err)?;
                     Ok((rows.len() <= cap).then_some(rows))
                 }
 
