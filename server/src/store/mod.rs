@@ -46,7 +46,7 @@ pub use commits::CommitStore;
 pub use criteria::{CriteriaStore, VersionMemory};
 pub use lineage::LineageStore;
 pub use locks::{BlobLockStore, GcClaim};
-pub use lookup::{Cursor, LookupHit, Strategy};
+pub use lookup::{Cursor, LookupHit, MAX_TAGGED_CONSTRAINTS, Strategy, TaggedVersion};
 pub use modelreg_api::Scope;
 pub use ops::{AnalysedTable, OpsSample, OpsStore};
 pub use postgres::PostgresStore;

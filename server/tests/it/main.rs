@@ -30,6 +30,7 @@ mod body_timeout;
 mod browser;
 mod choose_contract;
 mod choose_criteria_contract;
+mod choose_scan_contract;
 mod contracts;
 mod derive;
 mod eval_contract;

@@ -181,6 +181,7 @@ async fn a_database_outage_during_a_publish_answers_503_and_the_cli_push_succeed
     let started = Instant::now();
     let r = rig.publish("1.1.0", &[("weights.bin", &weights)]).await;
     let took = started.elapsed();
+    eprintln!("outage: a publish with PostgreSQL silent answered 503 in {took:?}");
     let message = assert_unavailable(r, "a publish while the database is down").await;
     assert!(message.contains("database"), "{message}");
     assert!(took >= Duration::from_secs(ACQUIRE_TIMEOUT_SECS) - Duration::from_millis(500), "{took:?}");
@@ -203,6 +204,10 @@ async fn a_database_outage_during_a_publish_answers_503_and_the_cli_push_succeed
     let args =
         ["push", dir.to_str().unwrap(), "--model", "acme/bert", "--version", "1.2.0", "--license", "MIT"];
     let (out, took) = rig.cli(&args, 60).await;
+    eprintln!(
+        "outage: the CLI push through a PostgreSQL outage of 4 s finished in {took:?} (exit {:?})",
+        out.status.code()
+    );
     restored.join().unwrap();
     assert!(
         out.status.success(),
@@ -243,6 +248,7 @@ async fn an_s3_outage_during_an_upload_session_answers_503_and_the_session_resum
     let started = Instant::now();
     let r = rig.put(&format!("/v1/uploads/{id}/parts/2"), part(2)).await;
     let took = started.elapsed();
+    eprintln!("outage: an upload part with S3 cut answered 503 in {took:?}");
     let message = assert_unavailable(r, "a part while S3 is down").await;
     assert!(message.contains("blob store"), "{message}");
     assert!(took < HANG, "a part hung for {took:?} with S3 down");
@@ -273,6 +279,10 @@ async fn an_s3_outage_during_an_upload_session_answers_503_and_the_session_resum
     let args =
         ["push", dir.to_str().unwrap(), "--model", "acme/bert", "--version", "2.0.0", "--license", "MIT"];
     let (out, took) = rig.cli(&args, 60).await;
+    eprintln!(
+        "outage: the CLI push through an S3 outage of 3 s finished in {took:?} (exit {:?})",
+        out.status.code()
+    );
     restored.join().unwrap();
     assert!(
         out.status.success(),
@@ -296,6 +306,7 @@ async fn an_s3_outage_during_a_pull_answers_503_and_a_retrying_pull_gets_every_b
     let started = Instant::now();
     let r = rig.get(&format!("/v1/blobs/{digest}")).await;
     let took = started.elapsed();
+    eprintln!("outage: a blob read with S3 silent answered 503 in {took:?}");
     assert_unavailable(r, "a blob read while S3 is down").await;
     assert!(took < HANG, "a blob read hung for {took:?} with S3 down");
     let r = rig.get("/v1/models/acme/bert/versions/1.0.0").await;
@@ -315,6 +326,10 @@ async fn a_cli_whose_registry_stays_unavailable_gives_up_after_its_budget_with_e
     let rig = Rig::start().await;
     rig.pg.cut();
     let (out, took) = rig.cli(&["versions", "acme/bert"], 3).await;
+    eprintln!(
+        "outage: the CLI with PostgreSQL down and a 3 s budget gave up after {took:?} (exit {:?})",
+        out.status.code()
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(7), "{stderr}");
     assert!(stderr.contains("503") && stderr.contains("database"), "{stderr}");

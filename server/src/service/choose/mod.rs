@@ -1,17 +1,20 @@
 //! Choosing a model (`POST /v1/choose`): the lookup's matches for the hard constraints,
 //! bounded to [`MAX_CANDIDATES`] in the order of the heaviest preference, ranked by the
 //! weighted, normalised preferences (`rank`, values read by `values`), with the Pareto
-//! front; and the near misses, found by running the lookup once per constraint with that
-//! constraint dropped (`near`), their reasons worded (`near`, `reasons`).
+//! front; and the near misses, the versions the lookup finds with one constraint dropped
+//! (`near`), their reasons worded (`near`, `reasons`). Candidates and near misses come from
+//! one scan of the versions meeting all constraints but at most one (`tagged`) where it
+//! applies, else from the lookup and one lookup per constraint.
 //! Same visibility as the lookup. It must not know HTTP or SQL; values come from the lookup
 //! row or, for a criterion the row lacks, from `store::CriteriaStore`.
 
 mod near;
 mod rank;
 mod reasons;
+mod tagged;
 mod values;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use futures_util::future::try_join_all;
@@ -24,7 +27,11 @@ use modelreg_api::{
 use self::near::Constraint;
 use self::rank::{Column, round};
 use super::{Principal, Registry, RegistryError};
-use crate::store::{LookupHit, Strategy};
+use crate::store::{LookupHit, MAX_TAGGED_CONSTRAINTS, Strategy};
+
+/// The most versions a choice's single scan reads (`Registry::scan_choice`); past it, the
+/// lookups answer.
+const SCAN_CAP: usize = 20_000;
 
 impl Registry {
     /// Ranks the versions `caller` can see that meet `query`'s constraints, and lists near
@@ -42,9 +49,16 @@ impl Registry {
         q.versions = VersionsMode::Best;
         q.cursor = None;
         q.limit = MAX_CANDIDATES;
-        let mut hits = self.meta.lookup(&q, None, Strategy::Auto).await?;
-        let truncated = hits.len() > MAX_CANDIDATES as usize;
-        hits.truncate(MAX_CANDIDATES as usize);
+        let constraints = near::constraints(&q);
+        let (hits, truncated, scanned) = match self.scan_choice(&q, &constraints).await? {
+            Some((hits, truncated, near)) => (hits, truncated, Some(near)),
+            None => {
+                let mut hits = self.meta.lookup(&q, None, Strategy::Auto).await?;
+                let truncated = hits.len() > MAX_CANDIDATES as usize;
+                hits.truncate(MAX_CANDIDATES as usize);
+                (hits, truncated, None)
+            }
+        };
 
         // The criteria's reads and the near misses' lookups at once: each its own
         // connection, none waiting on another.
@@ -52,9 +66,13 @@ impl Registry {
             query.preferences.iter().map(|p| self.criterion_values(&p.criterion, &hits, &q, now)),
         );
         let near = async {
-            match truncated {
-                true => Ok(Vec::new()),
-                false => self.near_misses(&q, &hits).await,
+            match (truncated, scanned) {
+                (true, _) => Ok(Vec::new()),
+                (false, Some(picked)) => self.word_near_misses(&q, picked).await,
+                (false, None) => {
+                    let picked = self.relaxed_lookups(&q, &constraints, &hits).await?;
+                    self.word_near_misses(&q, picked).await
+                }
             }
         };
         let (reads, near_misses) = futures_util::try_join!(reads, near)?;
@@ -105,16 +123,52 @@ impl Registry {
         Ok(ChooseResponse { query: echo, candidates, ranked: hits.len() as u64, truncated, near_misses })
     }
 
+    /// The candidates (at most [`MAX_CANDIDATES`], in the lookup's order), whether more met
+    /// every constraint, and the near misses (see [`Self::relaxed_lookups`]) from one scan of
+    /// the versions meeting all of `constraints` but at most one, and one read of the kept
+    /// versions' rows. `None` when the scan does not apply (fewer than two constraints, too
+    /// many, a sort key it cannot carry) or would read more than [`SCAN_CAP`] versions: the
+    /// lookups then answer.
+    async fn scan_choice<'c>(
+        &self,
+        q: &LookupQuery,
+        constraints: &'c [Constraint],
+    ) -> Result<Option<(Vec<LookupHit>, bool, Vec<(&'c Constraint, LookupHit)>)>, RegistryError> {
+        if !(2..=MAX_TAGGED_CONSTRAINTS).contains(&constraints.len()) {
+            return Ok(None);
+        }
+        let relaxing =
+            |e: modelreg_api::LookupError| RegistryError::internal(format!("relaxing a choice: {e}"));
+        let base = near::relax_all(q, constraints).map_err(relaxing)?;
+        let each = constraints.iter().map(near::only).collect::<Result<Vec<_>, _>>().map_err(relaxing)?;
+        let Some(rows) = self.meta.tagged_versions(&base, &each, q.sort, SCAN_CAP).await? else {
+            return Ok(None);
+        };
+        let picked = tagged::pick(&rows, constraints.len(), q.order);
+        let ids: Vec<i64> =
+            picked.candidates.iter().copied().chain(picked.near_misses.iter().map(|(_, id)| *id)).collect();
+        let mut found: HashMap<i64, LookupHit> =
+            self.meta.lookup_rows(q, &ids).await?.into_iter().map(|h| (h.id, h)).collect();
+        // A version gone since the scan is left out, as a later lookup would.
+        let hits = picked.candidates.iter().filter_map(|id| found.remove(id)).collect();
+        let near = picked
+            .near_misses
+            .iter()
+            .filter_map(|(c, id)| Some((&constraints[*c], found.remove(id)?)))
+            .collect();
+        Ok(Some((hits, picked.truncated, near)))
+    }
+
     /// Versions failing exactly one constraint of `q`: for each constraint, the lookup without
     /// it (concurrently), less the models already among `candidates` (complete: the caller
     /// asks only when no candidate was cut). At most [`MAX_NEAR_MISSES`], shared round-robin
     /// between the constraints, each constraint's in the candidates' order.
-    async fn near_misses(
+    async fn relaxed_lookups<'c>(
         &self,
         q: &LookupQuery,
+        constraints: &'c [Constraint],
         candidates: &[LookupHit],
-    ) -> Result<Vec<NearMiss>, RegistryError> {
-        let constraints = near::constraints(q);
+    ) -> Result<Vec<(&'c Constraint, LookupHit)>, RegistryError> {
         let taken: HashSet<(&str, &str)> =
             candidates.iter().map(|h| (h.namespace.as_str(), h.name.as_str())).collect();
         let limit = u32::try_from(candidates.len() + MAX_NEAR_MISSES).unwrap_or(u32::MAX);
@@ -148,6 +202,15 @@ impl Registry {
                 }
             }
         }
+        Ok(picked)
+    }
+
+    /// The near misses `picked` (each with the constraint it fails), their reasons worded.
+    async fn word_near_misses(
+        &self,
+        q: &LookupQuery,
+        picked: Vec<(&Constraint, LookupHit)>,
+    ) -> Result<Vec<NearMiss>, RegistryError> {
         let read = self.reason_reads(q, &picked).await?;
         let mut out = Vec::with_capacity(picked.len());
         for ((c, hit), read) in picked.into_iter().zip(read) {

@@ -66,6 +66,25 @@ pub(super) fn relax(q: &LookupQuery, dropped: &Constraint) -> Result<LookupQuery
     Ok(relaxed)
 }
 
+/// `q` without any of `constraints` (what is left: widening parameters, qualifiers of no
+/// constraint), with its visibility.
+pub(super) fn relax_all(q: &LookupQuery, constraints: &[Constraint]) -> Result<LookupQuery, LookupError> {
+    let mut pairs = q.to_pairs();
+    pairs.retain(|p| !constraints.iter().any(|c| c.pairs.contains(p)));
+    let mut rest = LookupQuery::from_pairs(pairs.iter().map(|(k, v)| (*k, v.as_str())))?;
+    rest.visible_namespaces = q.visible_namespaces.clone();
+    Ok(rest)
+}
+
+/// The lookup of `c` alone (with its qualifiers), yanked versions included: a version meets
+/// `c` exactly when it matches this lookup's filters; what the rest of the query asks is
+/// the caller's.
+pub(super) fn only(c: &Constraint) -> Result<LookupQuery, LookupError> {
+    let mut alone = LookupQuery::from_pairs(c.pairs.iter().map(|(k, v)| (*k, v.as_str())))?;
+    alone.include_yanked = true;
+    Ok(alone)
+}
+
 /// Why `hit` fails `c`, in words: its value for the parameter, as far as the lookup row
 /// tells (the reads of `reasons` word the rest).
 pub(super) fn describe(c: &Constraint, hit: &LookupHit) -> String {

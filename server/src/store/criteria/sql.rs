@@ -140,22 +140,94 @@ pub(in crate::store) struct EvalRow {
     pub value: f64,
 }
 
+/// The rows PostgreSQL expects a statement to return, from the first line of its text
+/// `EXPLAIN` (`Limit  (cost=0.28..2389.23 rows=1331 width=52)`).
+pub(in crate::store) fn estimated_rows(plan: &str) -> Option<u64> {
+    let rest = &plan[plan.find(" rows=")? + " rows=".len()..];
+    rest[..rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len())].parse().ok()
+}
+
 macro_rules! impl_criteria_store {
     ($store:ty, $db:ty, $dialect:expr) => {
         // A const block scopes the imports to this expansion.
         const _: () = {
             use std::collections::HashMap;
 
-            use modelreg_api::{EvalKey, LanguageTag};
-            use $crate::store::StoreError;
+            use modelreg_api::{EvalKey, LanguageTag, LookupQuery, SortKey};
             use $crate::store::convert::db_err;
             use $crate::store::criteria::sql::{
-                CHUNK, EvalRow, LatencyRow, MemoryRow, eval_query, latency_query, memory_query,
+                CHUNK, EvalRow, LatencyRow, MemoryRow, estimated_rows, eval_query, latency_query,
+                memory_query,
             };
             use $crate::store::criteria::{CriteriaStore, VersionMemory};
+            use $crate::store::dialect::Dialect;
+            use $crate::store::{LookupHit, StoreError, TaggedVersion};
 
             #[async_trait::async_trait]
             impl CriteriaStore for $store {
+                async fn tagged_versions(
+                    &self,
+                    base: &LookupQuery,
+                    constraints: &[LookupQuery],
+                    sort: SortKey,
+                    cap: usize,
+                ) -> Result<Option<Vec<TaggedVersion>>, StoreError> {
+                    let applies = 2..=$crate::store::MAX_TAGGED_CONSTRAINTS;
+                    let Some(column) = $crate::store::lookup::tagged_sort_column(sort)
+                        .filter(|_| applies.contains(&constraints.len()))
+                    else {
+                        return Ok(None);
+                    };
+                    let limit = i64::try_from(cap).unwrap_or(i64::MAX - 1) + 1;
+                    let tagged = |explain| {
+                        $crate::store::lookup::build_tagged::<$db>(
+                            explain,
+                            base,
+                            constraints,
+                            column,
+                            limit,
+                            $dialect,
+                        )
+                    };
+                    // PostgreSQL's estimate first (a plan, no rows read): a scan it expects to
+                    // pass the cap is not started, so that a broad choice does not read `cap`
+                    // versions before its lookup answers anyway.
+                    if $dialect == Dialect::Postgres {
+                        let plan: String =
+                            tagged(true).build_query_scalar().fetch_one(&self.pool).await.map_err(db_err)?;
+                        if estimated_rows(&plan).is_none_or(|rows| rows > cap as u64) {
+                            return Ok(None);
+                        }
+                    }
+                    // Not a prepared statement kept for reuse: after five runs PostgreSQL may
+                    // switch it to a generic plan, which knows no bound value and scans every
+                    // version; an unnamed one is planned for the values it runs with.
+                    let rows: Vec<TaggedVersion> = tagged(false)
+                        .build_query_as()
+                        .persistent(false)
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(db_err)?;
+                    Ok((rows.len() <= cap).then_some(rows))
+                }
+
+                async fn lookup_rows(
+                    &self,
+                    q: &LookupQuery,
+                    version_ids: &[i64],
+                ) -> Result<Vec<LookupHit>, StoreError> {
+                    let mut out = Vec::with_capacity(version_ids.len());
+                    for chunk in version_ids.chunks(CHUNK) {
+                        let rows: Vec<LookupHit> = $crate::store::lookup::build_rows::<$db>(q, chunk)
+                            .build_query_as()
+                            .fetch_all(&self.pool)
+                            .await
+                            .map_err(db_err)?;
+                        out.extend(rows);
+                    }
+                    Ok(out)
+                }
+
                 async fn latency_on(
                     &self,
                     version_ids: &[i64],
@@ -212,3 +284,15 @@ macro_rules! impl_criteria_store {
 }
 
 pub(in crate::store) use impl_criteria_store;
+
+#[cfg(test)]
+mod tests {
+    use super::estimated_rows;
+
+    #[test]
+    fn the_estimate_is_read_from_the_plans_first_line() {
+        assert_eq!(estimated_rows("Limit  (cost=842.13..3319.14 rows=10001 width=52)"), Some(10001));
+        assert_eq!(estimated_rows("Hash Join  (cost=0.28..2389.23 rows=1 width=52)"), Some(1));
+        assert_eq!(estimated_rows("Result  (cost=0.00..0.01 width=4)"), None);
+    }
+}

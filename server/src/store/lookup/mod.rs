@@ -12,6 +12,7 @@ mod evals;
 mod filters;
 mod keys;
 mod memory;
+mod tagged;
 mod window;
 
 use std::collections::HashSet;
@@ -23,6 +24,8 @@ use self::filters::{push_filters, push_version_filters, push_visible};
 pub(super) use self::keys::sort_column;
 pub use self::keys::{Cursor, SortValue};
 use self::keys::{SortColumn, order_terms, push_after};
+pub use self::tagged::{MAX_TAGGED_CONSTRAINTS, TaggedVersion};
+pub(super) use self::tagged::{build_rows, build_tagged, tagged_sort_column};
 pub(super) use self::window::{Progress, RegistrySize, Window, next_window};
 use self::window::{SEEK_WINDOW, WALK_WINDOW, push_models, push_versions};
 use super::dialect::Dialect;

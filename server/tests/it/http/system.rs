@@ -309,6 +309,22 @@ impl modelreg_server::store::BlobVisibilityStore for FailingStore {
 
 #[async_trait]
 impl modelreg_server::store::CriteriaStore for FailingStore {
+    async fn tagged_versions(
+        &self,
+        _: &LookupQuery,
+        _: &[LookupQuery],
+        _: modelreg_api::SortKey,
+        _: usize,
+    ) -> Result<Option<Vec<modelreg_server::store::TaggedVersion>>, StoreError> {
+        Err(boom())
+    }
+    async fn lookup_rows(
+        &self,
+        _: &LookupQuery,
+        _: &[i64],
+    ) -> Result<Vec<modelreg_server::store::LookupHit>, StoreError> {
+        Err(boom())
+    }
     async fn latency_on(
         &self,
         _: &[i64],

@@ -1,0 +1,137 @@
+//! The choice's single scan against the lookups it stands for, on both databases over the
+//! fixture catalogue: for choices of several shapes (sorts in both directions, a missing
+//! sort key, two required languages, a qualified latency bound), the candidates are what the
+//! lookup with every constraint finds, and each constraint's near misses what the lookup
+//! without it finds beyond the candidates' models, in its order.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use modelreg_api::LookupQuery;
+use modelreg_server::service::Registry;
+use modelreg_server::store::MetadataStore;
+use serde_json::json;
+
+use crate::choose_contract::{choose, registry};
+
+store_contract!(a_choice_finds_what_the_lookups_with_and_without_each_constraint_find);
+
+/// Constraints as lookup pairs (each its own constraint), the choice's preference, and the
+/// lookup order that preference bounds the candidates by.
+type Shape = (&'static [(&'static str, &'static str)], serde_json::Value, [(&'static str, &'static str); 2]);
+
+/// `model@version` of each lookup hit, in the lookup's order.
+async fn lookup(registry: &Registry, pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    let q = LookupQuery::from_pairs(pairs.iter().copied()).unwrap();
+    let hits = registry.lookup(None, q).await.unwrap().hits;
+    hits.iter()
+        .map(|h| (format!("{}/{}", h.namespace, h.name), format!("{}/{}@{}", h.namespace, h.name, h.version)))
+        .collect()
+}
+
+async fn a_choice_finds_what_the_lookups_with_and_without_each_constraint_find(
+    store: Arc<dyn MetadataStore>,
+) {
+    let (registry, _backing) = registry(store).await;
+    let shapes: [Shape; 4] = [
+        (
+            &[("license_class", "permissive"), ("task", "text-generation"), ("min_context", "32768")],
+            json!({ "criterion": "parameters", "direction": "min" }),
+            [("sort", "parameters"), ("order", "asc")],
+        ),
+        (
+            &[
+                ("task", "text-generation"),
+                ("language", "en"),
+                ("language", "fr"),
+                ("max_params", "10000000000"),
+            ],
+            json!({ "criterion": "context_length" }),
+            [("sort", "context_length"), ("order", "desc")],
+        ),
+        (
+            &[("commercial_use", "true"), ("min_context", "8192"), ("format", "safetensors")],
+            json!({ "criterion": "size", "direction": "min" }),
+            [("sort", "size"), ("order", "asc")],
+        ),
+        (
+            &[
+                ("max_latency_ms", "200"),
+                ("hardware", "a100"),
+                ("task", "text-generation"),
+                ("max_params", "80000000000"),
+            ],
+            json!({ "criterion": "latency", "hardware": "a100" }),
+            [("sort", "latency"), ("order", "asc")],
+        ),
+    ];
+    let (mut candidates, mut near_misses) = (0, 0);
+    for (pairs, preference, order) in shapes {
+        let mut constraints = serde_json::Map::new();
+        for (k, v) in pairs {
+            let value = v.parse::<u64>().map(|n| json!(n)).unwrap_or_else(|_| json!(v));
+            let value = if *v == "true" { json!(true) } else { value };
+            match constraints.get_mut(*k) {
+                Some(serde_json::Value::Array(list)) => list.push(value),
+                Some(single) => *single = json!([single.take(), value]),
+                None => {
+                    constraints.insert((*k).to_owned(), value);
+                }
+            }
+        }
+        let answer = choose(
+            &registry,
+            None,
+            json!({ "constraints": constraints, "preferences": [preference], "limit": 100 }),
+        )
+        .await;
+        let shape = format!("{pairs:?}");
+
+        let page = [order[0], order[1], ("limit", "200")];
+        let all: Vec<(&str, &str)> = pairs.iter().copied().chain(page).collect();
+        let expected = lookup(&registry, &all).await;
+        let got: BTreeSet<String> =
+            answer.candidates.iter().map(|c| format!("{}@{}", c.model, c.version)).collect();
+        assert_eq!(got, expected.iter().map(|(_, v)| v.clone()).collect(), "candidates of {shape}");
+        assert!(!answer.truncated);
+        let ranked: BTreeSet<&String> = expected.iter().map(|(m, _)| m).collect();
+
+        // Each constraint (the hardware rides with the latency bound) dropped in turn.
+        let mut total = 0;
+        for (i, (key, value)) in pairs.iter().enumerate().filter(|(_, (k, _))| *k != "hardware") {
+            let relaxed: Vec<(&str, &str)> = pairs
+                .iter()
+                .enumerate()
+                .filter(|(j, (k, _))| *j != i && !(*key == "max_latency_ms" && *k == "hardware"))
+                .map(|(_, p)| *p)
+                .chain(page)
+                .collect();
+            let misses: Vec<String> = lookup(&registry, &relaxed)
+                .await
+                .into_iter()
+                .filter(|(m, _)| !ranked.contains(m))
+                .map(|(_, v)| v)
+                .collect();
+            let wanted = if *key == "max_latency_ms" {
+                vec![value.to_string(), "hardware=a100".to_owned()]
+            } else {
+                vec![value.to_string()]
+            };
+            let found: Vec<String> = answer
+                .near_misses
+                .iter()
+                .filter(|n| n.constraint == *key && n.wanted == wanted)
+                .map(|n| format!("{}@{}", n.model, n.version))
+                .collect();
+            assert_eq!(found, misses[..found.len()], "near misses on {key}={value} of {shape}");
+            assert!(
+                found.len() == misses.len() || answer.near_misses.len() == 20,
+                "{key}={value} of {shape}"
+            );
+            total += misses.len();
+        }
+        assert_eq!(answer.near_misses.len(), total.min(20), "near misses of {shape}");
+        (candidates, near_misses) = (candidates + answer.candidates.len(), near_misses + total);
+    }
+    assert!(candidates > 0 && near_misses > 0, "the shapes find something: {candidates}, {near_misses}");
+}
