@@ -131,10 +131,16 @@ pub async fn route_not_found(req: HttpRequest) -> HttpResponse {
     envelope(StatusCode::NOT_FOUND, "not_found", format!("no route for {} {}", req.method(), req.path()))
 }
 
-pub async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
-    envelope(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
-        format!("method {} is not allowed on {}", req.method(), req.path()),
-    )
+/// The default service of a resource that answers the methods in `allow` (e.g. `"GET, HEAD"`):
+/// any other method gets 405 in the envelope, with the `Allow` header RFC 9110 requires.
+pub fn method_not_allowed(allow: &'static str) -> actix_web::Route {
+    actix_web::web::to(move |req: HttpRequest| async move {
+        let mut response = envelope(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            format!("method {} is not allowed on {}", req.method(), req.path()),
+        );
+        response.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static(allow));
+        response
+    })
 }

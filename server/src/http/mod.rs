@@ -32,58 +32,66 @@ pub use ui::UiSettings;
 
 /// Registers every route. Unknown routes and wrong methods answer with the JSON envelope.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    let resource = |path: &str| web::resource(path).default_service(web::to(error::method_not_allowed));
-    cfg.service(resource("/healthz").route(web::get().to(system::healthz)))
-        .service(resource("/readyz").route(web::get().to(system::readyz)))
-        .service(resource("/metrics").route(web::get().to(system::metrics)))
-        .service(resource("/openapi.json").route(web::get().to(system::openapi)))
-        .service(resource("/v1/blobs/missing").route(web::post().to(blobs::missing)))
+    let resource = |path: &str, allow: &'static str| {
+        web::resource(path).default_service(error::method_not_allowed(allow))
+    };
+    cfg.service(resource("/healthz", "GET").route(web::get().to(system::healthz)))
+        .service(resource("/readyz", "GET").route(web::get().to(system::readyz)))
+        .service(resource("/metrics", "GET").route(web::get().to(system::metrics)))
+        .service(resource("/openapi.json", "GET").route(web::get().to(system::openapi)))
+        .service(resource("/v1/blobs/missing", "POST").route(web::post().to(blobs::missing)))
         .service(
-            resource("/v1/blobs/{digest}")
+            resource("/v1/blobs/{digest}", "PUT, GET, HEAD")
                 .route(web::put().to(blobs::upload))
                 .route(web::get().to(blobs::download))
                 .route(web::head().to(blobs::head)),
         )
-        .service(resource("/v1/uploads").route(web::post().to(uploads::create)))
+        .service(resource("/v1/uploads", "POST").route(web::post().to(uploads::create)))
         .service(
-            resource("/v1/uploads/{id}")
+            resource("/v1/uploads/{id}", "GET, DELETE")
                 .route(web::get().to(uploads::status))
                 .route(web::delete().to(uploads::abort)),
         )
-        .service(resource("/v1/uploads/{id}/parts/{part}").route(web::put().to(uploads::put_part)))
-        .service(resource("/v1/uploads/{id}/complete").route(web::post().to(uploads::complete)))
-        .service(resource("/v1/models").route(web::get().to(lookup::lookup)))
-        .service(resource("/v1/choose").route(web::post().to(choose::choose)))
-        .service(resource("/v1/whoami").route(web::get().to(tokens::whoami)))
+        .service(resource("/v1/uploads/{id}/parts/{part}", "PUT").route(web::put().to(uploads::put_part)))
+        .service(resource("/v1/uploads/{id}/complete", "POST").route(web::post().to(uploads::complete)))
+        .service(resource("/v1/models", "GET").route(web::get().to(lookup::lookup)))
+        .service(resource("/v1/choose", "POST").route(web::post().to(choose::choose)))
+        .service(resource("/v1/whoami", "GET").route(web::get().to(tokens::whoami)))
         .service(
-            resource("/v1/tokens").route(web::post().to(tokens::create)).route(web::get().to(tokens::list)),
+            resource("/v1/tokens", "POST, GET")
+                .route(web::post().to(tokens::create))
+                .route(web::get().to(tokens::list)),
         )
-        .service(resource("/v1/tokens/{name}").route(web::delete().to(tokens::revoke)))
-        .service(resource("/v1/audit").route(web::get().to(tokens::audit)))
+        .service(resource("/v1/tokens/{name}", "DELETE").route(web::delete().to(tokens::revoke)))
+        .service(resource("/v1/audit", "GET").route(web::get().to(tokens::audit)))
         .service(
-            resource("/v1/models/{namespace}/{name}")
+            resource("/v1/models/{namespace}/{name}", "GET, DELETE")
                 .route(web::get().to(models::summary_route))
                 .route(web::delete().to(lifecycle::delete_model)),
         )
         .service(
-            resource("/v1/models/{namespace}/{name}/aliases").route(web::get().to(lifecycle::list_aliases)),
+            resource("/v1/models/{namespace}/{name}/aliases", "GET")
+                .route(web::get().to(lifecycle::list_aliases)),
         )
         .service(
-            resource("/v1/models/{namespace}/{name}/aliases/{alias}")
+            resource("/v1/models/{namespace}/{name}/aliases/{alias}", "PUT, DELETE")
                 .route(web::put().to(lifecycle::set_alias))
                 .route(web::delete().to(lifecycle::remove_alias)),
         )
         .service(
-            resource("/v1/models/{namespace}/{name}/versions/{version}/yank")
+            resource("/v1/models/{namespace}/{name}/versions/{version}/yank", "POST, DELETE")
                 .route(web::post().to(lifecycle::yank))
                 .route(web::delete().to(lifecycle::unyank)),
         )
         .service(
-            resource("/v1/models/{namespace}/{name}/derivatives").route(web::get().to(lookup::derivatives)),
+            resource("/v1/models/{namespace}/{name}/derivatives", "GET")
+                .route(web::get().to(lookup::derivatives)),
         )
-        .service(resource("/v1/models/{namespace}/{name}/versions").route(web::get().to(models::versions)))
         .service(
-            resource("/v1/models/{namespace}/{name}/versions/{version}")
+            resource("/v1/models/{namespace}/{name}/versions", "GET").route(web::get().to(models::versions)),
+        )
+        .service(
+            resource("/v1/models/{namespace}/{name}/versions/{version}", "PUT, GET, DELETE")
                 .route(web::put().to(models::publish))
                 .route(web::get().to(models::resolve))
                 .route(web::delete().to(lifecycle::delete_version)),
@@ -98,7 +106,7 @@ pub fn configure_metrics(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/metrics")
             .route(web::get().to(system::metrics))
-            .default_service(web::to(error::method_not_allowed)),
+            .default_service(error::method_not_allowed("GET")),
     )
     .default_service(web::to(error::route_not_found));
 }

@@ -177,7 +177,38 @@ pub fn document() -> Value {
             }
         }
     }
+    declare_common_answers(&mut doc, &error);
     doc
+}
+
+/// Answers that operations give by one rule, declared here once rather than path by path:
+/// 401 wherever a token is needed (none, or one unknown, revoked or expired), and 400 wherever
+/// the path names a model, version, alias or digest (a malformed one is refused before
+/// anything is looked up).
+fn declare_common_answers(doc: &mut Value, error: &Value) {
+    let err = |d: &str| json!({ "description": d, "content": { "application/json": { "schema": error } } });
+    let Some(paths) = doc["paths"].as_object_mut() else { return };
+    for (path, item) in paths.iter_mut() {
+        let validated = ["{namespace}", "{digest}"].iter().any(|p| path.contains(p));
+        let Some(item) = item.as_object_mut() else { continue };
+        for (method, operation) in item.iter_mut() {
+            if !["get", "put", "post", "delete", "head", "patch"].contains(&method.as_str()) {
+                continue;
+            }
+            let public = operation.get("security").and_then(Value::as_array).is_some_and(Vec::is_empty);
+            let Some(responses) = operation.get_mut("responses").and_then(Value::as_object_mut) else {
+                continue;
+            };
+            if !public {
+                responses.entry("401").or_insert_with(|| err("No valid token."));
+            }
+            if validated {
+                responses.entry("400").or_insert_with(|| {
+                    err("A malformed path parameter (model name, version, alias or digest).")
+                });
+            }
+        }
+    }
 }
 
 /// The lookup's query parameters, one entry each.

@@ -74,15 +74,19 @@ pub fn paths(generator: &mut SchemaGenerator, error: &Value) -> Map<String, Valu
 /// The DELETE operations merged into existing path items.
 pub fn delete_operations(error: &Value) -> [(&'static str, Value); 2] {
     let err = |d: &str| json!({ "description": d, "content": { "application/json": { "schema": error } } });
+    let path_param =
+        |name: &str| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } });
     [
         (
             "/v1/models/{namespace}/{name}/versions/{version}",
-            json!({ "summary": "Delete a version (admin). It leaves a tombstone: the number can never be published again (409 version_deleted). Its blobs become garbage unless shared.",
+            json!({ "parameters": [path_param("namespace"), path_param("name"), path_param("version")],
+                "summary": "Delete a version (admin). It leaves a tombstone: the number can never be published again (409 version_deleted). Its blobs become garbage unless shared.",
                 "responses": { "204": { "description": "Deleted." }, "403": err("Not admin."), "404": err("No such version.") } }),
         ),
         (
             "/v1/models/{namespace}/{name}",
-            json!({ "summary": "Delete every version of a model (admin), leaving tombstones, and its aliases.",
+            json!({ "parameters": [path_param("namespace"), path_param("name")],
+                "summary": "Delete every version of a model (admin), leaving tombstones, and its aliases.",
                 "responses": { "200": { "description": "{\"model\", \"deleted_versions\"}" }, "403": err("Not admin."), "404": err("No such model.") } }),
         ),
     ]

@@ -47,15 +47,20 @@ impl Page {
 
 /// Registers the UI routes in the one route table.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    let resource =
-        |path: &str| web::resource(path).default_service(web::to(super::error::method_not_allowed));
-    cfg.service(resource("/").route(web::get().to(search::page)))
-        .service(resource("/compare").route(web::get().to(compare::page)))
-        .service(resource("/m/{namespace}/{name}").route(web::get().to(model::latest)))
-        .service(resource("/m/{namespace}/{name}/v/{version}").route(web::get().to(model::version)))
-        .service(resource("/login").route(web::get().to(login::form)).route(web::post().to(login::sign_in)))
-        .service(resource("/logout").route(web::post().to(login::sign_out)))
-        .service(resource("/ui/assets/{file}").route(web::get().to(assets::serve)));
+    let resource = |path: &str, allow: &'static str| {
+        web::resource(path).default_service(super::error::method_not_allowed(allow))
+    };
+    cfg.service(resource("/", "GET").route(web::get().to(search::page)))
+        .service(resource("/compare", "GET").route(web::get().to(compare::page)))
+        .service(resource("/m/{namespace}/{name}", "GET").route(web::get().to(model::latest)))
+        .service(resource("/m/{namespace}/{name}/v/{version}", "GET").route(web::get().to(model::version)))
+        .service(
+            resource("/login", "GET, POST")
+                .route(web::get().to(login::form))
+                .route(web::post().to(login::sign_in)),
+        )
+        .service(resource("/logout", "POST").route(web::post().to(login::sign_out)))
+        .service(resource("/ui/assets/{file}", "GET").route(web::get().to(assets::serve)));
 }
 
 fn error_page(err: &RegistryError) -> Page {
