@@ -12,7 +12,6 @@ use std::time::Instant;
 
 use modelreg_testkit::{ServerProcess, ServerSetup, postgres_db, s3_settings, unique_prefix};
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
 /// The seed of every run (Schemathesis' `--seed`).
 const SEED: &str = "20261207";
@@ -147,7 +146,7 @@ async fn seed(url: &str, token: &str) -> String {
     let client = reqwest::Client::new();
     let auth = format!("Bearer {token}");
     let bytes = b"fuzzing weights".to_vec();
-    let digest = format!("sha256:{:x}", Sha256::digest(&bytes));
+    let digest = crate::support::digest_of(&bytes).to_string();
     let response =
         client.put(format!("{url}/v1/blobs/{digest}")).header("authorization", &auth).body(bytes.clone());
     let status = response.send().await.unwrap().status();
