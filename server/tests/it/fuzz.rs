@@ -101,7 +101,12 @@ async fn fuzz(setup: ServerSetup, backend: &str) {
     let report = String::from_utf8_lossy(&output.stdout);
     let summary: Vec<&str> = report
         .lines()
-        .filter(|l| l.contains("generated") || l.contains("API Links") || l.contains("Seed:"))
+        .map(str::trim)
+        .filter(|l| {
+            l.starts_with("API Links:")
+                || l.starts_with("Seed:")
+                || (l.starts_with(|c: char| c.is_ascii_digit()) && l.contains(" generated"))
+        })
         .collect();
     eprintln!("fuzz on {backend}: {:.0} s, {}", elapsed.as_secs_f64(), summary.join(" | "));
     assert!(
