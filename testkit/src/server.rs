@@ -3,7 +3,7 @@
 //! Readiness is observed (the listening line, then `/healthz`), never waited for by sleeping.
 
 use std::io::{BufRead, BufReader, Read};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -33,6 +33,9 @@ pub struct ServerSetup {
     pub s3: Option<S3Settings>,
     /// Further variables, e.g. `MODELREG_ANONYMOUS_READ=true`.
     pub env: Vec<(String, String)>,
+    /// The `modelreg-server` executable; `None` = the workspace's build next to the running
+    /// test (`bin_path`). The replica and fuzz tests set the release build here.
+    pub binary: Option<PathBuf>,
 }
 
 impl ServerSetup {
@@ -42,7 +45,7 @@ impl ServerSetup {
             .prefix("modelreg-server-")
             .tempdir()
             .expect("a temporary data directory for modelreg-server");
-        Self { data_dir, database_url: None, blobs_url: None, s3: None, env: Vec::new() }
+        Self { data_dir, database_url: None, blobs_url: None, s3: None, env: Vec::new(), binary: None }
     }
 
     /// PostgreSQL at `pg_url` and blobs under `s3://<bucket>/<prefix>` on the test S3 server.
@@ -59,6 +62,17 @@ impl ServerSetup {
     pub fn with_env(mut self, key: &str, value: &str) -> Self {
         self.env.push((key.to_owned(), value.to_owned()));
         self
+    }
+
+    /// Runs `binary` instead of the workspace's `modelreg-server` (e.g. the release build).
+    pub fn with_binary(mut self, binary: impl Into<PathBuf>) -> Self {
+        self.binary = Some(binary.into());
+        self
+    }
+
+    /// The `modelreg-server` executable this setup runs.
+    pub fn server_binary(&self) -> PathBuf {
+        self.binary.clone().unwrap_or_else(|| bin_path(SERVER_BIN))
     }
 
     /// The server's data directory, removed when the setup is dropped.
@@ -107,7 +121,7 @@ impl ServerSetup {
     /// As [`ServerSetup::create_token`], limited to `namespaces` (none: every namespace).
     pub fn create_token_in(&self, name: &str, scope: &str, namespaces: &[&str]) -> String {
         let output = self
-            .command(&bin_path(SERVER_BIN))
+            .command(&self.server_binary())
             .args(["token", "create", "--name", name, "--scope", scope])
             .args(namespaces.iter().flat_map(|ns| ["--namespace", ns]))
             .output()
@@ -137,7 +151,7 @@ impl ServerProcess {
     /// Panics, showing what the server printed, when it exits or is not ready in 60 s.
     pub async fn start(setup: &ServerSetup) -> ServerProcess {
         let child = setup
-            .command(&bin_path(SERVER_BIN))
+            .command(&setup.server_binary())
             .args(["--bind", "127.0.0.1:0", "serve"])
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -33,6 +33,7 @@ mod choose_criteria_contract;
 mod contracts;
 mod derive;
 mod eval_contract;
+mod fuzz;
 mod gc;
 mod header_limits;
 mod hf;
