@@ -14,8 +14,8 @@ use serde_json::{Value, json};
 
 use super::auth::{Auth, Need};
 use super::body::Body;
-use super::paths::PathParams;
 use super::error::status_of;
+use super::paths::PathParams;
 use super::query::{Query, QueryParams};
 
 /// What one operation documents, filled in by its extractors and its descriptor.

@@ -208,5 +208,7 @@ pub fn resource(path: &str, routes: Vec<(Method, Route)>) -> Resource {
             response
         }
     };
-    routes.into_iter().fold(web::resource(path).default_service(web::to(refuse)), |r, (_, route)| r.route(route))
+    routes
+        .into_iter()
+        .fold(web::resource(path).default_service(web::to(refuse)), |r, (_, route)| r.route(route))
 }

@@ -51,45 +51,22 @@ async fn unknown_routes_and_wrong_methods_get_the_envelope() {
 }
 
 #[actix_web::test]
-async fn a_wrong_method_is_answered_with_the_methods_the_document_lists_for_the_path() {
+async fn a_wrong_method_on_a_web_page_is_answered_with_the_methods_it_serves() {
+    // The documented paths are checked against the document in `document.rs`; the UI's here.
     let h = Harness::new().await;
     let app = h.app().await;
-    let doc = modelreg_server::http::openapi::document();
-    let digest = format!("sha256:{}", "0".repeat(64));
-    let concrete = |template: &str| {
-        let segment = |s: &str| match s {
-            "{digest}" => digest.clone(),
-            "{part}" => "1".to_owned(),
-            s if s.starts_with('{') => "x".to_owned(),
-            s => s.to_owned(),
-        };
-        template.split('/').map(segment).collect::<Vec<_>>().join("/")
-    };
-    let mut checked = 0;
-    for (template, item) in doc["paths"].as_object().unwrap() {
-        let mut documented: Vec<String> = ["get", "put", "post", "delete", "head", "patch"]
-            .iter()
-            .filter(|m| item.get(**m).is_some())
-            .map(|m| m.to_uppercase())
-            .collect();
-        let uri = concrete(template);
-        let req = test::TestRequest::default().method(actix_web::http::Method::TRACE).uri(&uri);
-        let resp = test::call_service(&app, req.to_request()).await;
-        assert_eq!(resp.status(), 405, "TRACE {uri}");
-        let allow = resp.headers().get("allow").unwrap_or_else(|| panic!("TRACE {uri}: no Allow header"));
-        let mut allowed: Vec<String> = allow.to_str().unwrap().split(", ").map(str::to_owned).collect();
-        allowed.sort();
-        documented.sort();
-        assert_eq!(allowed, documented, "Allow of {uri}");
-        checked += 1;
+    for (method, uri, allow) in
+        [("PUT", "/login", "GET, POST"), ("DELETE", "/", "GET"), ("GET", "/logout", "POST")]
+    {
+        let req = test::TestRequest::default()
+            .method(actix_web::http::Method::from_bytes(method.as_bytes()).unwrap());
+        let resp = test::call_service(&app, req.uri(uri).to_request()).await;
+        assert_eq!(
+            (resp.status().as_u16(), resp.headers().get("allow").map(|v| v.to_str().unwrap())),
+            (405, Some(allow)),
+            "{method} {uri}"
+        );
     }
-    assert!(checked >= 20, "only {checked} paths in the document");
-    // The web UI's routes too.
-    let resp = test::call_service(&app, test::TestRequest::put().uri("/login").to_request()).await;
-    assert_eq!(
-        (resp.status().as_u16(), resp.headers().get("allow").unwrap().to_str().unwrap()),
-        (405, "GET, POST")
-    );
 }
 
 /// A store whose every call fails, to exercise the 5xx paths.
