@@ -252,5 +252,5 @@ async fn a_malformed_path_parameter_is_a_documented_400() {
             checked += 1;
         }
     }
-    assert!(checked >= 40, "only {checked} malformed parameters tried");
+    assert!(checked >= 30, "only {checked} malformed parameters tried");
 }
