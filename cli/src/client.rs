@@ -4,9 +4,13 @@
 //! The access and lifecycle routes (tokens, aliases, yank, delete, audit) are in `access`.
 
 mod access;
+mod outage;
 mod transfer;
 
 pub use access::{AuditQuery, DeletedModel, YankState};
+pub use outage::DEFAULT_RETRY_FOR;
+
+use outage::{OutageClock, Repeat};
 
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -48,6 +52,8 @@ pub struct Client {
     origin: TokenOrigin,
     /// The token would travel over plain http:// to a host other than this machine.
     token_in_clear: bool,
+    /// How long requests are retried while the registry is unavailable (`outage`).
+    outage: OutageClock,
 }
 
 impl fmt::Debug for Client {
@@ -89,7 +95,8 @@ impl Client {
         let direct = builder().redirect(reqwest::redirect::Policy::none()).build().map_err(setup_err)?;
         let origin = if auth.is_some() { TokenOrigin::Given } else { TokenOrigin::None };
         let token_in_clear = auth.is_some() && base.scheme() == "http" && !is_loopback(&base);
-        Ok(Self { http, direct, base, auth, origin, token_in_clear })
+        let outage = OutageClock::new(DEFAULT_RETRY_FOR);
+        Ok(Self { http, direct, base, auth, origin, token_in_clear, outage })
     }
 
     /// Records where the token came from, so that a refused one gets the right hint.
@@ -97,6 +104,20 @@ impl Client {
         if self.auth.is_some() {
             self.origin = origin;
         }
+        self
+    }
+
+    /// Retries requests for up to `budget` of an outage (503 or no connection); zero
+    /// tries each request once.
+    pub fn with_retry_for(mut self, budget: Duration) -> Self {
+        self.outage = OutageClock::new(budget);
+        self
+    }
+
+    /// Says on stderr, when it is a terminal, each time a request is retried because the
+    /// registry is unavailable (off by default; on unless `--json` or `-q`).
+    pub fn with_retry_notices(mut self, on: bool) -> Self {
+        self.outage.notices = on;
         self
     }
 
@@ -121,7 +142,8 @@ impl Client {
         let mut missing = Vec::new();
         for chunk in digests.chunks(MAX_MISSING_QUERY) {
             let body = MissingBlobsRequest { digests: chunk.to_vec() };
-            let resp = self.send(self.request(Method::POST, &url).json(&body), &url).await?;
+            let req = self.request(Method::POST, &url).json(&body);
+            let resp = self.send_repeating(req, &url, Repeat::Safe).await?;
             missing.extend(read_json::<MissingBlobsResponse>(resp, &url).await?.missing);
         }
         Ok(missing)
@@ -201,7 +223,8 @@ impl Client {
     /// `POST /v1/choose`: ranked candidates and near misses.
     pub async fn choose(&self, request: &ChooseRequest) -> Result<ChooseResponse, ClientError> {
         let url = self.endpoint(&["v1", "choose"]);
-        let resp = self.send(self.request(Method::POST, &url).json(request), &url).await?;
+        let req = self.request(Method::POST, &url).json(request);
+        let resp = self.send_repeating(req, &url, Repeat::Safe).await?;
         read_json(resp, &url).await
     }
 
@@ -252,9 +275,20 @@ impl Client {
         }
     }
 
-    /// Sends a request; a non-2xx answer becomes `ClientError::Api`.
+    /// Sends a request, again while the registry is unavailable if its method is idempotent
+    /// (see `outage`); a non-2xx answer becomes `ClientError::Api`.
     async fn send(&self, req: RequestBuilder, url: &Url) -> Result<Response, ClientError> {
-        let resp = req.send().await.map_err(|e| transport_error(&e, url))?;
+        self.send_repeating(req, url, Repeat::ByMethod).await
+    }
+
+    /// [`Client::send`], repeating as `repeat` allows.
+    async fn send_repeating(
+        &self,
+        req: RequestBuilder,
+        url: &Url,
+        repeat: Repeat,
+    ) -> Result<Response, ClientError> {
+        let resp = self.execute(req, url, repeat).await?;
         if resp.status().is_success() {
             return Ok(resp);
         }

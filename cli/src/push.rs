@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::task::{Context, Poll, ready};
 
 use bytes::Bytes;
@@ -216,20 +216,36 @@ pub(crate) fn file_body(handle: Take<tokio::fs::File>, expected: u64) -> (ExactL
     (body, shrank)
 }
 
+/// Uploads a whole file, again from its start while the registry is unavailable (a blob
+/// PUT is idempotent: same content, same address).
 async fn upload_file(client: &Client, file: &LocalFile, progress: &FileProgress) -> Result<u64, ClientError> {
+    client.repeat_while_unavailable(|| upload_file_once(client, file, progress)).await
+}
+
+async fn upload_file_once(
+    client: &Client,
+    file: &LocalFile,
+    progress: &FileProgress,
+) -> Result<u64, ClientError> {
     let handle = tokio::fs::File::open(&file.source)
         .await
         .map_err(|e| ClientError::io(format!("cannot read '{}'", file.path), e))?;
     let (body, shrank) = file_body(handle.take(file.size), file.size);
     let counter = progress.counter();
-    let body = body.inspect_ok(move |chunk| counter.add(chunk.len() as u64));
+    // What this attempt showed as sent, taken back from the progress if it fails.
+    let shown = Arc::new(AtomicU64::new(0));
+    let shown_here = Arc::clone(&shown);
+    let body = body.inspect_ok(move |chunk| {
+        counter.add(chunk.len() as u64);
+        shown_here.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+    });
     let changed = |why: String| {
         ClientError::Integrity(format!(
             "'{}' changed while it was being pushed ({why}); run the push again",
             file.path
         ))
     };
-    match client.upload_blob(&file.digest, file.size, reqwest::Body::wrap_stream(body)).await {
+    let result = match client.upload_blob(&file.digest, file.size, reqwest::Body::wrap_stream(body)).await {
         Ok(uploaded) if uploaded.digest != file.digest || uploaded.size != file.size => {
             Err(changed(format!("the registry stored {} of {} bytes", uploaded.digest, uploaded.size)))
         }
@@ -239,7 +255,11 @@ async fn upload_file(client: &Client, file: &LocalFile, progress: &FileProgress)
         }
         Err(err) if err.kind() == FailureKind::Integrity => Err(changed(err.to_string())),
         Err(err) => Err(err),
+    };
+    if result.is_err() {
+        progress.rewind(shown.load(Ordering::Relaxed));
     }
+    result
 }
 
 /// The digests a `missing_blobs` error lists in its details.

@@ -14,7 +14,7 @@ use anyhow::Context;
 
 use crate::blob::{self, S3Options};
 use crate::config::Config;
-use crate::http::{self, BodyTimeout, JsonLimit, MetricsAccess, UiSettings};
+use crate::http::{self, BodyTimeout, JsonLimit, MetricsAccess, RetryAfter, UiSettings};
 use crate::service::{Policy, Registry, SessionSettings, UploadSettings};
 use crate::store;
 
@@ -32,6 +32,7 @@ pub async fn build_registry(config: &Config) -> anyhow::Result<Registry> {
         access_key_id: s3.access_key_id.clone(),
         secret_access_key: s3.secret_access_key.clone(),
         allow_http: s3.allow_http,
+        timeouts: config.s3_timeouts(),
     };
     let mut blobs = blob::open(&config.blobs_url(), &options).context("opening the blob store")?;
     // A part holding the shared S3 part buffer gets the body idle timeout as its grace.
@@ -58,7 +59,7 @@ pub async fn build_registry(config: &Config) -> anyhow::Result<Registry> {
 /// Opens the metadata store and brings its schema up to date.
 pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn store::MetadataStore>> {
     let url = config.database_url();
-    store::open(&url, config.database.max_connections)
+    store::open_with(&url, config.database.max_connections, config.database_timeouts())
         .await
         .with_context(|| format!("opening the database {}", crate::config::redact_url(&url)))
 }
@@ -140,14 +141,17 @@ pub fn serve_shared(
     let ui = UiSettings::from_public_url(config.ui.public_url.as_deref())
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("ui.public_url: {e}")))?;
     let ui = web::Data::new(ui);
+    let retry_after = web::Data::new(RetryAfter(config.server.retry_after_secs));
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(registry.clone())
+            .app_data(retry_after.clone())
             .app_data(limit.clone())
             .app_data(body_timeout.clone())
             .app_data(ui.clone())
             .app_data(metrics_access.clone())
             .configure(http::configure)
+            .wrap(from_fn(http::retry_after))
             .wrap(from_fn(http::observe))
     })
     // Small responses (blob existence, manifests, many small blobs) must not wait on Nagle.

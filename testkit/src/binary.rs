@@ -18,6 +18,24 @@ pub fn bin_path(name: &str) -> PathBuf {
     path
 }
 
+/// The release build of `modelreg-server` named by `MODELREG_TEST_RELEASE_SERVER` (exported
+/// by `scripts/test.d/release-server.sh`), for tests that run the server as it is deployed.
+///
+/// Panics when the variable is unset or names no file: those tests fail, never skip.
+pub fn release_server_bin() -> PathBuf {
+    const VAR: &str = "MODELREG_TEST_RELEASE_SERVER";
+    let path = std::env::var_os(VAR).filter(|v| !v.is_empty()).map(PathBuf::from).unwrap_or_else(|| {
+        panic!(
+            "{VAR} is not set: this test runs the release build of modelreg-server. Run it \
+             through ./scripts/test (scripts/test.d/release-server.sh builds it), or build it \
+             with `cargo build --release -p modelreg-server` and set \
+             {VAR}=target/release/modelreg-server"
+        )
+    });
+    assert!(path.is_file(), "{VAR}={} is not a file", path.display());
+    path
+}
+
 /// `target/<profile>/` of the running test executable.
 pub(crate) fn bin_dir_of_running_test() -> PathBuf {
     bin_dir(&std::env::current_exe().expect("the path of the running test executable"))

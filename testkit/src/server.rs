@@ -22,9 +22,14 @@ const POLL_INTERVAL: Duration = Duration::from_millis(25);
 /// How to run `modelreg-server`: a data directory of its own plus the backends and
 /// environment it gets. Nothing of the caller's `AWS_*` or `MODELREG_*` environment leaks in,
 /// except `MODELREG_LOG` (the log filter).
+///
+/// Replicas: [`ServerSetup::replica`] gives a second setup on the same database, bucket
+/// prefix, environment and binary, with a data directory of its own.
 #[derive(Debug)]
 pub struct ServerSetup {
     data_dir: TempDir,
+    /// The `modelreg-server` executable; `None` = the workspace's, next to the test binary.
+    pub binary: Option<PathBuf>,
     /// `--database-url`; `None` = the embedded SQLite file in the data directory.
     pub database_url: Option<String>,
     /// `--blobs-url`; `None` = the local folder in the data directory.
@@ -33,9 +38,6 @@ pub struct ServerSetup {
     pub s3: Option<S3Settings>,
     /// Further variables, e.g. `MODELREG_ANONYMOUS_READ=true`.
     pub env: Vec<(String, String)>,
-    /// The `modelreg-server` executable; `None` = the workspace's build next to the running
-    /// test (`bin_path`). The replica and fuzz tests set the release build here.
-    pub binary: Option<PathBuf>,
 }
 
 impl ServerSetup {
@@ -45,7 +47,33 @@ impl ServerSetup {
             .prefix("modelreg-server-")
             .tempdir()
             .expect("a temporary data directory for modelreg-server");
-        Self { data_dir, database_url: None, blobs_url: None, s3: None, env: Vec::new(), binary: None }
+        Self { data_dir, binary: None, database_url: None, blobs_url: None, s3: None, env: Vec::new() }
+    }
+
+    /// Runs `binary` (e.g. [`crate::release_server_bin`]) instead of the workspace's
+    /// `modelreg-server`, for `serve` and for the setup's own commands (`create_token`).
+    pub fn with_binary(mut self, binary: impl Into<PathBuf>) -> Self {
+        self.binary = Some(binary.into());
+        self
+    }
+
+    /// Another instance of the same deployment: the same database, blob store, S3
+    /// credentials, environment and binary, but a fresh data directory of its own (what a
+    /// second machine behind a load balancer has).
+    pub fn replica(&self) -> Self {
+        Self {
+            binary: self.binary.clone(),
+            database_url: self.database_url.clone(),
+            blobs_url: self.blobs_url.clone(),
+            s3: self.s3.clone(),
+            env: self.env.clone(),
+            ..Self::embedded()
+        }
+    }
+
+    /// The executable this setup runs.
+    pub fn server_bin(&self) -> PathBuf {
+        self.binary.clone().unwrap_or_else(|| bin_path(SERVER_BIN))
     }
 
     /// PostgreSQL at `pg_url` and blobs under `s3://<bucket>/<prefix>` on the test S3 server.
@@ -62,17 +90,6 @@ impl ServerSetup {
     pub fn with_env(mut self, key: &str, value: &str) -> Self {
         self.env.push((key.to_owned(), value.to_owned()));
         self
-    }
-
-    /// Runs `binary` instead of the workspace's `modelreg-server` (e.g. the release build).
-    pub fn with_binary(mut self, binary: impl Into<PathBuf>) -> Self {
-        self.binary = Some(binary.into());
-        self
-    }
-
-    /// The `modelreg-server` executable this setup runs.
-    pub fn server_binary(&self) -> PathBuf {
-        self.binary.clone().unwrap_or_else(|| bin_path(SERVER_BIN))
     }
 
     /// The server's data directory, removed when the setup is dropped.
@@ -121,7 +138,7 @@ impl ServerSetup {
     /// As [`ServerSetup::create_token`], limited to `namespaces` (none: every namespace).
     pub fn create_token_in(&self, name: &str, scope: &str, namespaces: &[&str]) -> String {
         let output = self
-            .command(&self.server_binary())
+            .command(&self.server_bin())
             .args(["token", "create", "--name", name, "--scope", scope])
             .args(namespaces.iter().flat_map(|ns| ["--namespace", ns]))
             .output()
@@ -151,7 +168,7 @@ impl ServerProcess {
     /// Panics, showing what the server printed, when it exits or is not ready in 60 s.
     pub async fn start(setup: &ServerSetup) -> ServerProcess {
         let child = setup
-            .command(&setup.server_binary())
+            .command(&setup.server_bin())
             .args(["--bind", "127.0.0.1:0", "serve"])
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -325,5 +342,26 @@ mod tests {
         assert!(envs.contains(&("AWS_ALLOW_HTTP", "true")));
         let args: Vec<_> = cmd.get_args().filter_map(|a| a.to_str()).collect();
         assert!(args.windows(2).any(|w| w == ["--database-url", "postgres://db/x"]));
+    }
+
+    #[test]
+    fn a_replica_shares_the_backends_environment_and_binary_but_not_the_data_dir() {
+        let s3 = S3Settings {
+            endpoint: "http://127.0.0.1:8333".into(),
+            region: "us-east-1".into(),
+            access_key_id: "id".into(),
+            secret_access_key: "secret".into(),
+            bucket: "modelreg-test".into(),
+        };
+        let a = ServerSetup::postgres_s3("postgres://db/x", &s3, "r-1")
+            .with_env("MODELREG_ANONYMOUS_READ", "true")
+            .with_binary("/opt/modelreg-server");
+        let b = a.replica();
+        assert_eq!(b.database_url, a.database_url);
+        assert_eq!(b.blobs_url, a.blobs_url);
+        assert_eq!(b.env, a.env);
+        assert_eq!(b.server_bin(), Path::new("/opt/modelreg-server"));
+        assert_eq!(b.s3.as_ref().map(|s| &s.endpoint), Some(&s3.endpoint));
+        assert_ne!(b.data_dir(), a.data_dir());
     }
 }

@@ -462,6 +462,18 @@ async fn run_queries(
             "5 fields, versions=all, sort=parameters",
             "/v1/models?task=translation&language=de&min_context=1024&framework=transformers&fine_tunable=true&versions=all&sort=parameters",
         ),
+        // What the web UI's search page sends: the landing page (no filter), and its filter
+        // panel's usual shape (a task, a licence class and a size bound, newest first; a
+        // modality, a language and a context bound by latency).
+        ("web UI: landing page, no filter", "/v1/models"),
+        (
+            "web UI: filter panel, newest first",
+            "/v1/models?task=text-generation&license_class=permissive&max_params=8000000000&sort=updated&order=desc",
+        ),
+        (
+            "web UI: filter panel, fastest first",
+            "/v1/models?modality=image&language=de&min_context=4096&sort=latency",
+        ),
         // The near misses of the selective choice below: the lookup once per dropped
         // constraint, candidates + 20 rows each (run concurrently), for its cost breakdown.
         (

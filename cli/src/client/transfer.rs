@@ -8,7 +8,7 @@ use modelreg_api::{BlobUploaded, CreateUploadRequest, Digest, PartUploaded, Uplo
 use reqwest::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, LOCATION, RANGE};
 use reqwest::{Method, Response, Url};
 
-use super::{Client, read_json, transport_error};
+use super::{Client, Repeat, read_json};
 use crate::error::ClientError;
 
 /// Redirects followed for one blob read (registry -> storage is one).
@@ -97,7 +97,7 @@ impl Client {
                 self.warn_if_token_in_clear();
                 req = req.header(AUTHORIZATION, auth.clone());
             }
-            let resp = req.send().await.map_err(|e| transport_error(&e, &url))?;
+            let resp = self.execute(req, &url, Repeat::ByMethod).await?;
             if !resp.status().is_redirection() {
                 if resp.status().is_success() {
                     return Ok(resp);

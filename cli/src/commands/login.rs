@@ -52,7 +52,8 @@ pub async fn login(global: &GlobalArgs, args: LoginArgs, out: &Output) -> Result
                 .into(),
         ));
     };
-    let client = Client::new(global.registry.clone(), Some(&token))?;
+    let client = Client::new(global.registry.clone(), Some(&token))?
+        .with_retry_for(std::time::Duration::from_secs(global.retry_for));
     let info = client.whoami().await.map_err(|err| match err {
         ClientError::Api { status, mut error, retry_after } => {
             error.message = format!("cannot log in to {registry}: {}; nothing was saved", error.message);

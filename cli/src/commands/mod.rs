@@ -60,6 +60,11 @@ pub struct GlobalArgs {
     /// Also print a line per file on stderr.
     #[arg(short, long, global = true)]
     pub verbose: bool,
+    /// While the registry is unavailable (503, or no connection), retry each request with
+    /// backoff for up to this many seconds of the outage, then fail with exit code 7; 0
+    /// tries once.
+    #[arg(long, global = true, env = "MODELREG_RETRY_FOR", value_name = "SECS", default_value_t = crate::client::DEFAULT_RETRY_FOR.as_secs())]
+    pub retry_for: u64,
 }
 
 impl fmt::Debug for GlobalArgs {
@@ -70,6 +75,7 @@ impl fmt::Debug for GlobalArgs {
             .field("json", &self.json)
             .field("quiet", &self.quiet)
             .field("verbose", &self.verbose)
+            .field("retry_for", &self.retry_for)
             .finish()
     }
 }
@@ -83,7 +89,10 @@ impl GlobalArgs {
     /// and not empty, else the one `modelreg login` saved for this registry, else none.
     pub fn client(&self) -> Result<(Client, TokenOrigin), ClientError> {
         let (token, origin) = pick_token(self.token.as_deref(), || stored_token(&self.registry))?;
-        let client = Client::new(self.registry.clone(), token.as_deref())?.with_token_origin(origin);
+        let client = Client::new(self.registry.clone(), token.as_deref())?
+            .with_token_origin(origin)
+            .with_retry_for(std::time::Duration::from_secs(self.retry_for))
+            .with_retry_notices(!self.json && !self.quiet);
         Ok((client, origin))
     }
 }

@@ -55,7 +55,11 @@ pub async fn upload_in_parts(
     loop {
         attempts += 1;
         let retry = attempts < POLICY.attempts;
-        let session = POLICY.run(|| open_session(client, &file, states), |_| {}).await?;
+        // Past the transfer policy's attempts, an unavailable registry is waited out for
+        // the client's whole retry budget (`--retry-for`).
+        let session = client
+            .repeat_while_unavailable(|| POLICY.run(|| open_session(client, &file, states), |_| {}))
+            .await?;
         let id = match (session.state, session.id.clone()) {
             (UploadState::Exists, _) => {
                 forget(states, &file.digest);
@@ -83,7 +87,7 @@ pub async fn upload_in_parts(
                 Err(e) => return Err(explain(&file, e)),
             }
         }
-        match POLICY.run(|| client.complete_upload(&id), |_| {}).await {
+        match client.repeat_while_unavailable(|| POLICY.run(|| client.complete_upload(&id), |_| {})).await {
             Ok(done) if done.digest != file.digest || done.size != file.size => {
                 return Err(
                     file.changed(format!("the registry stored {} of {} bytes", done.digest, done.size))
@@ -147,12 +151,20 @@ async fn send_missing_parts(
         if session.received.binary_search(&part).is_ok() {
             continue;
         }
-        *sent += POLICY
-            .run(
-                || send_part(client, file, session, layout, part, progress),
-                |_| progress.rewind(layout.part_len(part).unwrap_or(0)),
-            )
-            .await?;
+        let part_len = layout.part_len(part).unwrap_or(0);
+        let attempt = || async move {
+            let result = POLICY
+                .run(
+                    || send_part(client, file, session, layout, part, progress),
+                    |_| progress.rewind(part_len),
+                )
+                .await;
+            if result.is_err() {
+                progress.rewind(part_len);
+            }
+            result
+        };
+        *sent += client.repeat_while_unavailable(attempt).await?;
     }
     Ok(())
 }

@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use crate::fake_registry::{FakeRegistry, Reply};
-use crate::support::{code, modelreg, stderr, stdout};
+use crate::support::{code, modelreg, modelreg_command, stderr, stdout};
 
 #[test]
 fn a_missing_version_prints_the_registry_message_and_exits_3() {
@@ -63,6 +63,39 @@ fn an_unreachable_registry_exits_7() {
     let out = modelreg(&format!("http://127.0.0.1:{port}"), &["versions", "acme/bert"]);
     assert_eq!(code(&out), 7);
     assert!(stderr(&out).starts_with("error: cannot reach the registry"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_503_is_retried_after_its_retry_after_and_the_command_succeeds() {
+    let calls = std::sync::atomic::AtomicUsize::new(0);
+    let fake = FakeRegistry::start(move |_| {
+        if calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+            let mut reply = Reply::error(503, "unavailable", "the database is unavailable; retry later");
+            reply.headers.push(("Retry-After".into(), "1".into()));
+            return reply;
+        }
+        Reply::json(200, &serde_json::json!({ "model": "acme/bert", "versions": [] }))
+    });
+    let started = std::time::Instant::now();
+    let out = modelreg_command(&fake.url)
+        .env("MODELREG_RETRY_FOR", "30")
+        .args(["versions", "acme/bert", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(started.elapsed() >= std::time::Duration::from_secs(1), "waited as asked");
+    assert_eq!(fake.requests().len(), 2);
+}
+
+#[test]
+fn a_503_that_outlasts_the_retry_budget_exits_7_saying_so() {
+    let fake = FakeRegistry::start(|_| Reply::error(503, "unavailable", "the blob store is unavailable"));
+    let out =
+        modelreg_command(&fake.url).env("MODELREG_RETRY_FOR", "2").args(["versions", "acme/bert"]).output();
+    let out = out.unwrap();
+    assert_eq!(code(&out), 7);
+    assert!(stderr(&out).contains("still unavailable after retrying for 2 s"), "{}", stderr(&out));
+    assert!(fake.requests().len() >= 2, "retried");
 }
 
 #[test]

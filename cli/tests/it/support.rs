@@ -21,7 +21,9 @@ pub fn modelreg_in(registry: &str, args: &[&str], cwd: &Path) -> Output {
 /// `modelreg` against `registry` in a clean environment: no MODELREG_TOKEN, no COLUMNS,
 /// a config directory that does not exist, so that no saved login of whoever runs the
 /// tests leaks in, and no blob cache (a cached blob would hide what the fake registry
-/// serves). Callers add arguments and may set `XDG_CONFIG_HOME` themselves.
+/// serves), and no retries while the registry is unavailable (`MODELREG_RETRY_FOR=0`), so that
+/// a 503 or a refused connection fails at once. Callers add arguments and may set
+/// `XDG_CONFIG_HOME` or `MODELREG_RETRY_FOR` themselves.
 pub fn modelreg_command(registry: &str) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_modelreg"));
     cmd.env_remove("MODELREG_TOKEN")
@@ -29,7 +31,8 @@ pub fn modelreg_command(registry: &str) -> Command {
         .env("MODELREG_NO_CACHE", "1")
         .env("MODELREG_CACHE_DIR", std::env::temp_dir().join("modelreg-it-no-cache-dir"))
         .env("XDG_CONFIG_HOME", std::env::temp_dir().join("modelreg-it-no-config-dir"))
-        .env("MODELREG_URL", registry);
+        .env("MODELREG_URL", registry)
+        .env("MODELREG_RETRY_FOR", "0");
     cmd
 }
 

@@ -25,7 +25,7 @@ use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt, PutPayload
 pub use hash_state::{RunningHash, UnreadableHashState};
 pub use local::UploadLock;
 pub use multipart::{ReceivedPart, UploadTarget, session_log_id};
-pub use open::{S3Options, open};
+pub use open::{S3Options, S3Timeouts, open};
 pub use verify::{Sha256Hasher, VerifyingStream};
 
 use crate::metrics::Metrics;
@@ -71,6 +71,30 @@ impl BlobError {
     /// what the blob error metrics count.
     pub fn is_backend_failure(&self) -> bool {
         matches!(self, Self::Store(_) | Self::Io(_) | Self::Corrupt { .. })
+    }
+
+    /// Whether the object store could not be reached or did not answer in time (after the
+    /// client's own retries): connecting failed, or the request broke off or timed out. The
+    /// same call may succeed later; the request answers 503. (object_store does not expose
+    /// the status of an S3 error answer as a type, so a store that keeps answering 5xx
+    /// remains an internal error.)
+    pub fn is_unavailable(&self) -> bool {
+        let Self::Store(e) = self else { return false };
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
+        while let Some(err) = cause {
+            if let Some(http) = err.downcast_ref::<object_store::client::HttpError>() {
+                use object_store::client::HttpErrorKind;
+                return matches!(
+                    http.kind(),
+                    HttpErrorKind::Connect
+                        | HttpErrorKind::Request
+                        | HttpErrorKind::Timeout
+                        | HttpErrorKind::Interrupted
+                );
+            }
+            cause = err.source();
+        }
+        false
     }
 }
 

@@ -22,6 +22,9 @@ workers = {workers}
 # this long to finish, in seconds (0 to 3600), then closes what is left and exits 0.
 # Env MODELREG_SHUTDOWN_GRACE_SECS, flag --shutdown-grace-secs.
 shutdown_grace_secs = {shutdown_grace_secs}
+# A 503 (the database or the blob store is unreachable) asks clients to retry after this
+# many seconds (1 to 3600). Env MODELREG_RETRY_AFTER_SECS.
+retry_after_secs = {retry_after_secs}
 
 [database]
 # sqlite://PATH or postgres://USER:PASSWORD@HOST/DB. Unset: sqlite://<data_dir>/modelreg.db.
@@ -29,6 +32,13 @@ shutdown_grace_secs = {shutdown_grace_secs}
 # url = "postgres://modelreg:secret@127.0.0.1:5432/modelreg"
 # Pool size (default 10 on PostgreSQL, 4 on SQLite).
 # max_connections = 10
+# PostgreSQL only (SQLite is a local file): a request waits at most this long for a
+# connection, opening one included, before it answers 503 unavailable, in seconds (1 to
+# 3600). Env MODELREG_DATABASE_ACQUIRE_TIMEOUT_SECS.
+acquire_timeout_secs = {acquire_timeout_secs}
+# PostgreSQL only: longest a statement may run (statement_timeout), in seconds; 0 for none.
+# Migrations are not bound by it. Env MODELREG_DATABASE_STATEMENT_TIMEOUT_SECS.
+statement_timeout_secs = {statement_timeout_secs}
 
 [blobs]
 # file:///PATH or s3://BUCKET[/PREFIX]. Unset: file://<data_dir>.
@@ -39,6 +49,15 @@ shutdown_grace_secs = {shutdown_grace_secs}
 presign = {presign}
 # Lifetime of presigned URLs, in seconds.
 presign_ttl_secs = {presign_ttl_secs}
+# S3 only: longest wait to connect, in seconds. Env MODELREG_BLOBS_CONNECT_TIMEOUT_SECS.
+connect_timeout_secs = {connect_timeout_secs}
+# S3 only: longest one request to S3 may take, its body included, in seconds.
+# Env MODELREG_BLOBS_REQUEST_TIMEOUT_SECS.
+request_timeout_secs = {request_timeout_secs}
+# S3 only: a request that failed to connect, broke off or timed out is retried with backoff
+# until this long after its first attempt (0: no retries), then the registry request
+# answers 503 unavailable, in seconds. Env MODELREG_BLOBS_RETRY_TIMEOUT_SECS.
+retry_timeout_secs = {retry_timeout_secs}
 
 [blobs.s3]
 # Each also reads MODELREG_S3_* or the usual AWS_* variables (AWS_ENDPOINT_URL, AWS_REGION,
@@ -105,6 +124,12 @@ format = "{log_format}"
         data_dir = d.server.data_dir.display(),
         workers = d.server.workers,
         shutdown_grace_secs = d.server.shutdown_grace_secs,
+        retry_after_secs = d.server.retry_after_secs,
+        acquire_timeout_secs = d.database.acquire_timeout_secs,
+        statement_timeout_secs = d.database.statement_timeout_secs,
+        connect_timeout_secs = d.blobs.connect_timeout_secs,
+        request_timeout_secs = d.blobs.request_timeout_secs,
+        retry_timeout_secs = d.blobs.retry_timeout_secs,
         metrics_anonymous = d.metrics.anonymous,
         log_format = d.log.format,
         allow_http = d.blobs.s3.allow_http,

@@ -65,6 +65,24 @@ impl Config {
         if let Some((key, v)) = get(&["MODELREG_SHUTDOWN_GRACE_SECS"]) {
             self.server.shutdown_grace_secs = parse_value(key, &v)?;
         }
+        if let Some((key, v)) = get(&["MODELREG_RETRY_AFTER_SECS"]) {
+            self.server.retry_after_secs = parse_value(key, &v)?;
+        }
+        if let Some((key, v)) = get(&["MODELREG_DATABASE_ACQUIRE_TIMEOUT_SECS"]) {
+            self.database.acquire_timeout_secs = parse_value(key, &v)?;
+        }
+        if let Some((key, v)) = get(&["MODELREG_DATABASE_STATEMENT_TIMEOUT_SECS"]) {
+            self.database.statement_timeout_secs = parse_value(key, &v)?;
+        }
+        if let Some((key, v)) = get(&["MODELREG_BLOBS_CONNECT_TIMEOUT_SECS"]) {
+            self.blobs.connect_timeout_secs = parse_value(key, &v)?;
+        }
+        if let Some((key, v)) = get(&["MODELREG_BLOBS_REQUEST_TIMEOUT_SECS"]) {
+            self.blobs.request_timeout_secs = parse_value(key, &v)?;
+        }
+        if let Some((key, v)) = get(&["MODELREG_BLOBS_RETRY_TIMEOUT_SECS"]) {
+            self.blobs.retry_timeout_secs = parse_value(key, &v)?;
+        }
         if let Some((key, v)) = get(&["MODELREG_METRICS_BIND"]) {
             self.metrics.bind = Some(parse_value(key, &v)?);
         }

@@ -41,6 +41,8 @@ pub struct ServerSection {
     /// On SIGTERM or SIGINT, how long requests in flight may take to finish before their
     /// connections are closed, in seconds.
     pub shutdown_grace_secs: u64,
+    /// The `Retry-After` of a `503` (a dependency is down), in seconds.
+    pub retry_after_secs: u64,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -91,12 +93,30 @@ impl fmt::Display for LogFormat {
     }
 }
 
-#[derive(Clone, Serialize, Deserialize, PartialEq, Default)]
+#[derive(Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct DatabaseSection {
     /// `sqlite://PATH` or `postgres://...`; unset = `sqlite://<data_dir>/modelreg.db`.
     pub url: Option<String>,
     pub max_connections: Option<u32>,
+    /// PostgreSQL: longest wait for a pooled connection (opening one included) before the
+    /// request answers 503, in seconds.
+    pub acquire_timeout_secs: u64,
+    /// PostgreSQL: longest a statement may run (its `statement_timeout`), in seconds; 0
+    /// for none.
+    pub statement_timeout_secs: u64,
+}
+
+impl Default for DatabaseSection {
+    fn default() -> Self {
+        let d = crate::store::DatabaseTimeouts::default();
+        Self {
+            url: None,
+            max_connections: None,
+            acquire_timeout_secs: d.acquire.as_secs(),
+            statement_timeout_secs: d.statement.as_secs(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -108,12 +128,28 @@ pub struct BlobsSection {
     pub presign: bool,
     /// Lifetime of presigned URLs, in seconds.
     pub presign_ttl_secs: u64,
+    /// S3: longest wait to establish a connection, in seconds.
+    pub connect_timeout_secs: u64,
+    /// S3: longest one request may take, its body included, in seconds.
+    pub request_timeout_secs: u64,
+    /// S3: a failed request is retried with backoff until this long after its first
+    /// attempt, in seconds; then the registry request answers 503.
+    pub retry_timeout_secs: u64,
     pub s3: S3Section,
 }
 
 impl Default for BlobsSection {
     fn default() -> Self {
-        Self { url: None, presign: false, presign_ttl_secs: 300, s3: S3Section::default() }
+        let t = crate::blob::S3Timeouts::default();
+        Self {
+            url: None,
+            presign: false,
+            presign_ttl_secs: 300,
+            connect_timeout_secs: t.connect.as_secs(),
+            request_timeout_secs: t.request.as_secs(),
+            retry_timeout_secs: t.retry_timeout.as_secs(),
+            s3: S3Section::default(),
+        }
     }
 }
 
@@ -195,6 +231,7 @@ impl Default for ServerSection {
             data_dir: PathBuf::from("./modelreg-data"),
             workers: 0,
             shutdown_grace_secs: 30,
+            retry_after_secs: 5,
         }
     }
 }
@@ -251,6 +288,24 @@ impl Config {
         std::time::Duration::from_secs(self.server.shutdown_grace_secs)
     }
 
+    /// How long the metadata store waits for PostgreSQL (`[database]`).
+    pub fn database_timeouts(&self) -> crate::store::DatabaseTimeouts {
+        crate::store::DatabaseTimeouts {
+            acquire: std::time::Duration::from_secs(self.database.acquire_timeout_secs),
+            statement: std::time::Duration::from_secs(self.database.statement_timeout_secs),
+        }
+    }
+
+    /// How long the blob store waits for S3 (`[blobs]`).
+    pub fn s3_timeouts(&self) -> crate::blob::S3Timeouts {
+        crate::blob::S3Timeouts {
+            connect: std::time::Duration::from_secs(self.blobs.connect_timeout_secs),
+            request: std::time::Duration::from_secs(self.blobs.request_timeout_secs),
+            retry_timeout: std::time::Duration::from_secs(self.blobs.retry_timeout_secs),
+            ..crate::blob::S3Timeouts::default()
+        }
+    }
+
     /// The effective configuration as TOML, secrets replaced by `<redacted>`.
     pub fn to_redacted_toml(&self) -> String {
         let mut shown = self.clone();
@@ -281,6 +336,8 @@ impl fmt::Debug for DatabaseSection {
         f.debug_struct("DatabaseSection")
             .field("url", &self.url.as_deref().map(redact_url))
             .field("max_connections", &self.max_connections)
+            .field("acquire_timeout_secs", &self.acquire_timeout_secs)
+            .field("statement_timeout_secs", &self.statement_timeout_secs)
             .finish()
     }
 }

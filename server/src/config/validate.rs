@@ -80,6 +80,26 @@ impl Config {
         if self.server.shutdown_grace_secs > MAX_SHUTDOWN_GRACE_SECS {
             return out_of("server.shutdown_grace_secs", "0 and 3600 (one hour)");
         }
+        if !(1..=3600).contains(&self.server.retry_after_secs) {
+            return out_of("server.retry_after_secs", "1 and 3600 (one hour)");
+        }
+        if !(1..=3600).contains(&self.database.acquire_timeout_secs) {
+            return out_of("database.acquire_timeout_secs", "1 and 3600 (one hour)");
+        }
+        if self.database.statement_timeout_secs > 86_400 {
+            return out_of("database.statement_timeout_secs", "0 (none) and 86400 (a day)");
+        }
+        for (key, secs) in [
+            ("blobs.connect_timeout_secs", self.blobs.connect_timeout_secs),
+            ("blobs.request_timeout_secs", self.blobs.request_timeout_secs),
+        ] {
+            if !(1..=86_400).contains(&secs) {
+                return out_of(key, "1 and 86400 (a day)");
+            }
+        }
+        if self.blobs.retry_timeout_secs > 3600 {
+            return out_of("blobs.retry_timeout_secs", "0 (no retries) and 3600 (one hour)");
+        }
         if let Some(bind) = self.metrics.bind
             && bind.port() != 0
             && bind == self.server.bind

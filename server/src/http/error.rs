@@ -3,7 +3,11 @@
 //! unknown routes and wrong methods answer in the same JSON envelope. 5xx
 //! bodies say only "internal server error"; the cause is logged here, once.
 
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::HeaderValue;
 use actix_web::http::{Method, StatusCode, header};
+use actix_web::middleware::Next;
 use actix_web::{HttpRequest, HttpResponse, Resource, ResponseError, Route, web};
 use modelreg_api::{ContradictionDetails, ErrorCode, ErrorEnvelope, InvalidQueryDetails};
 use serde_json::json;
@@ -166,6 +170,29 @@ impl ResponseError for RegistryError {
         }
         response.json(envelope)
     }
+}
+
+/// How long a `503` asks clients to wait before they retry, in seconds (app data, from
+/// `server.retry_after_secs`; [`RetryAfter::DEFAULT`] when absent).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryAfter(pub u64);
+
+impl RetryAfter {
+    pub const DEFAULT: Self = Self(5);
+}
+
+/// The middleware (`App::wrap(from_fn(retry_after))`) that gives every `503` a
+/// `Retry-After` header, whichever route or layer produced it, unless it has one already.
+pub async fn retry_after(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let secs = req.app_data::<web::Data<RetryAfter>>().map_or(RetryAfter::DEFAULT, |r| *r.get_ref()).0;
+    let mut res = next.call(req).await?;
+    if res.status() == StatusCode::SERVICE_UNAVAILABLE && !res.headers().contains_key(header::RETRY_AFTER) {
+        res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    Ok(res)
 }
 
 /// Displays an error and all its sources, for the one log line a 5xx gets.

@@ -30,6 +30,7 @@ use actix_web::{Route, web};
 
 pub use auth::{Admin, Auth, Read, Write};
 pub use body::{Body, BodyTimeout, JsonLimit};
+pub use error::{RetryAfter, retry_after};
 pub use observe::{Observed, REQUEST_ID, observe};
 pub use system::MetricsAccess;
 pub use ui::UiSettings;

@@ -60,7 +60,7 @@ pub fn document() -> Value {
         "info": {
             "title": "modelreg",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Registry and artifact store for pretrained ML models. Every non-2xx response carries the ErrorEnvelope; each error response lists its codes (x-error-codes). Writes need a bearer token with write scope (x-required-scope names the scope); reads need a read token unless anonymous read is on."
+            "description": "Registry and artifact store for pretrained ML models. Every non-2xx response carries the ErrorEnvelope (but /readyz, whose 503 body names the dependency that is down); each error response lists its codes (x-error-codes). Any request that needs the database or the blob store while it is unreachable answers 503 with code unavailable and Retry-After. Writes need a bearer token with write scope (x-required-scope names the scope); reads need a read token unless anonymous read is on."
         },
         "components": {
             "schemas": components,

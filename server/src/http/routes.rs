@@ -35,9 +35,18 @@ fn system_endpoints() -> Vec<Endpoint> {
             .summary("The process is up.")
             .response(200, status_answer("Up.", "ok")),
         Endpoint::get("/readyz", system::readyz)
-            .summary("The database and the blob store answer.")
-            .response(200, status_answer("Ready.", "ready"))
-            .fails(E::Unavailable, "a backend is unreachable"),
+            .summary(
+                "Whether the database and the blob store answer (each asked for at most 2 s); names the one that is down.",
+            )
+            .response(200, readiness_answer("Ready: both answer.", None))
+            .response(
+                503,
+                readiness_answer(
+                    "A dependency is down (checks names it); with Retry-After.",
+                    Some(json!({ "Retry-After": { "description": "Seconds to wait (server.retry_after_secs).",
+                        "schema": { "type": "integer" } } })),
+                ),
+            ),
         Endpoint::get("/metrics", system::metrics)
             .summary(
                 "Prometheus metrics (text format 0.0.4). Needs an admin token unless metrics.anonymous is on; \
@@ -54,6 +63,21 @@ fn system_endpoints() -> Vec<Endpoint> {
             .response(200, json!({ "description": "OpenAPI 3.1 document.",
                 "content": { "application/json": { "schema": { "type": "object" } } } })),
     ]
+}
+
+/// `/readyz`'s body, on 200 and 503 alike (not the error envelope): the status and one check per
+/// dependency.
+fn readiness_answer(description: &str, headers: Option<serde_json::Value>) -> serde_json::Value {
+    let check = json!({ "type": "string", "enum": ["ok", "down"] });
+    let mut answer = json!({ "description": description, "content": { "application/json": { "schema": {
+        "type": "object", "required": ["status", "checks"], "properties": {
+            "status": { "type": "string", "enum": ["ready", "unavailable"] },
+            "checks": { "type": "object", "required": ["database", "blobs"],
+                "properties": { "database": check.clone(), "blobs": check } } } } } } });
+    if let Some(headers) = headers {
+        answer["headers"] = headers;
+    }
+    answer
 }
 
 /// `{"status": "<status>"}`.

@@ -25,9 +25,18 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({ "status": "ok" }))
 }
 
-pub async fn readyz(registry: web::Data<Registry>) -> Result<HttpResponse, RegistryError> {
-    registry.check_ready().await?;
-    Ok(HttpResponse::Ok().json(json!({ "status": "ready" })))
+/// `GET /readyz`: 200 `{"status":"ready","checks":{"database":"ok","blobs":"ok"}}` when both
+/// dependencies answer, else 503 `{"status":"unavailable","checks":{...}}` naming the one
+/// that is `down` (with `Retry-After`, like every 503).
+pub async fn readyz(registry: web::Data<Registry>) -> HttpResponse {
+    let readiness = registry.readiness().await;
+    let state = |up: bool| if up { "ok" } else { "down" };
+    let checks = json!({ "database": state(readiness.database), "blobs": state(readiness.blobs) });
+    if readiness.is_ready() {
+        HttpResponse::Ok().json(json!({ "status": "ready", "checks": checks }))
+    } else {
+        HttpResponse::ServiceUnavailable().json(json!({ "status": "unavailable", "checks": checks }))
+    }
 }
 
 pub async fn openapi() -> HttpResponse {

@@ -197,8 +197,18 @@ pub enum BodyError {
     Interrupted(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
+/// What a 503 names when the database is out of reach.
+pub const DATABASE_UNAVAILABLE: &str = "the database is unavailable; retry later";
+/// What a 503 names when the blob store is out of reach.
+pub const BLOBS_UNAVAILABLE: &str = "the blob store is unavailable; retry later";
+
 impl From<StoreError> for RegistryError {
     fn from(e: StoreError) -> Self {
+        if e.is_unavailable() {
+            // The answer names only the dependency; the cause is logged here, once.
+            tracing::warn!(error = %e, "database unavailable");
+            return Self::Unavailable(DATABASE_UNAVAILABLE);
+        }
         Self::Internal(Box::new(e))
     }
 }
@@ -213,6 +223,10 @@ impl From<BlobError> for RegistryError {
             BlobError::Body(source) => Self::body(source.as_ref()),
             BlobError::TooSlow { received, elapsed } => Self::BodyTooSlow { received, elapsed },
             BlobError::Busy(_) => Self::Unavailable("another request is still writing to this upload; retry"),
+            e @ BlobError::Store(_) if e.is_unavailable() => {
+                tracing::warn!(error = %e, "blob store unavailable");
+                Self::Unavailable(BLOBS_UNAVAILABLE)
+            }
             e @ (BlobError::Corrupt { .. }
             | BlobError::Store(_)
             | BlobError::Config(_)

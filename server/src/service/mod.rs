@@ -21,6 +21,7 @@ mod lifecycle;
 mod lookup;
 pub mod memory;
 mod publish;
+mod readiness;
 mod scrub;
 mod sessions;
 mod ui_queries;
@@ -36,9 +37,10 @@ pub use auth::{Principal, SERVER_ACTOR, actor_of, generate_token_secret, hash_to
 pub use derive::{
     Contradictions, DERIVE_BUDGET, Derived, DerivedFacts, derive, derive_within, effective_facts,
 };
-pub use error::{BodyError, InvalidCode, RegistryError};
+pub use error::{BLOBS_UNAVAILABLE, BodyError, DATABASE_UNAVAILABLE, InvalidCode, RegistryError};
 pub use lifecycle::{AuditPage, AuditQuery, GcReport};
 pub use lookup::LookupResult;
+pub use readiness::{READY_CHECK_TIMEOUT, Readiness};
 pub use scrub::{
     BlobProblem, FindingReference, VerifyFinding, VerifyOptions, VerifyProgress, VerifyReport, sampled,
 };
@@ -151,19 +153,6 @@ impl Registry {
 
     pub fn policy(&self) -> &Policy {
         &self.policy
-    }
-
-    /// Readiness: both the database and the blob store answer.
-    pub async fn check_ready(&self) -> Result<(), RegistryError> {
-        if let Err(e) = self.meta.ping().await {
-            tracing::warn!(error = %e, "readiness: database unreachable");
-            return Err(RegistryError::Unavailable("database unreachable"));
-        }
-        if let Err(e) = self.blobs.ping().await {
-            tracing::warn!(error = %e, "readiness: blob store unreachable");
-            return Err(RegistryError::Unavailable("blob store unreachable"));
-        }
-        Ok(())
     }
 
     /// A model with its latest version and version count; 404 for an unknown model.

@@ -66,6 +66,36 @@ pub enum StoreError {
     Corrupt(String),
     #[error("database error: {0}")]
     Database(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The database cannot be reached or did not answer in time: no connection could be
+    /// had within `database.acquire_timeout_secs`, the connection broke, the server is
+    /// shutting down or refused connections, or a statement ran past
+    /// `database.statement_timeout_secs`. The operation did not take effect (its
+    /// transaction, if any, is rolled back) and may be retried.
+    #[error("database unavailable: {0}")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl StoreError {
+    /// Whether the database, not the request or the data, is at fault and the same call may
+    /// succeed later.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, Self::Unavailable(_))
+    }
+}
+
+/// How long the metadata store waits for the database (`[database]` in the config).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DatabaseTimeouts {
+    /// Waiting for a pooled connection, opening a new one included.
+    pub acquire: std::time::Duration,
+    /// Longest a statement may run on PostgreSQL (its `statement_timeout`); zero for none.
+    pub statement: std::time::Duration,
+}
+
+impl Default for DatabaseTimeouts {
+    fn default() -> Self {
+        Self { acquire: std::time::Duration::from_secs(5), statement: std::time::Duration::from_secs(30) }
+    }
 }
 
 /// The whole metadata store, as the service holds it (`Arc<dyn MetadataStore>`).
@@ -90,12 +120,23 @@ pub trait MetadataStore:
     async fn ping(&self) -> Result<(), StoreError>;
 }
 
-/// Opens the store a database URL names and brings its schema up to date.
+/// Opens the store a database URL names and brings its schema up to date, with the default
+/// [`DatabaseTimeouts`].
 pub async fn open(url: &str, max_connections: Option<u32>) -> Result<Arc<dyn MetadataStore>, StoreError> {
+    open_with(url, max_connections, DatabaseTimeouts::default()).await
+}
+
+/// [`open`] with the given timeouts. SQLite is a file on this machine, not a network
+/// dependency: `timeouts` apply to PostgreSQL only.
+pub async fn open_with(
+    url: &str,
+    max_connections: Option<u32>,
+    timeouts: DatabaseTimeouts,
+) -> Result<Arc<dyn MetadataStore>, StoreError> {
     let store: Arc<dyn MetadataStore> = if url.starts_with("sqlite:") {
         Arc::new(SqliteStore::connect(url, max_connections).await?)
     } else {
-        Arc::new(PostgresStore::connect(url, max_connections).await?)
+        Arc::new(PostgresStore::connect_with_timeouts(url, max_connections, timeouts).await?)
     };
     // Versions with a base published before migration 0011 get their effective licence now.
     let refreshed = store.refresh_stale_effective_licenses().await?;

@@ -2,13 +2,12 @@
 //! `timestamptz`, `bigint`), and the one `impl_sql_stores!` line that instantiates every
 //! concern's SQL for it. No queries of its own: they belong to the concerns.
 
-use std::time::Duration;
+use sqlx::Connection;
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 
-use sqlx::postgres::{PgPool, PgPoolOptions};
-
-use super::StoreError;
 use super::convert::db_err;
 use super::dialect::{Dialect, impl_sql_stores};
+use super::{DatabaseTimeouts, StoreError};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
 
@@ -17,15 +16,39 @@ pub struct PostgresStore {
 }
 
 impl PostgresStore {
-    /// Connects and runs pending migrations.
+    /// Connects with the default timeouts and runs pending migrations.
     pub async fn connect(url: &str, max_connections: Option<u32>) -> Result<Self, StoreError> {
+        Self::connect_with_timeouts(url, max_connections, DatabaseTimeouts::default()).await
+    }
+
+    /// Connects and runs pending migrations. Waiting for a connection (opening one
+    /// included) is bounded by `timeouts.acquire`, each statement by `timeouts.statement`
+    /// (PostgreSQL's own `statement_timeout`, so the server stops the work too). A
+    /// connection that broke is dropped by the pool and a fresh one opened on the next
+    /// acquire, so the store serves again without a restart once the database is back.
+    pub async fn connect_with_timeouts(
+        url: &str,
+        max_connections: Option<u32>,
+        timeouts: DatabaseTimeouts,
+    ) -> Result<Self, StoreError> {
+        let options: PgConnectOptions = url.parse().map_err(db_err)?;
+        // Migrations run on a connection of their own, without the statement timeout: an
+        // index built over a large table may take longer than any request should.
+        let mut migrating = PgConnection::connect_with(&options).await.map_err(db_err)?;
+        MIGRATOR.run(&mut migrating).await.map_err(db_err)?;
+        migrating.close().await.map_err(db_err)?;
+        let options = if timeouts.statement.is_zero() {
+            options
+        } else {
+            let millis = timeouts.statement.as_millis().to_string();
+            options.options([("statement_timeout", millis.as_str())])
+        };
         let pool = PgPoolOptions::new()
             .max_connections(max_connections.unwrap_or(10))
-            .acquire_timeout(Duration::from_secs(10))
-            .connect(url)
+            .acquire_timeout(timeouts.acquire)
+            .connect_with(options)
             .await
             .map_err(db_err)?;
-        MIGRATOR.run(&pool).await.map_err(db_err)?;
         Ok(Self { pool })
     }
 }

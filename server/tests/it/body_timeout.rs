@@ -71,6 +71,7 @@ impl Running {
                     access_key_id: Some(s3.access_key_id.clone()),
                     secret_access_key: Some(s3.secret_access_key.clone()),
                     allow_http: true,
+                    ..S3Options::default()
                 };
                 setup.blobs_url = Some(url.clone());
                 setup.s3 = Some(s3);

@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use modelreg_testkit::{ServerProcess, ServerSetup, postgres_db, s3_settings, unique_prefix};
+use modelreg_testkit::{
+    ServerProcess, ServerSetup, postgres_db, release_server_bin, s3_settings, unique_prefix,
+};
 use serde_json::json;
 
 /// The seed of every run (Schemathesis' `--seed`).
@@ -83,11 +85,7 @@ fn required_executable(var: &str, what: &str) -> PathBuf {
 async fn fuzz(setup: ServerSetup, backend: &str) {
     let st =
         required_executable("MODELREG_TEST_SCHEMATHESIS", "Schemathesis (scripts/test.d/schemathesis.sh)");
-    let release = required_executable(
-        "MODELREG_TEST_RELEASE_SERVER",
-        "the release modelreg-server (scripts/test.d/release-server.sh)",
-    );
-    let setup = setup.with_binary(release);
+    let setup = setup.with_binary(release_server_bin());
     let token = setup.create_token("fuzz", "admin");
     setup.create_token(VICTIM, "read");
     let server = ServerProcess::start(&setup).await;

@@ -19,6 +19,7 @@ store_contract!(
     automatic_walks_beyond_their_short_window_agree_with_the_scan,
     creation_time_ties_spanning_a_walk_window_are_ordered_by_version_id,
     derivatives_are_listed_by_base_model,
+    range_filters_are_exact_at_the_edges_of_their_buckets,
 );
 
 /// Publishes one version with a single 100-byte file, created at second `at` of 2026; the
@@ -160,6 +161,45 @@ async fn pages_with(store: &Arc<dyn MetadataStore>, q: &LookupQuery, strategy: S
 
 async fn names(store: &Arc<dyn MetadataStore>, s: &str) -> Vec<String> {
     all_pages(store, &query(s)).await.into_iter().map(|n| n.split('@').next().unwrap().to_owned()).collect()
+}
+
+/// Ranges find their candidates through power-of-two bucket terms on PostgreSQL's scan (the
+/// bound's own bucket holds values on both sides of it): values on and next to a power of
+/// two, and fractional latencies, match exactly as the columns say, with every strategy.
+async fn range_filters_are_exact_at_the_edges_of_their_buckets(store: Arc<dyn MetadataStore>) {
+    let values: [(&str, u64, u64, f64); 5] = [
+        ("e/a", 2_147_483_647, 1023, 9.0),
+        ("e/b", 2_147_483_648, 1024, 9.5),
+        ("e/c", 2_147_483_649, 1025, 10.0),
+        ("e/d", 4_294_967_296, 2048, 0.4),
+        ("e/e", 1, 1, 1000.0),
+    ];
+    for (i, (model, params, context, ms)) in values.into_iter().enumerate() {
+        let metadata = json!({
+            "license": "MIT", "parameters": params, "context_length": context,
+            "latency": [{ "hardware": "cpu", "p50_ms": ms }]
+        });
+        publish(&store, model, "1.0.0", metadata, Facts::new(), u32::try_from(i).unwrap()).await;
+    }
+    publish(&store, "e/none", "1.0.0", json!({ "license": "MIT" }), Facts::new(), 9).await;
+    let cases: &[(&str, &[&str])] = &[
+        ("max_params=2147483648", &["e/a", "e/b", "e/e"]),
+        ("max_params=2147483647", &["e/a", "e/e"]),
+        ("min_params=2147483648", &["e/b", "e/c", "e/d"]),
+        ("min_params=2147483649", &["e/c", "e/d"]),
+        ("min_params=2147483648&max_params=2147483649", &["e/b", "e/c"]),
+        ("max_params=1", &["e/e"]),
+        ("min_context=1024", &["e/b", "e/c", "e/d"]),
+        ("max_context=1024", &["e/a", "e/b", "e/e"]),
+        ("min_context=1025&max_context=2047", &["e/c"]),
+        ("max_latency_ms=9.5", &["e/a", "e/b", "e/d"]),
+        ("max_latency_ms=9.4", &["e/a", "e/d"]),
+        ("max_latency_ms=0.4", &["e/d"]),
+        ("max_latency_ms=1000&min_params=2", &["e/a", "e/b", "e/c", "e/d"]),
+    ];
+    for (q, expected) in cases {
+        assert_eq!(names(&store, q).await, *expected, "{q}");
+    }
 }
 
 async fn each_filter_selects_the_expected_models(store: Arc<dyn MetadataStore>) {

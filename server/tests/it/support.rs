@@ -42,6 +42,7 @@ pub fn s3_options() -> (S3Options, String) {
         access_key_id: Some(s3.access_key_id.clone()),
         secret_access_key: Some(s3.secret_access_key.clone()),
         allow_http: true,
+        ..S3Options::default()
     };
     (options, format!("s3://{}/{}", s3.bucket, unique_prefix("blob")))
 }

@@ -86,12 +86,6 @@ macro_rules! impl_catalog_store {
                         PublishOutcome::Conflict { existing }
                     });
                 };
-                sqlx::query::<$db>($crate::store::commits::sql::SET_COMMIT_ID)
-                    .bind(version_id)
-                    .bind(modelreg_api::CommitId::of(&new.model, &new.version, &new.digest).to_string())
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db_err)?;
                 for chunk in new.files.chunks(FILES_PER_INSERT) {
                     let mut insert = sqlx::QueryBuilder::<$db>::new("INSERT INTO version_files (version_id, path, digest, size_bytes) ");
                     let mut rows = Vec::with_capacity(chunk.len());

@@ -6,7 +6,7 @@ use modelreg_api::{LanguageTag, LookupQuery};
 use sqlx::{Database, Encode, QueryBuilder, Type};
 
 use crate::store::dialect::Dialect;
-use crate::store::search::{Facet, normalize_license_id};
+use crate::store::search::{Facet, bit_length, normalize_license_id, whole_ms};
 
 pub(super) fn push_visible<DB>(qb: &mut QueryBuilder<DB>, q: &LookupQuery, models: &str)
 where
@@ -117,11 +117,12 @@ where
     for<'t> f64: Encode<'t, DB> + Type<DB>,
     for<'t> bool: Encode<'t, DB> + Type<DB>,
 {
-    push_filters_with(qb, q, a, dialect, "m.namespace");
+    push_filters_with(qb, q, a, dialect, "m.namespace", false);
 }
 
-/// [`push_filters`] where version `a`'s model is not joined: the namespace filter reads it
-/// by primary key.
+/// [`push_filters`] where version `a`'s model is not joined (the namespace filter reads it
+/// by primary key), for a scan that finds the versions through the indexes: on PostgreSQL
+/// each range also tests its bucket terms ([`push_range_buckets`]).
 pub(super) fn push_version_filters<DB>(qb: &mut QueryBuilder<DB>, q: &LookupQuery, a: &str, dialect: Dialect)
 where
     DB: Database,
@@ -131,7 +132,7 @@ where
     for<'t> bool: Encode<'t, DB> + Type<DB>,
 {
     let namespace = format!("(SELECT n.namespace FROM models n WHERE n.id = {a}.model_id)");
-    push_filters_with(qb, q, a, dialect, &namespace);
+    push_filters_with(qb, q, a, dialect, &namespace, true);
 }
 
 fn push_filters_with<DB>(
@@ -140,6 +141,7 @@ fn push_filters_with<DB>(
     a: &str,
     dialect: Dialect,
     namespace: &str,
+    scan: bool,
 ) where
     DB: Database,
     for<'t> String: Encode<'t, DB> + Type<DB>,
@@ -242,7 +244,17 @@ fn push_filters_with<DB>(
         (q.max_size_bytes, "size_bytes", "<="),
     ] {
         if let Some(b) = bound {
-            qb.push(format!(" AND {a}.{column} {cmp} ")).push_bind(i64::try_from(b).unwrap_or(i64::MAX));
+            let b = i64::try_from(b).unwrap_or(i64::MAX);
+            // Sizes have no bucket terms (a version's size is not part of its search doc).
+            if scan && dialect == Dialect::Postgres && column != "size_bytes" {
+                // The buckets find the candidates; the column (`+ 0`: not through its btree,
+                // whose bitmap of a broad range would cost more than the buckets save) checks
+                // the partial bucket on the heap.
+                qb.push(format!(" AND {a}.{column} + 0 {cmp} ")).push_bind(b);
+                push_range_buckets(qb, a, column, cmp == "<=", b);
+            } else {
+                qb.push(format!(" AND {a}.{column} {cmp} ")).push_bind(b);
+            }
         }
     }
     if !q.format.is_empty() {
@@ -270,6 +282,10 @@ fn push_filters_with<DB>(
     if let Some(ms) = q.max_latency_ms {
         match &q.hardware {
             // Some p50 is within the bound exactly when the fastest one is: a typed column.
+            None if scan && dialect == Dialect::Postgres => {
+                qb.push(format!(" AND {a}.min_latency_ms + 0 <= ")).push_bind(ms);
+                push_range_buckets(qb, a, "latency", true, whole_ms(ms));
+            }
             None => {
                 qb.push(format!(" AND {a}.min_latency_ms <= ")).push_bind(ms);
             }
@@ -313,6 +329,26 @@ fn push_filters_with<DB>(
         });
     }
     super::memory::push_fits_memory(qb, q, a, dialect);
+}
+
+/// ` AND` version `a`'s [`Facet::Bits`] bucket of `field` is one a value on the `at_most`
+/// (else at least) side of `bound` can have: a superset of the range, which the GIN index
+/// intersects with the other facet filters in one bitmap (instead of a btree bitmap of every
+/// version in the range); the column's own test checks the bound's partial bucket on the
+/// heap. For a scan only: a row in hand has its column.
+fn push_range_buckets<DB>(qb: &mut QueryBuilder<DB>, a: &str, field: &'static str, at_most: bool, bound: i64)
+where
+    DB: Database,
+    for<'t> String: Encode<'t, DB> + Type<DB>,
+{
+    let edge = bit_length(bound);
+    let buckets = if at_most { 0..=edge } else { edge..=63 };
+    qb.push(format!(" AND {a}.facets && ARRAY["));
+    let mut list = qb.separated(", ");
+    for bits in buckets {
+        list.push_bind(Facet::Bits(field, bits).term());
+    }
+    qb.push("]::text[]");
 }
 
 /// Effective licence through lineage (issue 14 part 2): typed columns of migration 0011.

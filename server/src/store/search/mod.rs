@@ -73,6 +73,11 @@ pub enum Facet<'a> {
     /// `precision`, `license_class` or `commercial_use`, and its value, so that the one GIN
     /// index intersects every equality filter.
     Field(&'static str, &'a str),
+    /// A numeric field's power-of-two bucket (migration 0017): `parameters`, `context_length`
+    /// or `latency` (the fastest p50, rounded up to whole milliseconds) and the bit length
+    /// of its value ([`bit_length`]), so that the GIN index answers ranges as an OR of the
+    /// buckets a bound covers (the column checks the partial bucket on the heap).
+    Bits(&'static str, u32),
 }
 
 impl Facet<'_> {
@@ -86,8 +91,23 @@ impl Facet<'_> {
             Self::Tag(tag) => format!("tag:{tag}"),
             Self::Label(k, v) => format!("label:{k}:{v}"),
             Self::Field(field, value) => format!("{field}:{value}"),
+            Self::Bits(field, bits) => format!("{field}:bits:{bits}"),
         }
     }
+}
+
+/// The bucket of a numeric value: its bit length (0 for 0 and below, 1 for 1, 2 for 2-3, 3
+/// for 4-7, ...), which never decreases as the value grows, so `x <= b` implies
+/// `bit_length(x) <= bit_length(b)` (and `>=` likewise). Migration 0017 computes the same.
+pub fn bit_length(value: i64) -> u32 {
+    if value <= 0 { 0 } else { 64 - value.leading_zeros() }
+}
+
+/// Milliseconds rounded up to a whole number (saturating), the integer a latency bucket is
+/// the [`bit_length`] of; rounding up keeps the order (`x <= b` implies `ceil(x) <= ceil(b)`).
+pub fn whole_ms(ms: f64) -> i64 {
+    // `as` saturates (and maps NaN to 0).
+    ms.ceil() as i64
 }
 
 /// Lower-case, without `+`, `-only` or `-or-later`: how licence ids are stored and matched.
@@ -124,6 +144,11 @@ impl SearchDoc {
             .chain(self.tags.iter().map(|t| Facet::Tag(t).term()))
             .chain(self.labels.iter().map(|(k, v)| Facet::Label(k, v).term()))
             .chain(self.field_values().into_iter().flat_map(|(f, v)| v.map(|v| Facet::Field(f, v).term())))
+            .chain(
+                self.bucket_values()
+                    .into_iter()
+                    .flat_map(|(f, v)| v.map(|v| Facet::Bits(f, bit_length(v)).term())),
+            )
             .collect();
         terms.sort();
         terms.dedup();
@@ -139,6 +164,15 @@ impl SearchDoc {
             ("precision", self.precision.as_deref()),
             ("license_class", Some(self.license_class.as_str())),
             ("commercial_use", Some(self.commercial_use.as_str())),
+        ]
+    }
+
+    /// The values of the numeric fields that are [`Facet::Bits`] terms.
+    fn bucket_values(&self) -> [(&'static str, Option<i64>); 3] {
+        [
+            ("parameters", self.parameters),
+            ("context_length", self.context_length),
+            ("latency", self.min_latency_ms.map(whole_ms)),
         ]
     }
 
@@ -216,6 +250,29 @@ mod tests {
     }
 
     #[test]
+    fn buckets_keep_the_order_of_values() {
+        let cases = [
+            (i64::MIN, 0),
+            (-1, 0),
+            (0, 0),
+            (1, 1),
+            (2, 2),
+            (3, 2),
+            (4, 3),
+            (1000, 10),
+            (1024, 11),
+            (i64::MAX, 63),
+        ];
+        for (value, bits) in cases {
+            assert_eq!(bit_length(value), bits, "{value}");
+        }
+        assert_eq!(whole_ms(9.0), 9);
+        assert_eq!(whole_ms(9.01), 10);
+        assert_eq!(whole_ms(f64::INFINITY), i64::MAX);
+        assert_eq!(whole_ms(-0.5), 0);
+    }
+
+    #[test]
     fn a_card_becomes_search_columns() {
         let manifest: Manifest = serde_json::from_value(serde_json::json!({
             "files": [{ "path": "a", "digest": format!("sha256:{}", "0".repeat(64)), "size": 1 }],
@@ -252,15 +309,17 @@ mod tests {
                 "language:pt",
                 "language_tag:fr",
                 "language_tag:pt-BR",
+                "latency:bits:4",
                 "license:apache-2.0",
                 "license:mit",
                 "license_class:permissive",
                 "modality:text",
                 "output:text",
+                "parameters:bits:10",
                 "tag:mt",
                 "task:translation",
             ],
-            "the terms migrations 0007 and 0015 write from the join tables and columns"
+            "the terms migrations 0007, 0015 and 0017 write from the join tables and columns"
         );
     }
 }

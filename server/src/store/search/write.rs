@@ -82,7 +82,7 @@ where
          file_count, published_at, published_ms, license_class, commercial_use, task, context_length, \
          max_output_tokens, parameters, precision, quantization, architecture, format, framework, fine_tunable, \
          base_namespace, base_name, base_version, base_relation, has_risk_notes, min_latency_ms, description, \
-         search_text, languages_json, modalities_json, effective_license_class, effective_commercial_use, facets) ",
+         search_text, languages_json, modalities_json, effective_license_class, effective_commercial_use, commit_id, facets) ",
     );
     let mut err = None;
     qb.push_values(rows, |mut b, (model_id, new, doc)| {
@@ -132,7 +132,8 @@ where
             .push_bind(doc.languages_json.clone())
             .push_bind(doc.modalities_json.clone())
             .push_bind(doc.license_class.as_str().to_owned())
-            .push_bind(doc.commercial_use.as_str().to_owned());
+            .push_bind(doc.commercial_use.as_str().to_owned())
+            .push_bind(modelreg_api::CommitId::of(&new.model, &new.version, &new.digest).to_string());
         // A JSON array of text on SQLite; a text array on PostgreSQL, bound as JSON so that
         // the builder stays generic over both dialects.
         match dialect {

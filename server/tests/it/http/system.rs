@@ -24,6 +24,12 @@ async fn health_and_readiness_answer_when_backends_are_up() {
         let resp = test::call_service(&app, test::TestRequest::get().uri(path).to_request()).await;
         assert_eq!(resp.status(), 200, "{path}");
     }
+    let ready: serde_json::Value =
+        test::call_and_read_body_json(&app, test::TestRequest::get().uri("/readyz").to_request()).await;
+    assert_eq!(
+        ready,
+        serde_json::json!({ "status": "ready", "checks": { "database": "ok", "blobs": "ok" } })
+    );
 }
 
 #[actix_web::test]
@@ -139,9 +145,15 @@ async fn backend_failures_are_503_or_500_without_internal_detail() {
     let (blobs, _backing) = local_blobs();
     let registry = web::Data::new(Registry::new(Arc::new(FailingStore), blobs, default_policy()));
     let app = app_for(registry, 1024).await;
-    let (status, e) = error_of(&app, test::TestRequest::get().uri("/readyz")).await;
-    assert_eq!((status, e.error.code.as_str()), (503, "unavailable"));
-    assert!(!e.error.message.contains("secret"), "{}", e.error.message);
+    let resp = test::call_service(&app, test::TestRequest::get().uri("/readyz").to_request()).await;
+    assert_eq!(resp.status(), 503);
+    let body = test::read_body(resp).await;
+    let ready: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(
+        ready,
+        serde_json::json!({ "status": "unavailable", "checks": { "database": "down", "blobs": "ok" } })
+    );
+    assert!(!String::from_utf8_lossy(&body).contains("secret"));
     let token = format!("mrg_{}", "0".repeat(64));
     let (status, e) =
         error_of(&app, test::TestRequest::get().uri("/v1/models/acme/bert").insert_header(bearer(&token)))
