@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 use super::auth::{Auth, Need};
 use super::body::Body;
 use super::error::status_of;
+use super::paths::PathParams;
 use super::query::{Query, QueryParams};
 
 /// What one operation documents, filled in by its extractors and its descriptor.
@@ -33,6 +34,15 @@ pub struct Operation {
 }
 
 impl Operation {
+    /// A token of `scope` is needed: no valid one is 401, too little scope 403.
+    pub fn needs(&mut self, scope: Scope) {
+        self.scope = Some(scope);
+        self.error(ErrorCode::Unauthorized, Some("no valid token (or none, where reads need one)"));
+        if scope != Scope::Read {
+            self.error(ErrorCode::Forbidden, Some("the token's scope or namespaces do not cover this"));
+        }
+    }
+
     /// Adds an error code (once; a later note replaces an empty one).
     pub fn error(&mut self, code: ErrorCode, note: Option<&'static str>) {
         match self.errors.iter_mut().find(|(c, _)| *c == code) {
@@ -109,9 +119,10 @@ impl Endpoint {
         self.step(move |op, _| op.summary = summary)
     }
 
-    /// A scope checked inside the handler rather than by an `Auth` extractor.
+    /// A scope checked inside the handler rather than by an `Auth` extractor (documented as
+    /// `Auth` documents it).
     pub fn scope(self, scope: Scope) -> Self {
-        self.step(move |op, _| op.scope = Some(scope))
+        self.step(move |op, _| op.needs(scope))
     }
 
     /// A required JSON request body of type `T` (malformed: `invalid_json`).
@@ -216,17 +227,17 @@ impl<T: 'static> Documented for web::Data<T> {}
 
 impl<N: Need> Documented for Auth<N> {
     fn document(op: &mut Operation, _: &mut SchemaGenerator) {
-        op.scope = Some(N::SCOPE);
-        op.error(ErrorCode::Unauthorized, Some("no valid token (or none, where reads need one)"));
-        if N::SCOPE != Scope::Read {
-            op.error(ErrorCode::Forbidden, Some("the token's scope or namespaces do not cover this"));
-        }
+        op.needs(N::SCOPE);
     }
 }
 
-/// Path parameters: the properties of `T` (a struct deriving `JsonSchema`), in order.
-impl<T: JsonSchema> Documented for web::Path<T> {
+/// Path parameters: the properties of `T` (a struct deriving `JsonSchema`), in order, and the
+/// 400 codes a malformed one is refused with.
+impl<T: PathParams> Documented for web::Path<T> {
     fn document(op: &mut Operation, generator: &mut SchemaGenerator) {
+        for code in T::REFUSED {
+            op.error(*code, None);
+        }
         for (name, schema, description) in properties::<T>(generator) {
             let mut p = json!({ "name": name, "in": "path", "required": true, "schema": schema });
             if let Some(d) = description {

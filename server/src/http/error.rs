@@ -6,9 +6,9 @@
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::HeaderValue;
-use actix_web::http::{StatusCode, header};
+use actix_web::http::{Method, StatusCode, header};
 use actix_web::middleware::Next;
-use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use actix_web::{HttpRequest, HttpResponse, Resource, ResponseError, Route, web};
 use modelreg_api::{ContradictionDetails, ErrorCode, ErrorEnvelope, InvalidQueryDetails};
 use serde_json::json;
 
@@ -218,6 +218,24 @@ pub async fn route_not_found(req: HttpRequest) -> HttpResponse {
     envelope(ErrorCode::NotFound, format!("no route for {} {}", req.method(), req.path()))
 }
 
-pub async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
-    envelope(ErrorCode::MethodNotAllowed, format!("method {} is not allowed on {}", req.method(), req.path()))
+/// A resource at `path` answering each method with its route; any other method gets 405 in the
+/// envelope with the `Allow` header RFC 9110 requires, listing exactly the methods registered
+/// here (so the header cannot drift from the routes, nor from the document rendered from them).
+pub fn resource(path: &str, routes: Vec<(Method, Route)>) -> Resource {
+    let allow = routes.iter().map(|(m, _)| m.as_str()).collect::<Vec<_>>().join(", ");
+    let allow = header::HeaderValue::from_str(&allow).expect("method names are valid header text");
+    let refuse = move |req: HttpRequest| {
+        let allow = allow.clone();
+        async move {
+            let mut response = envelope(
+                ErrorCode::MethodNotAllowed,
+                format!("method {} is not allowed on {}", req.method(), req.path()),
+            );
+            response.headers_mut().insert(header::ALLOW, allow);
+            response
+        }
+    };
+    routes
+        .into_iter()
+        .fold(web::resource(path).default_service(web::to(refuse)), |r, (_, route)| r.route(route))
 }

@@ -25,7 +25,8 @@ mod tokens;
 mod ui;
 mod uploads;
 
-use actix_web::web;
+use actix_web::http::Method;
+use actix_web::{Route, web};
 
 pub use auth::{Admin, Auth, Read, Write};
 pub use body::{Body, BodyTimeout, JsonLimit};
@@ -37,33 +38,24 @@ pub use ui::UiSettings;
 /// Registers every route: the documented endpoints (`routes`), then the Hugging Face
 /// protocol and the web UI. Unknown routes and wrong methods answer with the JSON envelope.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    let mut resources: Vec<(&'static str, actix_web::Resource)> = Vec::new();
+    // Grouped by path, in registration order; each resource's `Allow` lists its endpoints' methods.
+    let mut resources: Vec<(&'static str, Vec<(Method, Route)>)> = Vec::new();
     for endpoint in routes::endpoints() {
-        let path = endpoint.path;
-        let route = endpoint.into_route();
+        let (path, method) = (endpoint.path, endpoint.method.clone());
+        let route = (method, endpoint.into_route());
         match resources.iter_mut().find(|(p, _)| *p == path) {
-            Some((_, resource)) => {
-                let taken = std::mem::replace(resource, web::resource(path));
-                *resource = taken.route(route);
-            }
-            None => resources.push((
-                path,
-                web::resource(path).default_service(web::to(error::method_not_allowed)).route(route),
-            )),
+            Some((_, routes)) => routes.push(route),
+            None => resources.push((path, vec![route])),
         }
     }
-    for (_, resource) in resources {
-        cfg.service(resource);
+    for (path, routes) in resources {
+        cfg.service(error::resource(path, routes));
     }
     cfg.configure(hf::configure).configure(ui::configure).default_service(web::to(error::route_not_found));
 }
 
 /// The route table of a listener of its own for `/metrics` (`metrics.bind`): nothing else.
 pub fn configure_metrics(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/metrics")
-            .route(web::get().to(system::metrics))
-            .default_service(web::to(error::method_not_allowed)),
-    )
-    .default_service(web::to(error::route_not_found));
+    cfg.service(error::resource("/metrics", vec![(Method::GET, web::get().to(system::metrics))]))
+        .default_service(web::to(error::route_not_found));
 }

@@ -1,9 +1,35 @@
 //! The typed path parameters of the `/v1` routes: one struct per route shape, its fields named
 //! as the route template's segments. Values stay strings here and are parsed by the handler
-//! (so each keeps its own error code); the schemas say what they must hold.
+//! (so each keeps its own error code); the schemas say what they must hold, and [`PathParams`]
+//! which codes a malformed one is refused with, so the document's 400s follow from the type.
 
+use modelreg_api::ErrorCode;
 use schemars::JsonSchema;
 use serde::Deserialize;
+
+/// A route shape's path parameters.
+pub trait PathParams: JsonSchema {
+    /// The codes (all 400) the handler refuses a malformed segment with, before looking
+    /// anything up; empty when every value parses (an unknown one is a 404).
+    const REFUSED: &'static [ErrorCode];
+}
+
+macro_rules! refused {
+    ($($t:ident => [$($code:ident),*];)*) => {
+        $(impl PathParams for $t { const REFUSED: &'static [ErrorCode] = &[$(ErrorCode::$code),*]; })*
+    };
+}
+
+refused! {
+    ModelPath => [InvalidModelName];
+    VersionPath => [InvalidModelName, InvalidVersion];
+    SelectorPath => [InvalidModelName, InvalidSelector];
+    AliasPath => [InvalidModelName, InvalidAlias];
+    DigestPath => [InvalidDigest];
+    UploadPath => [];
+    PartPath => [InvalidPart];
+    TokenPath => [];
+}
 
 /// `{namespace}/{name}`.
 #[derive(Debug, Deserialize, JsonSchema)]

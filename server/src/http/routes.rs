@@ -57,7 +57,6 @@ fn system_endpoints() -> Vec<Endpoint> {
                 200,
                 json!({ "description": "Every series.", "content": { "text/plain": { "schema": { "type": "string" } } } }),
             )
-            .errors(&[E::Unauthorized, E::Forbidden])
             .fails(E::NotFound, "served on metrics.bind instead"),
         Endpoint::get("/openapi.json", system::openapi)
             .summary("This document.")
@@ -111,7 +110,7 @@ fn blob_endpoints() -> Vec<Endpoint> {
             .binary_body()
             .ok::<BlobUploaded>(201, "Stored; new to this token.")
             .ok::<BlobUploaded>(200, "Stored again (replacing the copy); the token could already see it.")
-            .errors(&[E::InvalidDigest, E::DigestMismatch, E::SizeMismatch, E::BlobTooLarge]),
+            .errors(&[E::DigestMismatch, E::SizeMismatch, E::BlobTooLarge]),
         Endpoint::get(BLOB, blobs::download)
             .summary(
                 "Download a blob the caller may see (a live version in its namespaces references it, or its token \
@@ -124,13 +123,12 @@ fn blob_endpoints() -> Vec<Endpoint> {
                 "description": "With blobs.presign on (S3): the bytes are at the presigned URL in Location, valid for \
                     blobs.presign_ttl_secs. Send Range there too; do not send the registry token.",
                 "headers": { "Location": { "schema": { "type": "string", "format": "uri" } } } }))
-            .errors(&[E::InvalidDigest])
             .fails(E::BlobNotFound, "no such blob, or one the caller may not see (the same answer)")
             .errors(&[E::RangeNotSatisfiable]),
         Endpoint::new(actix_web::http::Method::HEAD, BLOB, blobs::head)
             .summary("Size and ETag of a blob.")
             .empty(200, "Present and visible to the caller.")
-            .errors(&[E::InvalidDigest, E::BlobNotFound]),
+            .errors(&[E::BlobNotFound]),
         Endpoint::post("/v1/uploads", uploads::create)
             .summary(
                 "Open a resumable upload session for a large blob. The server chooses the part size (at least \
@@ -209,29 +207,29 @@ fn model_endpoints() -> Vec<Endpoint> {
         Endpoint::get(MODEL, models::summary_route)
             .summary("Model summary.")
             .ok::<ModelSummary>(200, "The model.")
-            .errors(&[E::InvalidModelName, E::ModelNotFound]),
+            .errors(&[E::ModelNotFound]),
         Endpoint::delete(MODEL, lifecycle::delete_model)
             .summary("Delete every version of a model (admin), leaving tombstones, and its aliases.")
             .response(200, json!({ "description": "The model and how many versions were deleted.",
                 "content": { "application/json": { "schema": { "type": "object", "required": ["model", "deleted_versions"],
                     "properties": { "model": { "$ref": "#/components/schemas/ModelName" },
                         "deleted_versions": { "type": "integer", "minimum": 0 } } } } } }))
-            .errors(&[E::InvalidModelName, E::ModelNotFound]),
+            .errors(&[E::ModelNotFound]),
         Endpoint::get("/v1/models/{namespace}/{name}/aliases", lifecycle::list_aliases)
             .summary("A model's aliases; with history=true every move (who, when, from, to).")
             .ok::<AliasList>(200, "Aliases.")
-            .errors(&[E::InvalidModelName, E::ModelNotFound]),
+            .errors(&[E::ModelNotFound]),
         Endpoint::put(ALIAS, lifecycle::set_alias)
             .summary("Point an alias at a version (write). A yanked version needs force.")
             .json_body::<SetAliasRequest>()
             .ok::<AliasInfo>(200, "Set.")
             .fails(E::InvalidAlias, "the alias reads as a version, or is malformed")
-            .errors(&[E::InvalidModelName, E::ModelNotFound, E::VersionNotFound])
+            .errors(&[E::ModelNotFound, E::VersionNotFound])
             .fails(E::VersionYanked, "the version is yanked and force is not set"),
         Endpoint::delete(ALIAS, lifecycle::remove_alias)
             .summary("Remove an alias (write).")
             .empty(204, "Removed.")
-            .errors(&[E::InvalidAlias, E::InvalidModelName, E::ModelNotFound, E::AliasNotFound]),
+            .errors(&[E::ModelNotFound, E::AliasNotFound]),
         Endpoint::post(YANK, lifecycle::yank)
             .summary(
                 "Yank a version (write): it no longer matches latest, ranges or the lookup; an exact pull still \
@@ -239,25 +237,24 @@ fn model_endpoints() -> Vec<Endpoint> {
             )
             .json_body::<YankRequest>()
             .response(200, yank_answer(true))
-            .errors(&[E::InvalidVersion, E::InvalidReason, E::InvalidModelName, E::ModelNotFound, E::VersionNotFound]),
+            .errors(&[E::InvalidReason, E::ModelNotFound, E::VersionNotFound]),
         Endpoint::delete(YANK, lifecycle::unyank)
             .summary("Un-yank a version (write).")
             .response(200, yank_answer(false))
-            .errors(&[E::InvalidVersion, E::InvalidModelName, E::ModelNotFound, E::VersionNotFound]),
+            .errors(&[E::ModelNotFound, E::VersionNotFound]),
         Endpoint::get("/v1/models/{namespace}/{name}/derivatives", lookup::derivatives)
             .summary("Models whose base_model is this one, with the relation.")
             .ok::<DerivativeList>(200, "The derivatives.")
-            .errors(&[E::InvalidModelName, E::ModelNotFound]),
+            .errors(&[E::ModelNotFound]),
         Endpoint::get("/v1/models/{namespace}/{name}/versions", models::versions)
             .summary("Every version, in semver order (lowest first).")
             .ok::<VersionList>(200, "The versions.")
-            .errors(&[E::InvalidModelName, E::ModelNotFound]),
+            .errors(&[E::ModelNotFound]),
         Endpoint::put(VERSION, models::publish)
             .summary("Publish a version atomically. The same manifest again is a no-op (200); a different one is 409.")
             .json_body_refused_as::<Manifest>(E::InvalidManifest)
             .ok::<PublishResponse>(201, "Published.")
             .ok::<PublishResponse>(200, "Already published with this manifest.")
-            .errors(&[E::InvalidModelName, E::InvalidVersion])
             .fails(E::VersionConflict, "already published with a different manifest (details.existing_digest)")
             .fails(E::VersionDeleted, "the version was deleted; its number can never be published again")
             .fails(
@@ -273,7 +270,7 @@ fn model_endpoints() -> Vec<Endpoint> {
                  version and its manifest.",
             )
             .ok::<VersionManifest>(200, "The resolved version.")
-            .errors(&[E::InvalidModelName, E::InvalidSelector, E::ModelNotFound])
+            .errors(&[E::ModelNotFound])
             .fails(E::VersionNotFound, "no version matches"),
         Endpoint::delete(VERSION, lifecycle::delete_version)
             .summary(
@@ -281,7 +278,7 @@ fn model_endpoints() -> Vec<Endpoint> {
                  (409 version_deleted). Its blobs become garbage unless shared.",
             )
             .empty(204, "Deleted.")
-            .errors(&[E::InvalidModelName, E::InvalidVersion, E::ModelNotFound, E::VersionNotFound]),
+            .errors(&[E::ModelNotFound, E::VersionNotFound]),
     ]
 }
 

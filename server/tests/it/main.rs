@@ -34,6 +34,7 @@ mod choose_scan_contract;
 mod contracts;
 mod derive;
 mod eval_contract;
+mod fuzz;
 mod gc;
 mod header_limits;
 mod hf;

@@ -47,15 +47,19 @@ impl Page {
 
 /// Registers the UI routes in the one route table.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    let resource =
-        |path: &str| web::resource(path).default_service(web::to(super::error::method_not_allowed));
-    cfg.service(resource("/").route(web::get().to(search::page)))
-        .service(resource("/compare").route(web::get().to(compare::page)))
-        .service(resource("/m/{namespace}/{name}").route(web::get().to(model::latest)))
-        .service(resource("/m/{namespace}/{name}/v/{version}").route(web::get().to(model::version)))
-        .service(resource("/login").route(web::get().to(login::form)).route(web::post().to(login::sign_in)))
-        .service(resource("/logout").route(web::post().to(login::sign_out)))
-        .service(resource("/ui/assets/{file}").route(web::get().to(assets::serve)));
+    use actix_web::http::Method;
+    let get = |route| vec![(Method::GET, route)];
+    let resource = super::error::resource;
+    cfg.service(resource("/", get(web::get().to(search::page))))
+        .service(resource("/compare", get(web::get().to(compare::page))))
+        .service(resource("/m/{namespace}/{name}", get(web::get().to(model::latest))))
+        .service(resource("/m/{namespace}/{name}/v/{version}", get(web::get().to(model::version))))
+        .service(resource(
+            "/login",
+            vec![(Method::GET, web::get().to(login::form)), (Method::POST, web::post().to(login::sign_in))],
+        ))
+        .service(resource("/logout", vec![(Method::POST, web::post().to(login::sign_out))]))
+        .service(resource("/ui/assets/{file}", get(web::get().to(assets::serve))));
 }
 
 fn error_page(err: &RegistryError) -> Page {

@@ -132,21 +132,27 @@ async fn routed_to_fallback(resp: actix_web::dev::ServiceResponse) -> Option<Str
 }
 
 #[actix_web::test]
-async fn every_documented_operation_reaches_a_handler_and_undocumented_methods_are_refused() {
+async fn every_documented_operation_reaches_a_handler_and_other_methods_get_405_with_the_documented_allow() {
     let h = Harness::new().await;
     let app = h.app().await;
     let doc = openapi::document();
     let ops = operations(&doc);
     let paths: BTreeSet<&String> = ops.iter().map(|(_, p)| p).collect();
-    let methods = [Method::GET, Method::HEAD, Method::POST, Method::PUT, Method::DELETE, Method::PATCH];
+    let methods =
+        [Method::GET, Method::HEAD, Method::POST, Method::PUT, Method::DELETE, Method::PATCH, Method::TRACE];
     for path in paths {
+        let mut documented: Vec<String> =
+            ops.iter().filter(|(_, p)| p == path).map(|(m, _)| m.clone()).collect();
+        documented.sort();
         for method in &methods {
             let req = actix_web::test::TestRequest::default()
                 .method(method.clone())
                 .uri(&concrete(path))
                 .insert_header(bearer(&h.admin))
                 .to_request();
-            let fallback = routed_to_fallback(actix_web::test::call_service(&app, req).await).await;
+            let resp = actix_web::test::call_service(&app, req).await;
+            let allow = resp.headers().get("allow").map(|v| v.to_str().unwrap().to_owned());
+            let fallback = routed_to_fallback(resp).await;
             if ops.contains(&(method.to_string(), path.clone())) {
                 assert_eq!(fallback, None, "{method} {path} is documented but no handler answers it");
             } else {
@@ -155,7 +161,96 @@ async fn every_documented_operation_reaches_a_handler_and_undocumented_methods_a
                     Some("method_not_allowed"),
                     "{method} {path} is served but not documented"
                 );
+                // RFC 9110: a 405 lists the methods the resource answers; here, the documented ones.
+                let mut allowed: Vec<String> = allow
+                    .unwrap_or_else(|| panic!("{method} {path}: 405 without Allow"))
+                    .split(", ")
+                    .map(str::to_owned)
+                    .collect();
+                allowed.sort();
+                assert_eq!(allowed, documented, "Allow of {method} {path}");
             }
         }
     }
+}
+
+#[test]
+fn every_operation_that_needs_a_token_documents_401() {
+    let doc = openapi::document();
+    let mut authed = 0;
+    for (method, path) in operations(&doc) {
+        let op = &doc["paths"][&path][method.to_ascii_lowercase()];
+        let public = op["security"].as_array().is_some_and(Vec::is_empty);
+        let codes = &op["responses"]["401"]["x-error-codes"];
+        if public {
+            assert!(op["responses"].get("401").is_none(), "{method} {path} is public but documents 401");
+        } else {
+            authed += 1;
+            assert_eq!(
+                codes,
+                &serde_json::json!(["unauthorized"]),
+                "{method} {path} needs a token but lacks 401"
+            );
+        }
+    }
+    assert!(authed >= 25, "only {authed} operations need a token");
+}
+
+/// A concrete path for a template with one parameter malformed (`None` when it has none that can be).
+fn malformed(path: &str, param: &str) -> Option<String> {
+    let bad = match param {
+        "namespace" => "Not_A_Namespace!",
+        "name" if path.contains("{namespace}") => "-bad-",
+        "version" => "not a version",
+        "alias" => "1.0.0",
+        "digest" => "sha256:zz",
+        "part" => "zero",
+        _ => return None,
+    };
+    let encoded: String = bad
+        .bytes()
+        .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect();
+    Some(concrete(&path.replace(&format!("{{{param}}}"), &encoded)))
+}
+
+#[actix_web::test]
+async fn a_malformed_path_parameter_is_a_documented_400() {
+    let h = Harness::new().await;
+    let app = h.app().await;
+    let doc = openapi::document();
+    let mut checked = 0;
+    for (method, path) in operations(&doc) {
+        let op = &doc["paths"][&path][method.to_ascii_lowercase()];
+        let documented: Vec<&str> = op["responses"]["400"]["x-error-codes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        for param in template_params(&path) {
+            let Some(uri) = malformed(&path, &param) else { continue };
+            let req = actix_web::test::TestRequest::default()
+                .method(Method::from_bytes(method.as_bytes()).unwrap())
+                .uri(&uri)
+                .insert_header(bearer(&h.admin))
+                .insert_header(("content-length", "2"))
+                .insert_header(("content-type", "application/json"))
+                .set_payload("{}")
+                .to_request();
+            let resp = actix_web::test::call_service(&app, req).await;
+            let status = resp.status().as_u16();
+            let body = actix_web::test::read_body(resp).await;
+            let e: ErrorEnvelope = serde_json::from_slice(&body)
+                .unwrap_or_else(|_| panic!("{method} {uri}: {status} without the envelope"));
+            assert_eq!(status, 400, "{method} {uri}: {}", e.error.code);
+            assert!(
+                documented.contains(&e.error.code.as_str()),
+                "{method} {uri}: {} is not documented ({documented:?})",
+                e.error.code
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 30, "only {checked} malformed parameters tried");
 }

@@ -56,6 +56,25 @@ async fn unknown_routes_and_wrong_methods_get_the_envelope() {
     assert_eq!((status, e.error.code.as_str()), (405, "method_not_allowed"));
 }
 
+#[actix_web::test]
+async fn a_wrong_method_on_a_web_page_is_answered_with_the_methods_it_serves() {
+    // The documented paths are checked against the document in `document.rs`; the UI's here.
+    let h = Harness::new().await;
+    let app = h.app().await;
+    for (method, uri, allow) in
+        [("PUT", "/login", "GET, POST"), ("DELETE", "/", "GET"), ("GET", "/logout", "POST")]
+    {
+        let req = test::TestRequest::default()
+            .method(actix_web::http::Method::from_bytes(method.as_bytes()).unwrap());
+        let resp = test::call_service(&app, req.uri(uri).to_request()).await;
+        assert_eq!(
+            (resp.status().as_u16(), resp.headers().get("allow").map(|v| v.to_str().unwrap())),
+            (405, Some(allow)),
+            "{method} {uri}"
+        );
+    }
+}
+
 /// A store whose every call fails, to exercise the 5xx paths.
 struct FailingStore;
 
