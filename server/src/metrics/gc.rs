@@ -4,8 +4,9 @@
 
 use std::time::Duration;
 
-use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
+
+use super::{float, int};
 
 /// The figures of one finished run.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -22,16 +23,6 @@ pub struct GcRunSample {
 /// The run as gauges in the Prometheus text format.
 pub fn render_gc_run(run: &GcRunSample) -> String {
     let mut registry = Registry::default();
-    let float = |v: f64| {
-        let g = Gauge::<f64, std::sync::atomic::AtomicU64>::default();
-        g.set(v);
-        g
-    };
-    let int = |v: u64| {
-        let g = Gauge::<i64>::default();
-        g.set(i64::try_from(v).unwrap_or(i64::MAX));
-        g
-    };
     registry.register(
         "modelreg_gc_last_success_timestamp_seconds",
         "When the last garbage collection run finished without error",

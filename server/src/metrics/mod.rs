@@ -73,6 +73,20 @@ struct BuildLabels {
 
 type HistogramFamily<L> = Family<L, Histogram, fn() -> Histogram>;
 
+/// A float gauge set to `v`, for the textfile renderings of one run (gc, verify).
+fn float(v: f64) -> Gauge<f64, std::sync::atomic::AtomicU64> {
+    let g = Gauge::<f64, std::sync::atomic::AtomicU64>::default();
+    g.set(v);
+    g
+}
+
+/// An integer gauge set to `v` (saturating), for the textfile renderings of one run.
+fn int(v: u64) -> Gauge {
+    let g = Gauge::<i64>::default();
+    g.set(i64::try_from(v).unwrap_or(i64::MAX));
+    g
+}
+
 fn latency_histogram() -> Histogram {
     Histogram::new(LATENCY_BUCKETS)
 }

@@ -4,8 +4,9 @@
 
 use std::time::Duration;
 
-use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
+
+use super::{float, int};
 
 /// The figures of a run, in progress or finished.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -31,16 +32,6 @@ pub const VERIFY_LAST_SUCCESS: &str = "modelreg_verify_last_success_timestamp_se
 /// The run as gauges in the Prometheus text format.
 pub fn render_verify_run(run: &VerifyRunSample) -> String {
     let mut registry = Registry::default();
-    let float = |v: f64| {
-        let g = Gauge::<f64, std::sync::atomic::AtomicU64>::default();
-        g.set(v);
-        g
-    };
-    let int = |v: u64| {
-        let g = Gauge::<i64>::default();
-        g.set(i64::try_from(v).unwrap_or(i64::MAX));
-        g
-    };
     registry.register(
         "modelreg_verify_running",
         "1 while a verify run is in progress",
