@@ -5,6 +5,7 @@
 use sqlx::Connection;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 
+use super::catalog::term_stats::TermStatsCache;
 use super::convert::db_err;
 use super::dialect::{Dialect, impl_sql_stores};
 use super::{DatabaseTimeouts, StoreError};
@@ -13,6 +14,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgre
 
 pub struct PostgresStore {
     pub(super) pool: PgPool,
+    /// The term frequencies of the automatic lookup's estimates (`catalog::term_stats`).
+    pub(super) term_stats: TermStatsCache,
 }
 
 impl PostgresStore {
@@ -37,6 +40,10 @@ impl PostgresStore {
         let mut migrating = PgConnection::connect_with(&options).await.map_err(db_err)?;
         MIGRATOR.run(&mut migrating).await.map_err(db_err)?;
         migrating.close().await.map_err(db_err)?;
+        // No JIT compilation: it pays off for analytic statements of seconds, and costs a
+        // lookup whose plan PostgreSQL overestimates 10-20 ms of compiling (seen at a
+        // million versions, docs/benchmarks.md).
+        let options = options.options([("jit", "off")]);
         let options = if timeouts.statement.is_zero() {
             options
         } else {
@@ -49,7 +56,7 @@ impl PostgresStore {
             .connect_with(options)
             .await
             .map_err(db_err)?;
-        Ok(Self { pool })
+        Ok(Self { pool, term_stats: TermStatsCache::default() })
     }
 }
 

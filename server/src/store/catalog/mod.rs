@@ -6,6 +6,7 @@
 pub(super) mod batch;
 pub(super) mod rows;
 pub(super) mod sql;
+pub(super) mod term_stats;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};

@@ -15,6 +15,7 @@ macro_rules! impl_catalog_store {
         use $crate::store::access::journal::{self, AuditEntry};
         use $crate::store::catalog::rows::{DerivativeRow, ModelRow, VersionDetailRow, VersionRow};
         use $crate::store::catalog::sql::FILES_PER_INSERT;
+        use $crate::store::catalog::term_stats::TermShareSource;
         use $crate::store::catalog::{
             CatalogStore, DerivativeRecord, ModelRecord, NewFile, NewVersion, PublishOutcome, VersionDetail,
             VersionRecord,
@@ -191,18 +192,30 @@ macro_rules! impl_catalog_store {
                     lookup::build::<$db>(q, cursor, $dialect, strategy, window)
                 };
                 let limit = usize::try_from(q.limit).unwrap_or(usize::MAX);
+                let wanted = i64::from(q.limit) + 1;
                 // A bounded walk that fills the page is the answer; otherwise it goes on, window
                 // after window, while the rate of matches it has seen says that walking on reads
                 // less than a scan of every match (`lookup::next_window`), and scans if not.
+                // Where the statistics know the query's terms, they size the first window, or
+                // skip a walk that could only end in the scan (`lookup::first_window`).
                 if strategy == Strategy::Auto
                     && let Some((bounded, first)) = lookup::bounded_walk(lookup::sort_column(q.sort).as_ref())
                 {
-                    let mut walked: Vec<LookupHit> = Vec::new();
-                    let mut window = lookup::Window { skip: 0, take: first };
+                    let groups = lookup::candidate_groups(q);
                     let mut size = None;
-                    loop {
+                    let mut first = Some(first);
+                    if !groups.is_empty()
+                        && let Some(shares) = self.term_shares(&groups).await?
+                    {
+                        let registry = *size.insert(self.registry_size().await?);
+                        let share = lookup::estimated_share(&groups, &shares);
+                        first = first.and_then(|f| lookup::first_window(bounded, f, share, wanted, registry));
+                    }
+                    let mut walked: Vec<LookupHit> = Vec::new();
+                    let mut window = first.map(|take| lookup::Window { skip: 0, take });
+                    while let Some(w) = window {
                         // Every hit of a window comes after every hit of the windows before it.
-                        let hits: Vec<LookupHit> = run(bounded, Some(window))
+                        let hits: Vec<LookupHit> = run(bounded, Some(w))
                             .build_query_as()
                             .fetch_all(&self.pool)
                             .await
@@ -213,33 +226,19 @@ macro_rules! impl_catalog_store {
                             return Ok(walked);
                         }
                         let progress = lookup::Progress {
-                            walked: window.skip + window.take,
+                            walked: w.skip + w.take,
                             matched: lookup::matched_units(bounded, &walked) as i64,
                             rows: walked.len() as i64,
                         };
                         if progress.matched == 0 {
                             break;
                         }
-                        let size = match size {
+                        let registry = match size {
                             Some(size) => size,
-                            None => {
-                                let (models, versions): (Option<i64>, Option<i64>) = sqlx::query_as(
-                                    "SELECT (SELECT MAX(id) FROM models), (SELECT MAX(id) FROM versions)",
-                                )
-                                .fetch_one(&self.pool)
-                                .await
-                                .map_err(db_err)?;
-                                *size.insert(lookup::RegistrySize {
-                                    models: models.unwrap_or(0),
-                                    versions: versions.unwrap_or(0),
-                                })
-                            }
+                            None => *size.insert(self.registry_size().await?),
                         };
-                        let wanted = i64::from(q.limit) + 1;
-                        match lookup::next_window(bounded, progress, wanted, size) {
-                            Some(take) => window = lookup::Window { skip: progress.walked, take },
-                            None => break,
-                        }
+                        window = lookup::next_window(bounded, progress, wanted, registry)
+                            .map(|take| lookup::Window { skip: progress.walked, take });
                     }
                 }
                 let strategy = if strategy == Strategy::Auto { Strategy::Scan } else { strategy };
@@ -259,6 +258,19 @@ macro_rules! impl_catalog_store {
                 .await
                 .map_err(db_err)?;
                 rows.into_iter().map(DerivativeRow::into_record).collect()
+            }
+        }
+
+        impl $store {
+            /// The registry's size for the automatic lookup's windows, from the largest ids
+            /// (one indexed read each).
+            async fn registry_size(&self) -> Result<lookup::RegistrySize, StoreError> {
+                let (models, versions): (Option<i64>, Option<i64>) =
+                    sqlx::query_as("SELECT (SELECT MAX(id) FROM models), (SELECT MAX(id) FROM versions)")
+                        .fetch_one(&self.pool)
+                        .await
+                        .map_err(db_err)?;
+                Ok(lookup::RegistrySize { models: models.unwrap_or(0), versions: versions.unwrap_or(0) })
             }
         }
         };

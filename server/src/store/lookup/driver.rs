@@ -12,7 +12,7 @@ use crate::store::search::{Facet, normalize_license_id, whole_ms};
 
 /// The filters of `q` that can drive the scan, each as the terms of which a matching version
 /// has at least one: the facet filters, then the ranges.
-pub(super) fn candidate_groups(q: &LookupQuery) -> Vec<Vec<String>> {
+pub(in crate::store) fn candidate_groups(q: &LookupQuery) -> Vec<Vec<String>> {
     let mut groups = facet_groups(q);
     groups.extend(range_groups(q));
     groups

@@ -20,13 +20,16 @@ use std::collections::HashSet;
 use modelreg_api::{LookupQuery, Order, SortKey, VersionsMode};
 use sqlx::{Database, Encode, QueryBuilder, Type};
 
+pub(super) use self::driver::candidate_groups;
 use self::filters::{push_filters, push_version_filters, push_visible};
 pub(super) use self::keys::sort_column;
 pub use self::keys::{Cursor, SortValue};
 use self::keys::{SortColumn, order_terms, push_after};
 pub use self::tagged::{MAX_TAGGED_CONSTRAINTS, TaggedVersion};
 pub(super) use self::tagged::{build_rows, build_tagged, tagged_sort_column};
-pub(super) use self::window::{Progress, RegistrySize, Window, next_window};
+pub(super) use self::window::{
+    Progress, RegistrySize, TermShares, Window, estimated_share, first_window, next_window,
+};
 use self::window::{SEEK_WINDOW, WALK_WINDOW, push_models, push_versions};
 use super::dialect::Dialect;
 

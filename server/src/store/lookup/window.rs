@@ -87,6 +87,57 @@ pub(in crate::store) fn next_window(
     (walk < scan && window <= MAX_WINDOW).then_some(window as i64)
 }
 
+/// How many versions carry each facet term, as shares of all versions, from the database's
+/// statistics: exact counts on SQLite (`version_term_counts`), the most common elements of
+/// `facets` on PostgreSQL (`pg_stats`, as of the last `ANALYZE`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(in crate::store) struct TermShares {
+    pub shares: std::collections::HashMap<String, f64>,
+    /// The share of a term not in `shares`: 0 where the counts are exact, else the rarest
+    /// listed share (a term PostgreSQL did not list is at most that common).
+    pub unlisted: f64,
+}
+
+/// The share of versions expected to match every filter group of a query (each a list of
+/// alternative terms, `driver::candidate_groups`), the groups taken as independent. Filters
+/// without terms (text, evaluations, memory, latency on one hardware) do not lower it, so it
+/// errs on the side of more matches.
+pub(in crate::store) fn estimated_share(groups: &[Vec<String>], shares: &TermShares) -> f64 {
+    groups
+        .iter()
+        .map(|g| {
+            let sum: f64 = g.iter().map(|t| shares.shares.get(t).copied().unwrap_or(shares.unlisted)).sum();
+            sum.clamp(0.0, 1.0)
+        })
+        .product()
+}
+
+/// The first window of an automatic walk, when the statistics say that a share `share` of
+/// the versions matches: None when scanning every match reads less than walking until the
+/// page is full would (the walk's first window would only find that out), else a window as
+/// large as that rate says the page needs (with the margin), at least `first` and at most
+/// the largest window. A model counts as matching at the versions' rate (a model's versions
+/// mostly share their facets).
+pub(in crate::store) fn first_window(
+    strategy: Strategy,
+    first: i64,
+    share: f64,
+    wanted: i64,
+    size: RegistrySize,
+) -> Option<i64> {
+    let (units, walked_row_cost) = match strategy {
+        Strategy::Seek => (size.versions, SEEK_ROW_COST),
+        _ => (size.models, size.versions as f64 / size.models.max(1) as f64),
+    };
+    let window = (wanted as f64 / share.max(f64::MIN_POSITIVE) * WINDOW_MARGIN).ceil();
+    let walk = window.min(units as f64) * walked_row_cost;
+    let scan = share * size.versions as f64 * SCAN_ROW_COST;
+    if scan < walk {
+        return None;
+    }
+    Some((window.min(MAX_WINDOW) as i64).max(first))
+}
+
 /// Which rows after the cursor (models for `Walk`, versions for `Seek`) a bounded walk
 /// examines, in walk order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -265,6 +316,49 @@ mod tests {
             next_window(Strategy::Walk, Progress { walked: 100, matched: 5, rows: 21 }, 21, MILLION),
             None
         );
+    }
+
+    #[test]
+    fn the_statistics_skip_a_walk_that_could_only_end_in_a_scan() {
+        // One version in 400 matches at a million: a page needs about 12,600 models
+        // (63,000 version rows) against a scan of 2,500 matches (7,500).
+        assert_eq!(first_window(Strategy::Walk, WALK_WINDOW, 0.0025, 21, MILLION), None);
+        assert_eq!(first_window(Strategy::Seek, SEEK_WINDOW, 0.0025, 21, MILLION), None);
+        // One in 8 (a licence): a first window that holds the page, at least the usual one.
+        assert_eq!(first_window(Strategy::Walk, WALK_WINDOW, 0.125, 21, MILLION), Some(252));
+        assert_eq!(first_window(Strategy::Walk, WALK_WINDOW, 1.0, 21, MILLION), Some(WALK_WINDOW));
+        // One in 50: a larger first window instead of several round trips.
+        assert_eq!(first_window(Strategy::Walk, WALK_WINDOW, 0.02, 21, MILLION), Some(1575));
+        // Nothing expected to match: scan (it reads nothing).
+        assert_eq!(first_window(Strategy::Walk, WALK_WINDOW, 0.0, 21, SMALL), None);
+    }
+
+    #[test]
+    fn the_estimate_multiplies_groups_and_adds_alternatives() {
+        let shares = TermShares {
+            shares: [
+                ("license:mit", 0.25),
+                ("license:apache-2.0", 0.25),
+                ("language:fr", 0.2),
+                ("modality:text", 1.0),
+            ]
+            .into_iter()
+            .map(|(t, s)| (t.to_owned(), s))
+            .collect(),
+            unlisted: 0.001,
+        };
+        let group = |terms: &[&str]| terms.iter().map(|t| (*t).to_owned()).collect::<Vec<_>>();
+        let share = estimated_share(
+            &[
+                group(&["license:mit", "license:apache-2.0"]),
+                group(&["language:fr"]),
+                group(&["modality:text"]),
+            ],
+            &shares,
+        );
+        assert!((share - 0.1).abs() < 1e-12, "{share}");
+        assert!((estimated_share(&[group(&["tag:rare"])], &shares) - 0.001).abs() < 1e-12);
+        assert_eq!(estimated_share(&[], &shares), 1.0, "no terms: everything may match");
     }
 
     #[test]
