@@ -17,6 +17,7 @@ store_contract!(
     missing_sort_values_come_last_in_both_directions_across_pages,
     a_selective_sorted_query_returns_each_models_highest_matching_version,
     automatic_walks_beyond_their_short_window_agree_with_the_scan,
+    windows_sized_by_the_term_statistics_agree_with_the_scan,
     creation_time_ties_spanning_a_walk_window_are_ordered_by_version_id,
     derivatives_are_listed_by_base_model,
     range_filters_are_exact_at_the_edges_of_their_buckets,
@@ -478,6 +479,35 @@ async fn automatic_walks_beyond_their_short_window_agree_with_the_scan(store: Ar
         first(3, all_pages(&store, &query("order=desc&limit=2")).await),
         ["149", "148", "147"].map(|i| format!("bulk/m-{i}@2.0.0")),
     );
+}
+
+/// With statistics (PostgreSQL's `ANALYZE`; SQLite counts its terms always) the automatic
+/// lookup sizes its first window from the query's terms or skips the walk for the scan: the
+/// same pages either way, for common, rare and combined filters in every order.
+async fn windows_sized_by_the_term_statistics_agree_with_the_scan(store: Arc<dyn MetadataStore>) {
+    seed_many(&store, 7).await;
+    store.ensure_statistics().await.unwrap();
+    let sorts =
+        ["", "&order=desc", "&sort=created&order=desc", "&sort=parameters", "&sort=parameters&order=desc"];
+    // (filter, best versions it matches, every version it matches)
+    let filters = [
+        ("license=Apache-2.0", 135, 405),
+        ("license=MIT", 15, 45),
+        ("license=MIT&max_params=700000000", 7, 21),
+        ("license=Apache-2.0&min_params=1000000000", 45, 135),
+        ("max_params=20000000", 2, 6),
+        ("license=MIT&license=Apache-2.0&min_params=1490000000", 1, 3),
+    ];
+    for (filter, best, every) in filters {
+        for limit in [3, 20] {
+            for sort in sorts {
+                let q = format!("{filter}&limit={limit}{sort}");
+                assert_eq!(all_pages(&store, &query(&q)).await.len(), best, "{q}");
+                let q = format!("{q}&versions=all");
+                assert_eq!(all_pages(&store, &query(&q)).await.len(), every, "{q}");
+            }
+        }
+    }
 }
 
 async fn creation_time_ties_spanning_a_walk_window_are_ordered_by_version_id(store: Arc<dyn MetadataStore>) {
