@@ -209,7 +209,8 @@ macro_rules! impl_catalog_store {
                     {
                         let registry = *size.insert(self.registry_size().await?);
                         let share = lookup::estimated_share(&groups, &shares);
-                        first = first.and_then(|f| lookup::first_window(bounded, f, share, wanted, registry));
+                        let best = q.versions == modelreg_api::VersionsMode::Best;
+                        first = first.and_then(|f| lookup::first_window(bounded, best, f, share, wanted, registry));
                     }
                     let mut walked: Vec<LookupHit> = Vec::new();
                     let mut window = first.map(|take| lookup::Window { skip: 0, take });

@@ -116,20 +116,25 @@ pub(in crate::store) fn estimated_share(groups: &[Vec<String>], shares: &TermSha
 /// the versions matches: None when scanning every match reads less than walking until the
 /// page is full would (the walk's first window would only find that out), else a window as
 /// large as that rate says the page needs (with the margin), at least `first` and at most
-/// the largest window. A model counts as matching at the versions' rate (a model's versions
-/// mostly share their facets).
+/// the largest window. A model's versions mostly share their facets, so a model matches at
+/// the versions' rate; and a seek for the `best` version of each model keeps only one of a
+/// model's matching versions, so it finds rows at that rate divided by the versions a model
+/// has.
 pub(in crate::store) fn first_window(
     strategy: Strategy,
+    best: bool,
     first: i64,
     share: f64,
     wanted: i64,
     size: RegistrySize,
 ) -> Option<i64> {
-    let (units, walked_row_cost) = match strategy {
-        Strategy::Seek => (size.versions, SEEK_ROW_COST),
-        _ => (size.models, size.versions as f64 / size.models.max(1) as f64),
+    let per_model = size.versions as f64 / size.models.max(1) as f64;
+    let (units, walked_row_cost, rate) = match strategy {
+        Strategy::Seek if best => (size.versions, SEEK_ROW_COST, share / per_model.max(1.0)),
+        Strategy::Seek => (size.versions, SEEK_ROW_COST, share),
+        _ => (size.models, per_model, share),
     };
-    let window = (wanted as f64 / share.max(f64::MIN_POSITIVE) * WINDOW_MARGIN).ceil();
+    let window = (wanted as f64 / rate.max(f64::MIN_POSITIVE) * WINDOW_MARGIN).ceil();
     let walk = window.min(units as f64) * walked_row_cost;
     let scan = share * size.versions as f64 * SCAN_ROW_COST;
     if scan < walk {
@@ -322,15 +327,20 @@ mod tests {
     fn the_statistics_skip_a_walk_that_could_only_end_in_a_scan() {
         // One version in 400 matches at a million: a page needs about 12,600 models
         // (63,000 version rows) against a scan of 2,500 matches (7,500).
-        assert_eq!(first_window(Strategy::Walk, WALK_WINDOW, 0.0025, 21, MILLION), None);
-        assert_eq!(first_window(Strategy::Seek, SEEK_WINDOW, 0.0025, 21, MILLION), None);
+        assert_eq!(first_window(Strategy::Walk, true, WALK_WINDOW, 0.0025, 21, MILLION), None);
+        assert_eq!(first_window(Strategy::Seek, false, SEEK_WINDOW, 0.0025, 21, MILLION), None);
         // One in 8 (a licence): a first window that holds the page, at least the usual one.
-        assert_eq!(first_window(Strategy::Walk, WALK_WINDOW, 0.125, 21, MILLION), Some(252));
-        assert_eq!(first_window(Strategy::Walk, WALK_WINDOW, 1.0, 21, MILLION), Some(WALK_WINDOW));
+        assert_eq!(first_window(Strategy::Walk, true, WALK_WINDOW, 0.125, 21, MILLION), Some(252));
+        assert_eq!(first_window(Strategy::Walk, true, WALK_WINDOW, 1.0, 21, MILLION), Some(WALK_WINDOW));
         // One in 50: a larger first window instead of several round trips.
-        assert_eq!(first_window(Strategy::Walk, WALK_WINDOW, 0.02, 21, MILLION), Some(1575));
+        assert_eq!(first_window(Strategy::Walk, true, WALK_WINDOW, 0.02, 21, MILLION), Some(1575));
         // Nothing expected to match: scan (it reads nothing).
-        assert_eq!(first_window(Strategy::Walk, WALK_WINDOW, 0.0, 21, SMALL), None);
+        assert_eq!(first_window(Strategy::Walk, true, WALK_WINDOW, 0.0, 21, SMALL), None);
+        // One in 30 at five versions a model: every version of a matching model is a row
+        // (1,000 versions), the best of each model one in five of them (5,000: the scan
+        // of 3,300 matches reads less).
+        assert_eq!(first_window(Strategy::Seek, false, SEEK_WINDOW, 0.03, 21, SMALL), Some(1050));
+        assert_eq!(first_window(Strategy::Seek, true, SEEK_WINDOW, 0.03, 21, SMALL), None);
     }
 
     #[test]
