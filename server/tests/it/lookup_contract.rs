@@ -18,6 +18,7 @@ store_contract!(
     a_selective_sorted_query_returns_each_models_highest_matching_version,
     automatic_walks_beyond_their_short_window_agree_with_the_scan,
     windows_sized_by_the_term_statistics_agree_with_the_scan,
+    a_model_whose_versions_have_the_terms_only_between_them_does_not_match,
     creation_time_ties_spanning_a_walk_window_are_ordered_by_version_id,
     derivatives_are_listed_by_base_model,
     range_filters_are_exact_at_the_edges_of_their_buckets,
@@ -506,6 +507,33 @@ async fn windows_sized_by_the_term_statistics_agree_with_the_scan(store: Arc<dyn
                 let q = format!("{q}&versions=all");
                 assert_eq!(all_pages(&store, &query(&q)).await.len(), every, "{q}");
             }
+        }
+    }
+}
+
+/// PostgreSQL walks candidate models that have each filter's terms among all their versions'
+/// terms; a model whose versions have them only between them is a candidate that must not
+/// match, and a version's terms stay on its model after it is gone.
+async fn a_model_whose_versions_have_the_terms_only_between_them_does_not_match(store: Arc<dyn MetadataStore>) {
+    let meta = |license: &str, language: &str, parameters: u64| {
+        json!({ "license": license, "task": "translation", "languages": [language], "parameters": parameters })
+    };
+    publish(&store, "split/a", "1.0.0", meta("MIT", "fr", 1_000_000), Facts::new(), 1).await;
+    publish(&store, "split/a", "2.0.0", meta("Apache-2.0", "de", 9_000_000_000), Facts::new(), 2).await;
+    publish(&store, "split/b", "1.0.0", meta("MIT", "de", 9_000_000_000), Facts::new(), 3).await;
+    store.ensure_statistics().await.unwrap();
+    for sort in ["", "&sort=parameters", "&sort=created&order=desc"] {
+        for versions in ["", "&versions=all"] {
+            let found = |q: &str| {
+                let q = format!("{q}{sort}{versions}");
+                let store = store.clone();
+                async move { all_pages(&store, &query(&q)).await }
+            };
+            assert_eq!(found("license=MIT&language=de&max_params=2000000000").await, Vec::<String>::new());
+            assert_eq!(found("license=MIT&language=fr").await, ["split/a@1.0.0"]);
+            assert_eq!(found("license=MIT&language=de").await, ["split/b@1.0.0"]);
+            assert_eq!(found("language=de&max_params=2000000000").await, Vec::<String>::new());
+            assert_eq!(found("license=Apache-2.0&min_params=5000000000").await, ["split/a@2.0.0"]);
         }
     }
 }

@@ -204,7 +204,13 @@ macro_rules! impl_catalog_store {
                     let groups = lookup::candidate_groups(q);
                     let mut size = None;
                     let mut first = Some(first);
+                    // A walk in name order over PostgreSQL's candidate models finds a match in
+                    // most of them, whatever the share of all models.
+                    let candidates_by_name =
+                        bounded == Strategy::Walk && lookup::sort_column(q.sort).is_none()
+                            && lookup::has_candidate_terms(q, $dialect);
                     if !groups.is_empty()
+                        && !candidates_by_name
                         && let Some(shares) = self.term_shares(&groups).await?
                     {
                         let registry = *size.insert(self.registry_size().await?);
@@ -242,7 +248,13 @@ macro_rules! impl_catalog_store {
                             .map(|take| lookup::Window { skip: progress.walked, take });
                     }
                 }
-                let strategy = if strategy == Strategy::Auto { Strategy::Scan } else { strategy };
+                // The scan: on PostgreSQL with facet or range filters, every candidate model
+                // with its best (or every) matching version, then the page in sort order.
+                let strategy = match strategy {
+                    Strategy::Auto if lookup::has_candidate_terms(q, $dialect) => Strategy::Walk,
+                    Strategy::Auto => Strategy::Scan,
+                    other => other,
+                };
                 run(strategy, None).build_query_as().fetch_all(&self.pool).await.map_err(db_err)
             }
 

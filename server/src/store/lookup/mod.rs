@@ -28,7 +28,8 @@ use self::keys::{SortColumn, order_terms, push_after};
 pub use self::tagged::{MAX_TAGGED_CONSTRAINTS, TaggedVersion};
 pub(super) use self::tagged::{build_rows, build_tagged, tagged_sort_column};
 pub(super) use self::window::{
-    Progress, RegistrySize, TermShares, Window, estimated_share, first_window, next_window,
+    Progress, RegistrySize, TermShares, Window, estimated_share, first_window, has_candidate_terms,
+    next_window,
 };
 use self::window::{SEEK_WINDOW, WALK_WINDOW, push_models, push_versions};
 use super::dialect::Dialect;
@@ -162,14 +163,14 @@ where
             // The model's versions in semver order (index versions_model_semver_idx): the
             // outer query walks models in sort order and stops after a page.
             qb.push(", 1 AS best_rank FROM ");
-            push_models(&mut qb, q, cursor, collate, column.as_ref(), window);
+            push_models(&mut qb, q, cursor, dialect, column.as_ref(), window);
             qb.push(" JOIN versions v ON v.id = (SELECT f.id FROM versions f WHERE f.model_id = m.id AND f.prerelease = ''");
             push_filters(&mut qb, q, "f", dialect);
             qb.push(" ORDER BY f.major DESC, f.minor DESC, f.patch DESC LIMIT 1)");
         }
         (Strategy::Walk, false) => {
             qb.push(", 1 AS best_rank FROM ");
-            push_models(&mut qb, q, cursor, collate, column.as_ref(), window);
+            push_models(&mut qb, q, cursor, dialect, column.as_ref(), window);
             match dialect {
                 // Each model's matching versions through versions_model_id_version_key: a
                 // lateral subquery that cannot be pulled up (OFFSET 0) keeps PostgreSQL from

@@ -16,8 +16,10 @@ use modelreg_api::{LookupQuery, Order, VersionsMode};
 use sqlx::{Database, Encode, QueryBuilder, Type};
 
 use super::Strategy;
+use super::driver::candidate_groups;
 use super::filters::push_visible;
 use super::keys::{Cursor, SortColumn, SortValue, order_terms, push_after, push_value};
+use crate::store::dialect::Dialect;
 
 /// How many models an automatic walk examines first: a query matching at least about one
 /// model in 5 fills its page within it.
@@ -153,12 +155,13 @@ pub(in crate::store) struct Window {
 
 /// Pushes the models a `Walk` reads, as `m`: the window of them after the cursor in the
 /// sort's model order, or all of them without a window (or for a sort a model has no order
-/// for).
+/// for). On PostgreSQL, without a window and in name order, only the candidates among them
+/// ([`push_candidate_terms`]).
 pub(super) fn push_models<DB>(
     qb: &mut QueryBuilder<DB>,
     q: &LookupQuery,
     cursor: Option<&Cursor>,
-    collate: &str,
+    dialect: Dialect,
     column: Option<&SortColumn>,
     window: Option<Window>,
 ) where
@@ -168,11 +171,20 @@ pub(super) fn push_models<DB>(
     for<'t> f64: Encode<'t, DB> + Type<DB>,
 {
     let Some(w) = window else {
-        qb.push("models m");
+        if has_candidate_terms(q, dialect) {
+            // A fence (OFFSET 0): the candidates through the GIN index first, then each
+            // one's versions by model.
+            qb.push("(SELECT * FROM models mm WHERE mm.deleted_at IS NULL");
+            push_visible(qb, q, "mm");
+            push_candidate_terms(qb, q, "mm");
+            qb.push(" OFFSET 0) m");
+        } else {
+            qb.push("models m");
+        }
         return;
     };
     match column {
-        None => push_name_window(qb, q, cursor, collate, w),
+        None => push_name_window(qb, q, cursor, dialect, w),
         Some(c) if !c.on_versions && !c.computed => push_created_window(qb, q, cursor, c, w),
         Some(_) => {
             qb.push("models m");
@@ -187,12 +199,13 @@ fn push_name_window<DB>(
     qb: &mut QueryBuilder<DB>,
     q: &LookupQuery,
     cursor: Option<&Cursor>,
-    collate: &str,
+    dialect: Dialect,
     w: Window,
 ) where
     DB: Database,
     for<'t> String: Encode<'t, DB> + Type<DB>,
 {
+    let collate = dialect.bytewise_collation();
     let (after, dir) = match (q.order, q.versions == VersionsMode::Best) {
         (Order::Asc, true) => (">", "ASC"),
         (Order::Asc, false) => (">=", "ASC"),
@@ -201,6 +214,9 @@ fn push_name_window<DB>(
     };
     qb.push("(SELECT * FROM models mm WHERE mm.deleted_at IS NULL");
     push_visible(qb, q, "mm");
+    if has_candidate_terms(q, dialect) {
+        push_candidate_terms(qb, q, "mm");
+    }
     if let Some(cur) = cursor {
         let (ns, name) = cur.name_key();
         qb.push(format!(" AND (mm.namespace{collate}, mm.name{collate}) {after} ("));
@@ -208,6 +224,31 @@ fn push_name_window<DB>(
     }
     qb.push(format!(" ORDER BY mm.namespace{collate} {dir}, mm.name{collate} {dir}"));
     qb.push(format!(" LIMIT {} OFFSET {}) m", w.take, w.skip));
+}
+
+/// Whether the lookup narrows the models it walks to candidates: on PostgreSQL, for a query
+/// with facet or range filters (`driver::candidate_groups`).
+pub(in crate::store) fn has_candidate_terms(q: &LookupQuery, dialect: Dialect) -> bool {
+    dialect == Dialect::Postgres && !candidate_groups(q).is_empty()
+}
+
+/// ` AND` model `mm` has a term of each facet and range filter of `q` among the terms of all
+/// its versions (`models.terms`, PostgreSQL's migration 0027): every model with a matching
+/// version, and those whose versions have the terms between them, which their rows then fail.
+/// One GIN bitmap over the models, a fifth of the versions' entries at five versions a model.
+fn push_candidate_terms<DB>(qb: &mut QueryBuilder<DB>, q: &LookupQuery, mm: &str)
+where
+    DB: Database,
+    for<'t> String: Encode<'t, DB> + Type<DB>,
+{
+    for group in candidate_groups(q) {
+        qb.push(format!(" AND {mm}.terms && ARRAY["));
+        let mut list = qb.separated(", ");
+        for term in group {
+            list.push_bind(term);
+        }
+        qb.push("]::text[]");
+    }
 }
 
 /// Models by creation time. Models created in the same millisecond are ordered among
