@@ -514,10 +514,10 @@ async fn windows_sized_by_the_term_statistics_agree_with_the_scan(store: Arc<dyn
 /// PostgreSQL walks candidate models that have each filter's terms among all their versions'
 /// terms; a model whose versions have them only between them is a candidate that must not
 /// match, and a version's terms stay on its model after it is gone.
-async fn a_model_whose_versions_have_the_terms_only_between_them_does_not_match(store: Arc<dyn MetadataStore>) {
-    let meta = |license: &str, language: &str, parameters: u64| {
-        json!({ "license": license, "task": "translation", "languages": [language], "parameters": parameters })
-    };
+async fn a_model_whose_versions_have_the_terms_only_between_them_does_not_match(
+    store: Arc<dyn MetadataStore>,
+) {
+    let meta = |license: &str, language: &str, parameters: u64| json!({ "license": license, "task": "translation", "languages": [language], "parameters": parameters });
     publish(&store, "split/a", "1.0.0", meta("MIT", "fr", 1_000_000), Facts::new(), 1).await;
     publish(&store, "split/a", "2.0.0", meta("Apache-2.0", "de", 9_000_000_000), Facts::new(), 2).await;
     publish(&store, "split/b", "1.0.0", meta("MIT", "de", 9_000_000_000), Facts::new(), 3).await;

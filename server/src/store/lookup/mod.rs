@@ -164,9 +164,23 @@ where
             // outer query walks models in sort order and stops after a page.
             qb.push(", 1 AS best_rank FROM ");
             push_models(&mut qb, q, cursor, dialect, column.as_ref(), window);
-            qb.push(" JOIN versions v ON v.id = (SELECT f.id FROM versions f WHERE f.model_id = m.id AND f.prerelease = ''");
-            push_filters(&mut qb, q, "f", dialect);
-            qb.push(" ORDER BY f.major DESC, f.minor DESC, f.patch DESC LIMIT 1)");
+            match dialect {
+                // A lateral subquery: one probe per model, always. Joined on a scalar
+                // subquery instead, PostgreSQL once hashed all million versions against
+                // 3,000 candidate models (700 ms instead of 33).
+                Dialect::Postgres => {
+                    qb.push(" CROSS JOIN LATERAL (SELECT * FROM versions f WHERE f.model_id = m.id AND f.prerelease = ''");
+                    push_filters(&mut qb, q, "f", dialect);
+                    qb.push(" ORDER BY f.major DESC, f.minor DESC, f.patch DESC LIMIT 1) v");
+                }
+                Dialect::Sqlite => {
+                    qb.push(
+                        " JOIN versions v ON v.id = (SELECT f.id FROM versions f WHERE f.model_id = m.id AND f.prerelease = ''",
+                    );
+                    push_filters(&mut qb, q, "f", dialect);
+                    qb.push(" ORDER BY f.major DESC, f.minor DESC, f.patch DESC LIMIT 1)");
+                }
+            }
         }
         (Strategy::Walk, false) => {
             qb.push(", 1 AS best_rank FROM ");
