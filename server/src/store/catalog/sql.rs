@@ -214,9 +214,9 @@ macro_rules! impl_catalog_store {
                         && let Some(shares) = self.term_shares(&groups).await?
                     {
                         let registry = *size.insert(self.registry_size().await?);
-                        let share = lookup::estimated_share(&groups, &shares);
+                        let expected = lookup::estimate(&groups, &shares, $dialect);
                         let best = q.versions == modelreg_api::VersionsMode::Best;
-                        first = first.and_then(|f| lookup::first_window(bounded, best, f, share, wanted, registry));
+                        first = first.and_then(|f| lookup::first_window(bounded, best, f, expected, wanted, registry));
                     }
                     let mut walked: Vec<LookupHit> = Vec::new();
                     let mut window = first.map(|take| lookup::Window { skip: 0, take });

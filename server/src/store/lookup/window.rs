@@ -100,45 +100,61 @@ pub(in crate::store) struct TermShares {
     pub unlisted: f64,
 }
 
-/// The share of versions expected to match every filter group of a query (each a list of
-/// alternative terms, `driver::candidate_groups`), the groups taken as independent. Filters
-/// without terms (text, evaluations, memory, latency on one hardware) do not lower it, so it
-/// errs on the side of more matches.
-pub(in crate::store) fn estimated_share(groups: &[Vec<String>], shares: &TermShares) -> f64 {
-    groups
+/// What the statistics expect of a query with filter groups (each a list of alternative
+/// terms, `driver::candidate_groups`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(in crate::store) struct Estimate {
+    /// The share of versions matching every group, the groups taken as independent. Filters
+    /// without terms (text, evaluations, memory, latency on one hardware) do not lower it, so
+    /// it errs on the side of more matches.
+    pub matching: f64,
+    /// The share of versions the scan reads to find them: on PostgreSQL about the matches
+    /// (its candidate models, `push_candidate_terms`); on SQLite those of the rarest group,
+    /// which drives its scan (`driver`).
+    pub scanned: f64,
+}
+
+/// The [`Estimate`] of a query with filter groups `groups` on `dialect`.
+pub(in crate::store) fn estimate(groups: &[Vec<String>], shares: &TermShares, dialect: Dialect) -> Estimate {
+    let per_group: Vec<f64> = groups
         .iter()
         .map(|g| {
             let sum: f64 = g.iter().map(|t| shares.shares.get(t).copied().unwrap_or(shares.unlisted)).sum();
             sum.clamp(0.0, 1.0)
         })
-        .product()
+        .collect();
+    let matching = per_group.iter().product();
+    let scanned = match dialect {
+        Dialect::Postgres => matching,
+        Dialect::Sqlite => per_group.iter().copied().fold(1.0, f64::min),
+    };
+    Estimate { matching, scanned }
 }
 
-/// The first window of an automatic walk, when the statistics say that a share `share` of
-/// the versions matches: None when scanning every match reads less than walking until the
-/// page is full would (the walk's first window would only find that out), else a window as
-/// large as that rate says the page needs (with the margin), at least `first` and at most
-/// the largest window. A model's versions mostly share their facets, so a model matches at
-/// the versions' rate; and a seek for the `best` version of each model keeps only one of a
-/// model's matching versions, so it finds rows at that rate divided by the versions a model
-/// has.
+/// The first window of an automatic walk, when the statistics expect `e`: None when the scan
+/// reads less than walking until the page is full would (the walk's first window would only
+/// find that out), else a window as large as the rate of matches says the page needs (with
+/// the margin), at least `first` and at most the largest window. A model's versions mostly
+/// share their facets, so a model matches at the versions' rate; and a seek for the `best`
+/// version of each model keeps only one of a model's matching versions, so it finds rows at
+/// that rate divided by the versions a model has.
 pub(in crate::store) fn first_window(
     strategy: Strategy,
     best: bool,
     first: i64,
-    share: f64,
+    e: Estimate,
     wanted: i64,
     size: RegistrySize,
 ) -> Option<i64> {
     let per_model = size.versions as f64 / size.models.max(1) as f64;
     let (units, walked_row_cost, rate) = match strategy {
-        Strategy::Seek if best => (size.versions, SEEK_ROW_COST, share / per_model.max(1.0)),
-        Strategy::Seek => (size.versions, SEEK_ROW_COST, share),
-        _ => (size.models, per_model, share),
+        Strategy::Seek if best => (size.versions, SEEK_ROW_COST, e.matching / per_model.max(1.0)),
+        Strategy::Seek => (size.versions, SEEK_ROW_COST, e.matching),
+        _ => (size.models, per_model, e.matching),
     };
     let window = (wanted as f64 / rate.max(f64::MIN_POSITIVE) * WINDOW_MARGIN).ceil();
     let walk = window.min(units as f64) * walked_row_cost;
-    let scan = share * size.versions as f64 * SCAN_ROW_COST;
+    let scan = e.scanned * size.versions as f64 * SCAN_ROW_COST;
     if scan < walk {
         return None;
     }
@@ -364,28 +380,35 @@ mod tests {
         );
     }
 
+    fn pg(share: f64) -> Estimate {
+        Estimate { matching: share, scanned: share }
+    }
+
     #[test]
     fn the_statistics_skip_a_walk_that_could_only_end_in_a_scan() {
         // One version in 400 matches at a million: a page needs about 12,600 models
         // (63,000 version rows) against a scan of 2,500 matches (7,500).
-        assert_eq!(first_window(Strategy::Walk, true, WALK_WINDOW, 0.0025, 21, MILLION), None);
-        assert_eq!(first_window(Strategy::Seek, false, SEEK_WINDOW, 0.0025, 21, MILLION), None);
+        assert_eq!(first_window(Strategy::Walk, true, WALK_WINDOW, pg(0.0025), 21, MILLION), None);
+        assert_eq!(first_window(Strategy::Seek, false, SEEK_WINDOW, pg(0.0025), 21, MILLION), None);
         // One in 8 (a licence): a first window that holds the page, at least the usual one.
-        assert_eq!(first_window(Strategy::Walk, true, WALK_WINDOW, 0.125, 21, MILLION), Some(252));
-        assert_eq!(first_window(Strategy::Walk, true, WALK_WINDOW, 1.0, 21, MILLION), Some(WALK_WINDOW));
+        assert_eq!(first_window(Strategy::Walk, true, WALK_WINDOW, pg(0.125), 21, MILLION), Some(252));
+        assert_eq!(first_window(Strategy::Walk, true, WALK_WINDOW, pg(1.0), 21, MILLION), Some(WALK_WINDOW));
         // One in 50: a larger first window instead of several round trips.
-        assert_eq!(first_window(Strategy::Walk, true, WALK_WINDOW, 0.02, 21, MILLION), Some(1575));
+        assert_eq!(first_window(Strategy::Walk, true, WALK_WINDOW, pg(0.02), 21, MILLION), Some(1575));
         // Nothing expected to match: scan (it reads nothing).
-        assert_eq!(first_window(Strategy::Walk, true, WALK_WINDOW, 0.0, 21, SMALL), None);
+        assert_eq!(first_window(Strategy::Walk, true, WALK_WINDOW, pg(0.0), 21, SMALL), None);
         // One in 30 at five versions a model: every version of a matching model is a row
         // (1,000 versions), the best of each model one in five of them (5,000: the scan
         // of 3,300 matches reads less).
-        assert_eq!(first_window(Strategy::Seek, false, SEEK_WINDOW, 0.03, 21, SMALL), Some(1050));
-        assert_eq!(first_window(Strategy::Seek, true, SEEK_WINDOW, 0.03, 21, SMALL), None);
+        assert_eq!(first_window(Strategy::Seek, false, SEEK_WINDOW, pg(0.03), 21, SMALL), Some(1050));
+        assert_eq!(first_window(Strategy::Seek, true, SEEK_WINDOW, pg(0.03), 21, SMALL), None);
+        // SQLite's scan of the same matches reads a group of one version in five: seek.
+        let sqlite = Estimate { matching: 0.03, scanned: 0.2 };
+        assert_eq!(first_window(Strategy::Seek, true, SEEK_WINDOW, sqlite, 21, SMALL), Some(5250));
     }
 
     #[test]
-    fn the_estimate_multiplies_groups_and_adds_alternatives() {
+    fn the_estimate_multiplies_groups_adds_alternatives_and_knows_what_each_scan_reads() {
         let shares = TermShares {
             shares: [
                 ("license:mit", 0.25),
@@ -399,17 +422,20 @@ mod tests {
             unlisted: 0.001,
         };
         let group = |terms: &[&str]| terms.iter().map(|t| (*t).to_owned()).collect::<Vec<_>>();
-        let share = estimated_share(
-            &[
-                group(&["license:mit", "license:apache-2.0"]),
-                group(&["language:fr"]),
-                group(&["modality:text"]),
-            ],
-            &shares,
+        let groups = [
+            group(&["license:mit", "license:apache-2.0"]),
+            group(&["language:fr"]),
+            group(&["modality:text"]),
+        ];
+        let e = estimate(&groups, &shares, Dialect::Postgres);
+        assert!((e.matching - 0.1).abs() < 1e-12, "{e:?}");
+        assert_eq!(e.scanned, e.matching, "PostgreSQL's scan reads the matches");
+        let e = estimate(&groups, &shares, Dialect::Sqlite);
+        assert!((e.scanned - 0.2).abs() < 1e-12, "SQLite's reads the rarest group: {e:?}");
+        assert!(
+            (estimate(&[group(&["tag:rare"])], &shares, Dialect::Postgres).matching - 0.001).abs() < 1e-12
         );
-        assert!((share - 0.1).abs() < 1e-12, "{share}");
-        assert!((estimated_share(&[group(&["tag:rare"])], &shares) - 0.001).abs() < 1e-12);
-        assert_eq!(estimated_share(&[], &shares), 1.0, "no terms: everything may match");
+        assert_eq!(estimate(&[], &shares, Dialect::Sqlite), Estimate { matching: 1.0, scanned: 1.0 });
     }
 
     #[test]
