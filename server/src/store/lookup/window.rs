@@ -38,6 +38,14 @@ const SCAN_ROW_COST: f64 = 3.0;
 /// version of each model, the probe for a higher matching release.
 const SEEK_ROW_COST: f64 = 2.0;
 
+/// SQLite's scan per version of its driving group and seek per version examined, in rows a
+/// walk reads: measured at 100,000 versions on a quiet machine (docs/benchmarks.md, issue 16:
+/// a walk of 5 filters about 10 us a model, 2 a version; the scan about 1.2 us a driving
+/// version, the seek 1.6 us a version). A probe in SQLite costs little against the
+/// correlated facet checks of a walk, unlike PostgreSQL's bitmap scan and its ranking.
+const SQLITE_SCAN_ROW_COST: f64 = 0.5;
+const SQLITE_SEEK_ROW_COST: f64 = 1.0;
+
 /// A further window covers this much more than the rate seen so far says it needs.
 const WINDOW_MARGIN: f64 = 1.5;
 
@@ -108,10 +116,13 @@ pub(in crate::store) struct Estimate {
     /// without terms (text, evaluations, memory, latency on one hardware) do not lower it, so
     /// it errs on the side of more matches.
     pub matching: f64,
-    /// The share of versions the scan reads to find them: on PostgreSQL about the matches
-    /// (its candidate models, `push_candidate_terms`); on SQLite those of the rarest group,
-    /// which drives its scan (`driver`).
-    pub scanned: f64,
+    /// What the scan costs per version of the registry, in rows a walk reads: on PostgreSQL
+    /// the matches' share (its candidate models, `push_candidate_terms`) at its cost a
+    /// match; on SQLite the share of the rarest group, which drives its scan (`driver`), at
+    /// its cost a row.
+    pub scan_cost: f64,
+    /// What a seek costs per version it examines, in rows a walk reads.
+    pub seek_row_cost: f64,
 }
 
 /// The [`Estimate`] of a query with filter groups `groups` on `dialect`.
@@ -123,12 +134,17 @@ pub(in crate::store) fn estimate(groups: &[Vec<String>], shares: &TermShares, di
             sum.clamp(0.0, 1.0)
         })
         .collect();
-    let matching = per_group.iter().product();
-    let scanned = match dialect {
-        Dialect::Postgres => matching,
-        Dialect::Sqlite => per_group.iter().copied().fold(1.0, f64::min),
-    };
-    Estimate { matching, scanned }
+    let matching: f64 = per_group.iter().product();
+    match dialect {
+        Dialect::Postgres => {
+            Estimate { matching, scan_cost: matching * SCAN_ROW_COST, seek_row_cost: SEEK_ROW_COST }
+        }
+        Dialect::Sqlite => Estimate {
+            matching,
+            scan_cost: per_group.iter().copied().fold(1.0, f64::min) * SQLITE_SCAN_ROW_COST,
+            seek_row_cost: SQLITE_SEEK_ROW_COST,
+        },
+    }
 }
 
 /// The first window of an automatic walk, when the statistics expect `e`: None when the scan
@@ -148,13 +164,13 @@ pub(in crate::store) fn first_window(
 ) -> Option<i64> {
     let per_model = size.versions as f64 / size.models.max(1) as f64;
     let (units, walked_row_cost, rate) = match strategy {
-        Strategy::Seek if best => (size.versions, SEEK_ROW_COST, e.matching / per_model.max(1.0)),
-        Strategy::Seek => (size.versions, SEEK_ROW_COST, e.matching),
+        Strategy::Seek if best => (size.versions, e.seek_row_cost, e.matching / per_model.max(1.0)),
+        Strategy::Seek => (size.versions, e.seek_row_cost, e.matching),
         _ => (size.models, per_model, e.matching),
     };
     let window = (wanted as f64 / rate.max(f64::MIN_POSITIVE) * WINDOW_MARGIN).ceil();
     let walk = window.min(units as f64) * walked_row_cost;
-    let scan = e.scanned * size.versions as f64 * SCAN_ROW_COST;
+    let scan = e.scan_cost * size.versions as f64;
     if scan < walk {
         return None;
     }
@@ -381,7 +397,7 @@ mod tests {
     }
 
     fn pg(share: f64) -> Estimate {
-        Estimate { matching: share, scanned: share }
+        Estimate { matching: share, scan_cost: share * SCAN_ROW_COST, seek_row_cost: SEEK_ROW_COST }
     }
 
     #[test]
@@ -403,7 +419,7 @@ mod tests {
         assert_eq!(first_window(Strategy::Seek, false, SEEK_WINDOW, pg(0.03), 21, SMALL), Some(1050));
         assert_eq!(first_window(Strategy::Seek, true, SEEK_WINDOW, pg(0.03), 21, SMALL), None);
         // SQLite's scan of the same matches reads a group of one version in five: seek.
-        let sqlite = Estimate { matching: 0.03, scanned: 0.2 };
+        let sqlite = Estimate { matching: 0.03, scan_cost: 0.2 * SQLITE_SCAN_ROW_COST, seek_row_cost: 1.0 };
         assert_eq!(first_window(Strategy::Seek, true, SEEK_WINDOW, sqlite, 21, SMALL), Some(5250));
     }
 
@@ -429,13 +445,13 @@ mod tests {
         ];
         let e = estimate(&groups, &shares, Dialect::Postgres);
         assert!((e.matching - 0.1).abs() < 1e-12, "{e:?}");
-        assert_eq!(e.scanned, e.matching, "PostgreSQL's scan reads the matches");
+        assert!((e.scan_cost - 0.3).abs() < 1e-12, "PostgreSQL's scan reads the matches: {e:?}");
         let e = estimate(&groups, &shares, Dialect::Sqlite);
-        assert!((e.scanned - 0.2).abs() < 1e-12, "SQLite's reads the rarest group: {e:?}");
+        assert!((e.scan_cost - 0.1).abs() < 1e-12, "SQLite's reads the rarest group: {e:?}");
         assert!(
             (estimate(&[group(&["tag:rare"])], &shares, Dialect::Postgres).matching - 0.001).abs() < 1e-12
         );
-        assert_eq!(estimate(&[], &shares, Dialect::Sqlite), Estimate { matching: 1.0, scanned: 1.0 });
+        assert_eq!(estimate(&[], &shares, Dialect::Sqlite).matching, 1.0, "no terms: everything may match");
     }
 
     #[test]
