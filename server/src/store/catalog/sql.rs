@@ -214,7 +214,7 @@ macro_rules! impl_catalog_store {
                         && let Some(shares) = self.term_shares(&groups).await?
                     {
                         let registry = *size.insert(self.registry_size().await?);
-                        let expected = lookup::estimate(&groups, &shares, $dialect);
+                        let expected = lookup::estimate(&lookup::weighted_groups(q), &shares, $dialect);
                         let best = q.versions == modelreg_api::VersionsMode::Best;
                         first = first.and_then(|f| lookup::first_window(bounded, best, f, expected, wanted, registry));
                     }

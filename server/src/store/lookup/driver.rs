@@ -8,23 +8,54 @@ use modelreg_api::LookupQuery;
 use sqlx::{Database, Encode, QueryBuilder, Type};
 
 use super::filters::{language_facet, range_bucket_terms};
-use crate::store::search::{Facet, normalize_license_id, whole_ms};
+use crate::store::search::{Facet, bit_length, normalize_license_id, whole_ms};
 
 /// The filters of `q` that can drive the scan, each as the terms of which a matching version
 /// has at least one: the facet filters, then the ranges.
 pub(in crate::store) fn candidate_groups(q: &LookupQuery) -> Vec<Vec<String>> {
     let mut groups = facet_groups(q);
-    groups.extend(range_groups(q));
+    groups.extend(
+        ranges(q).into_iter().map(|(field, at_most, bound)| range_bucket_terms(field, at_most, bound)),
+    );
     groups
 }
 
-/// The range filters of `q` that have bucket terms (migration 0017), each as the buckets it
-/// allows, by the rule PostgreSQL's scan tests (`filters::push_range_buckets`). Sizes have
+/// [`candidate_groups`] with the share of each term's versions expected to be in the filter:
+/// all of them, except in a range's own bucket, which holds values on both sides of the
+/// bound (taken as spread evenly on a log scale, as the buckets are).
+pub(in crate::store) fn weighted_groups(q: &LookupQuery) -> Vec<Vec<(String, f64)>> {
+    let mut groups: Vec<Vec<(String, f64)>> =
+        facet_groups(q).into_iter().map(|g| g.into_iter().map(|t| (t, 1.0)).collect()).collect();
+    for (field, at_most, bound) in ranges(q) {
+        let edge = Facet::Bits(field, bit_length(bound)).term();
+        let inside = bound_bucket_share(at_most, bound);
+        let terms = range_bucket_terms(field, at_most, bound);
+        groups.push(terms.into_iter().map(|t| if t == edge { (t, inside) } else { (t, 1.0) }).collect());
+    }
+    groups
+}
+
+/// The share of the bucket of `bound` on the `at_most` (else at least) side of it, the
+/// bucket's values spread evenly between the logarithms of its ends: the bucket of bit
+/// length n holds 2^(n-1) to 2^n - 1 (bucket 0 only 0).
+fn bound_bucket_share(at_most: bool, bound: i64) -> f64 {
+    let n = bit_length(bound);
+    if n == 0 {
+        return 1.0;
+    }
+    let low = f64::from(n - 1);
+    let share =
+        if at_most { (bound as f64 + 1.0).log2() - low } else { f64::from(n) - (bound as f64).log2() };
+    share.clamp(0.0, 1.0)
+}
+
+/// The range filters of `q` that have bucket terms (migration 0017), as (field, at most,
+/// bound), whose buckets PostgreSQL's scan tests (`filters::push_range_buckets`). Sizes have
 /// no buckets; a latency bound for one hardware tests that hardware's row, not the bucketed
 /// fastest latency, so it is left to the row checks as on PostgreSQL.
-fn range_groups(q: &LookupQuery) -> Vec<Vec<String>> {
+fn ranges(q: &LookupQuery) -> Vec<(&'static str, bool, i64)> {
     let bound = |b: u64| i64::try_from(b).unwrap_or(i64::MAX);
-    let mut groups = Vec::new();
+    let mut out = Vec::new();
     for (value, field, at_most) in [
         (q.min_context, "context_length", false),
         (q.max_context, "context_length", true),
@@ -32,13 +63,13 @@ fn range_groups(q: &LookupQuery) -> Vec<Vec<String>> {
         (q.max_params, "parameters", true),
     ] {
         if let Some(b) = value {
-            groups.push(range_bucket_terms(field, at_most, bound(b)));
+            out.push((field, at_most, bound(b)));
         }
     }
     if let (Some(ms), None) = (q.max_latency_ms, &q.hardware) {
-        groups.push(range_bucket_terms("latency", true, whole_ms(ms)));
+        out.push(("latency", true, whole_ms(ms)));
     }
-    groups
+    out
 }
 
 /// The facet filters of `q`, each as the terms of which a matching version has at least one
@@ -158,5 +189,20 @@ mod tests {
             candidate_groups(&query("min_params=0&max_context=1")),
             [bits("context_length", 0..=1), bits("parameters", 0..=63)]
         );
+    }
+
+    #[test]
+    fn a_ranges_own_bucket_counts_for_the_share_on_its_side_of_the_bound() {
+        let groups = weighted_groups(&query("task=translation&min_context=8000&max_params=3000000000"));
+        assert!(groups[0].iter().all(|(_, w)| *w == 1.0));
+        let weight = |g: usize, term: &str| groups[g].iter().find(|(t, _)| t == term).unwrap().1;
+        // 8000 to 8191 of 4096 to 8191: the top 3.4% of that bucket's logarithms.
+        assert!((weight(1, "context_length:bits:13") - 0.0342).abs() < 1e-3);
+        assert_eq!(weight(1, "context_length:bits:14"), 1.0);
+        // 2^31 to 3e9 of 2^31 to 2^32: 48%.
+        assert!((weight(2, "parameters:bits:32") - 0.482).abs() < 1e-3);
+        assert_eq!(weight(2, "parameters:bits:0"), 1.0);
+        assert_eq!(bound_bucket_share(true, 0), 1.0);
+        assert_eq!(bound_bucket_share(false, 1), 1.0);
     }
 }

@@ -20,7 +20,7 @@ use std::collections::HashSet;
 use modelreg_api::{LookupQuery, Order, SortKey, VersionsMode};
 use sqlx::{Database, Encode, QueryBuilder, Type};
 
-pub(super) use self::driver::candidate_groups;
+pub(super) use self::driver::{candidate_groups, weighted_groups};
 use self::filters::{push_filters, push_version_filters, push_visible};
 pub(super) use self::keys::sort_column;
 pub use self::keys::{Cursor, SortValue};
