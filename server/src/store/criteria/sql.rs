@@ -154,6 +154,7 @@ macro_rules! impl_criteria_store {
             use std::collections::HashMap;
 
             use modelreg_api::{EvalKey, LanguageTag, LookupQuery, SortKey};
+            use $crate::store::catalog::term_stats::TermShareSource;
             use $crate::store::convert::db_err;
             use $crate::store::criteria::sql::{
                 CHUNK, EvalRow, LatencyRow, MemoryRow, estimated_rows, eval_query, latency_query,
@@ -179,6 +180,22 @@ macro_rules! impl_criteria_store {
                         return Ok(None);
                     };
                     let limit = i64::try_from(cap).unwrap_or(i64::MAX - 1) + 1;
+                    // SQLite's exact term counts first: a scan expected to pass the cap is not
+                    // started, and one that is reads only the versions of two constraints'
+                    // rarest filters.
+                    let mut driver = None;
+                    if $dialect == Dialect::Sqlite {
+                        let groups: Vec<Vec<String>> =
+                            constraints.iter().flat_map($crate::store::lookup::candidate_groups).collect();
+                        if let Some(shares) = self.term_shares(&groups).await? {
+                            let plan = $crate::store::lookup::plan_tagged(constraints, &shares);
+                            let versions = self.registry_size().await?.versions;
+                            if plan.share * versions as f64 > cap as f64 {
+                                return Ok(None);
+                            }
+                            driver = plan.driver;
+                        }
+                    }
                     let tagged = |explain| {
                         $crate::store::lookup::build_tagged::<$db>(
                             explain,
@@ -187,6 +204,7 @@ macro_rules! impl_criteria_store {
                             column,
                             limit,
                             $dialect,
+                            driver.as_deref(),
                         )
                     };
                     // PostgreSQL's estimate first (a plan, no rows read): a scan it expects to

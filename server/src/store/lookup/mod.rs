@@ -25,6 +25,7 @@ use self::filters::{push_filters, push_version_filters, push_visible};
 pub(super) use self::keys::sort_column;
 pub use self::keys::{Cursor, SortValue};
 use self::keys::{SortColumn, order_terms, push_after};
+pub(super) use self::tagged::plan_tagged;
 pub use self::tagged::{MAX_TAGGED_CONSTRAINTS, TaggedVersion};
 pub(super) use self::tagged::{build_rows, build_tagged, tagged_sort_column};
 pub(super) use self::window::{

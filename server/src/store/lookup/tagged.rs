@@ -9,9 +9,11 @@ use modelreg_api::{LookupQuery, SortKey};
 use sqlx::{Database, Encode, QueryBuilder, Type};
 
 use super::COLUMNS;
+use super::driver::weighted_groups;
 use super::evals::push_eval_value;
 use super::filters::{push_filters, push_visible};
 use super::keys::sort_column;
+use super::window::TermShares;
 use crate::store::dialect::Dialect;
 
 /// A version that meets all of a choice's constraints but at most one.
@@ -38,10 +40,57 @@ pub(in crate::store) fn tagged_sort_column(sort: SortKey) -> Option<&'static str
     sort_column(sort).filter(|c| c.on_versions && !c.computed).map(|c| c.name)
 }
 
+/// What SQLite's term counts say of a choice's single scan.
+#[derive(Debug, Clone, PartialEq)]
+pub(in crate::store) struct TaggedPlan {
+    /// The share of versions expected to meet all constraints but at most one (each
+    /// constraint's term filters taken as independent; constraints without terms as met by
+    /// every version).
+    pub share: f64,
+    /// Terms of which every such version has one, when two constraints have terms: the
+    /// rarest filter of each of the two rarest constraints (a version fails at most one of
+    /// them, so it has a term of the other).
+    pub driver: Option<Vec<String>>,
+}
+
+/// The [`TaggedPlan`] of `constraints` from the term shares `shares`.
+pub(in crate::store) fn plan_tagged(constraints: &[LookupQuery], shares: &TermShares) -> TaggedPlan {
+    let share_of = |g: &[(String, f64)]| -> f64 {
+        g.iter()
+            .map(|(t, w)| w * shares.shares.get(t).copied().unwrap_or(shares.unlisted))
+            .sum::<f64>()
+            .clamp(0.0, 1.0)
+    };
+    // Per constraint: the share meeting it, and its rarest filter with that filter's share.
+    let mut each: Vec<(f64, Option<(f64, Vec<String>)>)> = Vec::with_capacity(constraints.len());
+    for c in constraints {
+        let groups = weighted_groups(c);
+        let met: f64 = groups.iter().map(|g| share_of(g)).product();
+        let rarest = groups
+            .iter()
+            .map(|g| (share_of(g), g.iter().map(|(t, _)| t.clone()).collect::<Vec<_>>()))
+            .min_by(|a, b| a.0.total_cmp(&b.0));
+        each.push((met, rarest));
+    }
+    let all: f64 = each.iter().map(|(s, _)| s).product();
+    let all_but_one: f64 = (0..each.len())
+        .map(|i| {
+            (1.0 - each[i].0)
+                * each.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, (s, _))| s).product::<f64>()
+        })
+        .sum();
+    let mut drivers: Vec<&(f64, Vec<String>)> = each.iter().filter_map(|(_, r)| r.as_ref()).collect();
+    drivers.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let driver = (drivers.len() >= 2).then(|| [drivers[0].1.clone(), drivers[1].1.clone()].concat());
+    TaggedPlan { share: (all + all_but_one).clamp(0.0, 1.0), driver }
+}
+
 /// The versions (not pre-releases, of a visible model not deleted) that match `base` and
 /// all of `constraints` (each a lookup of one constraint) but at most one, with `column` as
 /// their sort key; at most `cap` rows. `constraints` holds 2 to [`MAX_TAGGED_CONSTRAINTS`].
 /// With `explain`, the statement's PostgreSQL plan instead (its first row, the estimate).
+/// With `driver` (SQLite, [`TaggedPlan::driver`]), only the versions with one of its terms
+/// are read (`version_terms`, migration 0023).
 pub(in crate::store) fn build_tagged<DB>(
     explain: bool,
     base: &LookupQuery,
@@ -49,6 +98,7 @@ pub(in crate::store) fn build_tagged<DB>(
     column: &str,
     cap: i64,
     dialect: Dialect,
+    driver: Option<&[String]>,
 ) -> QueryBuilder<DB>
 where
     DB: Database,
@@ -70,6 +120,14 @@ where
     push_filters(&mut qb, base, "f", dialect);
     qb.push(" AND m.deleted_at IS NULL");
     push_visible(&mut qb, base, "m");
+    if let Some(terms) = driver.filter(|t| !t.is_empty()) {
+        qb.push(" AND f.id IN (SELECT t.version_id FROM version_terms t WHERE t.term IN (");
+        let mut list = qb.separated(", ");
+        for term in terms {
+            list.push_bind(term.clone());
+        }
+        qb.push("))");
+    }
     // All but one: for each constraint, all the others (each a conjunction an index can
     // answer, so the database can OR their bitmaps instead of reading every version).
     qb.push(" AND (");
@@ -106,4 +164,33 @@ where
     }
     qb.push(")");
     qb
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn query(s: &str) -> LookupQuery {
+        LookupQuery::from_pairs(s.split('&').map(|p| p.split_once('=').unwrap())).unwrap()
+    }
+
+    #[test]
+    fn the_two_rarest_constraints_drive_and_the_share_counts_all_but_one() {
+        let shares = TermShares {
+            shares: [("task:translation", 0.1), ("license:mit", 0.5), ("format:gguf", 0.2)]
+                .into_iter()
+                .map(|(t, s)| (t.to_owned(), s))
+                .collect(),
+            unlisted: 0.0,
+        };
+        let constraints = [query("license=MIT"), query("task=translation"), query("format=gguf")];
+        let plan = plan_tagged(&constraints, &shares);
+        assert_eq!(plan.driver, Some(vec!["task:translation".to_owned(), "format:gguf".to_owned()]));
+        // All three 0.01, all but licence 0.01, all but task 0.09, all but format 0.04.
+        assert!((plan.share - 0.15).abs() < 1e-12, "{plan:?}");
+        // One constraint without terms (free text): it cannot drive, and counts as met.
+        let plan = plan_tagged(&[query("q=llama"), query("license=MIT")], &shares);
+        assert_eq!(plan.driver, None);
+        assert!((plan.share - 1.0).abs() < 1e-12, "{plan:?}");
+    }
 }
