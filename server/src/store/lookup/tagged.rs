@@ -53,6 +53,9 @@ pub(in crate::store) struct TaggedPlan {
     pub driver: Option<Vec<String>>,
 }
 
+/// A filter's share of the versions and its terms.
+type Filter = (f64, Vec<String>);
+
 /// The [`TaggedPlan`] of `constraints` from the term shares `shares`.
 pub(in crate::store) fn plan_tagged(constraints: &[LookupQuery], shares: &TermShares) -> TaggedPlan {
     let share_of = |g: &[(String, f64)]| -> f64 {
@@ -62,7 +65,7 @@ pub(in crate::store) fn plan_tagged(constraints: &[LookupQuery], shares: &TermSh
             .clamp(0.0, 1.0)
     };
     // Per constraint: the share meeting it, and its rarest filter with that filter's share.
-    let mut each: Vec<(f64, Option<(f64, Vec<String>)>)> = Vec::with_capacity(constraints.len());
+    let mut each: Vec<(f64, Option<Filter>)> = Vec::with_capacity(constraints.len());
     for c in constraints {
         let groups = weighted_groups(c);
         let met: f64 = groups.iter().map(|g| share_of(g)).product();
@@ -79,7 +82,7 @@ pub(in crate::store) fn plan_tagged(constraints: &[LookupQuery], shares: &TermSh
                 * each.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, (s, _))| s).product::<f64>()
         })
         .sum();
-    let mut drivers: Vec<&(f64, Vec<String>)> = each.iter().filter_map(|(_, r)| r.as_ref()).collect();
+    let mut drivers: Vec<&Filter> = each.iter().filter_map(|(_, r)| r.as_ref()).collect();
     drivers.sort_by(|a, b| a.0.total_cmp(&b.0));
     let driver = (drivers.len() >= 2).then(|| [drivers[0].1.clone(), drivers[1].1.clone()].concat());
     TaggedPlan { share: (all + all_but_one).clamp(0.0, 1.0), driver }
