@@ -138,10 +138,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn query(s: &str) -> LookupQuery {
-        LookupQuery::from_pairs(s.split('&').map(|p| p.split_once('=').unwrap())).unwrap()
-    }
+    use crate::store::lookup::tests::query;
 
     #[test]
     fn each_facet_filter_is_one_group_of_alternative_terms() {

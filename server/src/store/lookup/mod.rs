@@ -297,3 +297,13 @@ where
     qb.push(" LIMIT ").push_bind(i64::from(q.limit) + 1);
     qb
 }
+
+#[cfg(test)]
+pub(super) mod tests {
+    use modelreg_api::LookupQuery;
+
+    /// A lookup query from its URL query string (`&`-separated `key=value` pairs).
+    pub(in crate::store) fn query(s: &str) -> LookupQuery {
+        LookupQuery::from_pairs(s.split('&').map(|p| p.split_once('=').unwrap())).unwrap()
+    }
+}

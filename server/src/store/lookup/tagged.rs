@@ -172,10 +172,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn query(s: &str) -> LookupQuery {
-        LookupQuery::from_pairs(s.split('&').map(|p| p.split_once('=').unwrap())).unwrap()
-    }
+    use crate::store::lookup::tests::query;
 
     #[test]
     fn the_two_rarest_constraints_drive_and_the_share_counts_all_but_one() {
