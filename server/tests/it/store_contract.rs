@@ -148,12 +148,8 @@ async fn tokens_are_found_by_hash_and_names_are_unique(store: Arc<dyn MetadataSt
 /// from its trigram and GIN indexes), with the shadow tables of the full-text one.
 const SQLITE_ONLY_TABLES: &[&str] = &["version_search", "version_terms", "version_term_counts"];
 
-/// PostgreSQL's own lookup table (migration 0027: each model's terms, for finding candidate
-/// models through a GIN index; SQLite starts from its rarest term's versions instead).
-const POSTGRES_ONLY_TABLES: &[&str] = &["model_terms"];
-
 /// Both dialects' migrations have the same versions and produce the same tables and columns,
-/// apart from [`SQLITE_ONLY_TABLES`] and [`POSTGRES_ONLY_TABLES`].
+/// apart from [`SQLITE_ONLY_TABLES`].
 #[tokio::test]
 async fn migrations_are_in_lockstep_across_dialects() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations");
@@ -196,7 +192,6 @@ async fn migrations_are_in_lockstep_across_dialects() {
     .await
     .unwrap();
     pool.close().await;
-    pg_columns.retain(|(table, _)| !POSTGRES_ONLY_TABLES.contains(&table.as_str()));
 
     sqlite_columns.sort();
     pg_columns.sort();

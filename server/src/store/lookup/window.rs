@@ -273,7 +273,7 @@ pub(in crate::store) fn has_candidate_terms(q: &LookupQuery, dialect: Dialect) -
 }
 
 /// ` AND` model `mm` has a term of each facet and range filter of `q` among the terms of all
-/// its versions (`model_terms`, PostgreSQL's migration 0027): every model with a matching
+/// its versions (`models.terms`, PostgreSQL's migration 0027): every model with a matching
 /// version, and those whose versions have the terms between them, which their rows then fail.
 /// One GIN bitmap over the models, a fifth of the versions' entries at five versions a model.
 fn push_candidate_terms<DB>(qb: &mut QueryBuilder<DB>, q: &LookupQuery, mm: &str)
@@ -281,16 +281,14 @@ where
     DB: Database,
     for<'t> String: Encode<'t, DB> + Type<DB>,
 {
-    qb.push(format!(" AND {mm}.id IN (SELECT mt.model_id FROM model_terms mt WHERE TRUE"));
     for group in candidate_groups(q) {
-        qb.push(" AND mt.terms && ARRAY[");
+        qb.push(format!(" AND {mm}.terms && ARRAY["));
         let mut list = qb.separated(", ");
         for term in group {
             list.push_bind(term);
         }
         qb.push("]::text[]");
     }
-    qb.push(")");
 }
 
 /// Models by creation time. Models created in the same millisecond are ordered among
