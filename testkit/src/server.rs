@@ -325,15 +325,20 @@ mod tests {
         assert_eq!(listening_url("listening on http:// "), None);
     }
 
-    #[test]
-    fn the_s3_setup_points_the_blobs_at_a_prefix_of_the_test_bucket() {
-        let s3 = S3Settings {
+    /// S3 settings for a test server on loopback.
+    fn test_s3() -> S3Settings {
+        S3Settings {
             endpoint: "http://127.0.0.1:8333".into(),
             region: "us-east-1".into(),
             access_key_id: "id".into(),
             secret_access_key: "secret".into(),
             bucket: "modelreg-test".into(),
-        };
+        }
+    }
+
+    #[test]
+    fn the_s3_setup_points_the_blobs_at_a_prefix_of_the_test_bucket() {
+        let s3 = test_s3();
         let setup = ServerSetup::postgres_s3("postgres://db/x", &s3, "e2e-1");
         assert_eq!(setup.blobs_url.as_deref(), Some("s3://modelreg-test/e2e-1"));
         let cmd = setup.command(Path::new("modelreg-server"));
@@ -346,13 +351,7 @@ mod tests {
 
     #[test]
     fn a_replica_shares_the_backends_environment_and_binary_but_not_the_data_dir() {
-        let s3 = S3Settings {
-            endpoint: "http://127.0.0.1:8333".into(),
-            region: "us-east-1".into(),
-            access_key_id: "id".into(),
-            secret_access_key: "secret".into(),
-            bucket: "modelreg-test".into(),
-        };
+        let s3 = test_s3();
         let a = ServerSetup::postgres_s3("postgres://db/x", &s3, "r-1")
             .with_env("MODELREG_ANONYMOUS_READ", "true")
             .with_binary("/opt/modelreg-server");

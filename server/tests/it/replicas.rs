@@ -23,7 +23,7 @@ use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
-use crate::support::{bytes, digest_of, manifest};
+use crate::support::{bytes, digest_of, manifest, put_blob};
 
 /// Two replicas of one deployment, and an admin token for it. Fields drop in order: the
 /// servers stop before their setups remove the data directories.
@@ -69,18 +69,6 @@ fn client() -> Client {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("an HTTP client")
-}
-
-/// `PUT /v1/blobs/{digest}` of `data`; panics unless the server took it.
-async fn put_blob(c: &Client, url: &str, token: &str, data: &[u8]) {
-    let r = c
-        .put(format!("{url}/v1/blobs/{}", digest_of(data)))
-        .bearer_auth(token)
-        .body(data.to_vec())
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success(), "blob upload to {url}: {} {}", r.status(), r.text().await.unwrap());
 }
 
 /// `PUT /v1/models/{model}/versions/{version}` with one file per `(path, bytes)`, licence MIT.

@@ -100,6 +100,18 @@ pub fn default_policy() -> Policy {
     }
 }
 
+/// `PUT /v1/blobs/{digest}` of `data` to the server at `url`; panics unless it took it.
+pub async fn put_blob(c: &reqwest::Client, url: &str, token: &str, data: &[u8]) {
+    let r = c
+        .put(format!("{url}/v1/blobs/{}", digest_of(data)))
+        .bearer_auth(token)
+        .body(data.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "blob upload to {url}: {} {}", r.status(), r.text().await.unwrap());
+}
+
 pub fn digest_of(data: &[u8]) -> Digest {
     let mut h = Sha256Hasher::new();
     h.update(data);

@@ -20,7 +20,7 @@ use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 
-use crate::support::{bytes, digest_of, manifest, raw_object_store};
+use crate::support::{bytes, digest_of, manifest, put_blob, raw_object_store};
 
 store_contract!(
     referenced_blobs_come_in_digest_pages_with_every_reference,
@@ -125,17 +125,6 @@ fn report_of(out: &Output) -> (i32, Value) {
         )
     });
     (code, report)
-}
-
-async fn put_blob(c: &Client, url: &str, token: &str, data: &[u8]) {
-    let r = c
-        .put(format!("{url}/v1/blobs/{}", digest_of(data)))
-        .bearer_auth(token)
-        .body(data.to_vec())
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success(), "blob upload: {}", r.status());
 }
 
 /// Uploads `data` through an upload session of one part.

@@ -198,17 +198,18 @@ macro_rules! impl_catalog_store {
                 // less than a scan of every match (`lookup::next_window`), and scans if not.
                 // Where the statistics know the query's terms, they size the first window, or
                 // skip a walk that could only end in the scan (`lookup::first_window`).
+                let groups = lookup::candidate_groups(q);
+                // PostgreSQL walks only the models with the query's terms (`models.terms`).
+                let candidates = $dialect == $crate::store::dialect::Dialect::Postgres && !groups.is_empty();
+                let column = lookup::sort_column(q.sort);
                 if strategy == Strategy::Auto
-                    && let Some((bounded, first)) = lookup::bounded_walk(lookup::sort_column(q.sort).as_ref())
+                    && let Some((bounded, first)) = lookup::bounded_walk(column.as_ref())
                 {
-                    let groups = lookup::candidate_groups(q);
                     let mut size = None;
                     let mut first = Some(first);
-                    // A walk in name order over PostgreSQL's candidate models finds a match in
-                    // most of them, whatever the share of all models.
-                    let candidates_by_name =
-                        bounded == Strategy::Walk && lookup::sort_column(q.sort).is_none()
-                            && lookup::has_candidate_terms(q, $dialect);
+                    // A walk in name order over the candidate models finds a match in most of
+                    // them, whatever the share of all models.
+                    let candidates_by_name = candidates && bounded == Strategy::Walk && column.is_none();
                     if !groups.is_empty()
                         && !candidates_by_name
                         && let Some(shares) = self.term_shares(&groups).await?
@@ -251,7 +252,7 @@ macro_rules! impl_catalog_store {
                 // The scan: on PostgreSQL with facet or range filters, every candidate model
                 // with its best (or every) matching version, then the page in sort order.
                 let strategy = match strategy {
-                    Strategy::Auto if lookup::has_candidate_terms(q, $dialect) => Strategy::Walk,
+                    Strategy::Auto if candidates => Strategy::Walk,
                     Strategy::Auto => Strategy::Scan,
                     other => other,
                 };

@@ -13,11 +13,7 @@ use crate::store::search::{Facet, bit_length, normalize_license_id, whole_ms};
 /// The filters of `q` that can drive the scan, each as the terms of which a matching version
 /// has at least one: the facet filters, then the ranges.
 pub(in crate::store) fn candidate_groups(q: &LookupQuery) -> Vec<Vec<String>> {
-    let mut groups = facet_groups(q);
-    groups.extend(
-        ranges(q).into_iter().map(|(field, at_most, bound)| range_bucket_terms(field, at_most, bound)),
-    );
-    groups
+    weighted_groups(q).into_iter().map(|g| g.into_iter().map(|(term, _)| term).collect()).collect()
 }
 
 /// [`candidate_groups`] with the share of each term's versions expected to be in the filter:

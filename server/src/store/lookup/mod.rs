@@ -29,7 +29,7 @@ pub(super) use self::tagged::plan_tagged;
 pub use self::tagged::{MAX_TAGGED_CONSTRAINTS, TaggedVersion};
 pub(super) use self::tagged::{build_rows, build_tagged, tagged_sort_column};
 pub(super) use self::window::{
-    Progress, RegistrySize, TermShares, Window, estimate, first_window, has_candidate_terms, next_window,
+    Progress, RegistrySize, TermShares, Window, estimate, first_window, next_window,
 };
 use self::window::{SEEK_WINDOW, WALK_WINDOW, push_models, push_versions};
 use super::dialect::Dialect;

@@ -58,20 +58,14 @@ type Filter = (f64, Vec<String>);
 
 /// The [`TaggedPlan`] of `constraints` from the term shares `shares`.
 pub(in crate::store) fn plan_tagged(constraints: &[LookupQuery], shares: &TermShares) -> TaggedPlan {
-    let share_of = |g: &[(String, f64)]| -> f64 {
-        g.iter()
-            .map(|(t, w)| w * shares.shares.get(t).copied().unwrap_or(shares.unlisted))
-            .sum::<f64>()
-            .clamp(0.0, 1.0)
-    };
     // Per constraint: the share meeting it, and its rarest filter with that filter's share.
     let mut each: Vec<(f64, Option<Filter>)> = Vec::with_capacity(constraints.len());
     for c in constraints {
         let groups = weighted_groups(c);
-        let met: f64 = groups.iter().map(|g| share_of(g)).product();
+        let met: f64 = groups.iter().map(|g| shares.group_share(g)).product();
         let rarest = groups
             .iter()
-            .map(|g| (share_of(g), g.iter().map(|(t, _)| t.clone()).collect::<Vec<_>>()))
+            .map(|g| (shares.group_share(g), g.iter().map(|(t, _)| t.clone()).collect::<Vec<_>>()))
             .min_by(|a, b| a.0.total_cmp(&b.0));
         each.push((met, rarest));
     }

@@ -108,6 +108,16 @@ pub(in crate::store) struct TermShares {
     pub unlisted: f64,
 }
 
+impl TermShares {
+    /// The share of versions in a filter group (`driver::weighted_groups`: alternative terms,
+    /// each with the share of its versions in the filter), at most all of them.
+    pub(in crate::store) fn group_share(&self, group: &[(String, f64)]) -> f64 {
+        let sum: f64 =
+            group.iter().map(|(t, w)| w * self.shares.get(t).copied().unwrap_or(self.unlisted)).sum();
+        sum.clamp(0.0, 1.0)
+    }
+}
+
 /// What the statistics expect of a query with filter groups (each a list of alternative
 /// terms, `driver::candidate_groups`).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -132,14 +142,7 @@ pub(in crate::store) fn estimate(
     shares: &TermShares,
     dialect: Dialect,
 ) -> Estimate {
-    let per_group: Vec<f64> = groups
-        .iter()
-        .map(|g| {
-            let sum: f64 =
-                g.iter().map(|(t, w)| w * shares.shares.get(t).copied().unwrap_or(shares.unlisted)).sum();
-            sum.clamp(0.0, 1.0)
-        })
-        .collect();
+    let per_group: Vec<f64> = groups.iter().map(|g| shares.group_share(g)).collect();
     let matching: f64 = per_group.iter().product();
     match dialect {
         Dialect::Postgres => {
@@ -211,12 +214,13 @@ pub(super) fn push_models<DB>(
     for<'t> f64: Encode<'t, DB> + Type<DB>,
 {
     let Some(w) = window else {
-        if has_candidate_terms(q, dialect) {
+        let groups = candidate_terms(q, dialect);
+        if !groups.is_empty() {
             // A fence (OFFSET 0): the candidates through the GIN index first, then each
             // one's versions by model.
             qb.push("(SELECT * FROM models mm WHERE mm.deleted_at IS NULL");
             push_visible(qb, q, "mm");
-            push_candidate_terms(qb, q, "mm");
+            push_candidate_terms(qb, groups, "mm");
             qb.push(" OFFSET 0) m");
         } else {
             qb.push("models m");
@@ -254,9 +258,7 @@ fn push_name_window<DB>(
     };
     qb.push("(SELECT * FROM models mm WHERE mm.deleted_at IS NULL");
     push_visible(qb, q, "mm");
-    if has_candidate_terms(q, dialect) {
-        push_candidate_terms(qb, q, "mm");
-    }
+    push_candidate_terms(qb, candidate_terms(q, dialect), "mm");
     if let Some(cur) = cursor {
         let (ns, name) = cur.name_key();
         qb.push(format!(" AND (mm.namespace{collate}, mm.name{collate}) {after} ("));
@@ -266,22 +268,23 @@ fn push_name_window<DB>(
     qb.push(format!(" LIMIT {} OFFSET {}) m", w.take, w.skip));
 }
 
-/// Whether the lookup narrows the models it walks to candidates: on PostgreSQL, for a query
-/// with facet or range filters (`driver::candidate_groups`).
-pub(in crate::store) fn has_candidate_terms(q: &LookupQuery, dialect: Dialect) -> bool {
-    dialect == Dialect::Postgres && !candidate_groups(q).is_empty()
+/// The filter groups (`driver::candidate_groups`) by which the lookup narrows the models it
+/// walks to candidates: on PostgreSQL, those of a query with facet or range filters; none on
+/// SQLite, which has no terms on its models.
+fn candidate_terms(q: &LookupQuery, dialect: Dialect) -> Vec<Vec<String>> {
+    if dialect == Dialect::Postgres { candidate_groups(q) } else { Vec::new() }
 }
 
-/// ` AND` model `mm` has a term of each facet and range filter of `q` among the terms of all
-/// its versions (`models.terms`, PostgreSQL's migration 0027): every model with a matching
-/// version, and those whose versions have the terms between them, which their rows then fail.
-/// One GIN bitmap over the models, a fifth of the versions' entries at five versions a model.
-fn push_candidate_terms<DB>(qb: &mut QueryBuilder<DB>, q: &LookupQuery, mm: &str)
+/// ` AND` model `mm` has a term of each of `groups` among the terms of all its versions
+/// (`models.terms`, PostgreSQL's migration 0027): every model with a matching version, and
+/// those whose versions have the terms between them, which their rows then fail. One GIN
+/// bitmap over the models, a fifth of the versions' entries at five versions a model.
+fn push_candidate_terms<DB>(qb: &mut QueryBuilder<DB>, groups: Vec<Vec<String>>, mm: &str)
 where
     DB: Database,
     for<'t> String: Encode<'t, DB> + Type<DB>,
 {
-    for group in candidate_groups(q) {
+    for group in groups {
         qb.push(format!(" AND {mm}.terms && ARRAY["));
         let mut list = qb.separated(", ");
         for term in group {
