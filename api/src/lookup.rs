@@ -170,6 +170,10 @@ pub struct LookupQuery {
     /// Namespaces the caller may see; empty = all. Set by the registry from the caller's
     /// token, never read from the query string.
     pub visible_namespaces: Vec<crate::NamespacePattern>,
+    /// Words of `q` (lower-cased) too common for the database's text index to narrow the
+    /// search: still tested on every row, only not looked up in the index. Set by the store
+    /// from its statistics, never read from the query string.
+    pub unindexed_words: Vec<String>,
 }
 
 impl Default for LookupQuery {
@@ -216,6 +220,7 @@ impl Default for LookupQuery {
             versions: VersionsMode::default(),
             include_yanked: false,
             visible_namespaces: Vec::new(),
+            unindexed_words: Vec::new(),
         }
     }
 }

@@ -220,6 +220,7 @@ impl SearchArgs {
             include_yanked: self.include_yanked,
             // Set by the registry from the caller's token; never sent.
             visible_namespaces: Vec::new(),
+            unindexed_words: Vec::new(),
         };
         query.order = self.order.unwrap_or_else(|| query.default_order());
         query

@@ -82,7 +82,7 @@ fn query(s: &str) -> LookupQuery {
 async fn all_pages(store: &Arc<dyn MetadataStore>, s: &str) -> Vec<String> {
     let q = query(s);
     let scanned = pages_with(store, &q, Strategy::Scan).await;
-    for strategy in [Strategy::Walk, Strategy::Seek, Strategy::Auto] {
+    for strategy in [Strategy::Walk, Strategy::Seek, Strategy::Buckets, Strategy::Auto] {
         assert_eq!(pages_with(store, &q, strategy).await, scanned, "{strategy:?} and Scan disagree on {s}");
     }
     scanned

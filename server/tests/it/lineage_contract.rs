@@ -148,7 +148,7 @@ fn query(s: &str) -> LookupQuery {
 async fn names(store: &Arc<dyn MetadataStore>, s: &str) -> Vec<String> {
     let q = query(s);
     let mut seen = None;
-    for strategy in [Strategy::Scan, Strategy::Walk, Strategy::Seek, Strategy::Auto] {
+    for strategy in [Strategy::Scan, Strategy::Walk, Strategy::Seek, Strategy::Buckets, Strategy::Auto] {
         let hits = store.lookup(&q, None, strategy).await.unwrap();
         let names: Vec<String> = hits.iter().map(|h| format!("{}/{}", h.namespace, h.name)).collect();
         if let Some(first) = &seen {

@@ -102,7 +102,7 @@ async fn names(store: &Arc<dyn MetadataStore>, s: &str) -> Vec<String> {
     let pairs: Vec<(&str, &str)> = s.split('&').map(|p| p.split_once('=').unwrap()).collect();
     let q = LookupQuery::from_pairs(pairs).unwrap_or_else(|e| panic!("{s}: {e}"));
     let mut out = None;
-    for strategy in [Strategy::Scan, Strategy::Walk, Strategy::Seek, Strategy::Auto] {
+    for strategy in [Strategy::Scan, Strategy::Walk, Strategy::Seek, Strategy::Buckets, Strategy::Auto] {
         let hits = store.lookup(&q, None, strategy).await.unwrap();
         let found: Vec<String> = hits.iter().map(|h| format!("{}/{}", h.namespace, h.name)).collect();
         assert_eq!(out.get_or_insert_with(|| found.clone()), &found, "{strategy:?} disagrees on {s}");

@@ -188,6 +188,22 @@ macro_rules! impl_catalog_store {
                 cursor: Option<&Cursor>,
                 strategy: Strategy,
             ) -> Result<Vec<LookupHit>, StoreError> {
+                // PostgreSQL looks up only the rarer words of `q` in its text index.
+                let judged;
+                let q = match q.q.as_deref() {
+                    Some(words) if $dialect == $crate::store::dialect::Dialect::Postgres && words.split_whitespace().nth(1).is_some() => {
+                        match self.term_shares(&[]).await? {
+                            Some(shares) => {
+                                let mut with = q.clone();
+                                with.unindexed_words = shares.common_words(&words.to_lowercase());
+                                judged = with;
+                                &judged
+                            }
+                            None => q,
+                        }
+                    }
+                    _ => q,
+                };
                 let run = |strategy, window| {
                     lookup::build::<$db>(q, cursor, $dialect, strategy, window)
                 };
@@ -215,9 +231,18 @@ macro_rules! impl_catalog_store {
                         && let Some(shares) = self.term_shares(&groups).await?
                     {
                         let registry = *size.insert(self.registry_size().await?);
-                        let expected = lookup::estimate(&lookup::weighted_groups(q), &shares, $dialect);
+                        let weighted = lookup::weighted_groups(q);
+                        let expected = lookup::estimate(&weighted, &shares, $dialect);
                         let best = q.versions == modelreg_api::VersionsMode::Best;
                         first = first.and_then(|f| lookup::first_window(bounded, best, f, expected, wanted, registry));
+                        // A seek too long for the statistics: on PostgreSQL, the matches of the
+                        // key's first buckets may hold the page (`lookup::bucket_window`).
+                        if first.is_none() && candidates && lookup::bucket_field(q.sort).is_some() {
+                            let plan = lookup::BucketPlan { groups: &weighted, shares: &shares, size: registry };
+                            if let Some(hits) = self.walk_buckets(q, cursor, Some(plan)).await? {
+                                return Ok(hits);
+                            }
+                        }
                     }
                     let mut walked: Vec<LookupHit> = Vec::new();
                     let mut window = first.map(|take| lookup::Window { skip: 0, take });
@@ -249,9 +274,15 @@ macro_rules! impl_catalog_store {
                             .map(|take| lookup::Window { skip: progress.walked, take });
                     }
                 }
+                if strategy == Strategy::Buckets
+                    && let Some(hits) = self.walk_buckets(q, cursor, None).await?
+                {
+                    return Ok(hits);
+                }
                 // The scan: on PostgreSQL with facet or range filters, every candidate model
                 // with its best (or every) matching version, then the page in sort order.
                 let strategy = match strategy {
+                    Strategy::Buckets => Strategy::Scan,
                     Strategy::Auto if candidates => Strategy::Walk,
                     Strategy::Auto => Strategy::Scan,
                     other => other,
@@ -276,6 +307,49 @@ macro_rules! impl_catalog_store {
         }
 
         impl $store {
+            /// The bucket walk of a sort on a bucketed version column (`lookup::Strategy::Buckets`):
+            /// window after window of the key's buckets in sort order until the page is full
+            /// (the rows, then), the buckets run out or, with a `plan` from the statistics, the
+            /// windows would read too much of the matches (None: the scan answers). Without a
+            /// plan, eight buckets a window.
+            async fn walk_buckets(
+                &self,
+                q: &LookupQuery,
+                cursor: Option<&Cursor>,
+                plan: Option<lookup::BucketPlan<'_>>,
+            ) -> Result<Option<Vec<LookupHit>>, StoreError> {
+                let limit = usize::try_from(q.limit).unwrap_or(usize::MAX);
+                let order = lookup::bucket_order(q, cursor);
+                let mut walked: Vec<LookupHit> = Vec::new();
+                let mut skip = 0;
+                let mut windows = 0;
+                while skip < order.len() {
+                    let wanted = (limit + 1 - walked.len()) as i64;
+                    let take = match &plan {
+                        Some(p) if windows == lookup::MAX_BUCKET_WINDOWS => return Ok(None),
+                        Some(p) => match lookup::bucket_window(q, &order, skip, wanted, p.groups, p.shares, p.size) {
+                            Some(take) => take,
+                            None => return Ok(None),
+                        },
+                        None => 8,
+                    };
+                    let window = lookup::Window { skip: skip as i64, take };
+                    let hits: Vec<LookupHit> = lookup::build::<$db>(q, cursor, $dialect, Strategy::Buckets, Some(window))
+                        .build_query_as()
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(db_err)?;
+                    walked.extend(hits);
+                    if walked.len() > limit {
+                        walked.truncate(limit + 1);
+                        return Ok(Some(walked));
+                    }
+                    skip += usize::try_from(take).unwrap_or(usize::MAX);
+                    windows += 1;
+                }
+                Ok(None)
+            }
+
             /// The registry's size for the automatic lookup's windows, from the largest ids
             /// (one indexed read each).
             async fn registry_size(&self) -> Result<lookup::RegistrySize, StoreError> {

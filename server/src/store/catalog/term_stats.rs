@@ -50,7 +50,7 @@ impl TermShareSource for SqliteStore {
             .map(|(term, versions, all)| (term, versions as f64 / all.unwrap_or(0).max(1) as f64))
             .collect();
         // Exact counts: a term without a row is on no version.
-        Ok(Some(Arc::new(TermShares { shares, unlisted: 0.0 })))
+        Ok(Some(Arc::new(TermShares { shares, unlisted: 0.0, text_sample: Vec::new() })))
     }
 }
 
@@ -75,10 +75,19 @@ impl TermShareSource for PostgresStore {
         .map_err(db_err)?;
         let listed: std::collections::HashMap<String, f64> =
             rows.into_iter().filter_map(|(term, freq)| Some((term?, f64::from(freq?)))).collect();
+        // The histogram of the search text: a sample of it in value order.
+        let text_sample: Option<Vec<String>> = sqlx::query_scalar(
+            "SELECT CAST(CAST(s.histogram_bounds AS TEXT) AS TEXT[]) FROM pg_stats s \
+             WHERE s.schemaname = current_schema() AND s.tablename = 'versions' AND s.attname = 'search_text'",
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?
+        .flatten();
         let shares = (!listed.is_empty()).then(|| {
             // A term ANALYZE did not list is at most as common as the rarest it did.
             let unlisted = listed.values().copied().fold(1.0, f64::min);
-            Arc::new(TermShares { shares: listed, unlisted })
+            Arc::new(TermShares { shares: listed, unlisted, text_sample: text_sample.unwrap_or_default() })
         });
         *self.term_stats.0.lock().unwrap_or_else(|e| e.into_inner()) = Some((Instant::now(), shares.clone()));
         Ok(shares)

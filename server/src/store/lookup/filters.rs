@@ -158,6 +158,12 @@ fn push_filters_with<DB>(
             push_text_search(qb, &words.to_lowercase(), a);
         }
         for word in words.to_lowercase().split_whitespace() {
+            // A word too common for the trigram index: the same test, which no index answers
+            // (`unindexed_words`), so that PostgreSQL reads only the rarer words' postings.
+            if dialect == Dialect::Postgres && q.unindexed_words.iter().any(|w| w == word) {
+                qb.push(format!(" AND strpos({a}.search_text, ")).push_bind(word.to_owned()).push(") > 0");
+                continue;
+            }
             qb.push(format!(" AND {a}.search_text LIKE "))
                 .push_bind(format!("%{}%", escape_like(word)))
                 .push(" ESCAPE '\\'");

@@ -7,6 +7,7 @@
 //! `filters` and `window` import `keys` (and `window` the visibility filter), never this
 //! module. Statements only: running them is the catalog's.
 
+mod buckets;
 mod driver;
 mod evals;
 mod filters;
@@ -20,6 +21,7 @@ use std::collections::HashSet;
 use modelreg_api::{LookupQuery, Order, SortKey, VersionsMode};
 use sqlx::{Database, Encode, QueryBuilder, Type};
 
+pub(super) use self::buckets::{BucketPlan, MAX_BUCKET_WINDOWS, bucket_field, bucket_order, bucket_window};
 pub(super) use self::driver::{candidate_groups, weighted_groups};
 use self::filters::{push_filters, push_version_filters, push_visible};
 pub(super) use self::keys::sort_column;
@@ -106,6 +108,11 @@ pub enum Strategy {
     Seek,
     /// Collect every matching version (and rank them per model): fast when few match.
     Scan,
+    /// Collect the matching versions whose sort key lies in a window of its power-of-two
+    /// buckets (`buckets`), in sort order: for a sort on parameters, context length or
+    /// latency, fast when many versions match but few in the first buckets. Without a window,
+    /// a seek without one.
+    Buckets,
 }
 
 /// The bounded strategy the automatic one tries first, with its first window: a walk over
@@ -200,18 +207,23 @@ where
                 }
             }
         }
-        (Strategy::Seek, _) => {
-            // Matching versions in sort order (the window reads an index of migration 0007);
+        (Strategy::Seek | Strategy::Buckets, _) => {
+            // Matching versions in sort order (the window reads an index of migration 0007,
+            // or the bucket terms of the key with the filters' terms);
             // for the best version of each model, each kept only if no higher release of its
             // model matches, probed through versions_model_semver_idx. The outer query stops
             // after a page.
+            let buckets = window.filter(|_| strategy == Strategy::Buckets);
             qb.push(", 1 AS best_rank FROM ");
-            push_versions(&mut qb, q, cursor, column.as_ref(), window);
+            push_versions(&mut qb, q, cursor, column.as_ref(), window.filter(|_| strategy == Strategy::Seek));
             qb.push(" JOIN models m ON m.id = v.model_id");
             if best {
                 qb.push(" AND v.prerelease = ''");
             }
             push_filters(&mut qb, q, "v", dialect);
+            if let Some(w) = buckets {
+                buckets::push_buckets(&mut qb, q, &bucket_order(q, cursor), w, "v", dialect);
+            }
             if best {
                 qb.push(
                     " AND NOT EXISTS (SELECT 1 FROM versions h WHERE h.model_id = v.model_id AND h.prerelease = '' \

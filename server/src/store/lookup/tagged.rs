@@ -176,6 +176,7 @@ mod tests {
                 .map(|(t, s)| (t.to_owned(), s))
                 .collect(),
             unlisted: 0.0,
+            ..TermShares::default()
         };
         let constraints = [query("license=MIT"), query("task=translation"), query("format=gguf")];
         let plan = plan_tagged(&constraints, &shares);

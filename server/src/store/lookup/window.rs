@@ -106,7 +106,14 @@ pub(in crate::store) struct TermShares {
     /// The share of a term not in `shares`: 0 where the counts are exact, else the rarest
     /// listed share (a term PostgreSQL did not list is at most that common).
     pub unlisted: f64,
+    /// A sample of the versions' lower-cased search text (PostgreSQL's histogram of
+    /// `search_text`), by which the words of `q` are judged; empty on SQLite.
+    pub text_sample: Vec<String>,
 }
+
+/// The share of the text sample a word is in at or above which it is too common for the
+/// text index: its postings span a fifth of the index or more.
+const COMMON_WORD: f64 = 0.2;
 
 impl TermShares {
     /// The share of versions in a filter group (`driver::weighted_groups`: alternative terms,
@@ -115,6 +122,33 @@ impl TermShares {
         let sum: f64 =
             group.iter().map(|(t, w)| w * self.shares.get(t).copied().unwrap_or(self.unlisted)).sum();
         sum.clamp(0.0, 1.0)
+    }
+
+    /// The words of `words` (a lower-cased `q`) not to look up in the text index: all but
+    /// the rarest of three characters or more (the longest of equals) that are in at least
+    /// [`COMMON_WORD`] of the text sample, or too short for a trigram (the index cannot
+    /// answer them). None without a sample, or when no word is long enough.
+    pub(in crate::store) fn common_words(&self, words: &str) -> Vec<String> {
+        if self.text_sample.is_empty() {
+            return Vec::new();
+        }
+        let share = |w: &str| {
+            self.text_sample.iter().filter(|t| t.contains(w)).count() as f64 / self.text_sample.len() as f64
+        };
+        let long = |w: &str| w.chars().count() >= 3;
+        let Some((_, rarest)) = words
+            .split_whitespace()
+            .filter(|w| long(w))
+            .map(|w| (share(w), w))
+            .min_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.len().cmp(&a.1.len())))
+        else {
+            return Vec::new();
+        };
+        words
+            .split_whitespace()
+            .filter(|w| *w != rarest && (!long(w) || share(w) >= COMMON_WORD))
+            .map(str::to_owned)
+            .collect()
     }
 }
 
@@ -448,6 +482,7 @@ mod tests {
             .map(|(t, s)| (t.to_owned(), s))
             .collect(),
             unlisted: 0.001,
+            ..TermShares::default()
         };
         let group = |terms: &[&str]| terms.iter().map(|t| ((*t).to_owned(), 1.0)).collect::<Vec<_>>();
         let groups = [
@@ -464,6 +499,25 @@ mod tests {
             (estimate(&[group(&["tag:rare"])], &shares, Dialect::Postgres).matching - 0.001).abs() < 1e-12
         );
         assert_eq!(estimate(&[], &shares, Dialect::Sqlite).matching, 1.0, "no terms: everything may match");
+    }
+
+    #[test]
+    fn only_the_rarer_words_of_q_use_the_text_index() {
+        let shares = TermShares {
+            text_sample: ["acme/mt-1 model number 1", "acme/mt-2 model number 22", "beta/x model number 3"]
+                .map(String::from)
+                .to_vec(),
+            ..TermShares::default()
+        };
+        assert_eq!(shares.common_words("number mt-2"), ["number"]);
+        assert_eq!(shares.common_words("model number acme"), ["model", "number"], "acme is in 2 of 3");
+        // The rarest word keeps the index, however common; the longest of equals.
+        assert_eq!(shares.common_words("model number"), ["model"]);
+        // A word too short for a trigram never uses the index.
+        assert_eq!(shares.common_words("number 22"), ["22"]);
+        assert_eq!(shares.common_words("number"), Vec::<String>::new());
+        assert_eq!(shares.common_words("a 22"), Vec::<String>::new(), "no word the index can answer");
+        assert_eq!(TermShares::default().common_words("number 22"), Vec::<String>::new(), "no sample");
     }
 
     #[test]
