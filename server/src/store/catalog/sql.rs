@@ -232,17 +232,19 @@ macro_rules! impl_catalog_store {
                     {
                         let registry = *size.insert(self.registry_size().await?);
                         let weighted = lookup::weighted_groups(q);
-                        let expected = lookup::estimate(&weighted, &shares, $dialect);
-                        let best = q.versions == modelreg_api::VersionsMode::Best;
-                        first = first.and_then(|f| lookup::first_window(bounded, best, f, expected, wanted, registry));
-                        // A seek too long for the statistics: on PostgreSQL, the matches of the
-                        // key's first buckets may hold the page (`lookup::bucket_window`).
-                        if first.is_none() && candidates && lookup::bucket_field(q.sort).is_some() {
+                        // On PostgreSQL, a sort on a bucketed key first tries the matches of its
+                        // first buckets (`lookup::bucket_window`): one GIN scan of every term
+                        // instead of a seek through versions that mostly fail the filters (at a
+                        // million versions a seek of 20,000 rows took 50-70 ms, this 10-20).
+                        if candidates && lookup::bucket_field(q.sort).is_some() {
                             let plan = lookup::BucketPlan { groups: &weighted, shares: &shares, size: registry };
                             if let Some(hits) = self.walk_buckets(q, cursor, Some(plan)).await? {
                                 return Ok(hits);
                             }
                         }
+                        let expected = lookup::estimate(&weighted, &shares, $dialect);
+                        let best = q.versions == modelreg_api::VersionsMode::Best;
+                        first = first.and_then(|f| lookup::first_window(bounded, best, f, expected, wanted, registry));
                     }
                     let mut walked: Vec<LookupHit> = Vec::new();
                     let mut window = first.map(|take| lookup::Window { skip: 0, take });
@@ -320,6 +322,7 @@ macro_rules! impl_catalog_store {
             ) -> Result<Option<Vec<LookupHit>>, StoreError> {
                 let limit = usize::try_from(q.limit).unwrap_or(usize::MAX);
                 let order = lookup::bucket_order(q, cursor);
+                let narrow = plan.as_ref().map(|p| lookup::narrow_ranges(p.groups, p.shares));
                 let mut walked: Vec<LookupHit> = Vec::new();
                 let mut skip = 0;
                 let mut windows = 0;
@@ -327,14 +330,18 @@ macro_rules! impl_catalog_store {
                     let wanted = (limit + 1 - walked.len()) as i64;
                     let take = match &plan {
                         Some(p) if windows == lookup::MAX_BUCKET_WINDOWS => return Ok(None),
-                        Some(p) => match lookup::bucket_window(q, &order, skip, wanted, p.groups, p.shares, p.size) {
+                        Some(p) => match lookup::bucket_window(q, &order, skip, wanted, walked.len(), p.groups, p.shares, p.size) {
                             Some(take) => take,
                             None => return Ok(None),
                         },
                         None => 8,
                     };
                     let window = lookup::Window { skip: skip as i64, take };
-                    let hits: Vec<LookupHit> = lookup::build::<$db>(q, cursor, $dialect, Strategy::Buckets, Some(window))
+                    let mut statement = match &narrow {
+                        Some(fields) => lookup::build_buckets::<$db>(q, cursor, $dialect, window, fields),
+                        None => lookup::build::<$db>(q, cursor, $dialect, Strategy::Buckets, Some(window)),
+                    };
+                    let hits: Vec<LookupHit> = statement
                         .build_query_as()
                         .fetch_all(&self.pool)
                         .await

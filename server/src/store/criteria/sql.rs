@@ -179,6 +179,15 @@ macro_rules! impl_criteria_store {
                     else {
                         return Ok(None);
                     };
+                    // PostgreSQL's lookups walk only the candidate models of their terms, and
+                    // a bucketed sort key's first buckets: once every constraint has terms they
+                    // answered a choice three times faster than this scan at 100,000 versions
+                    // (docs/benchmarks.md, issue 16), and the scan passes the cap at a million.
+                    if $dialect == Dialect::Postgres
+                        && constraints.iter().all(|c| !$crate::store::lookup::candidate_groups(c).is_empty())
+                    {
+                        return Ok(None);
+                    }
                     let limit = i64::try_from(cap).unwrap_or(i64::MAX - 1) + 1;
                     // SQLite's exact term counts first: a scan expected to pass the cap is not
                     // started, and one that is reads only the versions of two constraints'

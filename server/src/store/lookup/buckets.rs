@@ -90,6 +90,7 @@ pub(in crate::store) fn bucket_window(
     order: &[u32],
     skip: usize,
     wanted: i64,
+    found: usize,
     groups: &[Vec<(String, f64)>],
     shares: &TermShares,
     size: RegistrySize,
@@ -115,20 +116,49 @@ pub(in crate::store) fn bucket_window(
     };
     let matches: f64 = order.iter().map(|&b| bucket_rows(b)).sum();
     let walked: f64 = order.iter().take(skip).map(|&b| bucket_rows(b)).sum();
+    // After a window, the rows it found against those expected correct the estimate (filters
+    // without terms and correlated ones make it high), never upward.
+    let correction = if skip > 0 && walked > 0.0 {
+        (found.max(1) as f64 * per_model / walked).clamp(0.01, 1.0)
+    } else {
+        1.0
+    };
     let needed = wanted as f64 * per_model * BUCKET_MARGIN;
     let mut rows = 0.0;
     let mut take = 0;
     for &b in order.iter().skip(skip) {
-        rows += bucket_rows(b);
+        rows += bucket_rows(b) * correction;
         take += 1;
         if rows >= needed {
             break;
         }
     }
-    if take == 0 || walked + rows > matches * MAX_SHARE_OF_MATCHES {
+    if take == 0 || walked * correction + rows > matches * correction * MAX_SHARE_OF_MATCHES {
         return None;
     }
     Some(take)
+}
+
+/// A range whose versions are at most this share of the registry tests its bucket terms in a
+/// bucket walk's GIN scan; a broader one only its column, on the rows the other terms find.
+const NARROW_RANGE: f64 = 0.25;
+
+/// The fields of the ranges among `groups` narrow enough for their bucket terms to help a
+/// bucket walk's GIN scan ([`NARROW_RANGE`]).
+pub(in crate::store) fn narrow_ranges(
+    groups: &[Vec<(String, f64)>],
+    shares: &TermShares,
+) -> Vec<&'static str> {
+    ["context_length", "parameters", "latency"]
+        .into_iter()
+        .filter(|field| {
+            let prefix = format!("{field}:bits:");
+            groups.iter().any(|g| {
+                g.first().is_some_and(|(t, _)| t.starts_with(&prefix))
+                    && shares.group_share(g) <= NARROW_RANGE
+            })
+        })
+        .collect()
 }
 
 /// ` AND` version `a`'s sort key lies in the buckets of `order` the window covers: on
@@ -216,17 +246,22 @@ mod tests {
         // The task's 1/8 times the context's 0.148 (its bucket 17 and 46 unlisted ones): 18,500
         // matching versions, bucket b holding 9.25 * 2^(b - 24). 82 best rows at 5 versions a
         // model, with the margin, need 820: buckets up to 29 hold 583, up to 30 1,174.
-        assert_eq!(bucket_window(&q, &order, 0, 82, &groups, &shares, MILLION), Some(31));
+        assert_eq!(bucket_window(&q, &order, 0, 82, 0, &groups, &shares, MILLION), Some(31));
         // Every version: 164 needed; up to 27 hold 139, up to 28 287.
         let all = query("task=translation&min_context=65536&sort=parameters&limit=81&versions=all");
-        assert_eq!(bucket_window(&all, &order, 0, 82, &weighted_groups(&all), &shares, MILLION), Some(29));
+        assert_eq!(bucket_window(&all, &order, 0, 82, 0, &weighted_groups(&all), &shares, MILLION), Some(29));
         // A page as large as the matches: the scan.
-        assert_eq!(bucket_window(&q, &order, 0, 2000, &groups, &shares, MILLION), None);
+        assert_eq!(bucket_window(&q, &order, 0, 2000, 0, &groups, &shares, MILLION), None);
         // A range on the sort's own field: buckets outside it hold nothing.
         let ranged = query("task=translation&min_params=1000000000&sort=parameters&limit=5");
         let groups = weighted_groups(&ranged);
-        let take = bucket_window(&ranged, &order, 0, 6, &groups, &shares, MILLION).unwrap();
+        let take = bucket_window(&ranged, &order, 0, 6, 0, &groups, &shares, MILLION).unwrap();
         assert!(take >= 31, "nothing expected below 2^29: {take}");
-        assert_eq!(bucket_window(&query("sort=size"), &order, 0, 6, &groups, &shares, MILLION), None);
+        // Every version, after buckets up to 28 found 10 rows where 287 were expected: the next
+        // window takes a bucket for 1/28.7 of its estimate, and goes on to 32 (10 + 21 + 41 + 83
+        // corrected rows: 155 of the 154 needed for 77 more).
+        let all_groups = weighted_groups(&all);
+        assert_eq!(bucket_window(&all, &order, 29, 77, 10, &all_groups, &shares, MILLION), Some(4));
+        assert_eq!(bucket_window(&query("sort=size"), &order, 0, 6, 0, &groups, &shares, MILLION), None);
     }
 }

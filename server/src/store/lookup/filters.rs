@@ -117,7 +117,7 @@ where
     for<'t> f64: Encode<'t, DB> + Type<DB>,
     for<'t> bool: Encode<'t, DB> + Type<DB>,
 {
-    push_filters_with(qb, q, a, dialect, "m.namespace", false);
+    push_filters_with(qb, q, a, dialect, "m.namespace", Ranges::Columns);
 }
 
 /// [`push_filters`] where version `a`'s model is not joined (the namespace filter reads it
@@ -132,7 +132,47 @@ where
     for<'t> bool: Encode<'t, DB> + Type<DB>,
 {
     let namespace = format!("(SELECT n.namespace FROM models n WHERE n.id = {a}.model_id)");
-    push_filters_with(qb, q, a, dialect, &namespace, true);
+    push_filters_with(qb, q, a, dialect, &namespace, Ranges::Terms(None));
+}
+
+/// [`push_version_filters`] for a bucket walk: on PostgreSQL only the ranges on `narrow`
+/// fields test their bucket terms (a broad range's terms are most of the index, whose union
+/// the GIN scan would build in full), and no range is tested through its btree.
+pub(super) fn push_bucket_filters<DB>(
+    qb: &mut QueryBuilder<DB>,
+    q: &LookupQuery,
+    a: &str,
+    dialect: Dialect,
+    narrow: &[&str],
+) where
+    DB: Database,
+    for<'t> String: Encode<'t, DB> + Type<DB>,
+    for<'t> i64: Encode<'t, DB> + Type<DB>,
+    for<'t> f64: Encode<'t, DB> + Type<DB>,
+    for<'t> bool: Encode<'t, DB> + Type<DB>,
+{
+    let namespace = format!("(SELECT n.namespace FROM models n WHERE n.id = {a}.model_id)");
+    push_filters_with(qb, q, a, dialect, &namespace, Ranges::Terms(Some(narrow)));
+}
+
+/// How the range filters are written: as column tests, or (PostgreSQL) as column tests no
+/// btree answers (`+ 0`) with the bucket terms of every range or of the listed fields.
+#[derive(Clone, Copy)]
+enum Ranges<'a> {
+    Columns,
+    Terms(Option<&'a [&'a str]>),
+}
+
+impl Ranges<'_> {
+    /// Whether a range on `field` is written `+ 0`, and whether with its bucket terms.
+    fn on(self, field: &str, dialect: Dialect) -> Option<bool> {
+        match self {
+            Ranges::Terms(only) if dialect == Dialect::Postgres => {
+                Some(only.is_none_or(|fields| fields.contains(&field)))
+            }
+            _ => None,
+        }
+    }
 }
 
 fn push_filters_with<DB>(
@@ -141,7 +181,7 @@ fn push_filters_with<DB>(
     a: &str,
     dialect: Dialect,
     namespace: &str,
-    scan: bool,
+    ranges: Ranges<'_>,
 ) where
     DB: Database,
     for<'t> String: Encode<'t, DB> + Type<DB>,
@@ -256,12 +296,15 @@ fn push_filters_with<DB>(
         if let Some(b) = bound {
             let b = i64::try_from(b).unwrap_or(i64::MAX);
             // Sizes have no bucket terms (a version's size is not part of its search doc).
-            if scan && dialect == Dialect::Postgres && column != "size_bytes" {
+            let terms = ranges.on(column, dialect).filter(|_| column != "size_bytes");
+            if let Some(with_buckets) = terms {
                 // The buckets find the candidates; the column (`+ 0`: not through its btree,
                 // whose bitmap of a broad range would cost more than the buckets save) checks
                 // the partial bucket on the heap.
                 qb.push(format!(" AND {a}.{column} + 0 {cmp} ")).push_bind(b);
-                push_range_buckets(qb, a, column, cmp == "<=", b);
+                if with_buckets {
+                    push_range_buckets(qb, a, column, cmp == "<=", b);
+                }
             } else {
                 qb.push(format!(" AND {a}.{column} {cmp} ")).push_bind(b);
             }
@@ -292,9 +335,11 @@ fn push_filters_with<DB>(
     if let Some(ms) = q.max_latency_ms {
         match &q.hardware {
             // Some p50 is within the bound exactly when the fastest one is: a typed column.
-            None if scan && dialect == Dialect::Postgres => {
+            None if ranges.on("latency", dialect).is_some() => {
                 qb.push(format!(" AND {a}.min_latency_ms + 0 <= ")).push_bind(ms);
-                push_range_buckets(qb, a, "latency", true, whole_ms(ms));
+                if ranges.on("latency", dialect) == Some(true) {
+                    push_range_buckets(qb, a, "latency", true, whole_ms(ms));
+                }
             }
             None => {
                 qb.push(format!(" AND {a}.min_latency_ms <= ")).push_bind(ms);

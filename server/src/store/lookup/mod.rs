@@ -2,8 +2,8 @@
 //! writes each dialect's placeholders): the best matching version per model (or every
 //! matching version) by one of three strategies, ordering with missing values last, keyset
 //! paging on (sort key, version id). The keys of ordering and paging live in `keys`, the
-//! filter clauses in `filters`, the bounded windows of the automatic strategy in `window`,
-//! where SQLite's scan starts in `driver`.
+//! filter clauses in `filters`, the bounded windows of the automatic strategy in `window`
+//! and `buckets`, where SQLite's scan starts in `driver`.
 //! `filters` and `window` import `keys` (and `window` the visibility filter), never this
 //! module. Statements only: running them is the catalog's.
 
@@ -21,9 +21,11 @@ use std::collections::HashSet;
 use modelreg_api::{LookupQuery, Order, SortKey, VersionsMode};
 use sqlx::{Database, Encode, QueryBuilder, Type};
 
-pub(super) use self::buckets::{BucketPlan, MAX_BUCKET_WINDOWS, bucket_field, bucket_order, bucket_window};
+pub(super) use self::buckets::{
+    BucketPlan, MAX_BUCKET_WINDOWS, bucket_field, bucket_order, bucket_window, narrow_ranges,
+};
 pub(super) use self::driver::{candidate_groups, weighted_groups};
-use self::filters::{push_filters, push_version_filters, push_visible};
+use self::filters::{push_bucket_filters, push_filters, push_version_filters, push_visible};
 pub(super) use self::keys::sort_column;
 pub use self::keys::{Cursor, SortValue};
 use self::keys::{SortColumn, order_terms, push_after};
@@ -95,8 +97,8 @@ const COLUMNS: &str = "v.id, m.namespace, m.name, v.version, v.digest, v.license
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Strategy {
     /// A bounded walk in sort order (`Walk` for the name and creation-time sorts, `Seek` for
-    /// a sort on a version column); if that does not fill the page, a scan. What the registry
-    /// does.
+    /// a sort on a version column; on PostgreSQL `Buckets` first for a sort on a bucketed
+    /// one); if that does not fill the page, a scan. What the registry does.
     Auto,
     /// Walk models in sort order (name or creation time), each with a correlated subquery
     /// over its versions (in semver order, for the best one): stops after a page for those
@@ -151,6 +153,43 @@ pub(super) fn build<DB>(
     dialect: Dialect,
     strategy: Strategy,
     window: Option<Window>,
+) -> QueryBuilder<DB>
+where
+    DB: Database,
+    for<'t> String: Encode<'t, DB> + Type<DB>,
+    for<'t> i64: Encode<'t, DB> + Type<DB>,
+    for<'t> f64: Encode<'t, DB> + Type<DB>,
+    for<'t> bool: Encode<'t, DB> + Type<DB>,
+{
+    build_with(q, cursor, dialect, strategy, window, None)
+}
+
+/// The statement of one window of a bucket walk ([`Strategy::Buckets`]) whose ranges on the
+/// `narrow` fields only test their bucket terms (`buckets::narrow_ranges`).
+pub(super) fn build_buckets<DB>(
+    q: &LookupQuery,
+    cursor: Option<&Cursor>,
+    dialect: Dialect,
+    window: Window,
+    narrow: &[&str],
+) -> QueryBuilder<DB>
+where
+    DB: Database,
+    for<'t> String: Encode<'t, DB> + Type<DB>,
+    for<'t> i64: Encode<'t, DB> + Type<DB>,
+    for<'t> f64: Encode<'t, DB> + Type<DB>,
+    for<'t> bool: Encode<'t, DB> + Type<DB>,
+{
+    build_with(q, cursor, dialect, Strategy::Buckets, Some(window), Some(narrow))
+}
+
+fn build_with<DB>(
+    q: &LookupQuery,
+    cursor: Option<&Cursor>,
+    dialect: Dialect,
+    strategy: Strategy,
+    window: Option<Window>,
+    narrow: Option<&[&str]>,
 ) -> QueryBuilder<DB>
 where
     DB: Database,
@@ -220,9 +259,17 @@ where
             if best {
                 qb.push(" AND v.prerelease = ''");
             }
-            push_filters(&mut qb, q, "v", dialect);
-            if let Some(w) = buckets {
-                buckets::push_buckets(&mut qb, q, &bucket_order(q, cursor), w, "v", dialect);
+            match buckets {
+                // The filters as the scan writes them (ranges by their bucket terms too): one
+                // GIN scan intersects every term, no range's btree bitmap besides.
+                Some(w) => {
+                    match narrow {
+                        Some(fields) => push_bucket_filters(&mut qb, q, "v", dialect, fields),
+                        None => push_version_filters(&mut qb, q, "v", dialect),
+                    }
+                    buckets::push_buckets(&mut qb, q, &bucket_order(q, cursor), w, "v", dialect);
+                }
+                None => push_filters(&mut qb, q, "v", dialect),
             }
             if best {
                 qb.push(
