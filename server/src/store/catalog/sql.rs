@@ -330,7 +330,7 @@ macro_rules! impl_catalog_store {
                     let wanted = (limit + 1 - walked.len()) as i64;
                     let take = match &plan {
                         Some(p) if windows == lookup::MAX_BUCKET_WINDOWS => return Ok(None),
-                        Some(p) => match lookup::bucket_window(q, &order, skip, wanted, walked.len(), p.groups, p.shares, p.size) {
+                        Some(p) => match lookup::bucket_window(q, &order, skip, wanted, walked.len(), p) {
                             Some(take) => take,
                             None => return Ok(None),
                         },

@@ -181,7 +181,7 @@ macro_rules! impl_criteria_store {
                     };
                     // PostgreSQL's lookups walk only the candidate models of their terms, and
                     // a bucketed sort key's first buckets: once every constraint has terms they
-                    // answered a choice three times faster than this scan at 100,000 versions
+                    // answered a choice about twice as fast as this scan at 100,000 versions
                     // (docs/benchmarks.md, issue 16), and the scan passes the cap at a million.
                     if $dialect == Dialect::Postgres
                         && constraints.iter().all(|c| !$crate::store::lookup::candidate_groups(c).is_empty())

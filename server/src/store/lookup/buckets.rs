@@ -82,8 +82,8 @@ pub(in crate::store) fn bucket_order(q: &LookupQuery, cursor: Option<&Cursor>) -
 /// How many buckets of `order` after the first `skip` the next window takes, from the term
 /// statistics: as many as are expected to hold `wanted` more rows (with the margin), at
 /// least one. None when the walk so far and this window are expected to read more than
-/// [`MAX_SHARE_OF_MATCHES`] of the matches: the scan then reads less. `groups` are the
-/// query's (`driver::weighted_groups`); a bucket the statistics do not list counts as
+/// [`MAX_SHARE_OF_MATCHES`] of the matches: the scan then reads less. The plan's groups are
+/// the query's (`driver::weighted_groups`); a bucket the statistics do not list counts as
 /// empty, so a window may fall short and the next one go on.
 pub(in crate::store) fn bucket_window(
     q: &LookupQuery,
@@ -91,10 +91,9 @@ pub(in crate::store) fn bucket_window(
     skip: usize,
     wanted: i64,
     found: usize,
-    groups: &[Vec<(String, f64)>],
-    shares: &TermShares,
-    size: RegistrySize,
+    plan: &BucketPlan<'_>,
 ) -> Option<i64> {
+    let BucketPlan { groups, shares, size } = *plan;
     let field = bucket_field(q.sort)?;
     let prefix = format!("{field}:bits:");
     // The other filters' share, and the weight of each bucket in a range on the sort's field.
@@ -246,22 +245,80 @@ mod tests {
         // The task's 1/8 times the context's 0.148 (its bucket 17 and 46 unlisted ones): 18,500
         // matching versions, bucket b holding 9.25 * 2^(b - 24). 82 best rows at 5 versions a
         // model, with the margin, need 820: buckets up to 29 hold 583, up to 30 1,174.
-        assert_eq!(bucket_window(&q, &order, 0, 82, 0, &groups, &shares, MILLION), Some(31));
+        assert_eq!(
+            bucket_window(
+                &q,
+                &order,
+                0,
+                82,
+                0,
+                &BucketPlan { groups: &groups, shares: &shares, size: MILLION }
+            ),
+            Some(31)
+        );
         // Every version: 164 needed; up to 27 hold 139, up to 28 287.
         let all = query("task=translation&min_context=65536&sort=parameters&limit=81&versions=all");
-        assert_eq!(bucket_window(&all, &order, 0, 82, 0, &weighted_groups(&all), &shares, MILLION), Some(29));
+        assert_eq!(
+            bucket_window(
+                &all,
+                &order,
+                0,
+                82,
+                0,
+                &BucketPlan { groups: &weighted_groups(&all), shares: &shares, size: MILLION }
+            ),
+            Some(29)
+        );
         // A page as large as the matches: the scan.
-        assert_eq!(bucket_window(&q, &order, 0, 2000, 0, &groups, &shares, MILLION), None);
+        assert_eq!(
+            bucket_window(
+                &q,
+                &order,
+                0,
+                2000,
+                0,
+                &BucketPlan { groups: &groups, shares: &shares, size: MILLION }
+            ),
+            None
+        );
         // A range on the sort's own field: buckets outside it hold nothing.
         let ranged = query("task=translation&min_params=1000000000&sort=parameters&limit=5");
         let groups = weighted_groups(&ranged);
-        let take = bucket_window(&ranged, &order, 0, 6, 0, &groups, &shares, MILLION).unwrap();
+        let take = bucket_window(
+            &ranged,
+            &order,
+            0,
+            6,
+            0,
+            &BucketPlan { groups: &groups, shares: &shares, size: MILLION },
+        )
+        .unwrap();
         assert!(take >= 31, "nothing expected below 2^29: {take}");
         // Every version, after buckets up to 28 found 10 rows where 287 were expected: the next
         // window takes a bucket for 1/28.7 of its estimate, and goes on to 32 (10 + 21 + 41 + 83
         // corrected rows: 155 of the 154 needed for 77 more).
         let all_groups = weighted_groups(&all);
-        assert_eq!(bucket_window(&all, &order, 29, 77, 10, &all_groups, &shares, MILLION), Some(4));
-        assert_eq!(bucket_window(&query("sort=size"), &order, 0, 6, 0, &groups, &shares, MILLION), None);
+        assert_eq!(
+            bucket_window(
+                &all,
+                &order,
+                29,
+                77,
+                10,
+                &BucketPlan { groups: &all_groups, shares: &shares, size: MILLION }
+            ),
+            Some(4)
+        );
+        assert_eq!(
+            bucket_window(
+                &query("sort=size"),
+                &order,
+                0,
+                6,
+                0,
+                &BucketPlan { groups: &groups, shares: &shares, size: MILLION }
+            ),
+            None
+        );
     }
 }
