@@ -329,7 +329,7 @@ macro_rules! impl_catalog_store {
                 while skip < order.len() {
                     let wanted = (limit + 1 - walked.len()) as i64;
                     let take = match &plan {
-                        Some(p) if windows == lookup::MAX_BUCKET_WINDOWS => return Ok(None),
+                        Some(_) if windows == lookup::MAX_BUCKET_WINDOWS => return Ok(None),
                         Some(p) => match lookup::bucket_window(q, &order, skip, wanted, walked.len(), p) {
                             Some(take) => take,
                             None => return Ok(None),
