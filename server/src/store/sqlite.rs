@@ -20,6 +20,10 @@ pub struct SqliteStore {
     pub(super) pool: SqlitePool,
 }
 
+/// The most page cache each connection keeps (64 MiB; the pool has 4 connections unless
+/// configured otherwise).
+const PAGE_CACHE_KIB: u32 = 64 * 1024;
+
 impl SqliteStore {
     /// Connects and runs pending migrations.
     pub async fn connect(url: &str, max_connections: Option<u32>) -> Result<Self, StoreError> {
@@ -31,7 +35,12 @@ impl SqliteStore {
             // last commits, a token revocation among them (docs/benchmarks.md has the cost).
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(30));
+            .busy_timeout(Duration::from_secs(30))
+            // SQLite's default page cache is 2 MiB a connection: a scan of the lookup or of a
+            // choice re-read most of its pages from the OS on every request (a fifth of the
+            // choose lines' time at 100,000 versions, docs/benchmarks.md). A negative size
+            // is in KiB; pages are cached as read, up to this.
+            .pragma("cache_size", format!("-{}", PAGE_CACHE_KIB));
         if let Some(dir) = options.get_filename().parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(db_err)?;
         }
@@ -79,6 +88,17 @@ mod tests {
         }
         drop((a, b));
         assert_eq!(synchronous(&store).await, 2);
+    }
+
+    #[tokio::test]
+    async fn every_connection_caches_up_to_64_mib_of_pages() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = temp_store(&dir, 2).await;
+        let (mut a, mut b) = (store.pool.acquire().await.unwrap(), store.pool.acquire().await.unwrap());
+        for conn in [&mut a, &mut b] {
+            let kib: i64 = sqlx::query_scalar("PRAGMA cache_size").fetch_one(&mut **conn).await.unwrap();
+            assert_eq!(kib, -65536, "a negative cache_size is in KiB");
+        }
     }
 
     fn version(i: usize) -> NewVersion {

@@ -188,14 +188,18 @@ macro_rules! impl_catalog_store {
                 cursor: Option<&Cursor>,
                 strategy: Strategy,
             ) -> Result<Vec<LookupHit>, StoreError> {
-                // PostgreSQL looks up only the rarer words of `q` in its text index.
+                // PostgreSQL looks up only the rarer words of `q` in its text index, and its
+                // text sample says how common the rarest is.
                 let judged;
+                let mut text_share = None;
                 let q = match q.q.as_deref() {
-                    Some(words) if $dialect == $crate::store::dialect::Dialect::Postgres && words.split_whitespace().nth(1).is_some() => {
+                    Some(words) if $dialect == $crate::store::dialect::Dialect::Postgres => {
                         match self.term_shares(&[]).await? {
                             Some(shares) => {
+                                let words = words.to_lowercase();
+                                text_share = shares.text_share(&words);
                                 let mut with = q.clone();
-                                with.unindexed_words = shares.common_words(&words.to_lowercase());
+                                with.unindexed_words = shares.common_words(&words);
                                 judged = with;
                                 &judged
                             }
@@ -244,6 +248,17 @@ macro_rules! impl_catalog_store {
                         }
                         let expected = lookup::estimate(&weighted, &shares, $dialect);
                         let best = q.versions == modelreg_api::VersionsMode::Best;
+                        first = first.and_then(|f| lookup::first_window(bounded, best, f, expected, wanted, registry));
+                    } else if groups.is_empty()
+                        && let Some(share) = text_share
+                    {
+                        // Text alone: a rare word's matches are read through the trigram
+                        // index for less than a walk that rarely finds one (at a million
+                        // versions a first walk of 100 models for `q=number 1234` took 3 ms
+                        // of the line's 8.5).
+                        let registry = *size.insert(self.registry_size().await?);
+                        let best = q.versions == modelreg_api::VersionsMode::Best;
+                        let expected = lookup::text_estimate(share);
                         first = first.and_then(|f| lookup::first_window(bounded, best, f, expected, wanted, registry));
                     }
                     let mut walked: Vec<LookupHit> = Vec::new();

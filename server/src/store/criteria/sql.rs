@@ -229,13 +229,14 @@ macro_rules! impl_criteria_store {
                     // Not a prepared statement kept for reuse: after five runs PostgreSQL may
                     // switch it to a generic plan, which knows no bound value and scans every
                     // version; an unnamed one is planned for the values it runs with.
-                    let rows: Vec<TaggedVersion> = tagged(false)
+                    let rows: Vec<$crate::store::lookup::TaggedRow> = tagged(false)
                         .build_query_as()
                         .persistent(false)
                         .fetch_all(&self.pool)
                         .await
                         .map_err(db_err)?;
-                    Ok((rows.len() <= cap).then_some(rows))
+                    let scanned = rows.first().map_or(0, |r| r.scanned);
+                    Ok((scanned < limit).then(|| rows.into_iter().map(|r| r.version).collect()))
                 }
 
                 async fn lookup_rows(

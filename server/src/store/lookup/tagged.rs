@@ -30,6 +30,15 @@ pub struct TaggedVersion {
     pub met: i64,
 }
 
+/// A [`TaggedVersion`] with the number of versions the scan found before it kept the best
+/// release of each model per set of constraints met.
+#[derive(Debug, sqlx::FromRow)]
+pub(in crate::store) struct TaggedRow {
+    #[sqlx(flatten)]
+    pub version: TaggedVersion,
+    pub scanned: i64,
+}
+
 /// The most constraints the scan tags (one bit each, and the statement's text grows with
 /// their square).
 pub const MAX_TAGGED_CONSTRAINTS: usize = 16;
@@ -84,8 +93,13 @@ pub(in crate::store) fn plan_tagged(constraints: &[LookupQuery], shares: &TermSh
 
 /// The versions (not pre-releases, of a visible model not deleted) that match `base` and
 /// all of `constraints` (each a lookup of one constraint) but at most one, with `column` as
-/// their sort key; at most `cap` rows. `constraints` holds 2 to [`MAX_TAGGED_CONSTRAINTS`].
-/// With `explain`, the statement's PostgreSQL plan instead (its first row, the estimate).
+/// their sort key: of the first `cap` found, the best release of each model per set of
+/// constraints met ([`TaggedRow`], with how many were found). A choice picks per model the
+/// best release among those meeting some constraints, which is always one of these, and
+/// a model's releases mostly meet the same ones: a fifth of the rows to hand over (SQLite
+/// passes each row to the server one at a time). `constraints` holds 2 to
+/// [`MAX_TAGGED_CONSTRAINTS`]. With `explain`, the PostgreSQL plan of the scan instead (its
+/// first row, the estimate of the versions found).
 /// With `driver` (SQLite, [`TaggedPlan::driver`]), only the versions with one of its terms
 /// are read (`version_terms`, migration 0023).
 pub(in crate::store) fn build_tagged<DB>(
@@ -104,9 +118,15 @@ where
     for<'t> f64: Encode<'t, DB> + Type<DB>,
     for<'t> bool: Encode<'t, DB> + Type<DB>,
 {
-    let mut qb = QueryBuilder::<DB>::new(format!(
-        "{}SELECT f.id, f.model_id, f.major, f.minor, f.patch, CAST(f.{column} AS DOUBLE PRECISION) AS sort_key, CAST(0",
-        if explain { "EXPLAIN " } else { "" }
+    let mut qb = QueryBuilder::<DB>::new(if explain {
+        "EXPLAIN "
+    } else {
+        "SELECT id, model_id, major, minor, patch, sort_key, met, scanned FROM (SELECT s.*, \
+         ROW_NUMBER() OVER (PARTITION BY s.model_id, s.met ORDER BY s.major DESC, s.minor DESC, s.patch DESC, s.id DESC) AS nth, \
+         COUNT(*) OVER () AS scanned FROM ("
+    });
+    qb.push(format!(
+        "SELECT f.id, f.model_id, f.major, f.minor, f.patch, CAST(f.{column} AS DOUBLE PRECISION) AS sort_key, CAST(0"
     ));
     for (i, c) in constraints.iter().enumerate() {
         qb.push(" + CASE WHEN TRUE");
@@ -141,6 +161,9 @@ where
         qb.push(")");
     }
     qb.push(") LIMIT ").push_bind(cap);
+    if !explain {
+        qb.push(") s) g WHERE g.nth = 1");
+    }
     qb
 }
 

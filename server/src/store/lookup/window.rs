@@ -132,13 +132,10 @@ impl TermShares {
         if self.text_sample.is_empty() {
             return Vec::new();
         }
-        let share = |w: &str| {
-            self.text_sample.iter().filter(|t| t.contains(w)).count() as f64 / self.text_sample.len() as f64
-        };
-        let long = |w: &str| w.chars().count() >= 3;
+        let share = |w: &str| self.sample_count(w) as f64 / self.text_sample.len() as f64;
         let Some((_, rarest)) = words
             .split_whitespace()
-            .filter(|w| long(w))
+            .filter(|w| long_word(w))
             .map(|w| (share(w), w))
             .min_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.len().cmp(&a.1.len())))
         else {
@@ -146,10 +143,36 @@ impl TermShares {
         };
         words
             .split_whitespace()
-            .filter(|w| *w != rarest && (!long(w) || share(w) >= COMMON_WORD))
+            .filter(|w| *w != rarest && (!long_word(w) || share(w) >= COMMON_WORD))
             .map(str::to_owned)
             .collect()
     }
+
+    /// The share of versions expected to hold every word of `words` (a lower-cased `q`):
+    /// that of its rarest word of three characters or more in the text sample, a word the
+    /// sample lacks counted as half a sample (it is rarer than one in the sample's size, not
+    /// absent). None without a sample, or when no word is long enough.
+    pub(in crate::store) fn text_share(&self, words: &str) -> Option<f64> {
+        let rarest = words.split_whitespace().filter(|w| long_word(w)).map(|w| self.sample_count(w)).min()?;
+        (!self.text_sample.is_empty()).then(|| (rarest as f64).max(0.5) / self.text_sample.len() as f64)
+    }
+
+    /// How many texts of the sample hold `word`.
+    fn sample_count(&self, word: &str) -> usize {
+        self.text_sample.iter().filter(|t| t.contains(word)).count()
+    }
+}
+
+/// Whether the text index can look `word` up: it has a trigram.
+fn long_word(word: &str) -> bool {
+    word.chars().count() >= 3
+}
+
+/// The [`Estimate`] of a query whose only narrowing filter is text held by `share` of the
+/// versions (`TermShares::text_share`): PostgreSQL's scan reads the matches of its rarest
+/// word through the trigram index, so it costs what a scan of facet matches costs.
+pub(in crate::store) fn text_estimate(share: f64) -> Estimate {
+    Estimate { matching: share, scan_cost: share * SCAN_ROW_COST, seek_row_cost: SEEK_ROW_COST }
 }
 
 /// What the statistics expect of a query with filter groups (each a list of alternative
@@ -518,6 +541,25 @@ mod tests {
         assert_eq!(shares.common_words("number"), Vec::<String>::new());
         assert_eq!(shares.common_words("a 22"), Vec::<String>::new(), "no word the index can answer");
         assert_eq!(TermShares::default().common_words("number 22"), Vec::<String>::new(), "no sample");
+    }
+
+    #[test]
+    fn a_word_the_text_sample_lacks_skips_the_walk() {
+        let sample: Vec<String> = (0..100).map(|i| format!("acme/m-{i} model number {}", i * 7)).collect();
+        let shares = TermShares { text_sample: sample, ..TermShares::default() };
+        // The rarest long word: "number" is in all 100, "1234" in none (half a sample).
+        assert_eq!(shares.text_share("number 1234"), Some(0.005));
+        assert_eq!(shares.text_share("number m-1"), Some(0.11), "m-1, m-10..m-19");
+        assert_eq!(shares.text_share("number"), Some(1.0));
+        assert_eq!(shares.text_share("ab 12"), None, "no word the index can answer");
+        assert_eq!(TermShares::default().text_share("number"), None, "no sample");
+        // At a million versions a walk in name order would need some 6,300 models for a
+        // page of 21 at that rate: the scan reads the 5,000 expected matches instead.
+        let rare = text_estimate(0.005);
+        assert_eq!(first_window(Strategy::Walk, true, WALK_WINDOW, rare, 21, MILLION), None);
+        // A common word fills a page within a first window.
+        let common = text_estimate(0.5);
+        assert_eq!(first_window(Strategy::Walk, true, WALK_WINDOW, common, 21, MILLION), Some(WALK_WINDOW));
     }
 
     #[test]
