@@ -65,7 +65,7 @@ fn file_size(metadata: &Value) -> u64 {
 }
 
 /// Publishes one version whose file weighs its parameters at its precision.
-async fn publish(store: &Arc<dyn MetadataStore>, model: &str, version: &str, metadata: &Value, on: i64) {
+pub async fn publish(store: &Arc<dyn MetadataStore>, model: &str, version: &str, metadata: &Value, on: i64) {
     publish_with(store, model, version, metadata, on, Facts::new()).await;
 }
 

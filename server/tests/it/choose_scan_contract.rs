@@ -7,14 +7,17 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use modelreg_api::LookupQuery;
+use modelreg_api::{LookupQuery, SortKey};
 use modelreg_server::service::Registry;
 use modelreg_server::store::MetadataStore;
 use serde_json::json;
 
-use crate::choose_contract::{choose, registry};
+use crate::choose_contract::{choose, publish, registry};
 
-store_contract!(a_choice_finds_what_the_lookups_with_and_without_each_constraint_find);
+store_contract!(
+    a_choice_finds_what_the_lookups_with_and_without_each_constraint_find,
+    the_scan_hands_over_one_row_per_model_and_constraints_met_and_nothing_past_its_cap,
+);
 
 /// Constraints as lookup pairs (each its own constraint), the choice's preference, and the
 /// lookup order that preference bounds the candidates by.
@@ -134,4 +137,44 @@ async fn a_choice_finds_what_the_lookups_with_and_without_each_constraint_find(
         (candidates, near_misses) = (candidates + answer.candidates.len(), near_misses + total);
     }
     assert!(candidates > 0 && near_misses > 0, "the shapes find something: {candidates}, {near_misses}");
+}
+
+/// The store's side of the scan: one row per model and set of constraints met (its best
+/// release), and None once it finds more versions than the cap, however few rows that
+/// leaves. Latency on one hardware has no terms, so PostgreSQL scans too.
+async fn the_scan_hands_over_one_row_per_model_and_constraints_met_and_nothing_past_its_cap(
+    store: Arc<dyn MetadataStore>,
+) {
+    let (_registry, _backing) = registry(store.clone()).await;
+    // Two more releases of a model, as its 1.0.0: the same constraints met.
+    let doc: serde_json::Value = serde_json::from_str(modelreg_testkit::CHOOSE_CATALOGUE).unwrap();
+    let model = "meta-llama/llama-3.1-8b-instruct";
+    let entry = doc["models"].as_array().unwrap().iter().find(|e| e["model"] == model).unwrap();
+    for version in ["91.0.0", "90.0.0"] {
+        publish(&store, model, version, &entry["metadata"], 30).await;
+    }
+    let base = LookupQuery::from_pairs(std::iter::empty::<(&str, &str)>()).unwrap();
+    let constraints: Vec<LookupQuery> = [
+        &[("max_latency_ms", "200"), ("hardware", "a100")][..],
+        &[("task", "text-generation")],
+        &[("max_params", "80000000000")],
+    ]
+    .iter()
+    .map(|pairs| LookupQuery::from_pairs(pairs.iter().copied()).unwrap())
+    .collect();
+    let rows = store
+        .tagged_versions(&base, &constraints, SortKey::Parameters, 10_000)
+        .await
+        .unwrap()
+        .expect("under the cap, the scan answers");
+    assert!(!rows.is_empty());
+    let groups: BTreeSet<(i64, i64)> = rows.iter().map(|r| (r.model_id, r.met)).collect();
+    assert_eq!(groups.len(), rows.len(), "one row per model and constraints met: {rows:?}");
+    assert!(rows.iter().all(|r| r.met.count_ones() >= 2), "all constraints but at most one: {rows:?}");
+    // Of the three releases, only the highest.
+    assert_eq!(rows.iter().filter(|r| r.major == 91).count(), 1, "{rows:?}");
+    assert!(rows.iter().all(|r| r.major != 90), "{rows:?}");
+    // The scan found more versions than it hands over: a cap of as many rows is passed.
+    let capped = store.tagged_versions(&base, &constraints, SortKey::Parameters, rows.len()).await.unwrap();
+    assert_eq!(capped, None, "it found more versions than it hands over");
 }
