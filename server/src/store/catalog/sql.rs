@@ -198,10 +198,13 @@ macro_rules! impl_catalog_store {
                             Some(shares) => {
                                 let words = words.to_lowercase();
                                 text_share = shares.text_share(&words);
-                                let mut with = q.clone();
-                                with.unindexed_words = shares.common_words(&words);
-                                judged = with;
-                                &judged
+                                match shares.common_words(&words) {
+                                    common if common.is_empty() => q,
+                                    common => {
+                                        judged = LookupQuery { unindexed_words: common, ..q.clone() };
+                                        &judged
+                                    }
+                                }
                             }
                             None => q,
                         }
@@ -230,7 +233,9 @@ macro_rules! impl_catalog_store {
                     // A walk in name order over the candidate models finds a match in most of
                     // them, whatever the share of all models.
                     let candidates_by_name = candidates && bounded == Strategy::Walk && column.is_none();
-                    if !groups.is_empty()
+                    // What the statistics expect of the query: from its terms, or from the
+                    // text sample for text alone.
+                    let expected = if !groups.is_empty()
                         && !candidates_by_name
                         && let Some(shares) = self.term_shares(&groups).await?
                     {
@@ -246,19 +251,19 @@ macro_rules! impl_catalog_store {
                                 return Ok(hits);
                             }
                         }
-                        let expected = lookup::estimate(&weighted, &shares, $dialect);
-                        let best = q.versions == modelreg_api::VersionsMode::Best;
-                        first = first.and_then(|f| lookup::first_window(bounded, best, f, expected, wanted, registry));
+                        Some((lookup::estimate(&weighted, &shares, $dialect), registry))
                     } else if groups.is_empty()
                         && let Some(share) = text_share
                     {
-                        // Text alone: a rare word's matches are read through the trigram
-                        // index for less than a walk that rarely finds one (at a million
-                        // versions a first walk of 100 models for `q=number 1234` took 3 ms
-                        // of the line's 8.5).
-                        let registry = *size.insert(self.registry_size().await?);
+                        // A rare word's matches are read through the trigram index for less
+                        // than a walk that rarely finds one (at a million versions a first walk
+                        // of 100 models for `q=number 1234` took 3 ms of the line's 8.5).
+                        Some((lookup::text_estimate(share), *size.insert(self.registry_size().await?)))
+                    } else {
+                        None
+                    };
+                    if let Some((expected, registry)) = expected {
                         let best = q.versions == modelreg_api::VersionsMode::Best;
-                        let expected = lookup::text_estimate(share);
                         first = first.and_then(|f| lookup::first_window(bounded, best, f, expected, wanted, registry));
                     }
                     let mut walked: Vec<LookupHit> = Vec::new();
