@@ -16,7 +16,7 @@ use crate::choose_contract::{choose, publish, registry};
 
 store_contract!(
     a_choice_finds_what_the_lookups_with_and_without_each_constraint_find,
-    the_scan_hands_over_one_row_per_model_and_constraints_met_and_nothing_past_its_cap,
+    the_scan_hands_over_every_version_it_found_exactly_and_nothing_past_its_cap,
 );
 
 /// Constraints as lookup pairs (each its own constraint), the choice's preference, and the
@@ -139,19 +139,25 @@ async fn a_choice_finds_what_the_lookups_with_and_without_each_constraint_find(
     assert!(candidates > 0 && near_misses > 0, "the shapes find something: {candidates}, {near_misses}");
 }
 
-/// The store's side of the scan: one row per model and set of constraints met (its best
-/// release), and None once it finds more versions than the cap, however few rows that
-/// leaves. Latency on one hardware has no terms, so PostgreSQL scans too.
-async fn the_scan_hands_over_one_row_per_model_and_constraints_met_and_nothing_past_its_cap(
+/// The store's side of the scan: every version it found, each once and tagged with the
+/// constraints it meets, sort keys exactly as stored (two latencies that agree to fifteen
+/// digits stay apart), and None once it finds more versions than the cap. Latency on one
+/// hardware has no terms, so PostgreSQL scans too.
+async fn the_scan_hands_over_every_version_it_found_exactly_and_nothing_past_its_cap(
     store: Arc<dyn MetadataStore>,
 ) {
     let (_registry, _backing) = registry(store.clone()).await;
-    // Two more releases of a model, as its 1.0.0: the same constraints met.
+    // Two more releases of a model meeting the same constraints as its 1.0.0, their
+    // latencies one unit in the last place apart (0.1 + 0.2 and 0.3).
     let doc: serde_json::Value = serde_json::from_str(modelreg_testkit::CHOOSE_CATALOGUE).unwrap();
     let model = "meta-llama/llama-3.1-8b-instruct";
     let entry = doc["models"].as_array().unwrap().iter().find(|e| e["model"] == model).unwrap();
-    for version in ["91.0.0", "90.0.0"] {
-        publish(&store, model, version, &entry["metadata"], 30).await;
+    let (close, closer) = (0.1_f64 + 0.2, 0.3_f64);
+    assert_ne!(close, closer);
+    for (version, p50) in [("91.0.0", close), ("90.0.0", closer)] {
+        let mut metadata = entry["metadata"].clone();
+        metadata["latency"] = json!([{ "hardware": "a100", "p50_ms": p50 }]);
+        publish(&store, model, version, &metadata, 30).await;
     }
     let base = LookupQuery::from_pairs(std::iter::empty::<(&str, &str)>()).unwrap();
     let constraints: Vec<LookupQuery> = [
@@ -163,18 +169,25 @@ async fn the_scan_hands_over_one_row_per_model_and_constraints_met_and_nothing_p
     .map(|pairs| LookupQuery::from_pairs(pairs.iter().copied()).unwrap())
     .collect();
     let rows = store
-        .tagged_versions(&base, &constraints, SortKey::Parameters, 10_000)
+        .tagged_versions(&base, &constraints, SortKey::Latency, 10_000)
         .await
         .unwrap()
         .expect("under the cap, the scan answers");
-    assert!(!rows.is_empty());
-    let groups: BTreeSet<(i64, i64)> = rows.iter().map(|r| (r.model_id, r.met)).collect();
-    assert_eq!(groups.len(), rows.len(), "one row per model and constraints met: {rows:?}");
+    let ids: BTreeSet<i64> = rows.iter().map(|r| r.id).collect();
+    assert_eq!(ids.len(), rows.len(), "each version once: {rows:?}");
     assert!(rows.iter().all(|r| r.met.count_ones() >= 2), "all constraints but at most one: {rows:?}");
-    // Of the three releases, only the highest.
-    assert_eq!(rows.iter().filter(|r| r.major == 91).count(), 1, "{rows:?}");
-    assert!(rows.iter().all(|r| r.major != 90), "{rows:?}");
-    // The scan found more versions than it hands over: a cap of as many rows is passed.
-    let capped = store.tagged_versions(&base, &constraints, SortKey::Parameters, rows.len()).await.unwrap();
-    assert_eq!(capped, None, "it found more versions than it hands over");
+    let release = |major: i64| {
+        let found: Vec<_> = rows.iter().filter(|r| r.major == major && r.met == 0b111).collect();
+        assert_eq!(found.len(), 1, "{major}.0.0 meets all three: {rows:?}");
+        found[0].clone()
+    };
+    let (newer, older) = (release(91), release(90));
+    assert_eq!(newer.model_id, older.model_id);
+    assert_eq!(newer.sort_key, Some(close), "the key reads back exactly");
+    assert_eq!(older.sort_key, Some(closer), "the key reads back exactly");
+    // The model's 1.0.0 is handed over too: which release wins is the service's.
+    assert!(rows.iter().filter(|r| r.model_id == newer.model_id).count() >= 3, "{rows:?}");
+    // One fewer than it found is past the cap (SQLite's term counts may already say so).
+    let capped = store.tagged_versions(&base, &constraints, SortKey::Latency, rows.len() - 1).await.unwrap();
+    assert_eq!(capped, None, "it found more versions than the cap");
 }

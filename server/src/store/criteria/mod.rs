@@ -27,9 +27,9 @@ pub struct VersionMemory {
 pub trait CriteriaStore: Send + Sync + 'static {
     /// The versions (not pre-releases, of a model visible to `base` and not deleted) that
     /// match `base`'s filters and all of `constraints` (each a lookup of one constraint)
-    /// but at most one, tagged with those they meet, with `sort`'s key: of each model, per
-    /// set of constraints met, only the best release. `None` when more than `cap` versions
-    /// do (or PostgreSQL expects so: then none is read), when there are fewer than 2 or more than
+    /// but at most one, in no order, tagged with those they meet, with `sort`'s key. `None`
+    /// when more than `cap` versions do (or PostgreSQL expects so: then none is read), when
+    /// there are fewer than 2 or more than
     /// [`MAX_TAGGED_CONSTRAINTS`](super::MAX_TAGGED_CONSTRAINTS) constraints, or when `sort`
     /// orders by a key the scan cannot carry (a model's, or one computed per row).
     async fn tagged_versions(

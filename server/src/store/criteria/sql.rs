@@ -229,14 +229,16 @@ macro_rules! impl_criteria_store {
                     // Not a prepared statement kept for reuse: after five runs PostgreSQL may
                     // switch it to a generic plan, which knows no bound value and scans every
                     // version; an unnamed one is planned for the values it runs with.
-                    let rows: Vec<$crate::store::lookup::TaggedRow> = tagged(false)
+                    let scan: $crate::store::lookup::PackedScan = tagged(false)
                         .build_query_as()
                         .persistent(false)
-                        .fetch_all(&self.pool)
+                        .fetch_one(&self.pool)
                         .await
                         .map_err(db_err)?;
-                    let scanned = rows.first().map_or(0, |r| r.scanned);
-                    Ok((scanned < limit).then(|| rows.into_iter().map(|r| r.version).collect()))
+                    if scan.scanned >= limit {
+                        return Ok(None);
+                    }
+                    scan.unpack().map(Some).map_err(StoreError::Corrupt)
                 }
 
                 async fn lookup_rows(

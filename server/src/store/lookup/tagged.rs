@@ -17,7 +17,7 @@ use super::window::TermShares;
 use crate::store::dialect::Dialect;
 
 /// A version that meets all of a choice's constraints but at most one.
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct TaggedVersion {
     pub id: i64,
     pub model_id: i64,
@@ -30,13 +30,37 @@ pub struct TaggedVersion {
     pub met: i64,
 }
 
-/// A [`TaggedVersion`] with the number of versions the scan found before it kept the best
-/// release of each model per set of constraints met.
+/// A scan's versions packed into one row (see [`build_tagged`]): how many it found, and
+/// each as `id,model_id,major,minor,patch,sort_key,met` (an empty sort key when missing),
+/// `;` between them, `None` when it found none.
 #[derive(Debug, sqlx::FromRow)]
-pub(in crate::store) struct TaggedRow {
-    #[sqlx(flatten)]
-    pub version: TaggedVersion,
+pub(in crate::store) struct PackedScan {
     pub scanned: i64,
+    pub packed: Option<String>,
+}
+
+impl PackedScan {
+    /// The versions of the scan, in no order.
+    pub(in crate::store) fn unpack(&self) -> Result<Vec<TaggedVersion>, String> {
+        let Some(packed) = self.packed.as_deref().filter(|p| !p.is_empty()) else { return Ok(Vec::new()) };
+        packed.split(';').map(unpack_version).collect()
+    }
+}
+
+fn unpack_version(text: &str) -> Result<TaggedVersion, String> {
+    let bad = || format!("a scanned version is unreadable: {text:?}");
+    let mut fields = text.split(',');
+    let mut int = || fields.next().and_then(|f| f.parse::<i64>().ok()).ok_or_else(bad);
+    let (id, model_id, major, minor, patch) = (int()?, int()?, int()?, int()?, int()?);
+    let sort_key = match fields.next().ok_or_else(bad)? {
+        "" => None,
+        key => Some(key.parse::<f64>().map_err(|_| bad())?),
+    };
+    let met = fields.next().and_then(|f| f.parse::<i64>().ok()).ok_or_else(bad)?;
+    if fields.next().is_some() {
+        return Err(bad());
+    }
+    Ok(TaggedVersion { id, model_id, major, minor, patch, sort_key, met })
 }
 
 /// The most constraints the scan tags (one bit each, and the statement's text grows with
@@ -93,11 +117,8 @@ pub(in crate::store) fn plan_tagged(constraints: &[LookupQuery], shares: &TermSh
 
 /// The versions (not pre-releases, of a visible model not deleted) that match `base` and
 /// all of `constraints` (each a lookup of one constraint) but at most one, with `column` as
-/// their sort key: of the first `cap` found, the best release of each model per set of
-/// constraints met ([`TaggedRow`], with how many were found). A choice picks per model the
-/// best release among those meeting some constraints, which is always one of these, and
-/// a model's releases mostly meet the same ones: a fifth of the rows to hand over (SQLite
-/// passes each row to the server one at a time). `constraints` holds 2 to
+/// their sort key: the first `cap` found, each tagged with the constraints it meets, packed
+/// into one row ([`PackedScan`]). `constraints` holds 2 to
 /// [`MAX_TAGGED_CONSTRAINTS`]. With `explain`, the PostgreSQL plan of the scan instead (its
 /// first row, the estimate of the versions found).
 /// With `driver` (SQLite, [`TaggedPlan::driver`]), only the versions with one of its terms
@@ -118,13 +139,21 @@ where
     for<'t> f64: Encode<'t, DB> + Type<DB>,
     for<'t> bool: Encode<'t, DB> + Type<DB>,
 {
-    let mut qb = QueryBuilder::<DB>::new(if explain {
-        "EXPLAIN "
-    } else {
-        "SELECT id, model_id, major, minor, patch, sort_key, met, scanned FROM (SELECT s.*, \
-         ROW_NUMBER() OVER (PARTITION BY s.model_id, s.met ORDER BY s.major DESC, s.minor DESC, s.patch DESC, s.id DESC) AS nth, \
-         COUNT(*) OVER () AS scanned FROM ("
-    });
+    // One row however many versions: SQLite's driver hands each row over on its own, about
+    // 5 µs apiece, more than the scan reads it in. Sort keys are written so that they read
+    // back exactly (17 significant digits; PostgreSQL's float output is exact by default).
+    let pack = match dialect {
+        Dialect::Sqlite => {
+            "SELECT COUNT(*) AS scanned, group_concat(s.id || ',' || s.model_id || ',' || s.major || ',' || \
+             s.minor || ',' || s.patch || ',' || CASE WHEN s.sort_key IS NULL THEN '' \
+             ELSE printf('%!.17g', s.sort_key) END || ',' || s.met, ';') AS packed FROM ("
+        }
+        Dialect::Postgres => {
+            "SELECT COUNT(*) AS scanned, string_agg(concat_ws(',', s.id, s.model_id, s.major, s.minor, \
+             s.patch, COALESCE(s.sort_key::text, ''), s.met), ';') AS packed FROM ("
+        }
+    };
+    let mut qb = QueryBuilder::<DB>::new(if explain { "EXPLAIN " } else { pack });
     qb.push(format!(
         "SELECT f.id, f.model_id, f.major, f.minor, f.patch, CAST(f.{column} AS DOUBLE PRECISION) AS sort_key, CAST(0"
     ));
@@ -162,7 +191,7 @@ where
     }
     qb.push(") LIMIT ").push_bind(cap);
     if !explain {
-        qb.push(") s) g WHERE g.nth = 1");
+        qb.push(") s");
     }
     qb
 }
@@ -210,5 +239,24 @@ mod tests {
         let plan = plan_tagged(&[query("q=llama"), query("license=MIT")], &shares);
         assert_eq!(plan.driver, None);
         assert!((plan.share - 1.0).abs() < 1e-12, "{plan:?}");
+    }
+
+    #[test]
+    fn a_packed_scan_reads_back_every_version_and_refuses_a_malformed_one() {
+        let scan = |packed: Option<&str>| PackedScan { scanned: 0, packed: packed.map(str::to_owned) };
+        let versions = scan(Some("7,3,1,2,0,0.30000000000000004,5;8,3,2,0,0,,7")).unpack().unwrap();
+        assert_eq!(
+            versions,
+            [
+                TaggedVersion { id: 7, model_id: 3, major: 1, minor: 2, patch: 0, sort_key: Some(0.1 + 0.2), met: 5 },
+                TaggedVersion { id: 8, model_id: 3, major: 2, minor: 0, patch: 0, sort_key: None, met: 7 },
+            ]
+        );
+        // SQLite's `%!.17g` writes a whole number with a fraction.
+        assert_eq!(scan(Some("1,1,1,0,0,2000000000.0,3")).unpack().unwrap()[0].sort_key, Some(2e9));
+        assert_eq!(scan(None).unpack().unwrap(), []);
+        for bad in ["1,1,1,0,0,2.5", "1,1,1,0,0,2.5,3,9", "1,x,1,0,0,,3", "1,1,1,0,0,nope,3"] {
+            assert!(scan(Some(bad)).unpack().is_err(), "{bad}");
+        }
     }
 }
