@@ -248,7 +248,15 @@ mod tests {
         assert_eq!(
             versions,
             [
-                TaggedVersion { id: 7, model_id: 3, major: 1, minor: 2, patch: 0, sort_key: Some(0.1 + 0.2), met: 5 },
+                TaggedVersion {
+                    id: 7,
+                    model_id: 3,
+                    major: 1,
+                    minor: 2,
+                    patch: 0,
+                    sort_key: Some(0.1 + 0.2),
+                    met: 5
+                },
                 TaggedVersion { id: 8, model_id: 3, major: 2, minor: 0, patch: 0, sort_key: None, met: 7 },
             ]
         );
