@@ -12,9 +12,15 @@
 //! rows a single publish writes), then runs `VACUUM ANALYZE` (`ANALYZE` on SQLite), so that
 //! the planner has statistics as it would in production.
 //!
-//!   cargo run --release -p modelreg-bench -- [--models 20000] [--versions 100000] [--requests 200] [--sqlite [--sqlite-file PATH]]
+//!   cargo run --release -p modelreg-bench -- [--models 20000] [--versions 100000] [--requests 200] [--warmup 10] [--sqlite [--sqlite-file PATH]]
 //!   cargo run --release -p modelreg-bench -- --sizes 20000/100000,200000/1000000 \
 //!       [--database-prefix postgres://postgres@127.0.0.1:5432/lookupbench_]
+//!
+//! Each line sends `--warmup` untimed requests before its timed ones: a connection's first
+//! run of a statement pays for caches that last as long as the connection (PostgreSQL's
+//! per-backend catalogue and statistics caches, SQLite's page cache), and the pools hand
+//! requests to their connections in turn. The table's "first ms" is the line's very first
+//! request, so that cost stays in view.
 //!
 //! `--sizes` prints one table per size in one run, each with its own `/healthz` floor;
 //! `--database-prefix` keeps each size's PostgreSQL database (named prefix + models_versions,
@@ -59,8 +65,19 @@ const LANGS: &[&str] = &["en", "fr", "de", "es", "it", "pt-BR", "ja", "zh-Hans",
 const FORMATS: &[&str] = &["safetensors", "gguf", "onnx", "pytorch"];
 const MODALITIES: &[&str] = &["text", "image", "audio", "video", "tabular"];
 
+const USAGE: &str = "usage: lookup-bench [--models N] [--versions N] | [--sizes M/V,M/V] \
+     [--requests N] [--warmup N] [--database-url URL | --database-prefix URL] [--sqlite] [--sqlite-file PATH]";
+
 /// Versions per batch publish while seeding.
 const SEED_BATCH: usize = 500;
+
+/// How many requests each line sends: `warmup` untimed (at least the first, whose time the
+/// table shows as "first"), then `requests` timed.
+#[derive(Clone, Copy)]
+struct Rounds {
+    warmup: usize,
+    requests: usize,
+}
 
 struct Args {
     /// Reuse this PostgreSQL database (seeded only if empty) and keep it afterwards.
@@ -70,6 +87,8 @@ struct Args {
     /// (models, versions) of each registry measured, in order.
     sizes: Vec<(usize, usize)>,
     requests: usize,
+    /// Untimed requests of each line before its timed ones.
+    warmup: usize,
     sqlite: bool,
     /// Reuse this SQLite database file (seeded only if short of the size) and keep it.
     sqlite_file: Option<std::path::PathBuf>,
@@ -81,6 +100,7 @@ fn parse_args() -> anyhow::Result<Args> {
         database_prefix: None,
         sizes: Vec::new(),
         requests: 200,
+        warmup: 10,
         sqlite: false,
         sqlite_file: None,
     };
@@ -93,6 +113,7 @@ fn parse_args() -> anyhow::Result<Args> {
             "--models" => models = number(&value()?)?,
             "--versions" => versions = number(&value()?)?,
             "--requests" => args.requests = number(&value()?)?,
+            "--warmup" => args.warmup = number(&value()?)?,
             "--sizes" => {
                 for size in value()?.split(',') {
                     let (m, v) = size.split_once('/').context("--sizes takes MODELS/VERSIONS,...")?;
@@ -106,7 +127,11 @@ fn parse_args() -> anyhow::Result<Args> {
             }
             "--database-url" => args.database_url = Some(value()?),
             "--database-prefix" => args.database_prefix = Some(value()?),
-            other => anyhow::bail!("unknown flag {other}"),
+            "--help" | "-h" => {
+                println!("{USAGE}");
+                std::process::exit(0);
+            }
+            other => anyhow::bail!("unknown flag {other}\n{USAGE}"),
         }
     }
     if args.sizes.is_empty() {
@@ -290,18 +315,44 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted[i].as_secs_f64() * 1000.0
 }
 
-async fn measure(client: &reqwest::Client, url: &str, requests: usize) -> anyhow::Result<(f64, f64, usize)> {
-    let mut times = Vec::with_capacity(requests);
-    let mut rows = 0;
-    for _ in 0..requests {
+/// A line's timings in ms: p50 and p99 of the timed requests, and the line's very first
+/// request (before the warm-up).
+struct Timing {
+    p50: f64,
+    p99: f64,
+    first: f64,
+}
+
+/// Sends `rounds.warmup` untimed requests, then times `rounds.requests`; `send` makes one
+/// request and returns what the table shows of its answer (the last one's is kept).
+async fn timed<T, F, Fut>(rounds: Rounds, mut send: F) -> anyhow::Result<(Timing, T)>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<T>>,
+{
+    let t = Instant::now();
+    let mut shown = send().await?;
+    let first = t.elapsed().as_secs_f64() * 1000.0;
+    for _ in 1..rounds.warmup {
+        send().await?;
+    }
+    let mut times = Vec::with_capacity(rounds.requests);
+    for _ in 0..rounds.requests {
         let t = Instant::now();
-        let resp = client.get(url).send().await?.error_for_status()?;
-        let body: serde_json::Value = resp.json().await?;
+        shown = send().await?;
         times.push(t.elapsed());
-        rows = body["results"].as_array().map_or(0, Vec::len);
     }
     times.sort();
-    Ok((percentile(&times, 0.5), percentile(&times, 0.99), rows))
+    Ok((Timing { p50: percentile(&times, 0.5), p99: percentile(&times, 0.99), first }, shown))
+}
+
+/// A GET lookup's timings and its rows.
+async fn measure(client: &reqwest::Client, url: &str, rounds: Rounds) -> anyhow::Result<(Timing, usize)> {
+    timed(rounds, || async {
+        let body: serde_json::Value = client.get(url).send().await?.error_for_status()?.json().await?;
+        Ok(body["results"].as_array().map_or(0, Vec::len))
+    })
+    .await
 }
 
 /// Like `measure`, for a JSON POST; rows are the ranked versions and near misses.
@@ -309,24 +360,19 @@ async fn measure_post(
     client: &reqwest::Client,
     url: &str,
     body: &serde_json::Value,
-    requests: usize,
-) -> anyhow::Result<(f64, f64, String)> {
-    let mut times = Vec::with_capacity(requests);
-    let mut rows = String::new();
-    for _ in 0..requests {
-        let t = Instant::now();
-        let resp = client.post(url).json(body).send().await?.error_for_status()?;
-        let answer: serde_json::Value = resp.json().await?;
-        times.push(t.elapsed());
-        rows = format!(
+    rounds: Rounds,
+) -> anyhow::Result<(Timing, String)> {
+    timed(rounds, || async {
+        let answer: serde_json::Value =
+            client.post(url).json(body).send().await?.error_for_status()?.json().await?;
+        Ok(format!(
             "{} ranked{}, {} near misses",
             answer["ranked"],
             if answer["truncated"] == true { " (capped)" } else { "" },
             answer["near_misses"].as_array().map_or(0, Vec::len)
-        );
-    }
-    times.sort();
-    Ok((percentile(&times, 0.5), percentile(&times, 0.99), rows))
+        ))
+    })
+    .await
 }
 
 /// `POST /v1/choose` bodies: three constraints and three preferences each. The last ranks
@@ -417,12 +463,15 @@ async fn run_size(args: &Args, models: usize, versions: usize) -> anyhow::Result
 
     let client = reqwest::Client::new();
     let backend = if args.sqlite { "SQLite" } else { "PostgreSQL" };
-    let setting =
-        format!("{backend}, {models} models / {versions} versions, {} requests each", args.requests);
+    let rounds = Rounds { warmup: args.warmup, requests: args.requests };
+    let setting = format!(
+        "{backend}, {models} models / {versions} versions, {} requests each after {} to warm up",
+        args.requests, args.warmup
+    );
     if fresh {
         // As a bulk load or a restore leaves it: statistics only where autovacuum got to.
         println!("lookup latency over HTTP, {setting}, as seeded (before the start-up statistics pass)");
-        run_queries(&client, &base, args.requests, false).await?;
+        run_queries(&client, &base, rounds, false).await?;
         let analysed = store.ensure_statistics().await?;
         let names: Vec<&str> = analysed.iter().map(|t| t.table.as_str()).collect();
         let ms: u128 = analysed.iter().map(|t| t.duration.as_millis()).sum();
@@ -434,7 +483,7 @@ async fn run_size(args: &Args, models: usize, versions: usize) -> anyhow::Result
         eprintln!("reusing the seeded database (analysed in {:.1} s)", took.as_secs_f64());
     }
     println!("lookup latency over HTTP, {setting}");
-    run_queries(&client, &base, args.requests, true).await?;
+    run_queries(&client, &base, rounds, true).await?;
     handle.stop(true).await;
     Ok(())
 }
@@ -444,13 +493,16 @@ async fn run_size(args: &Args, models: usize, versions: usize) -> anyhow::Result
 async fn run_queries(
     client: &reqwest::Client,
     base: &str,
-    requests: usize,
+    rounds: Rounds,
     with_ui: bool,
 ) -> anyhow::Result<()> {
-    println!("| query | p50 ms | p99 ms | rows | p99 vs /healthz |");
-    println!("|---|---|---|---|---|");
-    let (floor50, floor, _) = measure(client, &format!("{base}/healthz"), requests).await?;
-    println!("| baseline: GET /healthz | {floor50:.2} | {floor:.2} | | 1.0x |");
+    println!("| query | p50 ms | p99 ms | first ms | rows | p99 vs /healthz |");
+    println!("|---|---|---|---|---|---|");
+    let (floor, _) = measure(client, &format!("{base}/healthz"), rounds).await?;
+    println!(
+        "| baseline: GET /healthz | {:.2} | {:.2} | {:.2} | | 1.0x |",
+        floor.p50, floor.p99, floor.first
+    );
     let queries = [
         ("license", "/v1/models?license=MIT"),
         ("task", "/v1/models?task=translation"),
@@ -508,15 +560,17 @@ async fn run_queries(
         ),
     ];
     for (name, path) in &queries {
-        let (p50, p99, rows) = measure(client, &format!("{base}{path}"), requests).await?;
-        println!("| {name} `{path}` | {p50:.2} | {p99:.2} | {rows} | {:.1}x |", p99 / floor);
+        let (t, rows) = measure(client, &format!("{base}{path}"), rounds).await?;
+        let ratio = t.p99 / floor.p99;
+        println!("| {name} `{path}` | {:.2} | {:.2} | {:.2} | {rows} | {ratio:.1}x |", t.p50, t.p99, t.first);
     }
     for (name, body) in choose_queries() {
-        let (p50, p99, rows) = measure_post(client, &format!("{base}/v1/choose"), &body, requests).await?;
-        println!("| {name} `{body}` | {p50:.2} | {p99:.2} | {rows} | {:.1}x |", p99 / floor);
+        let (t, rows) = measure_post(client, &format!("{base}/v1/choose"), &body, rounds).await?;
+        let ratio = t.p99 / floor.p99;
+        println!("| {name} `{body}` | {:.2} | {:.2} | {:.2} | {rows} | {ratio:.1}x |", t.p50, t.p99, t.first);
     }
     if with_ui {
-        ui::print_tables(client, base, &queries, requests).await?;
+        ui::print_tables(client, base, &queries, rounds.requests).await?;
     }
     println!();
     Ok(())
