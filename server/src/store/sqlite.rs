@@ -87,17 +87,25 @@ mod tests {
         sqlx::query_scalar::<_, i64>("PRAGMA synchronous").fetch_one(&store.pool).await.unwrap()
     }
 
+    /// What the `pragma` statement reads on each of two connections held at once (so both
+    /// were opened by the pool's options).
+    async fn on_two_connections(store: &SqliteStore, pragma: &'static str) -> [i64; 2] {
+        let (mut a, mut b) = (store.pool.acquire().await.unwrap(), store.pool.acquire().await.unwrap());
+        let mut out = [0; 2];
+        for (value, conn) in out.iter_mut().zip([&mut a, &mut b]) {
+            *value = sqlx::query_scalar(pragma).fetch_one(&mut **conn).await.unwrap();
+        }
+        out
+    }
+
     #[tokio::test]
     async fn every_connection_syncs_each_commit_in_full() {
         let dir = tempfile::tempdir().unwrap();
         let store = temp_store(&dir, 2).await;
-        // Two connections held at once: both must have been opened with FULL (2).
-        let (mut a, mut b) = (store.pool.acquire().await.unwrap(), store.pool.acquire().await.unwrap());
-        for conn in [&mut a, &mut b] {
-            let level: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(&mut **conn).await.unwrap();
+        // Both must have been opened with FULL (2).
+        for level in on_two_connections(&store, "PRAGMA synchronous").await {
             assert_eq!(level, 2, "PRAGMA synchronous is FULL");
         }
-        drop((a, b));
         assert_eq!(synchronous(&store).await, 2);
     }
 
@@ -105,11 +113,10 @@ mod tests {
     async fn every_connection_caches_up_to_64_mib_of_pages_and_maps_the_file() {
         let dir = tempfile::tempdir().unwrap();
         let store = temp_store(&dir, 2).await;
-        let (mut a, mut b) = (store.pool.acquire().await.unwrap(), store.pool.acquire().await.unwrap());
-        for conn in [&mut a, &mut b] {
-            let kib: i64 = sqlx::query_scalar("PRAGMA cache_size").fetch_one(&mut **conn).await.unwrap();
+        for kib in on_two_connections(&store, "PRAGMA cache_size").await {
             assert_eq!(kib, -65536, "a negative cache_size is in KiB");
-            let mapped: i64 = sqlx::query_scalar("PRAGMA mmap_size").fetch_one(&mut **conn).await.unwrap();
+        }
+        for mapped in on_two_connections(&store, "PRAGMA mmap_size").await {
             assert_eq!(mapped, MMAP_BYTES, "reads go through a map of the file");
         }
     }

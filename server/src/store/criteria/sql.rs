@@ -229,16 +229,15 @@ macro_rules! impl_criteria_store {
                     // Not a prepared statement kept for reuse: after five runs PostgreSQL may
                     // switch it to a generic plan, which knows no bound value and scans every
                     // version; an unnamed one is planned for the values it runs with.
-                    let scan: $crate::store::lookup::PackedScan = tagged(false)
-                        .build_query_as()
+                    let packed: Option<String> = tagged(false)
+                        .build_query_scalar()
                         .persistent(false)
                         .fetch_one(&self.pool)
                         .await
                         .map_err(db_err)?;
-                    if scan.scanned >= limit {
-                        return Ok(None);
-                    }
-                    scan.unpack().map(Some).map_err(StoreError::Corrupt)
+                    let versions =
+                        $crate::store::lookup::unpack(packed.as_deref()).map_err(StoreError::Corrupt)?;
+                    Ok((versions.len() <= cap).then_some(versions))
                 }
 
                 async fn lookup_rows(

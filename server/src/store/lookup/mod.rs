@@ -31,7 +31,7 @@ pub use self::keys::{Cursor, SortValue};
 use self::keys::{SortColumn, order_terms, push_after};
 pub(super) use self::tagged::plan_tagged;
 pub use self::tagged::{MAX_TAGGED_CONSTRAINTS, TaggedVersion};
-pub(super) use self::tagged::{PackedScan, build_rows, build_tagged, tagged_sort_column};
+pub(super) use self::tagged::{build_rows, build_tagged, tagged_sort_column, unpack};
 pub(super) use self::window::{
     Progress, RegistrySize, TermShares, Window, estimate, first_window, next_window, text_estimate,
 };

@@ -30,21 +30,12 @@ pub struct TaggedVersion {
     pub met: i64,
 }
 
-/// A scan's versions packed into one row (see [`build_tagged`]): how many it found, and
+/// The versions of a scan packed into one text value (see [`build_tagged`]), in no order:
 /// each as `id,model_id,major,minor,patch,sort_key,met` (an empty sort key when missing),
-/// `;` between them, `None` when it found none.
-#[derive(Debug, sqlx::FromRow)]
-pub(in crate::store) struct PackedScan {
-    pub scanned: i64,
-    pub packed: Option<String>,
-}
-
-impl PackedScan {
-    /// The versions of the scan, in no order.
-    pub(in crate::store) fn unpack(&self) -> Result<Vec<TaggedVersion>, String> {
-        let Some(packed) = self.packed.as_deref().filter(|p| !p.is_empty()) else { return Ok(Vec::new()) };
-        packed.split(';').map(unpack_version).collect()
-    }
+/// `;` between them; `None` when it found none.
+pub(in crate::store) fn unpack(packed: Option<&str>) -> Result<Vec<TaggedVersion>, String> {
+    let Some(packed) = packed.filter(|p| !p.is_empty()) else { return Ok(Vec::new()) };
+    packed.split(';').map(unpack_version).collect()
 }
 
 fn unpack_version(text: &str) -> Result<TaggedVersion, String> {
@@ -118,7 +109,7 @@ pub(in crate::store) fn plan_tagged(constraints: &[LookupQuery], shares: &TermSh
 /// The versions (not pre-releases, of a visible model not deleted) that match `base` and
 /// all of `constraints` (each a lookup of one constraint) but at most one, with `column` as
 /// their sort key: the first `cap` found, each tagged with the constraints it meets, packed
-/// into one row ([`PackedScan`]). `constraints` holds 2 to
+/// into one value ([`unpack`]). `constraints` holds 2 to
 /// [`MAX_TAGGED_CONSTRAINTS`]. With `explain`, the PostgreSQL plan of the scan instead (its
 /// first row, the estimate of the versions found).
 /// With `driver` (SQLite, [`TaggedPlan::driver`]), only the versions with one of its terms
@@ -144,12 +135,12 @@ where
     // back exactly (17 significant digits; PostgreSQL's float output is exact by default).
     let pack = match dialect {
         Dialect::Sqlite => {
-            "SELECT COUNT(*) AS scanned, group_concat(s.id || ',' || s.model_id || ',' || s.major || ',' || \
+            "SELECT group_concat(s.id || ',' || s.model_id || ',' || s.major || ',' || \
              s.minor || ',' || s.patch || ',' || CASE WHEN s.sort_key IS NULL THEN '' \
              ELSE printf('%!.17g', s.sort_key) END || ',' || s.met, ';') AS packed FROM ("
         }
         Dialect::Postgres => {
-            "SELECT COUNT(*) AS scanned, string_agg(concat_ws(',', s.id, s.model_id, s.major, s.minor, \
+            "SELECT string_agg(concat_ws(',', s.id, s.model_id, s.major, s.minor, \
              s.patch, COALESCE(s.sort_key::text, ''), s.met), ';') AS packed FROM ("
         }
     };
@@ -243,8 +234,7 @@ mod tests {
 
     #[test]
     fn a_packed_scan_reads_back_every_version_and_refuses_a_malformed_one() {
-        let scan = |packed: Option<&str>| PackedScan { scanned: 0, packed: packed.map(str::to_owned) };
-        let versions = scan(Some("7,3,1,2,0,0.30000000000000004,5;8,3,2,0,0,,7")).unpack().unwrap();
+        let versions = unpack(Some("7,3,1,2,0,0.30000000000000004,5;8,3,2,0,0,,7")).unwrap();
         assert_eq!(
             versions,
             [
@@ -261,10 +251,10 @@ mod tests {
             ]
         );
         // SQLite's `%!.17g` writes a whole number with a fraction.
-        assert_eq!(scan(Some("1,1,1,0,0,2000000000.0,3")).unpack().unwrap()[0].sort_key, Some(2e9));
-        assert_eq!(scan(None).unpack().unwrap(), []);
+        assert_eq!(unpack(Some("1,1,1,0,0,2000000000.0,3")).unwrap()[0].sort_key, Some(2e9));
+        assert_eq!(unpack(None).unwrap(), []);
         for bad in ["1,1,1,0,0,2.5", "1,1,1,0,0,2.5,3,9", "1,x,1,0,0,,3", "1,1,1,0,0,nope,3"] {
-            assert!(scan(Some(bad)).unpack().is_err(), "{bad}");
+            assert!(unpack(Some(bad)).is_err(), "{bad}");
         }
     }
 }
